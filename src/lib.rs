@@ -1,0 +1,67 @@
+//! splatdec: an offline decoder for Linux kernel lockdep splats.
+//!
+//! The pipeline reads one way, each stage a module with a typed value
+//! between stages:
+//!
+//! ```text
+//! bytes --input--> Line --segment--> RawReport --parse--> Report --render--> text | json
+//! ```
+//!
+//! * [`input`] strips printk/syslog/kmsg/mail prefixes, keeps line numbers,
+//!   tolerates any bytes and bounds line length;
+//! * [`segment`] finds report banners with a cheap prefilter and decides
+//!   where each report ends, separating interleaved callers;
+//! * [`parse`] turns a report's lines into the [`model`] types;
+//! * [`render`] writes them out; all escaping of untrusted text happens there.
+//!
+//! ```
+//! let log = "WARNING: possible recursive locking detected\n";
+//! let reports = splatdec::decode_str(log, "-");
+//! assert_eq!(reports.len(), 1);
+//! assert!(!reports[0].complete);
+//! ```
+
+pub mod input;
+pub mod model;
+pub mod parse;
+pub mod render;
+pub mod segment;
+
+use std::io::{self, Read};
+
+pub use model::{Frame, Lock, Report, ReportKind};
+
+/// Decode every report in `reader`, streaming, and hand each to `sink` in
+/// the order the reports began.
+///
+/// On a read error the reports found so far (including the one being read,
+/// marked incomplete) are still delivered before the error is returned.
+pub fn decode<R: Read>(reader: R, source: &str, sink: &mut dyn FnMut(Report)) -> io::Result<()> {
+    let mut lines = input::LineReader::new(reader);
+    let mut seg = segment::Segmenter::new();
+    let mut emit = |raw: segment::RawReport| sink(parse::parse_report(&raw, source));
+    let result = loop {
+        match lines.next_raw() {
+            Ok(Some(raw)) => seg.push(&raw, &mut emit),
+            Ok(None) => break Ok(()),
+            Err(e) => break Err(e),
+        }
+    };
+    seg.finish(&mut emit);
+    result
+}
+
+/// Decode every report of `reader` into a vector.
+pub fn decode_all<R: Read>(reader: R, source: &str) -> io::Result<Vec<Report>> {
+    let mut out = Vec::new();
+    decode(reader, source, &mut |r| out.push(r))?;
+    Ok(out)
+}
+
+/// Decode every report of an in-memory text.
+pub fn decode_str(text: &str, source: &str) -> Vec<Report> {
+    let mut out = Vec::new();
+    // Reading from a slice cannot fail.
+    let _ = decode(text.as_bytes(), source, &mut |r| out.push(r));
+    out
+}

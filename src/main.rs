@@ -1,0 +1,100 @@
+//! The `splatdec` command: a thin shell over the library.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, ValueEnum};
+
+use splatdec::render;
+use splatdec::Report;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// A readable summary per report.
+    Text,
+    /// One JSON document: {"schema":"splatdec/1","reports":[...]}.
+    Json,
+    /// One JSON report object per line.
+    Jsonl,
+}
+
+/// Decode Linux kernel lockdep splats from dmesg-like text.
+///
+/// Reads each FILE (or standard input when none is given, or for `-`),
+/// finds every lockdep report (and the related sleeping-in-atomic,
+/// scheduling-while-atomic and hung-task held-lock reports) whatever the
+/// log prefixes (printk timestamps, caller ids, syslog/journalctl,
+/// /dev/kmsg, dmesg -T/-x, mail quoting), and prints them.
+///
+/// Exit status: 0 when every input was read (with or without reports),
+/// 2 when some input could not be read (the others are still processed).
+#[derive(Debug, Parser)]
+#[command(
+    name = "splatdec",
+    version,
+    after_help = "Examples:\n  dmesg | splatdec\n  splatdec console.log other.log\n  journalctl -k | splatdec --format jsonl\n  splatdec --format json fixtures/kinds/circular_dependency.txt"
+)]
+struct Cli {
+    /// Input files; `-` or none for standard input.
+    files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+fn decode_input(path: &PathBuf) -> io::Result<Vec<Report>> {
+    if path.as_os_str() == "-" {
+        splatdec::decode_all(io::stdin().lock(), "-")
+    } else {
+        let f = File::open(path)?;
+        splatdec::decode_all(f, &path.display().to_string())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let files = if cli.files.is_empty() {
+        vec![PathBuf::from("-")]
+    } else {
+        cli.files.clone()
+    };
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let mut failed = false;
+    let mut all = Vec::new();
+    for path in &files {
+        match decode_input(path) {
+            Ok(reports) => {
+                if cli.format == Format::Jsonl {
+                    for r in &reports {
+                        if render::json::write_line(&mut out, r).is_err() {
+                            return ExitCode::SUCCESS; // stdout closed (e.g. `| head`)
+                        }
+                    }
+                } else {
+                    all.extend(reports);
+                }
+            }
+            Err(e) => {
+                failed = true;
+                let name = render::escape::text(&path.display().to_string()).into_owned();
+                eprintln!("splatdec: {name}: {e}");
+            }
+        }
+    }
+    let result = match cli.format {
+        Format::Jsonl => Ok(()),
+        Format::Json => render::json::write_document(&mut out, &all),
+        Format::Text => render::text::write_summaries(&mut out, &all),
+    };
+    if result.and_then(|_| out.flush()).is_err() {
+        return ExitCode::SUCCESS;
+    }
+    if failed {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

@@ -1,0 +1,437 @@
+//! The typed model of a decoded report.
+//!
+//! Everything downstream of the parser (the allocation-context walk, the
+//! classifier, the renderers, triage) works on these types and never on raw
+//! text. Field names are part of the JSON contract (`splatdec/1`): extend
+//! them, never rename them.
+
+use serde::Serialize;
+
+/// Every report kind splatdec recognises. The snake_case names are the JSON
+/// `kind` values other tools match on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportKind {
+    CircularDependency,
+    RecursiveLocking,
+    InconsistentLockState,
+    IrqLockInversion,
+    IrqSafeUnsafeOrder,
+    BadUnlockBalance,
+    BadContention,
+    HeldLockFreed,
+    LockHeldReturningToUser,
+    NestedLockNotTaken,
+    SuspiciousRcuUsage,
+    InvalidWaitContext,
+    LockdepCapacity,
+    NonStaticKey,
+    InvalidSubclass,
+    SleepingInAtomic,
+    SchedulingWhileAtomic,
+    LocksStillHeld,
+    LockdepWarning,
+    HeldLocksDump,
+    Other,
+}
+
+impl ReportKind {
+    /// All kinds, in declaration order (used by `--help` texts and tests).
+    pub const ALL: [ReportKind; 21] = [
+        ReportKind::CircularDependency,
+        ReportKind::RecursiveLocking,
+        ReportKind::InconsistentLockState,
+        ReportKind::IrqLockInversion,
+        ReportKind::IrqSafeUnsafeOrder,
+        ReportKind::BadUnlockBalance,
+        ReportKind::BadContention,
+        ReportKind::HeldLockFreed,
+        ReportKind::LockHeldReturningToUser,
+        ReportKind::NestedLockNotTaken,
+        ReportKind::SuspiciousRcuUsage,
+        ReportKind::InvalidWaitContext,
+        ReportKind::LockdepCapacity,
+        ReportKind::NonStaticKey,
+        ReportKind::InvalidSubclass,
+        ReportKind::SleepingInAtomic,
+        ReportKind::SchedulingWhileAtomic,
+        ReportKind::LocksStillHeld,
+        ReportKind::LockdepWarning,
+        ReportKind::HeldLocksDump,
+        ReportKind::Other,
+    ];
+
+    /// The JSON name of the kind.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportKind::CircularDependency => "circular_dependency",
+            ReportKind::RecursiveLocking => "recursive_locking",
+            ReportKind::InconsistentLockState => "inconsistent_lock_state",
+            ReportKind::IrqLockInversion => "irq_lock_inversion",
+            ReportKind::IrqSafeUnsafeOrder => "irq_safe_unsafe_order",
+            ReportKind::BadUnlockBalance => "bad_unlock_balance",
+            ReportKind::BadContention => "bad_contention",
+            ReportKind::HeldLockFreed => "held_lock_freed",
+            ReportKind::LockHeldReturningToUser => "lock_held_returning_to_user",
+            ReportKind::NestedLockNotTaken => "nested_lock_not_taken",
+            ReportKind::SuspiciousRcuUsage => "suspicious_rcu_usage",
+            ReportKind::InvalidWaitContext => "invalid_wait_context",
+            ReportKind::LockdepCapacity => "lockdep_capacity",
+            ReportKind::NonStaticKey => "non_static_key",
+            ReportKind::InvalidSubclass => "invalid_subclass",
+            ReportKind::SleepingInAtomic => "sleeping_in_atomic",
+            ReportKind::SchedulingWhileAtomic => "scheduling_while_atomic",
+            ReportKind::LocksStillHeld => "locks_still_held",
+            ReportKind::LockdepWarning => "lockdep_warning",
+            ReportKind::HeldLocksDump => "held_locks_dump",
+            ReportKind::Other => "other",
+        }
+    }
+}
+
+impl std::fmt::Display for ReportKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which generation of banner printed the report: lockdep switched from
+/// `[ INFO: ... ]` to `WARNING: ...` in 4.12, which also dates the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BannerStyle {
+    /// `[ INFO: ... ]` / `[ BUG: ... ]` (kernels up to 4.11; `Invalid wait context` keeps it).
+    Bracketed,
+    /// `WARNING: ...` / `BUG: ...` / `INFO: ...`.
+    Plain,
+}
+
+/// A task as lockdep prints it: `comm/pid`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Task {
+    pub comm: String,
+    pub pid: u32,
+}
+
+/// Execution context of a stack frame, from the unwinder's stack markers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FrameContext {
+    #[default]
+    Task,
+    Irq,
+    Softirq,
+    Nmi,
+    /// An exception stack (`<#DF>`, `<#DB>`, `<#MC>`, `<#VC>`).
+    Exception,
+}
+
+/// One stack frame, in whatever shape the log printed it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Frame {
+    /// The symbol exactly as printed, compiler suffixes included
+    /// (`shrink_node_memcg.constprop.88`).
+    pub function: String,
+    /// The source-level function name: compiler suffixes removed.
+    pub base: String,
+    pub offset: Option<u64>,
+    pub size: Option<u64>,
+    pub module: Option<String>,
+    /// Source file from symbolized traces (`mm/slub.c`).
+    pub file: Option<String>,
+    pub line: Option<u32>,
+    /// A callee the compiler inlined (`func file.h:12 [inline]`).
+    pub inline: bool,
+    /// False for `?` frames and powerpc `(unreliable)`: stack words the
+    /// unwinder did not confirm, never to be treated as callers.
+    pub reliable: bool,
+    pub context: FrameContext,
+    /// The text address (`[<ffffffff81234567>]`, crash `at ffff...`), when printed.
+    pub address: Option<u64>,
+    /// The printed line this frame came from (1-based, in the input).
+    pub source_line: u64,
+}
+
+/// How a lock's usage character reads for one (state, access) pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UsageChar {
+    /// `.`: acquired with the irq disabled and never in irq context.
+    Unused,
+    /// `-`: acquired in irq context (irq-safe).
+    InIrq,
+    /// `+`: acquired with the irq enabled (irq-unsafe).
+    IrqEnabled,
+    /// `?`: both, already inconsistent.
+    Both,
+}
+
+/// One decoded position of a usage string such as `{+.+.}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UsageBit {
+    /// `HARDIRQ`, `SOFTIRQ` or (up to 4.13) `RECLAIM_FS`.
+    pub state: &'static str,
+    /// `write` or `read`.
+    pub access: &'static str,
+    pub mark: UsageChar,
+}
+
+/// Lockdep wait types `-{outer:inner}` (5.10+).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct WaitType {
+    pub outer: u8,
+    pub inner: u8,
+}
+
+impl WaitType {
+    /// The kernel's name for a wait-type number (`enum lockdep_wait_type`).
+    pub fn name(n: u8) -> &'static str {
+        match n {
+            0 => "LD_WAIT_INV",
+            1 => "LD_WAIT_FREE",
+            2 => "LD_WAIT_SPIN",
+            3 => "LD_WAIT_CONFIG",
+            4 => "LD_WAIT_SLEEP",
+            _ => "unknown",
+        }
+    }
+}
+
+/// A lock as lockdep prints it in a lock line or held-lock entry.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Lock {
+    /// The class name exactly as printed, with `#N` versions and `/N`
+    /// subclasses (`&ei->i_data_sem/2`, `(wq_completion)events`).
+    pub class: String,
+    /// The lock instance address (4.17+), hashed or raw, as printed.
+    pub address: Option<String>,
+    /// The usage string with braces (`{+.+.}`).
+    pub usage: Option<String>,
+    /// The usage string decoded per (state, access).
+    pub usage_bits: Vec<UsageBit>,
+    pub wait: Option<WaitType>,
+    /// The acquire site (`at: func+0x1/0x2`).
+    pub at: Option<Frame>,
+    /// Index in a held-locks list (`#N:`).
+    pub index: Option<u32>,
+    /// Line the lock was printed on.
+    pub source_line: u64,
+}
+
+/// One entry of `the existing dependency chain (in reverse order) is:`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChainEntry {
+    pub index: u32,
+    pub lock: Lock,
+    pub stack: Vec<Frame>,
+}
+
+/// A list of held locks: `N locks held by comm/pid:` plus its entries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HeldLocks {
+    pub task: Option<Task>,
+    /// The N printed in the header (0 for `no locks held by`).
+    pub count: Option<u32>,
+    pub locks: Vec<Lock>,
+}
+
+/// A named saved stack inside a report (`{IN-SOFTIRQ-W} state was registered at:`,
+/// `... which became SOFTIRQ-irq-safe at:`, class-dump usage blocks).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Trace {
+    /// The heading, without the trailing colon.
+    pub name: String,
+    pub frames: Vec<Frame>,
+}
+
+/// The unsafe-scenario table, one column per CPU.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Scenario {
+    /// Column headers (`CPU0`, `CPU1`, ...).
+    pub cpus: Vec<String>,
+    /// Each step in printed order.
+    pub steps: Vec<ScenarioStep>,
+}
+
+/// One row of the scenario table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ScenarioStep {
+    /// Column index (0 = CPU0).
+    pub cpu: usize,
+    /// `lock`, `rlock`, `sync`, `local_irq_disable`, `interrupt` ...
+    pub action: String,
+    /// The lock class argument, when the step names one.
+    pub lock: Option<String>,
+}
+
+/// The `HC0[0]:SC1[1]:HE1:SE0` context of inconsistent-state and irq reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct IrqContext {
+    pub hardirq: u32,
+    pub hardirq_count: u32,
+    pub softirq: u32,
+    pub softirq_count: u32,
+    pub hardirqs_enabled: bool,
+    pub softirqs_enabled: bool,
+}
+
+/// One of the four `hardirqs last  enabled at (N): ...` lines.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IrqEvent {
+    /// `hardirqs_last_enabled`, `hardirqs_last_disabled`, ...
+    pub event: String,
+    pub stamp: u64,
+    pub frame: Option<Frame>,
+}
+
+/// `irq event stamp:` and the lines after it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct IrqEvents {
+    pub stamp: Option<u64>,
+    pub events: Vec<IrqEvent>,
+}
+
+/// `inconsistent {IN-SOFTIRQ-W} -> {SOFTIRQ-ON-W} usage.`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UsageTransition {
+    pub from: String,
+    pub to: String,
+}
+
+/// The facts `BUG: sleeping function called from invalid context` prints.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct AtomicSleep {
+    /// `kernel/locking/mutex.c:580`.
+    pub at: Option<String>,
+    pub in_atomic: Option<u32>,
+    pub irqs_disabled: Option<u32>,
+    pub non_block: Option<u32>,
+    pub preempt_count: Option<String>,
+    pub expected_preempt_count: Option<String>,
+    pub rcu_nest_depth: Option<u32>,
+    /// `Preemption disabled at:` frame.
+    pub preemption_disabled_at: Option<Frame>,
+}
+
+/// The state lines of a suspicious-RCU-usage report.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct RcuInfo {
+    pub scheduler_active: Option<u32>,
+    /// `debug_locks = 0` means lockdep was already off: the held-locks
+    /// list is unreliable and the report may be a false positive.
+    pub debug_locks: Option<u32>,
+    pub offline_cpu: bool,
+    pub extended_quiescent_state: bool,
+}
+
+/// A line inside a report that no section parser claimed; kept verbatim so
+/// nothing printed is ever lost.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeptLine {
+    pub line: u64,
+    pub text: String,
+}
+
+/// A fully parsed report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub kind: ReportKind,
+    /// A syzkaller-compatible title (`possible deadlock in FUNC`).
+    pub title: String,
+    /// The banner line as printed (prefixes stripped).
+    pub banner: String,
+    pub banner_style: BannerStyle,
+    /// File name, or `-` for standard input.
+    pub source: String,
+    /// 1-based line of the banner.
+    pub line: u64,
+    /// 1-based line of the last line that belonged to the report.
+    pub end_line: u64,
+    /// False when the report was cut short (log ended, another report began,
+    /// a size cap was hit) before all its sections were seen.
+    pub complete: bool,
+    /// True when foreign output was spliced in or sections are damaged.
+    pub corrupted: bool,
+    /// Why the report is incomplete or corrupted.
+    pub problems: Vec<String>,
+    pub kernel: Option<String>,
+    pub tainted: Option<String>,
+    pub task: Option<Task>,
+    pub cpu: Option<u32>,
+    pub hardware: Option<String>,
+    pub acquiring: Option<Lock>,
+    pub holding: Option<Lock>,
+    /// Irq reports: the other lock of the inversion / the new dependency.
+    pub other_locks: Vec<Lock>,
+    pub chain: Vec<ChainEntry>,
+    /// `Chain exists of:` classes, in printed order.
+    pub chain_exists_of: Vec<String>,
+    pub scenario: Option<Scenario>,
+    /// The report's main held-locks list (the first one printed).
+    pub held_locks: Vec<Lock>,
+    pub held_locks_count: Option<u32>,
+    /// Every held-locks list printed (several in a system-wide dump).
+    pub held_lock_lists: Vec<HeldLocks>,
+    pub usage_transition: Option<UsageTransition>,
+    pub irq_context: Option<IrqContext>,
+    pub irq_events: Option<IrqEvents>,
+    /// Saved stacks other than the chain and the final backtrace.
+    pub traces: Vec<Trace>,
+    /// The final `stack backtrace:` / `Call Trace:`.
+    pub backtrace: Vec<Frame>,
+    /// Kind-specific message (`kernel/rcu/tree.c:123 suspicious rcu_dereference_check() usage!`,
+    /// `MAX_LOCKDEP_ENTRIES too low!`, the lockdep warning location).
+    pub message: Option<String>,
+    pub atomic_sleep: Option<AtomicSleep>,
+    pub rcu: Option<RcuInfo>,
+    /// `context-{N:N}` of an invalid-wait-context report.
+    pub wait_context: Option<WaitType>,
+    /// Lines inside the report no section parser understood.
+    pub unparsed: Vec<KeptLine>,
+    /// Lines of other tasks/CPUs (by printk caller id) that printk
+    /// interleaved into the report, set aside.
+    pub interleaved: Vec<KeptLine>,
+}
+
+impl Report {
+    /// An empty report of `kind` starting at `line`.
+    pub fn new(kind: ReportKind, source: &str, line: u64) -> Self {
+        Report {
+            kind,
+            title: String::new(),
+            banner: String::new(),
+            banner_style: BannerStyle::Plain,
+            source: source.to_string(),
+            line,
+            end_line: line,
+            complete: false,
+            corrupted: false,
+            problems: Vec::new(),
+            kernel: None,
+            tainted: None,
+            task: None,
+            cpu: None,
+            hardware: None,
+            acquiring: None,
+            holding: None,
+            other_locks: Vec::new(),
+            chain: Vec::new(),
+            chain_exists_of: Vec::new(),
+            scenario: None,
+            held_locks: Vec::new(),
+            held_locks_count: None,
+            held_lock_lists: Vec::new(),
+            usage_transition: None,
+            irq_context: None,
+            irq_events: None,
+            traces: Vec::new(),
+            backtrace: Vec::new(),
+            message: None,
+            atomic_sleep: None,
+            rcu: None,
+            wait_context: None,
+            unparsed: Vec::new(),
+            interleaved: Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,641 @@
+//! Stack-frame lines in every common shape.
+//!
+//! One entry point, [`parse_trace_line`], classifies a line seen inside a
+//! stack trace: a frame, a stack-switch marker (which changes the context of
+//! the frames that follow), a register-dump line that belongs to the trace,
+//! or something else. Shapes handled:
+//!
+//! * x86 4.4: `[<ffffffff81234567>] func+0x1/0x2`, `[<...>] ? func+...`,
+//!   inline markers ` <IRQ>  [<...>] func...`
+//! * x86 4.10+ / arm64 / lockdep saved stacks: ` func+0x1/0x2 [mod]`,
+//!   ` ? func+...`, ` func+0x1/0x2 [mod 0123...buildid]`, arm64 6.13 ` (C)`
+//! * powerpc: `[c000...] [c000...] func+0x.../0x... (unreliable)`
+//! * arm32: `[<c0123456>] (func+0x1/0x2) from [<c0654321>] (caller+...)`
+//! * syzbot symbolized: `func+0x1/0x2 mm/slub.c:123`, `func mm/slab.h:45 [inline]`
+//! * decode_stacktrace.sh: `func+0x1/0x2 (mm/slub.c:123)`
+//! * crash `bt`: ` #3 [ffff880002207ef0] notify_die at ffffffff810a155e`
+//! * register lines: `RIP: 0010:func+0x1/0x2`, `pc : func+...`, `lr : ...`,
+//!   `NIP [c000...] func+...`, `LR [c000...] func+...`
+
+use crate::model::{Frame, FrameContext};
+
+/// What one line inside a trace is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TraceLine {
+    /// A stack frame (the context markers before it on the line, if any,
+    /// have already been applied).
+    Frame(Frame),
+    /// Only stack-switch markers (`<IRQ>`, `</TASK>` ...).
+    Marker,
+    /// A register-dump line that belongs to the trace. When it names the
+    /// faulting PC (`RIP:`, `pc :`, `NIP`), the frame is given.
+    Register(Option<Frame>),
+    /// Not part of a trace.
+    Other,
+}
+
+/// Compiler-generated suffixes that do not change the source function.
+const SUFFIXES: [&str; 7] = [
+    "part",
+    "isra",
+    "constprop",
+    "cold",
+    "llvm",
+    "lto_priv",
+    "localalias",
+];
+
+/// The source-level function of a printed symbol: strip trailing
+/// `.part.N`, `.isra.N`, `.constprop.N`, `.cold`, `.llvm.N` ... and chains
+/// of them (`foo.isra.56.cold.74` -> `foo`).
+pub fn base_name(sym: &str) -> &str {
+    let mut s = sym;
+    loop {
+        // Strip one trailing `.N` numeric component if preceded by a suffix.
+        let mut t = s;
+        if let Some(dot) = t.rfind('.') {
+            if dot + 1 < t.len() && t[dot + 1..].bytes().all(|c| c.is_ascii_digit()) {
+                t = &t[..dot];
+            }
+        }
+        let mut stripped = false;
+        if let Some(dot) = t.rfind('.') {
+            if SUFFIXES.contains(&&t[dot + 1..]) && dot > 0 {
+                s = &t[..dot];
+                stripped = true;
+            }
+        }
+        if !stripped {
+            return s;
+        }
+    }
+}
+
+fn is_sym_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_' || c == b'.' || c == b'$'
+}
+
+fn parse_hex(s: &str) -> Option<u64> {
+    let s = s
+        .strip_prefix("0x")
+        .or_else(|| s.strip_prefix("0X"))
+        .unwrap_or(s);
+    if s.is_empty() || s.len() > 16 {
+        return None;
+    }
+    u64::from_str_radix(s, 16).ok()
+}
+
+/// `[<hex>]` at the start; returns the address and the rest.
+fn take_angle_addr(s: &str) -> Option<(Option<u64>, &str)> {
+    let rest = s.strip_prefix("[<")?;
+    let close = rest.find(">]")?;
+    let inner = rest[..close].trim();
+    // `[<  (null)>]` in old oopses.
+    let addr = parse_hex(inner);
+    if addr.is_none() && inner != "(null)" {
+        return None;
+    }
+    Some((addr, &rest[close + 2..]))
+}
+
+/// powerpc `[c000000000a2bfb70]`: plain brackets around 8 or 16 hex digits.
+fn take_plain_addr(s: &str) -> Option<(u64, &str)> {
+    let rest = s.strip_prefix('[')?;
+    let close = rest.find(']')?;
+    let inner = &rest[..close];
+    if inner.len() < 8 || !inner.bytes().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    Some((parse_hex(inner)?, &rest[close + 1..]))
+}
+
+/// `name+0xOFF/0xSIZE` at the start. Returns (name, offset, size, rest).
+fn take_symbol_offset(s: &str) -> Option<(&str, u64, Option<u64>, &str)> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() && is_sym_char(b[i]) {
+        i += 1;
+    }
+    if i == 0 {
+        return None;
+    }
+    let name = &s[..i];
+    let rest = s[i..].strip_prefix("+0x")?;
+    let hex_end = rest
+        .bytes()
+        .position(|c| !c.is_ascii_hexdigit())
+        .unwrap_or(rest.len());
+    let offset = parse_hex(&rest[..hex_end])?;
+    let rest = &rest[hex_end..];
+    if let Some(r) = rest.strip_prefix('/') {
+        let r = r.strip_prefix("0x").unwrap_or(r);
+        let e = r
+            .bytes()
+            .position(|c| !c.is_ascii_hexdigit())
+            .unwrap_or(r.len());
+        let size = parse_hex(&r[..e])?;
+        Some((name, offset, Some(size), &r[e..]))
+    } else {
+        // crash `bt -s`: `func+0x167 at ffff...` has no size.
+        Some((name, offset, None, rest))
+    }
+}
+
+/// A source location `path/file.c:123` (the whole token).
+fn parse_file_line(tok: &str) -> Option<(&str, u32)> {
+    let colon = tok.rfind(':')?;
+    let (path, num) = (&tok[..colon], &tok[colon + 1..]);
+    if path.is_empty() || !path.contains('.') || path.contains('(') {
+        return None;
+    }
+    let line: u32 = num.parse().ok()?;
+    Some((path, line))
+}
+
+fn frame(name: &str, ctx: FrameContext, no: u64) -> Frame {
+    Frame {
+        function: name.to_string(),
+        base: base_name(name).to_string(),
+        reliable: true,
+        context: ctx,
+        source_line: no,
+        ..Frame::default()
+    }
+}
+
+/// Parse the tail after `sym+off/size`: module, file:line, `[inline]`,
+/// `(unreliable)`, arm64 flags, decode_stacktrace `(file:line ...)`.
+/// Returns false when unknown text remains (then this is not a frame line).
+fn parse_frame_tail(f: &mut Frame, mut rest: &str) -> bool {
+    loop {
+        rest = rest.trim_start();
+        if rest.is_empty() {
+            return true;
+        }
+        if let Some(r) = rest.strip_prefix("[inline]") {
+            f.inline = true;
+            rest = r;
+            continue;
+        }
+        if let Some(r) = rest.strip_prefix("(unreliable)") {
+            f.reliable = false;
+            rest = r;
+            continue;
+        }
+        if let Some(r) = rest.strip_prefix('[') {
+            // `[module]` or `[module buildid]`.
+            let Some(close) = r.find(']') else {
+                return false;
+            };
+            let inner = &r[..close];
+            let module = inner.split_whitespace().next().unwrap_or("");
+            if module.is_empty()
+                || !module
+                    .bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+            {
+                return false;
+            }
+            f.module = Some(module.to_string());
+            rest = &r[close + 1..];
+            continue;
+        }
+        if let Some(r) = rest.strip_prefix('(') {
+            let Some(close) = r.find(')') else {
+                return false;
+            };
+            let inner = &r[..close];
+            // arm64 6.13+ unwinder flags `(C)`, `(T)`, `(P)`, `(CF)` ...
+            if !inner.is_empty()
+                && inner.len() <= 4
+                && inner.bytes().all(|c| b"CTPUFK".contains(&c))
+            {
+                rest = &r[close + 1..];
+                continue;
+            }
+            // decode_stacktrace.sh: `(file.c:12 inlined.h:3)`.
+            let mut any = false;
+            for tok in inner.split_whitespace() {
+                if let Some((path, line)) = parse_file_line(tok) {
+                    if f.file.is_none() {
+                        f.file = Some(path.to_string());
+                        f.line = Some(line);
+                    }
+                    any = true;
+                }
+            }
+            if any {
+                rest = &r[close + 1..];
+                continue;
+            }
+            // powerpc ftrace `(real_function+0x...)` and other notes: keep going.
+            rest = &r[close + 1..];
+            continue;
+        }
+        // `path/file.c:123` token.
+        let tok_end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        if let Some((path, line)) = parse_file_line(&rest[..tok_end]) {
+            f.file = Some(path.to_string());
+            f.line = Some(line);
+            rest = &rest[tok_end..];
+            continue;
+        }
+        return false;
+    }
+}
+
+/// Apply leading stack-switch markers; returns the rest and whether any
+/// marker was seen.
+fn take_markers<'a>(mut s: &'a str, ctx: &mut FrameContext) -> (&'a str, bool) {
+    let mut seen = false;
+    loop {
+        s = s.trim_start();
+        if !s.starts_with('<') || s.starts_with("<#") && !s.contains('>') {
+            return (s, seen);
+        }
+        let Some(close) = s.find('>') else {
+            return (s, seen);
+        };
+        let tag = &s[1..close];
+        let new_ctx = match tag {
+            "IRQ" => Some(FrameContext::Irq),
+            "SOFTIRQ" => Some(FrameContext::Softirq),
+            "NMI" => Some(FrameContext::Nmi),
+            "TASK" | "/IRQ" | "/SOFTIRQ" | "/NMI" | "/TASK" | "EOI" | "EOE" | "/ENTRY_TRAMPOLINE"
+            | "ENTRY_TRAMPOLINE" => Some(FrameContext::Task),
+            t if t.starts_with('#') => Some(FrameContext::Exception),
+            t if t.starts_with("/#") => Some(FrameContext::Task),
+            _ => None,
+        };
+        match new_ctx {
+            Some(c) => {
+                *ctx = c;
+                seen = true;
+                s = &s[close + 1..];
+            }
+            None => return (s, seen),
+        }
+    }
+}
+
+/// Register-dump lines that sit inside a trace.
+fn register_line(t: &str, ctx: FrameContext, no: u64) -> Option<TraceLine> {
+    // Faulting-PC lines carry a frame.
+    for tag in ["RIP: ", "EIP: ", "pc : ", "lr : ", "NIP ", "LR "] {
+        if let Some(rest) = t.strip_prefix(tag) {
+            let mut r = rest.trim_start();
+            // `RIP: 0010:func+...` — strip the segment selector.
+            if let Some(colon) = r.find(':') {
+                if colon <= 4 && r[..colon].bytes().all(|c| c.is_ascii_hexdigit()) {
+                    r = &r[colon + 1..];
+                }
+            }
+            // `NIP [c000...] func`, old `RIP: 0010:[<...>]  [<...>] func`.
+            while let Some((_, rr)) = take_angle_addr(r.trim_start())
+                .map(|(a, r)| (a.unwrap_or(0), r))
+                .or_else(|| take_plain_addr(r.trim_start()))
+            {
+                r = rr;
+            }
+            let r = r.trim_start();
+            if let Some((name, off, size, rest)) = take_symbol_offset(r) {
+                let mut f = frame(name, ctx, no);
+                f.offset = Some(off);
+                f.size = size;
+                if parse_frame_tail(&mut f, rest) {
+                    return Some(TraceLine::Register(Some(f)));
+                }
+            }
+            return Some(TraceLine::Register(None));
+        }
+    }
+    const REG_PREFIXES: [&str; 24] = [
+        "Code: ", "RSP: ", "RAX: ", "RBX: ", "RCX: ", "RDX: ", "RBP: ", "RSI: ", "RDI: ", "R08: ",
+        "R09: ", "R10: ", "R11: ", "R12: ", "R13: ", "R14: ", "R15: ", "FS: ", "CS: ", "CR2: ",
+        "DR0: ", "DR3: ", "DR6: ", "ORIG_RAX: ",
+    ];
+    if REG_PREFIXES.iter().any(|p| t.starts_with(p))
+        || t.starts_with("sp : ")
+        || t.starts_with("pstate: ")
+        || (t.starts_with('x') && t.contains(": ") && t[1..3].bytes().all(|c| c.is_ascii_digit()))
+        || t.starts_with("---- interrupt: ")
+        || t.starts_with("--- interrupt: ")
+        || t.starts_with("[exception RIP: ")
+    {
+        return Some(TraceLine::Register(None));
+    }
+    None
+}
+
+/// Classify one line seen inside a stack trace. `ctx` is the running
+/// stack context and is updated by markers.
+pub fn parse_trace_line(text: &str, no: u64, ctx: &mut FrameContext) -> TraceLine {
+    let (t, marker) = take_markers(text, ctx);
+    if t.is_empty() {
+        return if marker {
+            TraceLine::Marker
+        } else {
+            TraceLine::Other
+        };
+    }
+    if let Some(r) = register_line(t, *ctx, no) {
+        return r;
+    }
+    match parse_frame(t, *ctx, no) {
+        Some(f) => TraceLine::Frame(f),
+        None if marker => TraceLine::Marker,
+        None => TraceLine::Other,
+    }
+}
+
+/// Parse a single frame from `t` (leading whitespace allowed).
+pub fn parse_frame(t: &str, ctx: FrameContext, no: u64) -> Option<Frame> {
+    let mut t = t.trim_start();
+    // crash `bt`: `#3 [ffff880002207ef0] notify_die at ffffffff810a155e`.
+    if let Some(rest) = t.strip_prefix('#') {
+        return parse_crash_frame(rest, ctx, no);
+    }
+    let mut address = None;
+    let mut reliable = true;
+    // Old x86 / arm64 / arm32: `[<addr>]`, possibly twice (old RIP lines).
+    if let Some((a, rest)) = take_angle_addr(t) {
+        address = a;
+        t = rest.trim_start();
+        if let Some((_, rest)) = take_angle_addr(t) {
+            t = rest.trim_start();
+        }
+        // arm32: `(func+0x1/0x2) from [<...>] (caller+...)`.
+        if let Some(rest) = t.strip_prefix('(') {
+            let close = rest.find(')')?;
+            let (name, off, size, tail) = take_symbol_offset(&rest[..close])?;
+            if !tail.is_empty() {
+                return None;
+            }
+            let mut f = frame(name, ctx, no);
+            f.offset = Some(off);
+            f.size = size;
+            f.address = address;
+            return Some(f);
+        }
+    } else if let Some((_, rest)) = take_plain_addr(t) {
+        // powerpc: `[sp] [ret] func+...`.
+        t = rest.trim_start();
+        if let Some((a, rest)) = take_plain_addr(t) {
+            address = Some(a);
+            t = rest.trim_start();
+        }
+    }
+    if let Some(rest) = t.strip_prefix("? ") {
+        reliable = false;
+        t = rest.trim_start();
+    }
+    if let Some((name, off, size, rest)) = take_symbol_offset(t) {
+        size?;
+        let mut f = frame(name, ctx, no);
+        f.offset = Some(off);
+        f.size = size;
+        f.address = address;
+        f.reliable = reliable;
+        if !parse_frame_tail(&mut f, rest) {
+            return None;
+        }
+        if !reliable {
+            f.reliable = false;
+        }
+        return Some(f);
+    }
+    // Symbolized inline frame: `func path/file.h:45 [inline]`, or a
+    // decode_stacktrace line without offset: `func (file.c:12)`.
+    let b = t.as_bytes();
+    let mut i = 0;
+    while i < b.len() && is_sym_char(b[i]) {
+        i += 1;
+    }
+    if i > 0 && i < b.len() && b[i] == b' ' {
+        let name = &t[..i];
+        let mut f = frame(name, ctx, no);
+        f.address = address;
+        f.reliable = reliable;
+        if parse_frame_tail(&mut f, &t[i..]) && f.file.is_some() {
+            if !reliable {
+                f.reliable = false;
+            }
+            return Some(f);
+        }
+    }
+    // An address the kernel could not symbolize: `0xffffffffc0123456`.
+    if let Some(hex) = t.strip_prefix("0x") {
+        if (8..=16).contains(&hex.len()) && hex.bytes().all(|c| c.is_ascii_hexdigit()) {
+            let mut f = frame(t, ctx, no);
+            f.address = parse_hex(hex);
+            f.reliable = reliable;
+            return Some(f);
+        }
+    }
+    None
+}
+
+fn parse_crash_frame(rest: &str, ctx: FrameContext, no: u64) -> Option<Frame> {
+    let digits = rest.bytes().take_while(|c| c.is_ascii_digit()).count();
+    if digits == 0 {
+        return None;
+    }
+    let r = rest[digits..].trim_start();
+    let (_, r) = take_plain_addr(r).or_else(|| {
+        // 32-bit crash stacks: `[f2815db4]` has 8 digits, handled above;
+        // accept shorter for robustness.
+        let inner = r.strip_prefix('[')?;
+        let close = inner.find(']')?;
+        inner[..close]
+            .bytes()
+            .all(|c| c.is_ascii_hexdigit())
+            .then(|| (0, &inner[close + 1..]))
+    })?;
+    let r = r.trim_start();
+    let at = r.find(" at ")?;
+    let sym = &r[..at];
+    let after = r[at + 4..].trim();
+    let addr_tok = after.split_whitespace().next()?;
+    let address = parse_hex(addr_tok)?;
+    let (name, offset) = match take_symbol_offset(sym) {
+        Some((name, off, _, "")) => (name, Some(off)),
+        _ => {
+            if sym.is_empty() || !sym.bytes().all(is_sym_char) {
+                return None;
+            }
+            (sym, None)
+        }
+    };
+    let mut f = frame(name, ctx, no);
+    f.offset = offset;
+    f.address = Some(address);
+    // `(via foo)` annotations and module `[mod]` after the address.
+    let tail = &after[addr_tok.len()..];
+    if let Some(open) = tail.find('[') {
+        if let Some(close) = tail[open..].find(']') {
+            f.module = Some(tail[open + 1..open + close].to_string());
+        }
+    }
+    Some(f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(line: &str) -> Frame {
+        let mut ctx = FrameContext::Task;
+        match parse_trace_line(line, 7, &mut ctx) {
+            TraceLine::Frame(f) => f,
+            other => panic!("{line:?} -> {other:?}"),
+        }
+    }
+
+    #[test]
+    fn base_names() {
+        assert_eq!(base_name("fs_reclaim_acquire.part.102"), "fs_reclaim_acquire");
+        assert_eq!(base_name("__kmalloc_reserve.isra.40"), "__kmalloc_reserve");
+        assert_eq!(base_name("shrink_node_memcg.constprop.88"), "shrink_node_memcg");
+        assert_eq!(base_name("foo.isra.56.cold.74"), "foo");
+        assert_eq!(base_name("__handle_sysrq.cold"), "__handle_sysrq");
+        assert_eq!(
+            base_name("el0_svc_common.llvm.17258447499513131576"),
+            "el0_svc_common"
+        );
+        assert_eq!(base_name("plain"), "plain");
+        assert_eq!(base_name("a.b"), "a.b");
+    }
+
+    #[test]
+    fn modern_x86() {
+        let f = one(" kmem_cache_alloc+0x3d/0x2c0");
+        assert_eq!(f.function, "kmem_cache_alloc");
+        assert_eq!((f.offset, f.size), (Some(0x3d), Some(0x2c0)));
+        assert!(f.reliable);
+        assert_eq!(f.source_line, 7);
+        let f = one(" ? __lock_acquire+0x1/0x2");
+        assert!(!f.reliable);
+        let f = one(" btrfs_releasepage+0x161/0x170 [btrfs]");
+        assert_eq!(f.module.as_deref(), Some("btrfs"));
+        let f = one(" xfs_ilock+0x1/0x2 [xfs 0123456789abcdef0123456789abcdef01234567]");
+        assert_eq!(f.module.as_deref(), Some("xfs"));
+    }
+
+    #[test]
+    fn old_x86_with_addresses_and_inline_markers() {
+        let f = one(" [<ffffffff81234567>] func+0x1/0x2");
+        assert_eq!(f.address, Some(0xffffffff81234567));
+        let f = one(" [<ffffffff81234567>] ? func+0x1/0x2");
+        assert!(!f.reliable);
+        let mut ctx = FrameContext::Task;
+        let TraceLine::Frame(f) = parse_trace_line(" <IRQ>  [<ffffffff81>] irqf+0x1/0x2", 1, &mut ctx)
+        else {
+            panic!()
+        };
+        assert_eq!(f.context, FrameContext::Irq);
+        let TraceLine::Frame(f) = parse_trace_line(" <EOI>  [<ffffffff81>] t+0x1/0x2", 2, &mut ctx)
+        else {
+            panic!()
+        };
+        assert_eq!(f.context, FrameContext::Task);
+    }
+
+    #[test]
+    fn markers_set_context() {
+        let mut ctx = FrameContext::Task;
+        assert_eq!(parse_trace_line(" <IRQ>", 1, &mut ctx), TraceLine::Marker);
+        assert_eq!(ctx, FrameContext::Irq);
+        let TraceLine::Frame(f) = parse_trace_line(" handle+0x1/0x2", 2, &mut ctx) else {
+            panic!()
+        };
+        assert_eq!(f.context, FrameContext::Irq);
+        parse_trace_line(" </IRQ>", 3, &mut ctx);
+        assert_eq!(ctx, FrameContext::Task);
+        parse_trace_line(" <NMI>", 3, &mut ctx);
+        assert_eq!(ctx, FrameContext::Nmi);
+        parse_trace_line(" <SOFTIRQ>", 3, &mut ctx);
+        assert_eq!(ctx, FrameContext::Softirq);
+        parse_trace_line(" <TASK>", 3, &mut ctx);
+        assert_eq!(ctx, FrameContext::Task);
+        parse_trace_line(" <#DF>", 3, &mut ctx);
+        assert_eq!(ctx, FrameContext::Exception);
+    }
+
+    #[test]
+    fn arm64_and_powerpc_and_arm32() {
+        let f = one(" el0_svc_common.constprop.0+0x7c/0x1d0 (C)");
+        assert_eq!(f.base, "el0_svc_common");
+        let f = one("[c00000000a2bfb70] [c000000000ab1234] dump_stack+0xb0/0xf0 (unreliable)");
+        assert_eq!(f.function, "dump_stack");
+        assert!(!f.reliable);
+        assert_eq!(f.address, Some(0xc000000000ab1234));
+        let f = one("[<c0123456>] (unwind_backtrace+0x0/0xf0) from [<c0654321>] (show_stack+0x10/0x14)");
+        assert_eq!(f.function, "unwind_backtrace");
+    }
+
+    #[test]
+    fn symbolized_frames() {
+        let f = one(" slab_pre_alloc_hook mm/slab.h:420 [inline]");
+        assert!(f.inline);
+        assert_eq!(f.file.as_deref(), Some("mm/slab.h"));
+        assert_eq!(f.line, Some(420));
+        assert_eq!(f.offset, None);
+        let f = one(" kmem_cache_alloc+0x3d/0x2c0 mm/slub.c:2720");
+        assert_eq!(f.file.as_deref(), Some("mm/slub.c"));
+        assert!(!f.inline);
+        let f = one(" kmem_cache_alloc+0x3d/0x2c0 (mm/slub.c:2720 mm/slab.h:420)");
+        assert_eq!(f.file.as_deref(), Some("mm/slub.c"));
+    }
+
+    #[test]
+    fn crash_bt_lines() {
+        let f = one(" #3 [ffff880002207ef0] notify_die at ffffffff810a155e");
+        assert_eq!(f.function, "notify_die");
+        assert_eq!(f.address, Some(0xffffffff810a155e));
+        let f = one(" #0 [f2815db4] schedule at c011af85");
+        assert_eq!(f.function, "schedule");
+        let f = one(" #1 [ffff88] machine_kexec+0x167 at ffffffff810327b7");
+        assert_eq!((f.function.as_str(), f.offset), ("machine_kexec", Some(0x167)));
+    }
+
+    #[test]
+    fn register_lines() {
+        let mut ctx = FrameContext::Task;
+        let TraceLine::Register(Some(f)) =
+            parse_trace_line("RIP: 0010:__lock_acquire+0x1/0x2", 1, &mut ctx)
+        else {
+            panic!()
+        };
+        assert_eq!(f.function, "__lock_acquire");
+        assert!(matches!(
+            parse_trace_line("RIP: 0033:0x7f1234", 1, &mut ctx),
+            TraceLine::Register(None)
+        ));
+        assert!(matches!(
+            parse_trace_line("RSP: 002b:00007ffc EFLAGS: 00000246", 1, &mut ctx),
+            TraceLine::Register(None)
+        ));
+        let TraceLine::Register(Some(f)) = parse_trace_line("pc : lock_acquire+0x1/0x2", 1, &mut ctx)
+        else {
+            panic!()
+        };
+        assert_eq!(f.function, "lock_acquire");
+    }
+
+    #[test]
+    fn non_frames() {
+        let mut ctx = FrameContext::Task;
+        for l in [
+            "CPU: 3 PID: 24800 Comm: sshd Not tainted 4.15.0-rc9 #1",
+            "Hardware name: QEMU Standard PC",
+            "stack backtrace:",
+            "other info that might help us debug this:",
+            " #0: ffff (&x){+.+.}-{3:3}, at: f+0x1/0x2",
+            "",
+            "Modules linked in: btrfs",
+        ] {
+            assert_eq!(parse_trace_line(l, 1, &mut ctx), TraceLine::Other, "{l}");
+        }
+    }
+}

@@ -1,0 +1,1289 @@
+//! Section parsing: a [`RawReport`]'s lines into a typed [`Report`].
+//!
+//! Lockdep prints every report kind from the same small set of section
+//! shapes (lock lines, chain entries, held-lock lists, saved stacks, the
+//! scenario table, dump_stack). So the parser is one line-driven state
+//! machine over those shapes rather than one parser per kind: each line is
+//! first tested against the section headers (a table of phrases), and
+//! otherwise fed to whatever section is open. Lines nothing claims are
+//! kept verbatim in `unparsed`.
+
+pub mod frame;
+pub mod lock;
+pub mod title;
+
+use crate::input::Line;
+use crate::model::{
+    AtomicSleep, BannerStyle, ChainEntry, FrameContext, HeldLocks, IrqEvent, IrqEvents,
+    KeptLine, Lock, RcuInfo, Report, ReportKind, Scenario, ScenarioStep, Trace, UsageTransition,
+};
+use crate::segment::{EndReason, RawReport};
+use frame::{parse_frame, parse_trace_line, TraceLine};
+use lock::{
+    class_in_parens, parse_chain_header, parse_dependency, parse_held_header, parse_held_lock,
+    parse_irq_context, parse_lock, parse_task, parse_wait_context,
+};
+
+/// Which lock slot the next lock line fills.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    Acquiring,
+    Holding,
+    Other,
+    /// A bare class name line (`but this task is not holding:`).
+    HoldingName,
+}
+
+/// The section a line is read in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Section {
+    None,
+    ExpectLock(Slot),
+    /// `... at:` followed by one frame line for a slot's `at`.
+    ExpectAt(Slot),
+    Chain,
+    ChainExists,
+    Scenario,
+    Held,
+    /// A saved stack: index into `report.traces`.
+    Trace(usize),
+    IrqEvents,
+    Dependency,
+    PreemptionAt,
+    Backtrace,
+}
+
+/// Lines that are part of reports' fixed wording and carry no data.
+const KNOWN_LINES: &[&str] = &[
+    "which lock already depends on the new lock.",
+    "other info that might help us debug this:",
+    "*** DEADLOCK ***",
+    "May be due to missing lock nesting notation",
+    "and interrupts could create inverse lock ordering between them.",
+    "but there are no more locks to release!",
+    "but there are no locks held!",
+    "turning off the locking correctness validator.",
+    "Please attach the output of /proc/lock_stat to the bug report",
+    "The code is fine but needs lockdep annotation, or maybe",
+    "the code is fine but needs lockdep annotation.",
+    "you didn't initialize this object before use?",
+    "INFO: lockdep is turned off.",
+    "stack backtrace:",
+    "...",
+    "\"echo 0 > /proc/sys/kernel/hung_task_timeout_secs\" disables this message.",
+    "Hash chain already cached but the contents don't match!",
+    "Held locks:",
+    "Locks in cached chain:",
+    "Showing all locks held in the system:",
+    "Possible false positive due to lockdep disabling via debug_locks = 0",
+    "RCU used illegally from offline CPU!",
+    "RCU used illegally from extended quiescent state!",
+    "------------[ cut here ]------------",
+];
+
+/// Prefixes of lines that belong to reports (used by the segmenter to tell
+/// report text from foreign log lines, and by the parser as known lines).
+const KNOWN_PREFIXES: &[&str] = &[
+    "CPU: ",
+    "Hardware name: ",
+    "Workqueue: ",
+    "Modules linked in:",
+    "irq event stamp:",
+    "hardirqs last",
+    "softirqs last",
+    "Call Trace:",
+    "Call trace:",
+    "-> #",
+    "Chain exists of:",
+    "Possible ",
+    "CPU0",
+    "inconsistent {",
+    "rcu_scheduler_active",
+    "in_atomic():",
+    "preempt_count:",
+    "RCU nest depth:",
+    "Preemption disabled at:",
+    "context-{",
+    "depth: ",
+    "DEBUG_LOCKS_WARN_ON",
+    "task:",
+    "INFO: task ",
+    "the existing dependency chain",
+    "the shortest dependencies",
+    "the dependencies between",
+    "but task is already holding",
+    "and this task is already holding",
+    "but this lock ",
+    "which would create a new lock dependency",
+    "but this new dependency connects",
+    "to a ",
+    "but this task is not holding",
+    "{",
+    "=====",
+    "-----",
+    "---[ end trace",
+    "RIP: ",
+    "Code: ",
+    "RSP: ",
+    "RAX: ",
+    "RDX: ",
+    "RBP: ",
+    "R10: ",
+    "R13: ",
+    "pc : ",
+    "lr : ",
+    "sp : ",
+];
+
+/// Phrases (anywhere in the line) that mark report lines.
+const KNOWN_PHRASES: &[&str] = &[
+    " is trying to acquire",
+    " is trying to release lock",
+    " is trying to contend lock",
+    " is trying to lock:",
+    " is freeing memory ",
+    " is leaving the kernel with locks still held",
+    " just changed the state of lock",
+    " held by ",
+    "] takes:",
+    " state was registered at:",
+    " which became ",
+    " Not tainted",
+    " Tainted: ",
+];
+
+/// True when `text` looks like a line of a lockdep report body (the
+/// segmenter's test for "still inside the report").
+pub fn is_report_body_line(text: &str) -> bool {
+    let t = text.trim();
+    if t.is_empty() || text.starts_with(' ') || text.starts_with('\t') {
+        return true;
+    }
+    KNOWN_LINES.contains(&t)
+        || KNOWN_PREFIXES.iter().any(|p| t.starts_with(p))
+        || KNOWN_PHRASES.iter().any(|p| t.contains(p))
+        || is_ident_line(t)
+        || is_rcu_location(t)
+        || parse_lock(t, 0).is_some()
+        || parse_frame(t, FrameContext::Task, 0).is_some()
+        || t.starts_with("[<")
+}
+
+/// The kernel ident line printed under banners: `5.10.0-rc1 #1 Not tainted`
+/// or `4.4.0 #1 Tainted: G        W`.
+fn is_ident_line(t: &str) -> bool {
+    let mut it = t.split_whitespace();
+    let (Some(ver), Some(build)) = (it.next(), it.next()) else {
+        return false;
+    };
+    ver.starts_with(|c: char| c.is_ascii_digit())
+        && ver.contains('.')
+        && build.starts_with('#')
+        && (t.contains("Not tainted") || t.contains("Tainted:"))
+}
+
+/// `kernel/rcu/tree.c:123 suspicious rcu_dereference_check() usage!`
+fn is_rcu_location(t: &str) -> bool {
+    let Some(sp) = t.find(' ') else {
+        return false;
+    };
+    let loc = &t[..sp];
+    let Some(colon) = loc.rfind(':') else {
+        return false;
+    };
+    loc[..colon].contains(".c") || loc[..colon].contains(".h") && loc[colon + 1..].parse::<u32>().is_ok()
+}
+
+/// Parse the taint and kernel release out of `... Not tainted 4.15.0 #1` /
+/// `... Tainted: G        W         6.1.0 #1` (the CPU line) or
+/// `4.15.0 #1 Not tainted` (ident line) or `      Not tainted 5.0.0+ #1`
+/// (hung task).
+fn parse_taint_and_release(t: &str) -> (Option<String>, Option<String>) {
+    if let Some(pos) = t.find("Not tainted") {
+        let after = t[pos + "Not tainted".len()..].split_whitespace().next();
+        let before = t[..pos].split_whitespace().last();
+        let release = after
+            .filter(|v| looks_like_release(v))
+            .or(before.filter(|v| !v.starts_with('#')).filter(|v| looks_like_release(v)))
+            .or_else(|| t.split_whitespace().find(|v| looks_like_release(v)));
+        return (Some("Not tainted".to_string()), release.map(str::to_string));
+    }
+    if let Some(pos) = t.find("Tainted: ") {
+        let after = &t[pos + "Tainted: ".len()..];
+        let mut flags = Vec::new();
+        let mut release = None;
+        for tok in after.split_whitespace() {
+            if tok.len() == 1 && tok.bytes().all(|c| c.is_ascii_uppercase()) {
+                flags.push(tok);
+            } else if tok.starts_with('[') {
+                continue;
+            } else {
+                if looks_like_release(tok) {
+                    release = Some(tok.to_string());
+                }
+                break;
+            }
+        }
+        if release.is_none() {
+            release = t[..pos]
+                .split_whitespace()
+                .find(|v| looks_like_release(v))
+                .map(str::to_string);
+        }
+        return (Some(format!("Tainted: {}", flags.join(" "))), release);
+    }
+    (None, None)
+}
+
+fn looks_like_release(v: &str) -> bool {
+    let mut parts = v.split('.');
+    matches!(
+        (parts.next(), parts.next()),
+        (Some(a), Some(b)) if !a.is_empty() && a.bytes().all(|c| c.is_ascii_digit())
+            && b.bytes().next().is_some_and(|c| c.is_ascii_digit())
+    )
+}
+
+/// `CPU: 3 PID: 24800 Comm: sshd Not tainted 4.15.0-rc9 #1`
+/// (6.12+: `CPU: 0 UID: 0 PID: 5827 Comm: ...`).
+fn parse_cpu_line(t: &str, r: &mut Report) {
+    let num_after = |key: &str| -> Option<u32> {
+        let pos = t.find(key)?;
+        t[pos + key.len()..]
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()
+    };
+    let cpu = num_after("CPU: ");
+    let pid = num_after("PID: ");
+    let comm = t.find("Comm: ").map(|pos| {
+        let rest = &t[pos + "Comm: ".len()..];
+        let end = ["Not tainted", "Tainted:"]
+            .iter()
+            .filter_map(|k| rest.find(k))
+            .min()
+            .unwrap_or(rest.len());
+        rest[..end].trim().to_string()
+    });
+    if r.cpu.is_none() {
+        r.cpu = cpu;
+    }
+    if let (Some(pid), Some(comm)) = (pid, comm) {
+        if r.task.is_none() {
+            r.task = Some(crate::model::Task { comm, pid });
+        }
+    }
+    let (taint, release) = parse_taint_and_release(t);
+    if taint.is_some() {
+        r.tainted = taint;
+    }
+    if release.is_some() {
+        r.kernel = release;
+    }
+}
+
+/// Column start positions of a scenario header line (`CPU0 ... CPU1`).
+fn scenario_columns(text: &str) -> Vec<(usize, String)> {
+    let mut cols = Vec::new();
+    let mut search = 0;
+    while let Some(pos) = text[search..].find("CPU") {
+        let at = search + pos;
+        let end = text[at..]
+            .find(char::is_whitespace)
+            .map(|e| at + e)
+            .unwrap_or(text.len());
+        cols.push((at, text[at..end].to_string()));
+        search = end;
+    }
+    cols
+}
+
+/// One scenario step: `lock(&x->y);`, `<Interrupt>`, `local_irq_disable();`.
+fn scenario_step(text: &str, cols: &[(usize, String)]) -> Option<ScenarioStep> {
+    let indent = text.len() - text.trim_start().len();
+    let t = text.trim();
+    let (action, lock) = if t == "<Interrupt>" {
+        ("interrupt".to_string(), None)
+    } else {
+        let open = t.find('(')?;
+        let body = t[open + 1..].strip_suffix(");")?;
+        let action = &t[..open];
+        if action.is_empty() || !action.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_') {
+            return None;
+        }
+        (
+            action.to_string(),
+            (!body.is_empty()).then(|| body.to_string()),
+        )
+    };
+    let cpu = cols
+        .iter()
+        .enumerate()
+        .min_by_key(|(_, (pos, _))| pos.abs_diff(indent))
+        .map(|(i, _)| i)
+        .unwrap_or(0);
+    Some(ScenarioStep { cpu, action, lock })
+}
+
+/// Frames whose presence at the bottom of a trace means it reached its root.
+const ROOT_FRAMES: &[&str] = &[
+    "ret_from_fork",
+    "ret_from_fork_asm",
+    "kthread",
+    "entry_SYSCALL_64_after_hwframe",
+    "entry_SYSCALL_64_fastpath",
+    "entry_SYSENTER_compat_after_hwframe",
+    "do_syscall_64",
+    "start_kernel",
+    "secondary_startup_64",
+    "secondary_startup_64_no_verify",
+    "x86_64_start_kernel",
+    "cpu_startup_entry",
+    "el0_svc",
+    "el0t_64_sync",
+    "el0t_64_sync_handler",
+    "el0_sync",
+    "system_call_exception",
+    "system_call_common",
+    "ret_from_kernel_thread",
+    "start_secondary",
+];
+
+/// The report parser's working state.
+struct Parser<'a> {
+    r: Report,
+    section: Section,
+    scenario_cols: Vec<(usize, String)>,
+    ctx: FrameContext,
+    raw: &'a RawReport,
+    expect_failures: usize,
+}
+
+impl<'a> Parser<'a> {
+    fn keep(&mut self, line: &Line) {
+        self.r.unparsed.push(KeptLine {
+            line: line.no,
+            text: line.text.clone(),
+        });
+    }
+
+    fn set_slot(&mut self, slot: Slot, lock: Lock) {
+        match slot {
+            Slot::Acquiring => self.r.acquiring = Some(lock),
+            Slot::Holding | Slot::HoldingName => self.r.holding = Some(lock),
+            Slot::Other => self.r.other_locks.push(lock),
+        }
+    }
+
+    fn new_trace(&mut self, name: &str) -> Section {
+        self.r.traces.push(Trace {
+            name: name.trim().trim_end_matches(':').trim().to_string(),
+            frames: Vec::new(),
+        });
+        self.ctx = FrameContext::Task;
+        Section::Trace(self.r.traces.len() - 1)
+    }
+
+    /// Headers that open or switch sections. Returns true when handled.
+    fn header(&mut self, line: &Line) -> bool {
+        let text = line.text.as_str();
+        let t = text.trim();
+        let r = &mut self.r;
+        let next = if t.ends_with(" is trying to acquire lock:")
+            || t.ends_with(" is trying to acquire:")
+            || t.ends_with(" just changed the state of lock:")
+            || t.ends_with(" is trying to lock:")
+            || t.ends_with("] takes:")
+        {
+            let who = t
+                .split(" is trying")
+                .next()
+                .and_then(|s| s.split(" just changed").next())
+                .unwrap_or("");
+            let who = who.split(" [HC").next().unwrap_or(who).trim_end_matches(" takes:");
+            if r.task.is_none() {
+                r.task = parse_task(who);
+            }
+            if let Some(c) = parse_irq_context(t) {
+                r.irq_context = Some(c);
+            }
+            Section::ExpectLock(Slot::Acquiring)
+        } else if t == "but task is already holding lock:" || t == "and this task is already holding:"
+        {
+            Section::ExpectLock(Slot::Holding)
+        } else if t.starts_with("but this lock took another, ")
+            || t.starts_with("but this lock was taken by another, ")
+        {
+            Section::ExpectLock(Slot::Holding)
+        } else if t.starts_with("but this new dependency connects a ") || t.starts_with("to a ") && t.ends_with("-irq-unsafe lock:")
+        {
+            Section::ExpectLock(Slot::Other)
+        } else if t == "but this task is not holding:" {
+            Section::ExpectLock(Slot::HoldingName)
+        } else if t == "which would create a new lock dependency:" {
+            Section::Dependency
+        } else if t == "the existing dependency chain (in reverse order) is:" {
+            Section::Chain
+        } else if t.starts_with("-> #") {
+            if let Some((index, lock)) = parse_chain_header(t, line.no) {
+                r.chain.push(ChainEntry {
+                    index,
+                    lock,
+                    stack: Vec::new(),
+                });
+                self.ctx = FrameContext::Task;
+                Section::Chain
+            } else {
+                return false;
+            }
+        } else if t == "Chain exists of:" {
+            Section::ChainExists
+        } else if t == "Possible unsafe locking scenario:"
+            || t == "Possible interrupt unsafe locking scenario:"
+        {
+            r.scenario = Some(Scenario::default());
+            Section::Scenario
+        } else if let Some((count, task)) = parse_held_header(t) {
+            r.held_lock_lists.push(HeldLocks {
+                task,
+                count: Some(count),
+                locks: Vec::new(),
+            });
+            Section::Held
+        } else if let Some(rest) = t.strip_prefix("inconsistent {") {
+            if let Some((from, to)) = rest
+                .strip_suffix("} usage.")
+                .and_then(|s| s.split_once("} -> {"))
+            {
+                r.usage_transition = Some(UsageTransition {
+                    from: from.to_string(),
+                    to: to.to_string(),
+                });
+                Section::None
+            } else {
+                return false;
+            }
+        } else if t.ends_with(" state was registered at:")
+            || (t.starts_with("... which became ") && t.ends_with(" at:"))
+            || (t.ends_with(" at:") && t.starts_with(|c: char| c.is_ascii_uppercase()) && t.contains('-') && !t.contains(' '))
+        {
+            self.section = self.new_trace(t);
+            return true;
+        } else if t.starts_with("... key      at:") || t.starts_with("... key at:") {
+            Section::None
+        } else if t == "... acquired at:" {
+            self.section = self.new_trace("acquired at");
+            return true;
+        } else if let Some(rest) = t.strip_prefix("irq event stamp:") {
+            r.irq_events = Some(IrqEvents {
+                stamp: rest.trim().parse().ok(),
+                events: Vec::new(),
+            });
+            Section::IrqEvents
+        } else if t.ends_with(" is trying to release lock (") || t.contains(" is trying to release lock (")
+            || t.contains(" is trying to contend lock (")
+        {
+            let who = t.split(" is trying").next().unwrap_or("");
+            r.task = parse_task(who).or(r.task.take());
+            r.acquiring = class_in_parens(t).map(|class| Lock {
+                class,
+                source_line: line.no,
+                ..Lock::default()
+            });
+            if t.ends_with("at:") {
+                Section::ExpectAt(Slot::Acquiring)
+            } else {
+                Section::None
+            }
+        } else if t.contains(" is freeing memory ") {
+            let who = t.split(" is freeing").next().unwrap_or("");
+            r.task = parse_task(who).or(r.task.take());
+            r.message = Some(t.to_string());
+            Section::ExpectLock(Slot::Acquiring)
+        } else if t.ends_with(" is leaving the kernel with locks still held!") {
+            let who = t.split(" is leaving").next().unwrap_or("");
+            r.task = parse_task(who).or(r.task.take());
+            Section::None
+        } else if t == "stack backtrace:" {
+            Section::None
+        } else if t.starts_with("Call Trace:") || t == "Call trace:" || t == "Backtrace:" {
+            // A later trace replaces an earlier final trace only if the
+            // earlier one was empty; nested-lock reports print two.
+            if !r.backtrace.is_empty() {
+                let frames = std::mem::take(&mut r.backtrace);
+                r.traces.push(Trace {
+                    name: "earlier backtrace".to_string(),
+                    frames,
+                });
+            }
+            self.ctx = FrameContext::Task;
+            Section::Backtrace
+        } else if t == "Preemption disabled at:" {
+            Section::PreemptionAt
+        } else {
+            return false;
+        };
+        self.section = next;
+        true
+    }
+
+    /// Standalone fact lines (CPU line, ident, sleeping-function facts...).
+    fn fact(&mut self, line: &Line) -> bool {
+        let t = line.text.trim();
+        let r = &mut self.r;
+        if t.starts_with("CPU: ") && t.contains("PID: ") {
+            parse_cpu_line(t, r);
+            return true;
+        }
+        if let Some(hw) = t.strip_prefix("Hardware name: ") {
+            r.hardware = Some(hw.to_string());
+            return true;
+        }
+        if is_ident_line(t) || (t.starts_with("Not tainted ") || t.starts_with("Tainted: ")) {
+            let (taint, release) = parse_taint_and_release(t);
+            if r.tainted.is_none() {
+                r.tainted = taint;
+            }
+            if r.kernel.is_none() {
+                r.kernel = release;
+            }
+            return true;
+        }
+        if t.starts_with("in_atomic():") {
+            let a = r.atomic_sleep.get_or_insert_with(AtomicSleep::default);
+            for part in t.split(", ") {
+                let Some((k, v)) = part.split_once(": ") else {
+                    continue;
+                };
+                match k.trim() {
+                    "in_atomic()" => a.in_atomic = v.trim().parse().ok(),
+                    "irqs_disabled()" => a.irqs_disabled = v.trim().parse().ok(),
+                    "non_block" => a.non_block = v.trim().parse().ok(),
+                    "pid" => {
+                        if let Ok(pid) = v.trim().parse() {
+                            let name = t.rsplit("name: ").next().unwrap_or("").to_string();
+                            if r.task.is_none() {
+                                r.task = Some(crate::model::Task { comm: name, pid });
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            return true;
+        }
+        if let Some(rest) = t.strip_prefix("preempt_count: ") {
+            let a = r.atomic_sleep.get_or_insert_with(AtomicSleep::default);
+            let mut parts = rest.split(", expected: ");
+            a.preempt_count = parts.next().map(str::to_string);
+            a.expected_preempt_count = parts.next().map(str::to_string);
+            return true;
+        }
+        if let Some(rest) = t.strip_prefix("RCU nest depth: ") {
+            let a = r.atomic_sleep.get_or_insert_with(AtomicSleep::default);
+            a.rcu_nest_depth = rest.split(',').next().and_then(|v| v.trim().parse().ok());
+            return true;
+        }
+        if t.starts_with("rcu_scheduler_active = ") {
+            let rcu = r.rcu.get_or_insert_with(RcuInfo::default);
+            for part in t.split(", ") {
+                if let Some((k, v)) = part.split_once(" = ") {
+                    match k {
+                        "rcu_scheduler_active" => rcu.scheduler_active = v.trim().parse().ok(),
+                        "debug_locks" => rcu.debug_locks = v.trim().parse().ok(),
+                        _ => {}
+                    }
+                }
+            }
+            return true;
+        }
+        if t == "RCU used illegally from offline CPU!" {
+            r.rcu.get_or_insert_with(RcuInfo::default).offline_cpu = true;
+            return true;
+        }
+        if t == "RCU used illegally from extended quiescent state!" {
+            r.rcu.get_or_insert_with(RcuInfo::default).extended_quiescent_state = true;
+            return true;
+        }
+        if r.kind == ReportKind::SuspiciousRcuUsage && r.message.is_none() && is_rcu_location(t) {
+            r.message = Some(t.to_string());
+            return true;
+        }
+        if let Some(w) = parse_wait_context(t) {
+            r.wait_context = Some(w);
+            return true;
+        }
+        if t.starts_with("DEBUG_LOCKS_WARN_ON(") {
+            r.message = Some(t.to_string());
+            return true;
+        }
+        if r.kind == ReportKind::LockdepWarning && t.starts_with("WARNING: ") && t.contains(" at ") {
+            if r.message.is_none() || r.message.as_deref().is_some_and(|m| m.starts_with("DEBUG_LOCKS")) {
+                let loc = t.split(" at ").nth(1).unwrap_or("").to_string();
+                r.traces.push(Trace {
+                    name: format!("warning at {loc}"),
+                    frames: Vec::new(),
+                });
+            }
+            return true;
+        }
+        if t.starts_with("RIP: ") || t.starts_with("pc : ") || t.starts_with("NIP ") {
+            let mut ctx = FrameContext::Task;
+            if let TraceLine::Register(Some(f)) = parse_trace_line(t, line.no, &mut ctx) {
+                r.traces.push(Trace {
+                    name: "faulting pc".to_string(),
+                    frames: vec![f],
+                });
+            }
+            return true;
+        }
+        KNOWN_LINES.contains(&t)
+            || t.chars().all(|c| c == '=' || c == '-') && t.len() >= 8
+            || t.starts_with("Modules linked in:")
+            || t.starts_with("Workqueue: ")
+            || t.starts_with("task:")
+            || t.starts_with("depth: ")
+            || t.starts_with("hlock_id:")
+            || t.starts_with("---[ end trace")
+    }
+
+    /// Feed a line to the open section. Returns true when consumed.
+    fn section_line(&mut self, line: &Line) -> bool {
+        let text = line.text.as_str();
+        let t = text.trim();
+        match self.section {
+            Section::None => false,
+            Section::ExpectLock(slot) => {
+                if t.is_empty() {
+                    return true;
+                }
+                self.section = Section::None;
+                if slot == Slot::HoldingName {
+                    self.set_slot(
+                        slot,
+                        Lock {
+                            class: t.to_string(),
+                            source_line: line.no,
+                            ..Lock::default()
+                        },
+                    );
+                    return true;
+                }
+                if let Some(lock) = parse_lock(t, line.no) {
+                    self.set_slot(slot, lock);
+                    true
+                } else {
+                    self.expect_failures += 1;
+                    false
+                }
+            }
+            Section::ExpectAt(slot) => {
+                self.section = Section::None;
+                match parse_frame(t, FrameContext::Task, line.no) {
+                    Some(f) => {
+                        let target = match slot {
+                            Slot::Acquiring => self.r.acquiring.as_mut(),
+                            _ => self.r.holding.as_mut(),
+                        };
+                        if let Some(l) = target {
+                            l.at = Some(f);
+                        }
+                        true
+                    }
+                    None => {
+                        self.expect_failures += 1;
+                        false
+                    }
+                }
+            }
+            Section::Chain => {
+                if t.is_empty() {
+                    return true;
+                }
+                match parse_trace_line(text, line.no, &mut self.ctx) {
+                    TraceLine::Frame(f) => {
+                        if let Some(e) = self.r.chain.last_mut() {
+                            e.stack.push(f);
+                            true
+                        } else {
+                            false
+                        }
+                    }
+                    TraceLine::Marker => true,
+                    _ => false,
+                }
+            }
+            Section::ChainExists => {
+                if t.is_empty() {
+                    if !self.r.chain_exists_of.is_empty() {
+                        self.section = Section::None;
+                    }
+                    return true;
+                }
+                for part in t.split(" --> ") {
+                    let p = part.trim();
+                    if !p.is_empty() {
+                        self.r.chain_exists_of.push(p.to_string());
+                    }
+                }
+                true
+            }
+            Section::Scenario => {
+                if t.is_empty() || t.chars().all(|c| c == '-' || c == ' ') {
+                    return true;
+                }
+                if t.starts_with("CPU") {
+                    self.scenario_cols = scenario_columns(text);
+                    if let Some(s) = self.r.scenario.as_mut() {
+                        s.cpus = self.scenario_cols.iter().map(|(_, n)| n.clone()).collect();
+                    }
+                    return true;
+                }
+                if t == "*** DEADLOCK ***" {
+                    self.section = Section::None;
+                    return true;
+                }
+                match scenario_step(text, &self.scenario_cols) {
+                    Some(step) => {
+                        if let Some(s) = self.r.scenario.as_mut() {
+                            s.steps.push(step);
+                        }
+                        true
+                    }
+                    None => false,
+                }
+            }
+            Section::Held => {
+                if t.is_empty() {
+                    return true;
+                }
+                match parse_held_lock(text, line.no) {
+                    Some(l) => {
+                        if let Some(list) = self.r.held_lock_lists.last_mut() {
+                            list.locks.push(l);
+                        }
+                        true
+                    }
+                    None => {
+                        self.section = Section::None;
+                        false
+                    }
+                }
+            }
+            Section::Trace(i) => {
+                if t.is_empty() {
+                    self.section = Section::None;
+                    return true;
+                }
+                match parse_trace_line(text, line.no, &mut self.ctx) {
+                    TraceLine::Frame(f) => {
+                        self.r.traces[i].frames.push(f);
+                        true
+                    }
+                    TraceLine::Marker => true,
+                    _ => {
+                        self.section = Section::None;
+                        false
+                    }
+                }
+            }
+            Section::IrqEvents => {
+                let Some(rest) = t
+                    .strip_prefix("hardirqs last")
+                    .map(|r| ("hardirqs", r))
+                    .or_else(|| t.strip_prefix("softirqs last").map(|r| ("softirqs", r)))
+                else {
+                    self.section = Section::None;
+                    return false;
+                };
+                let (which, rest) = rest;
+                let rest = rest.trim_start();
+                let (state, rest) = if let Some(r) = rest.strip_prefix("enabled at (") {
+                    ("enabled", r)
+                } else if let Some(r) = rest.strip_prefix("disabled at (") {
+                    ("disabled", r)
+                } else {
+                    return false;
+                };
+                let Some(close) = rest.find("):") else {
+                    return false;
+                };
+                let stamp = rest[..close].trim().parse().unwrap_or(0);
+                let frame = parse_frame(rest[close + 2..].trim(), FrameContext::Task, line.no);
+                if let Some(ev) = self.r.irq_events.as_mut() {
+                    ev.events.push(IrqEvent {
+                        event: format!("{which}_last_{state}"),
+                        stamp,
+                        frame,
+                    });
+                }
+                true
+            }
+            Section::Dependency => {
+                if t.is_empty() {
+                    return true;
+                }
+                self.section = Section::None;
+                match parse_dependency(t, line.no) {
+                    Some((a, b)) => {
+                        self.r.other_locks.push(a);
+                        self.r.other_locks.push(b);
+                        true
+                    }
+                    None => false,
+                }
+            }
+            Section::PreemptionAt => {
+                self.section = Section::None;
+                match parse_frame(t, FrameContext::Task, line.no) {
+                    Some(f) => {
+                        self.r
+                            .atomic_sleep
+                            .get_or_insert_with(AtomicSleep::default)
+                            .preemption_disabled_at = Some(f);
+                        true
+                    }
+                    None => false,
+                }
+            }
+            Section::Backtrace => match parse_trace_line(text, line.no, &mut self.ctx) {
+                TraceLine::Frame(f) => {
+                    self.r.backtrace.push(f);
+                    true
+                }
+                TraceLine::Marker | TraceLine::Register(_) => true,
+                TraceLine::Other => {
+                    if t.is_empty() {
+                        return true;
+                    }
+                    self.section = Section::None;
+                    false
+                }
+            },
+        }
+    }
+
+    fn line(&mut self, line: &Line) {
+        // Inside a trace, frames first: a frame line is never a header.
+        if matches!(self.section, Section::Backtrace | Section::Chain | Section::Trace(_)) {
+            let mut ctx = self.ctx;
+            if matches!(
+                parse_trace_line(&line.text, line.no, &mut ctx),
+                TraceLine::Frame(_) | TraceLine::Marker
+            ) && self.section_line(line)
+            {
+                return;
+            }
+        }
+        if self.header(line) {
+            return;
+        }
+        if self.section_line(line) {
+            return;
+        }
+        if self.fact(line) {
+            return;
+        }
+        if line.text.trim().is_empty() {
+            return;
+        }
+        self.keep(line);
+    }
+}
+
+/// Apply what the banner line itself says.
+fn apply_banner(r: &mut Report, raw: &RawReport) {
+    let b = &raw.banner;
+    r.banner = b.text.clone();
+    r.banner_style = b.style;
+    let cap = |i: usize| b.captures.get(i).cloned().unwrap_or_default();
+    match b.kind {
+        ReportKind::SleepingInAtomic => {
+            r.atomic_sleep = Some(AtomicSleep {
+                at: Some(cap(0)),
+                ..AtomicSleep::default()
+            });
+        }
+        ReportKind::SchedulingWhileAtomic => {
+            // `comm/pid/0xPREEMPT_COUNT`
+            let c = cap(0);
+            if let Some((task, count)) = c.rsplit_once('/') {
+                r.task = parse_task(task);
+                r.atomic_sleep = Some(AtomicSleep {
+                    preempt_count: Some(count.to_string()),
+                    ..AtomicSleep::default()
+                });
+            }
+        }
+        ReportKind::LocksStillHeld => r.task = parse_task(&cap(0)),
+        ReportKind::LockdepCapacity => r.message = Some(format!("{} too low!", cap(0))),
+        ReportKind::InvalidSubclass => r.message = Some(format!("invalid subclass {}", cap(0))),
+        ReportKind::HeldLocksDump if b.hung_task => {
+            if let Ok(pid) = cap(1).parse() {
+                r.task = Some(crate::model::Task { comm: cap(0), pid });
+            }
+        }
+        ReportKind::LockdepWarning => {
+            if let Some(loc) = b.text.split(" at ").nth(1) {
+                r.message = Some(loc.to_string());
+            } else {
+                r.message = Some(b.text.clone());
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Kinds whose report ends in a stack trace.
+fn expects_backtrace(kind: ReportKind, hung: bool) -> bool {
+    !matches!(
+        kind,
+        ReportKind::LockHeldReturningToUser | ReportKind::LockdepCapacity | ReportKind::Other
+    ) && (kind != ReportKind::HeldLocksDump || hung)
+}
+
+/// Judge completeness and damage once every line is read.
+fn judge(p: &mut Parser<'_>) {
+    let raw = p.raw;
+    let r = &mut p.r;
+    let mut missing: Vec<&str> = Vec::new();
+    match r.kind {
+        ReportKind::CircularDependency => {
+            if r.acquiring.is_none() {
+                missing.push("the lock being acquired");
+            }
+            if r.holding.is_none() {
+                missing.push("the lock already held");
+            }
+            if r.chain.is_empty() {
+                missing.push("the dependency chain");
+            }
+        }
+        ReportKind::RecursiveLocking | ReportKind::IrqSafeUnsafeOrder => {
+            if r.acquiring.is_none() {
+                missing.push("the lock being acquired");
+            }
+            if r.holding.is_none() {
+                missing.push("the lock already held");
+            }
+        }
+        ReportKind::InconsistentLockState => {
+            if r.acquiring.is_none() {
+                missing.push("the lock taken");
+            }
+            if r.usage_transition.is_none() {
+                missing.push("the usage transition");
+            }
+        }
+        ReportKind::IrqLockInversion
+        | ReportKind::BadUnlockBalance
+        | ReportKind::BadContention
+        | ReportKind::HeldLockFreed
+        | ReportKind::NestedLockNotTaken
+        | ReportKind::InvalidWaitContext => {
+            if r.acquiring.is_none() {
+                missing.push("the lock line");
+            }
+        }
+        ReportKind::LockHeldReturningToUser | ReportKind::LocksStillHeld => {
+            if r.held_lock_lists.is_empty() {
+                missing.push("the held-locks list");
+            }
+        }
+        ReportKind::HeldLocksDump if !raw.banner.hung_task => {
+            if r.held_lock_lists.is_empty() {
+                missing.push("any held-locks list");
+            }
+        }
+        _ => {}
+    }
+    if expects_backtrace(r.kind, raw.banner.hung_task) {
+        if r.backtrace.is_empty() {
+            missing.push("the final backtrace");
+        } else {
+            let reached_root = r
+                .backtrace
+                .iter()
+                .rev()
+                .find(|f| f.reliable)
+                .is_some_and(|f| ROOT_FRAMES.contains(&f.base.as_str()));
+            if !raw.trace_closed && !reached_root {
+                missing.push("the end of the final backtrace");
+            }
+        }
+    }
+    // Held lists whose printed count exceeds the entries seen.
+    let short_list = r
+        .held_lock_lists
+        .iter()
+        .any(|h| h.count.is_some_and(|c| c as usize > h.locks.len() && !h.locks.is_empty()));
+    let last_line = raw.lines.last().map(|l| l.no).unwrap_or(r.line);
+    r.end_line = last_line;
+    r.complete = missing.is_empty()
+        && !short_list
+        && !matches!(raw.end, EndReason::SizeCap | EndReason::Evicted);
+    if !missing.is_empty() {
+        let why = match raw.end {
+            EndReason::NextReport => "another report began",
+            EndReason::EndOfInput => "the input ended",
+            EndReason::SizeCap => "the report hit the size cap",
+            EndReason::Evicted => "too many reports were open at once",
+            EndReason::Finished => "the report ended early",
+        };
+        r.problems
+            .push(format!("missing {} ({why} after line {last_line})", missing.join(", ")));
+    }
+    if short_list {
+        r.problems
+            .push("a held-locks list has fewer entries than its header counts".to_string());
+    }
+    if raw.end == EndReason::SizeCap {
+        r.problems.push(format!(
+            "report truncated at {} lines",
+            crate::segment::limits::MAX_REPORT_LINES
+        ));
+    }
+    if raw.lines.iter().any(|l| l.truncated) {
+        r.problems.push("an overlong line was truncated".to_string());
+    }
+    if raw.interleaved_dropped > 0 {
+        r.problems.push(format!(
+            "{} interleaved foreign lines were dropped",
+            raw.interleaved_dropped
+        ));
+    }
+    // Damage, as syzkaller understands it: sections broken by foreign text.
+    let empty_chain_entry = r
+        .chain
+        .iter()
+        .any(|e| e.stack.is_empty() && r.chain.len() > 1);
+    if p.expect_failures > 0 {
+        r.corrupted = true;
+        r.problems
+            .push("a lock line was expected but something else was printed".to_string());
+    }
+    if empty_chain_entry && r.complete {
+        r.corrupted = true;
+        r.problems
+            .push("a dependency-chain entry has no stack".to_string());
+    }
+    if r.complete
+        && expects_backtrace(r.kind, raw.banner.hung_task)
+        && r.backtrace.iter().all(|f| !f.reliable)
+    {
+        r.corrupted = true;
+        r.problems.push("the backtrace has no reliable frame".to_string());
+    }
+}
+
+/// Parse one raw report. Never fails: what cannot be understood is kept
+/// in `unparsed` and reflected in `complete`/`corrupted`/`problems`.
+pub fn parse_report(raw: &RawReport, source: &str) -> Report {
+    let first = raw.lines.first().map(|l| l.no).unwrap_or(0);
+    let mut r = Report::new(raw.banner.kind, source, first);
+    apply_banner(&mut r, raw);
+    let mut p = Parser {
+        r,
+        section: Section::None,
+        scenario_cols: Vec::new(),
+        ctx: FrameContext::Task,
+        raw,
+        expect_failures: 0,
+    };
+    for line in raw.lines.iter().skip(1) {
+        p.line(line);
+    }
+    // The main held list: the report task's, else the first printed.
+    if let Some(first) = p.r.held_lock_lists.first() {
+        p.r.held_locks = first.locks.clone();
+        p.r.held_locks_count = first.count;
+    }
+    p.r.interleaved = raw
+        .interleaved
+        .iter()
+        .map(|l| KeptLine {
+            line: l.no,
+            text: l.text.clone(),
+        })
+        .collect();
+    judge(&mut p);
+    let mut r = p.r;
+    if r.banner_style == BannerStyle::Bracketed && r.kernel.is_none() {
+        r.problems
+            .push("old-style banner: kernel 4.11 or earlier".to_string());
+    }
+    r.title = title::title(&r, &raw.banner);
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::LineReader;
+    use crate::segment::Segmenter;
+
+    pub(crate) fn parse_all(text: &str) -> Vec<Report> {
+        let mut lr = LineReader::new(text.as_bytes());
+        let mut s = Segmenter::new();
+        let mut raws = Vec::new();
+        while let Some(raw) = lr.next_raw().unwrap() {
+            s.push(&raw, &mut |r| raws.push(r));
+        }
+        s.finish(&mut |r| raws.push(r));
+        raws.iter().map(|r| parse_report(r, "-")).collect()
+    }
+
+    const CIRCULAR: &str = "\
+======================================================
+WARNING: possible circular locking dependency detected
+5.10.0-rc1 #1 Not tainted
+------------------------------------------------------
+kswapd0/62 is trying to acquire lock:
+ffff888010c8a0b0 (&xfs_nondir_ilock_class){++++}-{3:3}, at: xfs_ilock+0x1/0x2
+
+but task is already holding lock:
+ffffffff8a0c6a60 (fs_reclaim){+.+.}-{0:0}, at: __fs_reclaim_acquire+0x0/0x30
+
+which lock already depends on the new lock.
+
+
+the existing dependency chain (in reverse order) is:
+
+-> #1 (fs_reclaim){+.+.}-{0:0}:
+       fs_reclaim_acquire+0xb5/0x100
+       kmem_cache_alloc+0x2f/0x300
+       xfs_trans_alloc+0x1/0x2
+
+-> #0 (&xfs_nondir_ilock_class){++++}-{3:3}:
+       __lock_acquire+0x1/0x2
+       lock_acquire+0x1/0x2
+       down_write_nested+0x1/0x2
+       xfs_ilock+0x1/0x2
+
+other info that might help us debug this:
+
+ Possible unsafe locking scenario:
+
+       CPU0                    CPU1
+       ----                    ----
+  lock(fs_reclaim);
+                               lock(&xfs_nondir_ilock_class);
+                               lock(fs_reclaim);
+  lock(&xfs_nondir_ilock_class);
+
+ *** DEADLOCK ***
+
+2 locks held by kswapd0/62:
+ #0: ffffffff8a0c6a60 (fs_reclaim){+.+.}-{0:0}, at: __fs_reclaim_acquire+0x0/0x30
+ #1: ffffffff8a0a1f50 (shrinker_rwsem){++++}-{3:3}, at: shrink_slab+0x1/0x2
+
+stack backtrace:
+CPU: 1 PID: 62 Comm: kswapd0 Not tainted 5.10.0-rc1 #1
+Hardware name: QEMU Standard PC (i440FX + PIIX, 1996)
+Call Trace:
+ dump_stack+0x1/0x2
+ __lock_acquire+0x1/0x2
+ xfs_ilock+0x1/0x2
+ kswapd+0x1/0x2
+ kthread+0x1/0x2
+ ret_from_fork+0x1f/0x30
+";
+
+    #[test]
+    fn circular_report_all_sections() {
+        let reps = parse_all(CIRCULAR);
+        assert_eq!(reps.len(), 1);
+        let r = &reps[0];
+        assert_eq!(r.kind, ReportKind::CircularDependency);
+        assert!(r.complete, "{:?}", r.problems);
+        assert!(!r.corrupted, "{:?}", r.problems);
+        assert_eq!(r.kernel.as_deref(), Some("5.10.0-rc1"));
+        assert_eq!(r.tainted.as_deref(), Some("Not tainted"));
+        assert_eq!(r.task.as_ref().unwrap().comm, "kswapd0");
+        assert_eq!(r.cpu, Some(1));
+        assert_eq!(r.acquiring.as_ref().unwrap().class, "&xfs_nondir_ilock_class");
+        assert_eq!(r.holding.as_ref().unwrap().class, "fs_reclaim");
+        assert_eq!(r.chain.len(), 2);
+        assert_eq!(r.chain[0].stack.len(), 3);
+        assert_eq!(r.chain[1].stack[3].function, "xfs_ilock");
+        let s = r.scenario.as_ref().unwrap();
+        assert_eq!(s.cpus, ["CPU0", "CPU1"]);
+        assert_eq!(s.steps.len(), 4);
+        assert_eq!((s.steps[1].cpu, s.steps[1].lock.as_deref()), (1, Some("&xfs_nondir_ilock_class")));
+        assert_eq!(r.held_locks.len(), 2);
+        assert_eq!(r.held_locks_count, Some(2));
+        assert_eq!(r.backtrace.len(), 6);
+        assert_eq!(r.hardware.as_deref(), Some("QEMU Standard PC (i440FX + PIIX, 1996)"));
+        assert!(r.unparsed.is_empty(), "{:?}", r.unparsed);
+        assert_eq!(r.title, "possible deadlock in xfs_ilock");
+    }
+
+    #[test]
+    fn truncated_report_is_kept_and_flagged() {
+        let cut: String = CIRCULAR.lines().take(20).map(|l| format!("{l}\n")).collect();
+        let reps = parse_all(&cut);
+        assert_eq!(reps.len(), 1);
+        assert!(!reps[0].complete);
+        assert!(reps[0].problems[0].contains("the input ended"));
+    }
+
+    #[test]
+    fn inconsistent_lock_state_sections() {
+        let text = "\
+================================
+WARNING: inconsistent lock state
+5.4.0 #1 Not tainted
+--------------------------------
+inconsistent {IN-SOFTIRQ-W} -> {SOFTIRQ-ON-W} usage.
+syz-executor/8 [HC0[0]:SC0[0]:HE1:SE1] takes:
+ffff8880 (&(&ctx->completion_lock)->rlock){+.?.}, at: io_file_data_ref_zero+0x1/0x2
+{IN-SOFTIRQ-W} state was registered at:
+  lock_acquire+0x1/0x2
+  _raw_spin_lock_irqsave+0x1/0x2
+irq event stamp: 1234
+hardirqs last  enabled at (1233): [<ffffffff81000001>] _raw_spin_unlock_irqrestore+0x1/0x2
+hardirqs last disabled at (1232): [<ffffffff81000002>] _raw_spin_lock_irqsave+0x1/0x2
+softirqs last  enabled at (0): [<ffffffff81000003>] copy_process+0x1/0x2
+softirqs last disabled at (0): [<0000000000000000>] 0x0
+
+other info that might help us debug this:
+ Possible unsafe locking scenario:
+
+       CPU0
+       ----
+  lock(&(&ctx->completion_lock)->rlock);
+  <Interrupt>
+    lock(&(&ctx->completion_lock)->rlock);
+
+ *** DEADLOCK ***
+
+no locks held by syz-executor/8.
+
+stack backtrace:
+CPU: 0 PID: 8 Comm: syz-executor Not tainted 5.4.0 #1
+Call Trace:
+ dump_stack+0x1/0x2
+ io_file_data_ref_zero+0x1/0x2
+ ret_from_fork+0x1/0x2
+";
+        let r = &parse_all(text)[0];
+        assert_eq!(r.kind, ReportKind::InconsistentLockState);
+        assert!(r.complete, "{:?}", r.problems);
+        let u = r.usage_transition.as_ref().unwrap();
+        assert_eq!((u.from.as_str(), u.to.as_str()), ("IN-SOFTIRQ-W", "SOFTIRQ-ON-W"));
+        let c = r.irq_context.unwrap();
+        assert!(c.hardirqs_enabled && c.softirqs_enabled);
+        assert_eq!(r.traces[0].name, "{IN-SOFTIRQ-W} state was registered at");
+        assert_eq!(r.traces[0].frames.len(), 2);
+        let ev = r.irq_events.as_ref().unwrap();
+        assert_eq!(ev.stamp, Some(1234));
+        assert_eq!(ev.events.len(), 4);
+        assert_eq!(ev.events[0].event, "hardirqs_last_enabled");
+        let s = r.scenario.as_ref().unwrap();
+        assert_eq!(s.steps[1].action, "interrupt");
+        assert_eq!(r.held_locks_count, Some(0));
+        assert_eq!(r.title, "inconsistent lock state in io_file_data_ref_zero");
+        assert!(r.unparsed.is_empty(), "{:?}", r.unparsed);
+    }
+}

@@ -1,0 +1,72 @@
+//! Escaping untrusted text. Logs come from fuzzers and strangers: a lock
+//! name may carry an escape sequence or a bidi override. Nothing from the
+//! input reaches a terminal raw.
+
+use std::borrow::Cow;
+
+/// True for characters that must never be echoed raw: C0/C1 controls, DEL,
+/// and the Unicode bidi embedding/override/isolate controls that can make
+/// text display differently from what it is.
+pub fn is_dangerous(c: char) -> bool {
+    let u = c as u32;
+    u < 0x20 && c != '\t'
+        || (0x7f..=0x9f).contains(&u)
+        || matches!(u, 0x200e | 0x200f | 0x202a..=0x202e | 0x2066..=0x2069 | 0x061c)
+}
+
+/// Escape `s` for plain-text output: controls as `\xNN` (or `\u{NNNN}`),
+/// tabs as a single space so mail-safe output holds no tabs.
+pub fn text(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(|c| is_dangerous(c) || c == '\t') {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c == '\t' {
+            out.push(' ');
+        } else if is_dangerous(c) {
+            let u = c as u32;
+            if u <= 0xff {
+                out.push_str(&format!("\\x{u:02x}"));
+            } else {
+                out.push_str(&format!("\\u{{{u:04x}}}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Make serde_json output safe for terminals too: serde_json escapes C0
+/// controls already; DEL, C1 controls and bidi controls are legal in JSON
+/// strings but dangerous on a terminal, so write them as `\uXXXX`. JSON
+/// structure is ASCII, so they can only occur inside strings.
+pub fn json(s: String) -> String {
+    if !s.chars().any(is_dangerous) {
+        return s;
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        if is_dangerous(c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_controls_and_bidi() {
+        assert_eq!(text("a\x1b[31mb"), "a\\x1b[31mb");
+        assert_eq!(text("x\u{202e}y"), "x\\u{202e}y");
+        assert_eq!(text("tab\there"), "tab here");
+        assert_eq!(text("plain &x->y"), "plain &x->y");
+        assert_eq!(json("\"a\u{202e}\u{7f}\"".to_string()), "\"a\\u202e\\u007f\"");
+    }
+}

@@ -1,0 +1,290 @@
+//! The banner table: which printed line starts which report kind.
+//!
+//! Like syzkaller's pkg/report, each format is a row: adding a banner is
+//! adding a row. Each row's pattern is matched against the prefix-stripped,
+//! trimmed line. Both banner generations are accepted: the bracketed
+//! `[ INFO: ... ]` of <=4.11 and the plain `WARNING: ...` of 4.12+.
+//!
+//! Matching is only attempted on lines that pass [`Prefilter`], an
+//! Aho-Corasick scan for a distinctive substring of every row, so ordinary
+//! log lines cost one linear scan.
+
+use std::sync::OnceLock;
+
+use aho_corasick::AhoCorasick;
+use regex::Regex;
+
+use crate::model::{BannerStyle, ReportKind};
+
+/// One row of the banner table.
+struct Row {
+    kind: ReportKind,
+    /// Anchored pattern over the trimmed text (without `[ ` / ` ]`).
+    pattern: &'static str,
+    /// A substring every matching line contains, for the prefilter.
+    needle: &'static str,
+}
+
+/// The table. Order matters only where two rows could match one line; the
+/// first wins.
+const ROWS: &[Row] = &[
+    Row {
+        kind: ReportKind::CircularDependency,
+        pattern: r"^(WARNING|INFO|BUG): possible circular locking dependency detected$",
+        needle: "circular locking dependency",
+    },
+    Row {
+        kind: ReportKind::RecursiveLocking,
+        pattern: r"^(WARNING|INFO|BUG): possible recursive locking detected$",
+        needle: "recursive locking detected",
+    },
+    Row {
+        kind: ReportKind::InconsistentLockState,
+        pattern: r"^(WARNING|INFO|BUG): inconsistent lock state$",
+        needle: "inconsistent lock state",
+    },
+    Row {
+        kind: ReportKind::IrqLockInversion,
+        pattern: r"^(WARNING|INFO|BUG): possible irq lock inversion dependency detected$",
+        needle: "irq lock inversion",
+    },
+    Row {
+        kind: ReportKind::IrqSafeUnsafeOrder,
+        pattern: r"^(WARNING|INFO|BUG): ([A-Z_]+(?:-READ)?)-safe -> ([A-Z_]+(?:-READ)?)-unsafe lock order detected$",
+        needle: "-unsafe lock order",
+    },
+    Row {
+        kind: ReportKind::BadUnlockBalance,
+        pattern: r"^(WARNING|INFO|BUG): bad unlock balance detected!$",
+        needle: "bad unlock balance",
+    },
+    Row {
+        kind: ReportKind::BadContention,
+        pattern: r"^(WARNING|INFO|BUG): bad contention detected!$",
+        needle: "bad contention",
+    },
+    Row {
+        kind: ReportKind::HeldLockFreed,
+        pattern: r"^(WARNING|INFO|BUG): held lock freed!$",
+        needle: "held lock freed",
+    },
+    Row {
+        kind: ReportKind::LocksStillHeld,
+        pattern: r"^(WARNING|INFO|BUG): (.+) still has locks held!$",
+        needle: "still has locks held",
+    },
+    Row {
+        kind: ReportKind::LockHeldReturningToUser,
+        pattern: r"^(WARNING|INFO|BUG): lock held when returning to user space!$",
+        needle: "returning to user space",
+    },
+    Row {
+        kind: ReportKind::NestedLockNotTaken,
+        pattern: r"^(WARNING|INFO|BUG): Nested lock was not taken$",
+        needle: "Nested lock was not taken",
+    },
+    Row {
+        kind: ReportKind::SuspiciousRcuUsage,
+        pattern: r"^(WARNING|INFO|BUG): suspicious RCU usage\.?$",
+        needle: "suspicious RCU usage",
+    },
+    Row {
+        kind: ReportKind::InvalidWaitContext,
+        pattern: r"^(WARNING|INFO|BUG): Invalid wait context$",
+        needle: "Invalid wait context",
+    },
+    Row {
+        kind: ReportKind::LockdepCapacity,
+        pattern: r"^(BUG): (MAX_[A-Z_]+) too low!$",
+        needle: " too low!",
+    },
+    Row {
+        kind: ReportKind::NonStaticKey,
+        pattern: r"^(INFO): trying to register non-static key\.?$",
+        needle: "non-static key",
+    },
+    Row {
+        kind: ReportKind::NonStaticKey,
+        pattern: r"^(BUG): key [0-9a-fx]+ has not been registered!$",
+        needle: "has not been registered",
+    },
+    Row {
+        kind: ReportKind::InvalidSubclass,
+        pattern: r"^(BUG): looking up invalid subclass: ([0-9]+)$",
+        needle: "invalid subclass",
+    },
+    Row {
+        kind: ReportKind::SleepingInAtomic,
+        pattern: r"^(BUG): sleeping function called from invalid context at (\S+)$",
+        needle: "sleeping function called",
+    },
+    Row {
+        kind: ReportKind::SchedulingWhileAtomic,
+        pattern: r"^(BUG): scheduling while atomic: (.+)$",
+        needle: "scheduling while atomic",
+    },
+    Row {
+        kind: ReportKind::LockdepWarning,
+        pattern: r"^(WARNING): (?:CPU: [0-9]+ PID: [0-9]+ )?at kernel/(?:locking/)?lockdep\.c:[0-9]+",
+        needle: "lockdep.c:",
+    },
+    Row {
+        kind: ReportKind::LockdepWarning,
+        pattern: r"^()DEBUG_LOCKS_WARN_ON\(.*\)$",
+        needle: "DEBUG_LOCKS_WARN_ON",
+    },
+    Row {
+        kind: ReportKind::LockdepWarning,
+        pattern: r"^(WARNING): chain_key collision$",
+        needle: "chain_key collision",
+    },
+    Row {
+        kind: ReportKind::HeldLocksDump,
+        pattern: r"^(INFO): task (.+):([0-9]+) blocked (?:in I/O wait )?for more than [0-9]+ seconds\.?$",
+        needle: "for more than",
+    },
+    Row {
+        kind: ReportKind::HeldLocksDump,
+        pattern: r"^()Showing all locks held in the system:?$",
+        needle: "Showing all locks held",
+    },
+];
+
+/// A matched banner line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Banner {
+    pub kind: ReportKind,
+    pub style: BannerStyle,
+    /// `WARNING`, `BUG`, `INFO` or empty.
+    pub tag: String,
+    /// The banner text as printed (trimmed).
+    pub text: String,
+    /// Pattern captures after the tag (e.g. the irq state names, the
+    /// `MAX_*` name, the `at FILE:LINE` of sleeping-function reports).
+    pub captures: Vec<String>,
+    /// True when this row names a hung task (`INFO: task ... blocked`).
+    pub hung_task: bool,
+}
+
+struct Compiled {
+    prefilter: AhoCorasick,
+    rows: Vec<(ReportKind, Regex)>,
+}
+
+fn compiled() -> &'static Compiled {
+    static C: OnceLock<Compiled> = OnceLock::new();
+    C.get_or_init(|| Compiled {
+        prefilter: AhoCorasick::new(ROWS.iter().map(|r| r.needle))
+            .expect("banner needles are valid"),
+        rows: ROWS
+            .iter()
+            .map(|r| (r.kind, Regex::new(r.pattern).expect("banner pattern is valid")))
+            .collect(),
+    })
+}
+
+/// The cheap test run on every line outside a report.
+pub struct Prefilter;
+
+impl Prefilter {
+    /// True when `bytes` may hold a banner.
+    #[inline]
+    pub fn may_match(bytes: &[u8]) -> bool {
+        compiled().prefilter.is_match(bytes)
+    }
+}
+
+/// Match a prefix-stripped line against the banner table.
+pub fn match_banner(text: &str) -> Option<Banner> {
+    let t = text.trim();
+    if t.is_empty() || !Prefilter::may_match(t.as_bytes()) {
+        return None;
+    }
+    let (inner, style) = match t.strip_prefix("[ ").and_then(|r| r.strip_suffix(" ]")) {
+        Some(inner) => (inner.trim(), BannerStyle::Bracketed),
+        None => (t, BannerStyle::Plain),
+    };
+    for (i, (kind, re)) in compiled().rows.iter().enumerate() {
+        if let Some(c) = re.captures(inner) {
+            let tag = c.get(1).map(|m| m.as_str().to_string()).unwrap_or_default();
+            let captures = c
+                .iter()
+                .skip(2)
+                .map(|m| m.map(|m| m.as_str().to_string()).unwrap_or_default())
+                .collect();
+            return Some(Banner {
+                kind: *kind,
+                style,
+                tag,
+                text: t.to_string(),
+                captures,
+                hung_task: ROWS[i].needle == "for more than",
+            });
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind(t: &str) -> Option<ReportKind> {
+        match_banner(t).map(|b| b.kind)
+    }
+
+    #[test]
+    fn both_banner_generations() {
+        use ReportKind::*;
+        assert_eq!(kind("WARNING: possible circular locking dependency detected"), Some(CircularDependency));
+        assert_eq!(kind("[ INFO: possible circular locking dependency detected ]"), Some(CircularDependency));
+        let b = match_banner("[ INFO: possible recursive locking detected ]").unwrap();
+        assert_eq!((b.kind, b.style, b.tag.as_str()), (RecursiveLocking, BannerStyle::Bracketed, "INFO"));
+        assert_eq!(kind("[ INFO: inconsistent lock state ]"), Some(InconsistentLockState));
+        assert_eq!(kind("WARNING: inconsistent lock state"), Some(InconsistentLockState));
+        assert_eq!(kind("WARNING: possible irq lock inversion dependency detected"), Some(IrqLockInversion));
+        let b = match_banner("WARNING: SOFTIRQ-safe -> SOFTIRQ-unsafe lock order detected").unwrap();
+        assert_eq!(b.captures, ["SOFTIRQ", "SOFTIRQ"]);
+        assert_eq!(kind("[ INFO: HARDIRQ-safe -> HARDIRQ-unsafe lock order detected ]"), Some(IrqSafeUnsafeOrder));
+        assert_eq!(kind("[ BUG: bad unlock balance detected! ]"), Some(BadUnlockBalance));
+        assert_eq!(kind("WARNING: bad unlock balance detected!"), Some(BadUnlockBalance));
+        assert_eq!(kind("WARNING: bad contention detected!"), Some(BadContention));
+        assert_eq!(kind("WARNING: held lock freed!"), Some(HeldLockFreed));
+        assert_eq!(kind("WARNING: syz-executor/123 still has locks held!"), Some(LocksStillHeld));
+        assert_eq!(kind("[ BUG: lock held when returning to user space! ]"), Some(LockHeldReturningToUser));
+        assert_eq!(kind("WARNING: Nested lock was not taken"), Some(NestedLockNotTaken));
+        assert_eq!(kind("[ INFO: suspicious RCU usage. ]"), Some(SuspiciousRcuUsage));
+        assert_eq!(kind("WARNING: suspicious RCU usage"), Some(SuspiciousRcuUsage));
+        assert_eq!(kind("[ BUG: Invalid wait context ]"), Some(InvalidWaitContext));
+        assert_eq!(kind("BUG: MAX_LOCKDEP_KEYS too low!"), Some(LockdepCapacity));
+        assert_eq!(kind("BUG: MAX_STACK_TRACE_ENTRIES too low!"), Some(LockdepCapacity));
+        assert_eq!(kind("INFO: trying to register non-static key."), Some(NonStaticKey));
+        assert_eq!(kind("BUG: looking up invalid subclass: 8"), Some(InvalidSubclass));
+        let b = match_banner("BUG: sleeping function called from invalid context at kernel/locking/mutex.c:580").unwrap();
+        assert_eq!(b.captures, ["kernel/locking/mutex.c:580"]);
+        assert_eq!(kind("BUG: scheduling while atomic: syz/1/0x00000002"), Some(SchedulingWhileAtomic));
+        assert_eq!(
+            kind("WARNING: CPU: 1 PID: 7 at kernel/locking/lockdep.c:3312 __lock_acquire+0x1/0x2"),
+            Some(LockdepWarning)
+        );
+        assert_eq!(kind("DEBUG_LOCKS_WARN_ON(chain_key != 0)"), Some(LockdepWarning));
+        assert_eq!(kind("Showing all locks held in the system:"), Some(HeldLocksDump));
+        let b = match_banner("INFO: task syz-executor:1234 blocked for more than 143 seconds.").unwrap();
+        assert!(b.hung_task);
+    }
+
+    #[test]
+    fn look_alikes_do_not_match() {
+        for t in [
+            "INFO: lockdep is turned off.",
+            "WARNING: CPU: 0 PID: 1 at net/core/dev.c:1 f+0x1/0x2",
+            "possible circular locking dependency detected",
+            "the existing dependency chain (in reverse order) is:",
+            "BUG: KASAN: use-after-free in lock_acquire",
+            "> WARNING: possible circular locking dependency detected but more",
+            "",
+        ] {
+            assert_eq!(kind(t), None, "{t}");
+        }
+    }
+}

@@ -1,0 +1,583 @@
+//! Segmentation: finding every report in a stream of lines and deciding
+//! where each one ends.
+//!
+//! Outside a report, a line costs one Aho-Corasick scan of its raw bytes
+//! ([`banner::Prefilter`]); only candidates are decoded and matched against
+//! the banner table. Inside a report, a small per-report [`Tracker`] follows
+//! its shape (body sections, then the final trace, then for hung-task
+//! reports the system-wide held-locks dump) to see where it ends.
+//!
+//! With printk caller ids (`[T123]` / `[C1]`), several reports may be open
+//! at once, each fed only the lines of its own caller; lines of other
+//! callers are set aside into the open reports' `interleaved` lists.
+//! Reports are emitted in the order their banners appeared.
+
+pub mod banner;
+
+use std::collections::VecDeque;
+
+use crate::input::{Caller, Line, RawLine};
+use crate::model::{FrameContext, ReportKind};
+use crate::parse::frame::{parse_trace_line, TraceLine};
+use crate::parse::is_report_body_line;
+pub use banner::{match_banner, Banner, Prefilter};
+
+/// Hard caps that bound memory whatever the input.
+pub mod limits {
+    /// Lines kept in one report; a report reaching it is closed, flagged.
+    pub const MAX_REPORT_LINES: usize = 20_000;
+    /// Foreign lines kept per report.
+    pub const MAX_INTERLEAVED_LINES: usize = 2_000;
+    /// Reports open at once (interleaved by caller id).
+    pub const MAX_OPEN_REPORTS: usize = 16;
+}
+
+/// Why a report stopped collecting lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndReason {
+    /// Its shape ended (trace finished, dump ruler, ...).
+    Finished,
+    /// Another report began before its shape ended.
+    NextReport,
+    /// The input ended.
+    EndOfInput,
+    /// It hit [`limits::MAX_REPORT_LINES`].
+    SizeCap,
+    /// Too many reports were open at once; the oldest was closed.
+    Evicted,
+}
+
+/// A report's lines, before section parsing.
+#[derive(Debug, Clone)]
+pub struct RawReport {
+    pub banner: Banner,
+    /// All lines of the report, the banner line first.
+    pub lines: Vec<Line>,
+    /// Lines other callers printed while it was open.
+    pub interleaved: Vec<Line>,
+    /// Foreign lines dropped past the interleave cap.
+    pub interleaved_dropped: u64,
+    pub end: EndReason,
+    /// The final trace ended on its own (a non-trace line, an end marker),
+    /// rather than being cut by the end of input.
+    pub trace_closed: bool,
+    pub caller: Option<Caller>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Body,
+    Trace,
+    /// A hung task's stack ended with a blank line: the all-locks dump may
+    /// follow.
+    AfterHungTrace,
+    Dump,
+}
+
+/// What the tracker says about a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Feed {
+    Continue,
+    /// The line belongs to the report and closes it.
+    EndAfter,
+    /// The line is not part of the report; the report ended before it.
+    /// The `usize` is how many trailing lines already taken were junk and
+    /// must be given back.
+    EndBefore(usize),
+}
+
+/// Follows one report's shape.
+#[derive(Debug)]
+struct Tracker {
+    kind: ReportKind,
+    hung: bool,
+    phase: Phase,
+    frames: usize,
+    pre_frame_junk: usize,
+    ctx: FrameContext,
+    traces_done: usize,
+    /// Consecutive body lines no section parser knows.
+    junk_run: usize,
+    /// Junk lines tolerated in the body before the report is over.
+    junk_limit: usize,
+    saw_cpu_line: bool,
+    lines: usize,
+    trace_closed: bool,
+}
+
+impl Tracker {
+    fn new(b: &Banner) -> Self {
+        let junk_limit = match b.kind {
+            ReportKind::LockHeldReturningToUser => 1,
+            ReportKind::LockdepCapacity => 3,
+            _ => 12,
+        };
+        let phase = if b.kind == ReportKind::HeldLocksDump && !b.hung_task {
+            Phase::Dump
+        } else {
+            Phase::Body
+        };
+        Tracker {
+            kind: b.kind,
+            hung: b.hung_task,
+            phase,
+            frames: 0,
+            pre_frame_junk: 0,
+            ctx: FrameContext::Task,
+            traces_done: 0,
+            junk_run: 0,
+            junk_limit,
+            saw_cpu_line: false,
+            lines: 1,
+            trace_closed: false,
+        }
+    }
+
+    /// Does banner `b`, seen while this report is open, continue it rather
+    /// than start a new report?
+    fn is_continuation(&self, b: &Banner) -> bool {
+        match (self.kind, b.kind) {
+            // `DEBUG_LOCKS_WARN_ON(...)` and `WARNING: ... lockdep.c` are
+            // printed as a pair, in either order.
+            (ReportKind::LockdepWarning, ReportKind::LockdepWarning) => {
+                self.phase == Phase::Body && self.lines <= 4
+            }
+            // khungtaskd prints the all-locks dump after the hung task.
+            (ReportKind::HeldLocksDump, ReportKind::HeldLocksDump) => self.hung && !b.hung_task,
+            _ => false,
+        }
+    }
+
+    fn feed(&mut self, line: &Line) -> Feed {
+        self.lines += 1;
+        let text = line.text.as_str();
+        let t = text.trim();
+        match self.phase {
+            Phase::Body => {
+                if is_trace_header(t) {
+                    self.enter_trace(0);
+                    return Feed::Continue;
+                }
+                if t.starts_with("CPU: ") && t.contains("PID: ") {
+                    self.saw_cpu_line = true;
+                }
+                if self.saw_cpu_line {
+                    // Traces printed without a `Call Trace:` header (arm32).
+                    let mut ctx = FrameContext::Task;
+                    if let TraceLine::Frame(_) = parse_trace_line(text, line.no, &mut ctx) {
+                        self.enter_trace(1);
+                        return Feed::Continue;
+                    }
+                }
+                if t.starts_with("---[ end trace") {
+                    return Feed::EndAfter;
+                }
+                if is_report_body_line(text) {
+                    self.junk_run = 0;
+                    Feed::Continue
+                } else {
+                    self.junk_run += 1;
+                    if self.junk_run >= self.junk_limit {
+                        Feed::EndBefore(self.junk_run - 1)
+                    } else {
+                        Feed::Continue
+                    }
+                }
+            }
+            Phase::Trace => match parse_trace_line(text, line.no, &mut self.ctx) {
+                TraceLine::Frame(_) => {
+                    self.frames += 1;
+                    Feed::Continue
+                }
+                TraceLine::Marker | TraceLine::Register(_) => Feed::Continue,
+                TraceLine::Other if self.frames == 0 => {
+                    self.pre_frame_junk += 1;
+                    if self.pre_frame_junk > 4 {
+                        Feed::EndBefore(self.pre_frame_junk - 1)
+                    } else {
+                        Feed::Continue
+                    }
+                }
+                TraceLine::Other => {
+                    self.traces_done += 1;
+                    self.trace_closed = true;
+                    self.after_trace(t)
+                }
+            },
+            Phase::AfterHungTrace => {
+                if t.starts_with("Showing all locks held") {
+                    self.phase = Phase::Dump;
+                    Feed::Continue
+                } else if t.is_empty() {
+                    Feed::Continue
+                } else {
+                    Feed::EndBefore(0)
+                }
+            }
+            Phase::Dump => {
+                if t.starts_with("=====") {
+                    return Feed::EndAfter;
+                }
+                if t.is_empty()
+                    || crate::parse::lock::parse_held_header(t).is_some()
+                    || crate::parse::lock::parse_held_lock(text, line.no).is_some()
+                    || t.starts_with("INFO: lockdep is turned off")
+                    || t.starts_with("Showing all locks held")
+                {
+                    Feed::Continue
+                } else {
+                    Feed::EndBefore(0)
+                }
+            }
+        }
+    }
+
+    fn enter_trace(&mut self, frames: usize) {
+        self.phase = Phase::Trace;
+        self.frames = frames;
+        self.pre_frame_junk = 0;
+        self.ctx = FrameContext::Task;
+        self.trace_closed = false;
+    }
+
+    /// The final trace just ended at non-trace line `t`.
+    fn after_trace(&mut self, t: &str) -> Feed {
+        if t.starts_with("---[ end trace") {
+            return Feed::EndAfter;
+        }
+        if self.hung && t.starts_with("Showing all locks held") {
+            self.phase = Phase::Dump;
+            return Feed::Continue;
+        }
+        if self.hung && t.is_empty() {
+            self.phase = Phase::AfterHungTrace;
+            return Feed::Continue;
+        }
+        let more_follows = match self.kind {
+            // 6.x prints held locks and a second backtrace after the first.
+            ReportKind::NestedLockNotTaken => self.traces_done == 1,
+            // Warnings may print the irq trace events after the stack.
+            ReportKind::LockdepWarning => {
+                t.starts_with("irq event stamp:") || t.starts_with("---[ end trace")
+            }
+            _ => false,
+        };
+        if more_follows {
+            self.phase = Phase::Body;
+            self.junk_run = 0;
+            self.junk_limit = 2;
+            self.saw_cpu_line = false;
+            return Feed::Continue;
+        }
+        Feed::EndBefore(0)
+    }
+}
+
+fn is_trace_header(t: &str) -> bool {
+    t == "Call Trace:" || t == "Call trace:" || t == "Backtrace:" || t.starts_with("Call Trace:")
+}
+
+struct Open {
+    raw: RawReport,
+    tracker: Tracker,
+    done: bool,
+}
+
+/// The streaming segmenter. Feed it every line with [`Segmenter::push`],
+/// then call [`Segmenter::finish`]; complete raw reports go to the sink.
+pub struct Segmenter {
+    open: VecDeque<Open>,
+}
+
+impl Default for Segmenter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Segmenter {
+    pub fn new() -> Self {
+        Segmenter {
+            open: VecDeque::new(),
+        }
+    }
+
+    /// True when no report is open (the caller may use the fast path).
+    pub fn is_idle(&self) -> bool {
+        self.open.is_empty()
+    }
+
+    /// Feed one raw line.
+    pub fn push(&mut self, raw: &RawLine<'_>, sink: &mut dyn FnMut(RawReport)) {
+        if self.open.iter().all(|o| o.done) {
+            // Fast path: nothing open, most lines are not banners.
+            if !Prefilter::may_match(raw.bytes) {
+                return;
+            }
+            let line = raw.decode();
+            if let Some(b) = match_banner(&line.text) {
+                self.start(b, line, sink);
+            }
+            return;
+        }
+        let line = raw.decode();
+        self.push_line(line, sink);
+    }
+
+    fn push_line(&mut self, line: Line, sink: &mut dyn FnMut(RawReport)) {
+        if line.prefix.kmsg_dict {
+            return;
+        }
+        let banner = if Prefilter::may_match(line.text.as_bytes()) {
+            match_banner(&line.text)
+        } else {
+            None
+        };
+        let target = self.route(line.prefix.caller);
+        match target {
+            Some(idx) => {
+                if let Some(b) = banner {
+                    if self.open[idx].tracker.is_continuation(&b) {
+                        self.take(idx, line, sink);
+                    } else {
+                        self.close(idx, EndReason::NextReport);
+                        self.start(b, line, sink);
+                    }
+                    return;
+                }
+                self.take(idx, line, sink);
+            }
+            None => {
+                if let Some(b) = banner {
+                    self.start(b, line, sink);
+                } else {
+                    for o in self.open.iter_mut().filter(|o| !o.done) {
+                        if o.raw.interleaved.len() < limits::MAX_INTERLEAVED_LINES {
+                            o.raw.interleaved.push(line.clone());
+                        } else {
+                            o.raw.interleaved_dropped += 1;
+                        }
+                    }
+                }
+            }
+        }
+        self.flush(sink);
+    }
+
+    /// Give `line` to open report `idx` and act on what its tracker says.
+    fn take(&mut self, idx: usize, line: Line, sink: &mut dyn FnMut(RawReport)) {
+        let o = &mut self.open[idx];
+        match o.tracker.feed(&line) {
+            Feed::Continue => {
+                o.raw.lines.push(line);
+                if o.raw.lines.len() >= limits::MAX_REPORT_LINES {
+                    self.close(idx, EndReason::SizeCap);
+                }
+            }
+            Feed::EndAfter => {
+                o.raw.lines.push(line);
+                self.close(idx, EndReason::Finished);
+            }
+            Feed::EndBefore(give_back) => {
+                let keep = o.raw.lines.len().saturating_sub(give_back).max(1);
+                o.raw.lines.truncate(keep);
+                self.close(idx, EndReason::Finished);
+                // The line may start something else.
+                if let Some(b) = match_banner(&line.text) {
+                    self.start(b, line, sink);
+                }
+            }
+        }
+        self.flush(sink);
+    }
+
+    /// Which open report a line with this caller id belongs to.
+    fn route(&self, caller: Option<Caller>) -> Option<usize> {
+        let live = || self.open.iter().enumerate().rev().filter(|(_, o)| !o.done);
+        match caller {
+            None => live().map(|(i, _)| i).next(),
+            Some(c) => live()
+                .find(|(_, o)| o.raw.caller == Some(c))
+                .or_else(|| live().find(|(_, o)| o.raw.caller.is_none()))
+                .map(|(i, _)| i),
+        }
+    }
+
+    fn start(&mut self, banner: Banner, line: Line, sink: &mut dyn FnMut(RawReport)) {
+        let live = self.open.iter().filter(|o| !o.done).count();
+        if live >= limits::MAX_OPEN_REPORTS {
+            if let Some(i) = self.open.iter().position(|o| !o.done) {
+                self.close(i, EndReason::Evicted);
+            }
+        }
+        let tracker = Tracker::new(&banner);
+        let caller = line.prefix.caller;
+        self.open.push_back(Open {
+            raw: RawReport {
+                banner,
+                lines: vec![line],
+                interleaved: Vec::new(),
+                interleaved_dropped: 0,
+                end: EndReason::EndOfInput,
+                trace_closed: false,
+                caller,
+            },
+            tracker,
+            done: false,
+        });
+        self.flush(sink);
+    }
+
+    fn close(&mut self, idx: usize, why: EndReason) {
+        let o = &mut self.open[idx];
+        if !o.done {
+            o.done = true;
+            o.raw.end = why;
+            o.raw.trace_closed = o.tracker.trace_closed
+                || (why == EndReason::Finished && o.tracker.phase != Phase::Trace);
+        }
+    }
+
+    /// Emit closed reports from the front, in banner order.
+    fn flush(&mut self, sink: &mut dyn FnMut(RawReport)) {
+        while self.open.front().is_some_and(|o| o.done) {
+            if let Some(o) = self.open.pop_front() {
+                sink(o.raw);
+            }
+        }
+    }
+
+    /// End of input: close and emit everything still open.
+    pub fn finish(&mut self, sink: &mut dyn FnMut(RawReport)) {
+        for i in 0..self.open.len() {
+            self.close(i, EndReason::EndOfInput);
+        }
+        self.flush(sink);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::LineReader;
+
+    fn segment(text: &str) -> Vec<RawReport> {
+        let mut r = LineReader::new(text.as_bytes());
+        let mut s = Segmenter::new();
+        let mut out = Vec::new();
+        while let Some(raw) = r.next_raw().unwrap() {
+            s.push(&raw, &mut |rep| out.push(rep));
+        }
+        s.finish(&mut |rep| out.push(rep));
+        out
+    }
+
+    const RECURSIVE: &str = "\
+noise before
+============================================
+WARNING: possible recursive locking detected
+5.10.0 #1 Not tainted
+--------------------------------------------
+swapper/0/1 is trying to acquire lock:
+ffff8880 (&x->lock){+.+.}-{3:3}, at: f+0x1/0x2
+
+but task is already holding lock:
+ffff8881 (&x->lock){+.+.}-{3:3}, at: g+0x1/0x2
+
+stack backtrace:
+CPU: 0 PID: 1 Comm: swapper/0 Not tainted 5.10.0 #1
+Call Trace:
+ dump_stack+0x1/0x2
+ f+0x1/0x2
+random trailing noise
+more noise
+";
+
+    #[test]
+    fn finds_report_and_its_end() {
+        let reps = segment(RECURSIVE);
+        assert_eq!(reps.len(), 1);
+        let r = &reps[0];
+        assert_eq!(r.banner.kind, ReportKind::RecursiveLocking);
+        assert_eq!(r.lines[0].no, 3);
+        assert_eq!(r.lines.last().unwrap().text, " f+0x1/0x2");
+        assert_eq!(r.end, EndReason::Finished);
+        assert!(r.trace_closed);
+    }
+
+    #[test]
+    fn same_banner_twice_is_two_reports() {
+        let text = format!("{RECURSIVE}{RECURSIVE}");
+        assert_eq!(segment(&text).len(), 2);
+    }
+
+    #[test]
+    fn cut_short_by_next_banner_or_eof() {
+        let cut = "WARNING: possible recursive locking detected\nswapper/0/1 is trying to acquire lock:\n";
+        let text = format!("{cut}{RECURSIVE}{cut}");
+        let reps = segment(&text);
+        assert_eq!(reps.len(), 3);
+        assert_eq!(reps[0].end, EndReason::NextReport);
+        assert_eq!(reps[2].end, EndReason::EndOfInput);
+        assert!(!reps[2].trace_closed);
+    }
+
+    #[test]
+    fn caller_ids_separate_interleaved_output() {
+        let text = "\
+[    1.0][ T100] WARNING: possible recursive locking detected
+[    1.1][ T200] unrelated message from another task
+[    1.2][ T100] swapper/0/1 is trying to acquire lock:
+[    1.3][ T100] stack backtrace:
+[    1.4][ T100] Call Trace:
+[    1.5][ T200] another foreign line
+[    1.6][ T100]  f+0x1/0x2
+[    1.7][ T100] done
+";
+        let reps = segment(text);
+        assert_eq!(reps.len(), 1);
+        assert_eq!(reps[0].interleaved.len(), 2);
+        assert!(reps[0].lines.iter().all(|l| l.prefix.caller == Some(Caller::Task(100))));
+        assert_eq!(reps[0].lines.last().unwrap().text, " f+0x1/0x2");
+    }
+
+    #[test]
+    fn hung_task_takes_the_all_locks_dump() {
+        let text = "\
+INFO: task syz:123 blocked for more than 143 seconds.
+      Not tainted 5.0.0 #1
+task:syz state:D stack:0 pid:123
+Call Trace:
+ schedule+0x1/0x2
+ rtnl_lock+0x1/0x2
+
+Showing all locks held in the system:
+1 lock held by khungtaskd/1040:
+ #0: ffffffff8a0c6a60 (rcu_read_lock){....}, at: debug_show_all_locks+0x1/0x2
+
+=============================================
+
+NMI backtrace for cpu 1
+";
+        let reps = segment(text);
+        assert_eq!(reps.len(), 1);
+        assert!(reps[0].lines.last().unwrap().text.starts_with("====="));
+    }
+
+    #[test]
+    fn trace_less_kind_ends_at_first_foreign_line() {
+        let text = "\
+================================================
+WARNING: lock held when returning to user space!
+5.10.0 #1 Not tainted
+------------------------------------------------
+syz/1 is leaving the kernel with locks still held!
+1 lock held by syz/1:
+ #0: ffff888012345678 (&x){+.+.}-{3:3}, at: f+0x1/0x2
+audit: something else entirely
+";
+        let reps = segment(text);
+        assert_eq!(reps.len(), 1);
+        assert_eq!(reps[0].lines.len(), 6);
+    }
+}
