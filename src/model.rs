@@ -384,6 +384,9 @@ pub struct Report {
     pub message: Option<String>,
     pub atomic_sleep: Option<AtomicSleep>,
     pub rcu: Option<RcuInfo>,
+    /// Warnings: where the `WARNING: CPU: N PID: N at FILE:LINE func+...`
+    /// line says it fired (`kernel/locking/lockdep.c:3312 __lock_acquire+0x1/0x2`).
+    pub warning_at: Option<String>,
     /// `context-{N:N}` of an invalid-wait-context report.
     pub wait_context: Option<WaitType>,
     /// Lines inside the report no section parser understood.
@@ -429,6 +432,7 @@ impl Report {
             message: None,
             atomic_sleep: None,
             rcu: None,
+            warning_at: None,
             wait_context: None,
             unparsed: Vec::new(),
             interleaved: Vec::new(),

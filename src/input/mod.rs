@@ -145,7 +145,8 @@ impl<R: Read> LineReader<R> {
         self.no += 1;
         let after_kmsg = self.after_kmsg;
         // Track kmsg records: the header shape is cheap to test.
-        self.after_kmsg = looks_like_kmsg(&self.buf) || (after_kmsg && self.buf.first() == Some(&b' '));
+        self.after_kmsg =
+            looks_like_kmsg(&self.buf) || (after_kmsg && self.buf.first() == Some(&b' '));
         Ok(Some(RawLine {
             no: self.no,
             bytes: &self.buf,
@@ -238,7 +239,8 @@ mod tests {
 
     #[test]
     fn kmsg_dictionary_lines_are_recognised() {
-        let lines = read_lines(&b"6,1,2,-;hello\n SUBSYSTEM=pci\n DEVICE=+pci:0\nnext\n"[..]).unwrap();
+        let lines =
+            read_lines(&b"6,1,2,-;hello\n SUBSYSTEM=pci\n DEVICE=+pci:0\nnext\n"[..]).unwrap();
         assert!(lines[1].prefix.kmsg_dict);
         assert!(lines[2].prefix.kmsg_dict);
         assert!(!lines[3].prefix.kmsg_dict);

@@ -45,7 +45,7 @@ pub struct Prefix {
 ///
 /// `after_kmsg` says whether the previous line was a /dev/kmsg record, which
 /// is the only case where a line starting with ` KEY=` is a dictionary line.
-pub fn strip<'a>(mut line: &'a str, after_kmsg: bool) -> (Prefix, &'a str) {
+pub fn strip(mut line: &str, after_kmsg: bool) -> (Prefix, &str) {
     let mut p = Prefix::default();
     if let Some(rest) = line.strip_suffix('\r') {
         line = rest;
@@ -457,7 +457,10 @@ mod tests {
             text("2026-11-21T10:00:00.123456+00:00 h kernel: BUG: x"),
             "BUG: x"
         );
-        assert_eq!(text("Nov 21 10:00:00 h sshd[12]: hi"), "Nov 21 10:00:00 h sshd[12]: hi");
+        assert_eq!(
+            text("Nov 21 10:00:00 h sshd[12]: hi"),
+            "Nov 21 10:00:00 h sshd[12]: hi"
+        );
     }
 
     #[test]
@@ -473,6 +476,9 @@ mod tests {
     fn crlf_and_plain() {
         assert_eq!(text("plain text\r"), "plain text");
         assert_eq!(text(" -> #1 (&x){+.+.}:"), " -> #1 (&x){+.+.}:");
-        assert_eq!(text("[<ffffffff81234567>] func+0x1/0x2"), "[<ffffffff81234567>] func+0x1/0x2");
+        assert_eq!(
+            text("[<ffffffff81234567>] func+0x1/0x2"),
+            "[<ffffffff81234567>] func+0x1/0x2"
+        );
     }
 }

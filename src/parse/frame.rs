@@ -262,8 +262,8 @@ fn take_markers<'a>(mut s: &'a str, ctx: &mut FrameContext) -> (&'a str, bool) {
             "IRQ" => Some(FrameContext::Irq),
             "SOFTIRQ" => Some(FrameContext::Softirq),
             "NMI" => Some(FrameContext::Nmi),
-            "TASK" | "/IRQ" | "/SOFTIRQ" | "/NMI" | "/TASK" | "EOI" | "EOE" | "/ENTRY_TRAMPOLINE"
-            | "ENTRY_TRAMPOLINE" => Some(FrameContext::Task),
+            "TASK" | "/IRQ" | "/SOFTIRQ" | "/NMI" | "/TASK" | "EOI" | "EOE"
+            | "/ENTRY_TRAMPOLINE" | "ENTRY_TRAMPOLINE" => Some(FrameContext::Task),
             t if t.starts_with('#') => Some(FrameContext::Exception),
             t if t.starts_with("/#") => Some(FrameContext::Task),
             _ => None,
@@ -311,11 +311,43 @@ fn register_line(t: &str, ctx: FrameContext, no: u64) -> Option<TraceLine> {
         }
     }
     const REG_PREFIXES: [&str; 24] = [
-        "Code: ", "RSP: ", "RAX: ", "RBX: ", "RCX: ", "RDX: ", "RBP: ", "RSI: ", "RDI: ", "R08: ",
-        "R09: ", "R10: ", "R11: ", "R12: ", "R13: ", "R14: ", "R15: ", "FS: ", "CS: ", "CR2: ",
-        "DR0: ", "DR3: ", "DR6: ", "ORIG_RAX: ",
+        "Code: ",
+        "RSP: ",
+        "RAX: ",
+        "RBX: ",
+        "RCX: ",
+        "RDX: ",
+        "RBP: ",
+        "RSI: ",
+        "RDI: ",
+        "R08: ",
+        "R09: ",
+        "R10: ",
+        "R11: ",
+        "R12: ",
+        "R13: ",
+        "R14: ",
+        "R15: ",
+        "FS: ",
+        "CS: ",
+        "CR2: ",
+        "DR0: ",
+        "DR3: ",
+        "DR6: ",
+        "ORIG_RAX: ",
     ];
-    if REG_PREFIXES.iter().any(|p| t.starts_with(p))
+    // arm32 register lines: `r9:60000193 r8:ffffffff ...`, `fp:... ip:...`.
+    let arm_regs = t.split_whitespace().all(|tok| {
+        tok.split_once(':').is_some_and(|(n, v)| {
+            (1..=3).contains(&n.len())
+                && n.bytes()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+                && v.len() >= 8
+                && v.bytes().all(|c| c.is_ascii_hexdigit())
+        })
+    });
+    if arm_regs
+        || REG_PREFIXES.iter().any(|p| t.starts_with(p))
         || t.starts_with("sp : ")
         || t.starts_with("pstate: ")
         || (t.starts_with('x') && t.contains(": ") && t[1..3].bytes().all(|c| c.is_ascii_digit()))
@@ -365,16 +397,24 @@ pub fn parse_frame(t: &str, ctx: FrameContext, no: u64) -> Option<Frame> {
         if let Some((_, rest)) = take_angle_addr(t) {
             t = rest.trim_start();
         }
-        // arm32: `(func+0x1/0x2) from [<...>] (caller+...)`.
+        // arm32: `(func+0x1/0x2) from [<...>] (caller+...)`; the first
+        // parenthesis often has no offset (`(dump_backtrace) from ...`).
         if let Some(rest) = t.strip_prefix('(') {
             let close = rest.find(')')?;
-            let (name, off, size, tail) = take_symbol_offset(&rest[..close])?;
-            if !tail.is_empty() {
+            let inner = &rest[..close];
+            let mut f = match take_symbol_offset(inner) {
+                Some((name, off, size, "")) => {
+                    let mut f = frame(name, ctx, no);
+                    f.offset = Some(off);
+                    f.size = size;
+                    f
+                }
+                _ if !inner.is_empty() && inner.bytes().all(is_sym_char) => frame(inner, ctx, no),
+                _ => return None,
+            };
+            if !rest[close + 1..].trim_start().starts_with("from ") {
                 return None;
             }
-            let mut f = frame(name, ctx, no);
-            f.offset = Some(off);
-            f.size = size;
             f.address = address;
             return Some(f);
         }
@@ -494,9 +534,15 @@ mod tests {
 
     #[test]
     fn base_names() {
-        assert_eq!(base_name("fs_reclaim_acquire.part.102"), "fs_reclaim_acquire");
+        assert_eq!(
+            base_name("fs_reclaim_acquire.part.102"),
+            "fs_reclaim_acquire"
+        );
         assert_eq!(base_name("__kmalloc_reserve.isra.40"), "__kmalloc_reserve");
-        assert_eq!(base_name("shrink_node_memcg.constprop.88"), "shrink_node_memcg");
+        assert_eq!(
+            base_name("shrink_node_memcg.constprop.88"),
+            "shrink_node_memcg"
+        );
         assert_eq!(base_name("foo.isra.56.cold.74"), "foo");
         assert_eq!(base_name("__handle_sysrq.cold"), "__handle_sysrq");
         assert_eq!(
@@ -529,7 +575,8 @@ mod tests {
         let f = one(" [<ffffffff81234567>] ? func+0x1/0x2");
         assert!(!f.reliable);
         let mut ctx = FrameContext::Task;
-        let TraceLine::Frame(f) = parse_trace_line(" <IRQ>  [<ffffffff81>] irqf+0x1/0x2", 1, &mut ctx)
+        let TraceLine::Frame(f) =
+            parse_trace_line(" <IRQ>  [<ffffffff81>] irqf+0x1/0x2", 1, &mut ctx)
         else {
             panic!()
         };
@@ -570,8 +617,17 @@ mod tests {
         assert_eq!(f.function, "dump_stack");
         assert!(!f.reliable);
         assert_eq!(f.address, Some(0xc000000000ab1234));
-        let f = one("[<c0123456>] (unwind_backtrace+0x0/0xf0) from [<c0654321>] (show_stack+0x10/0x14)");
+        let f = one(
+            "[<c0123456>] (unwind_backtrace+0x0/0xf0) from [<c0654321>] (show_stack+0x10/0x14)",
+        );
         assert_eq!(f.function, "unwind_backtrace");
+        let f = one("[<80de0078>] (dump_backtrace) from [<80de0574>] (show_stack+0x28/0x2c)");
+        assert_eq!((f.function.as_str(), f.offset), ("dump_backtrace", None));
+        let mut ctx = FrameContext::Task;
+        assert_eq!(
+            parse_trace_line(" r9:60000193 r8:ffffffff r7:00000000", 1, &mut ctx),
+            TraceLine::Register(None)
+        );
     }
 
     #[test]
@@ -596,7 +652,10 @@ mod tests {
         let f = one(" #0 [f2815db4] schedule at c011af85");
         assert_eq!(f.function, "schedule");
         let f = one(" #1 [ffff88] machine_kexec+0x167 at ffffffff810327b7");
-        assert_eq!((f.function.as_str(), f.offset), ("machine_kexec", Some(0x167)));
+        assert_eq!(
+            (f.function.as_str(), f.offset),
+            ("machine_kexec", Some(0x167))
+        );
     }
 
     #[test]
@@ -616,7 +675,8 @@ mod tests {
             parse_trace_line("RSP: 002b:00007ffc EFLAGS: 00000246", 1, &mut ctx),
             TraceLine::Register(None)
         ));
-        let TraceLine::Register(Some(f)) = parse_trace_line("pc : lock_acquire+0x1/0x2", 1, &mut ctx)
+        let TraceLine::Register(Some(f)) =
+            parse_trace_line("pc : lock_acquire+0x1/0x2", 1, &mut ctx)
         else {
             panic!()
         };

@@ -321,11 +321,23 @@ mod tests {
         )
         .unwrap();
         assert_eq!(l.class, "(work_completion)(&(&wb->dwork)->work)");
-        let l = parse_lock("ffff88801 ((wq_completion)events){+.+.}-{0:0}, at: x+0x1/0x2", 1).unwrap();
+        let l = parse_lock(
+            "ffff88801 ((wq_completion)events){+.+.}-{0:0}, at: x+0x1/0x2",
+            1,
+        )
+        .unwrap();
         assert_eq!(l.class, "(wq_completion)events");
-        let l = parse_lock("ffff88801 (&q->q_usage_counter(io)#55){++++}-{0:0}, at: x+0x1/0x2", 1).unwrap();
+        let l = parse_lock(
+            "ffff88801 (&q->q_usage_counter(io)#55){++++}-{0:0}, at: x+0x1/0x2",
+            1,
+        )
+        .unwrap();
         assert_eq!(l.class, "&q->q_usage_counter(io)#55");
-        let l = parse_lock(" (&ei->i_data_sem/2){++++}, at: [<0000000084f438c2>] y+0x1/0x2", 1).unwrap();
+        let l = parse_lock(
+            " (&ei->i_data_sem/2){++++}, at: [<0000000084f438c2>] y+0x1/0x2",
+            1,
+        )
+        .unwrap();
         assert_eq!(l.class, "&ei->i_data_sem/2");
         let l = parse_lock(" (fs_reclaim){+.+.}", 1).unwrap();
         assert_eq!(l.class, "fs_reclaim");
@@ -334,10 +346,18 @@ mod tests {
 
     #[test]
     fn held_lock_entries() {
-        let l = parse_held_lock(" #0:  (&type->s_umount_key#31){++++.+}, at: [<ffffffff81>] f+0x1/0x2", 1).unwrap();
+        let l = parse_held_lock(
+            " #0:  (&type->s_umount_key#31){++++.+}, at: [<ffffffff81>] f+0x1/0x2",
+            1,
+        )
+        .unwrap();
         assert_eq!(l.index, Some(0));
         assert_eq!(l.class, "&type->s_umount_key#31");
-        let l = parse_held_lock(" #12: ffff8880 (rcu_read_lock){....}-{1:2}, at: g+0x1/0x2", 1).unwrap();
+        let l = parse_held_lock(
+            " #12: ffff8880 (rcu_read_lock){....}-{1:2}, at: g+0x1/0x2",
+            1,
+        )
+        .unwrap();
         assert_eq!(l.index, Some(12));
         assert_eq!(l.wait, Some(WaitType { outer: 1, inner: 2 }));
         assert!(parse_held_lock(" #0: garbage", 1).is_none());
@@ -368,11 +388,22 @@ mod tests {
     #[test]
     fn irq_context_and_dependency_and_wait_context() {
         let c = parse_irq_context("swapper/0/0 [HC0[0]:SC1[1]:HE1:SE0] takes:").unwrap();
-        assert_eq!((c.softirq, c.softirq_count, c.hardirqs_enabled, c.softirqs_enabled), (1, 1, true, false));
+        assert_eq!(
+            (
+                c.softirq,
+                c.softirq_count,
+                c.hardirqs_enabled,
+                c.softirqs_enabled
+            ),
+            (1, 1, true, false)
+        );
         let (a, b) = parse_dependency(" (&(&q->lock)->rlock){..-.} -> (&x->y){+.+.}", 1).unwrap();
         assert_eq!(a.class, "&(&q->lock)->rlock");
         assert_eq!(b.class, "&x->y");
-        assert_eq!(parse_wait_context("context-{4:4}"), Some(WaitType { outer: 4, inner: 4 }));
+        assert_eq!(
+            parse_wait_context("context-{4:4}"),
+            Some(WaitType { outer: 4, inner: 4 })
+        );
         assert_eq!(
             class_in_parens("syz/1 is trying to release lock (&mrt->mfc_lock) at:").as_deref(),
             Some("&mrt->mfc_lock")

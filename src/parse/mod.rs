@@ -14,8 +14,8 @@ pub mod title;
 
 use crate::input::Line;
 use crate::model::{
-    AtomicSleep, BannerStyle, ChainEntry, FrameContext, HeldLocks, IrqEvent, IrqEvents,
-    KeptLine, Lock, RcuInfo, Report, ReportKind, Scenario, ScenarioStep, Trace, UsageTransition,
+    AtomicSleep, BannerStyle, ChainEntry, FrameContext, HeldLocks, IrqEvent, IrqEvents, KeptLine,
+    Lock, RcuInfo, Report, ReportKind, Scenario, ScenarioStep, Trace, UsageTransition,
 };
 use crate::segment::{EndReason, RawReport};
 use frame::{parse_frame, parse_trace_line, TraceLine};
@@ -191,7 +191,8 @@ fn is_rcu_location(t: &str) -> bool {
     let Some(colon) = loc.rfind(':') else {
         return false;
     };
-    loc[..colon].contains(".c") || loc[..colon].contains(".h") && loc[colon + 1..].parse::<u32>().is_ok()
+    loc[..colon].contains(".c")
+        || loc[..colon].contains(".h") && loc[colon + 1..].parse::<u32>().is_ok()
 }
 
 /// Parse the taint and kernel release out of `... Not tainted 4.15.0 #1` /
@@ -204,7 +205,9 @@ fn parse_taint_and_release(t: &str) -> (Option<String>, Option<String>) {
         let before = t[..pos].split_whitespace().last();
         let release = after
             .filter(|v| looks_like_release(v))
-            .or(before.filter(|v| !v.starts_with('#')).filter(|v| looks_like_release(v)))
+            .or(before
+                .filter(|v| !v.starts_with('#'))
+                .filter(|v| looks_like_release(v)))
             .or_else(|| t.split_whitespace().find(|v| looks_like_release(v)));
         return (Some("Not tainted".to_string()), release.map(str::to_string));
     }
@@ -249,11 +252,7 @@ fn looks_like_release(v: &str) -> bool {
 fn parse_cpu_line(t: &str, r: &mut Report) {
     let num_after = |key: &str| -> Option<u32> {
         let pos = t.find(key)?;
-        t[pos + key.len()..]
-            .split_whitespace()
-            .next()?
-            .parse()
-            .ok()
+        t[pos + key.len()..].split_whitespace().next()?.parse().ok()
     };
     let cpu = num_after("CPU: ");
     let pid = num_after("PID: ");
@@ -309,7 +308,11 @@ fn scenario_step(text: &str, cols: &[(usize, String)]) -> Option<ScenarioStep> {
         let open = t.find('(')?;
         let body = t[open + 1..].strip_suffix(");")?;
         let action = &t[..open];
-        if action.is_empty() || !action.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_') {
+        if action.is_empty()
+            || !action
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'_')
+        {
             return None;
         }
         (
@@ -401,7 +404,11 @@ impl<'a> Parser<'a> {
                 .next()
                 .and_then(|s| s.split(" just changed").next())
                 .unwrap_or("");
-            let who = who.split(" [HC").next().unwrap_or(who).trim_end_matches(" takes:");
+            let who = who
+                .split(" [HC")
+                .next()
+                .unwrap_or(who)
+                .trim_end_matches(" takes:");
             if r.task.is_none() {
                 r.task = parse_task(who);
             }
@@ -409,14 +416,14 @@ impl<'a> Parser<'a> {
                 r.irq_context = Some(c);
             }
             Section::ExpectLock(Slot::Acquiring)
-        } else if t == "but task is already holding lock:" || t == "and this task is already holding:"
-        {
-            Section::ExpectLock(Slot::Holding)
-        } else if t.starts_with("but this lock took another, ")
+        } else if t == "but task is already holding lock:"
+            || t == "and this task is already holding:"
+            || t.starts_with("but this lock took another, ")
             || t.starts_with("but this lock was taken by another, ")
         {
             Section::ExpectLock(Slot::Holding)
-        } else if t.starts_with("but this new dependency connects a ") || t.starts_with("to a ") && t.ends_with("-irq-unsafe lock:")
+        } else if t.starts_with("but this new dependency connects a ")
+            || t.starts_with("to a ") && t.ends_with("-irq-unsafe lock:")
         {
             Section::ExpectLock(Slot::Other)
         } else if t == "but this task is not holding:" {
@@ -466,7 +473,10 @@ impl<'a> Parser<'a> {
             }
         } else if t.ends_with(" state was registered at:")
             || (t.starts_with("... which became ") && t.ends_with(" at:"))
-            || (t.ends_with(" at:") && t.starts_with(|c: char| c.is_ascii_uppercase()) && t.contains('-') && !t.contains(' '))
+            || (t.ends_with(" at:")
+                && t.starts_with(|c: char| c.is_ascii_uppercase())
+                && t.contains('-')
+                && !t.contains(' '))
         {
             self.section = self.new_trace(t);
             return true;
@@ -481,7 +491,8 @@ impl<'a> Parser<'a> {
                 events: Vec::new(),
             });
             Section::IrqEvents
-        } else if t.ends_with(" is trying to release lock (") || t.contains(" is trying to release lock (")
+        } else if t.ends_with(" is trying to release lock (")
+            || t.contains(" is trying to release lock (")
             || t.contains(" is trying to contend lock (")
         {
             let who = t.split(" is trying").next().unwrap_or("");
@@ -603,7 +614,9 @@ impl<'a> Parser<'a> {
             return true;
         }
         if t == "RCU used illegally from extended quiescent state!" {
-            r.rcu.get_or_insert_with(RcuInfo::default).extended_quiescent_state = true;
+            r.rcu
+                .get_or_insert_with(RcuInfo::default)
+                .extended_quiescent_state = true;
             return true;
         }
         if r.kind == ReportKind::SuspiciousRcuUsage && r.message.is_none() && is_rcu_location(t) {
@@ -618,13 +631,10 @@ impl<'a> Parser<'a> {
             r.message = Some(t.to_string());
             return true;
         }
-        if r.kind == ReportKind::LockdepWarning && t.starts_with("WARNING: ") && t.contains(" at ") {
-            if r.message.is_none() || r.message.as_deref().is_some_and(|m| m.starts_with("DEBUG_LOCKS")) {
-                let loc = t.split(" at ").nth(1).unwrap_or("").to_string();
-                r.traces.push(Trace {
-                    name: format!("warning at {loc}"),
-                    frames: Vec::new(),
-                });
+        if r.kind == ReportKind::LockdepWarning && t.starts_with("WARNING: ") && t.contains(" at ")
+        {
+            if r.warning_at.is_none() {
+                r.warning_at = t.split_once(" at ").map(|(_, loc)| loc.to_string());
             }
             return true;
         }
@@ -853,20 +863,20 @@ impl<'a> Parser<'a> {
                     true
                 }
                 TraceLine::Marker | TraceLine::Register(_) => true,
-                TraceLine::Other => {
-                    if t.is_empty() {
-                        return true;
-                    }
-                    self.section = Section::None;
-                    false
-                }
+                // The segmenter decided where the report ends; a foreign
+                // line spliced into the trace is kept as unparsed and the
+                // trace goes on (headers are tested before this).
+                TraceLine::Other => t.is_empty(),
             },
         }
     }
 
     fn line(&mut self, line: &Line) {
         // Inside a trace, frames first: a frame line is never a header.
-        if matches!(self.section, Section::Backtrace | Section::Chain | Section::Trace(_)) {
+        if matches!(
+            self.section,
+            Section::Backtrace | Section::Chain | Section::Trace(_)
+        ) {
             let mut ctx = self.ctx;
             if matches!(
                 parse_trace_line(&line.text, line.no, &mut ctx),
@@ -925,8 +935,10 @@ fn apply_banner(r: &mut Report, raw: &RawReport) {
             }
         }
         ReportKind::LockdepWarning => {
-            if let Some(loc) = b.text.split(" at ").nth(1) {
-                r.message = Some(loc.to_string());
+            if b.text.starts_with("DEBUG_LOCKS_WARN_ON") {
+                r.message = Some(b.text.clone());
+            } else if let Some((_, loc)) = b.text.split_once(" at ") {
+                r.warning_at = Some(loc.to_string());
             } else {
                 r.message = Some(b.text.clone());
             }
@@ -981,20 +993,18 @@ fn judge(p: &mut Parser<'_>) {
         | ReportKind::BadContention
         | ReportKind::HeldLockFreed
         | ReportKind::NestedLockNotTaken
-        | ReportKind::InvalidWaitContext => {
-            if r.acquiring.is_none() {
-                missing.push("the lock line");
-            }
+        | ReportKind::InvalidWaitContext
+            if r.acquiring.is_none() =>
+        {
+            missing.push("the lock line");
         }
-        ReportKind::LockHeldReturningToUser | ReportKind::LocksStillHeld => {
-            if r.held_lock_lists.is_empty() {
-                missing.push("the held-locks list");
-            }
+        ReportKind::LockHeldReturningToUser | ReportKind::LocksStillHeld
+            if r.held_lock_lists.is_empty() =>
+        {
+            missing.push("the held-locks list");
         }
-        ReportKind::HeldLocksDump if !raw.banner.hung_task => {
-            if r.held_lock_lists.is_empty() {
-                missing.push("any held-locks list");
-            }
+        ReportKind::HeldLocksDump if !raw.banner.hung_task && r.held_lock_lists.is_empty() => {
+            missing.push("any held-locks list");
         }
         _ => {}
     }
@@ -1014,10 +1024,10 @@ fn judge(p: &mut Parser<'_>) {
         }
     }
     // Held lists whose printed count exceeds the entries seen.
-    let short_list = r
-        .held_lock_lists
-        .iter()
-        .any(|h| h.count.is_some_and(|c| c as usize > h.locks.len() && !h.locks.is_empty()));
+    let short_list = r.held_lock_lists.iter().any(|h| {
+        h.count
+            .is_some_and(|c| c as usize > h.locks.len() && !h.locks.is_empty())
+    });
     let last_line = raw.lines.last().map(|l| l.no).unwrap_or(r.line);
     r.end_line = last_line;
     r.complete = missing.is_empty()
@@ -1031,8 +1041,10 @@ fn judge(p: &mut Parser<'_>) {
             EndReason::Evicted => "too many reports were open at once",
             EndReason::Finished => "the report ended early",
         };
-        r.problems
-            .push(format!("missing {} ({why} after line {last_line})", missing.join(", ")));
+        r.problems.push(format!(
+            "missing {} ({why} after line {last_line})",
+            missing.join(", ")
+        ));
     }
     if short_list {
         r.problems
@@ -1045,7 +1057,8 @@ fn judge(p: &mut Parser<'_>) {
         ));
     }
     if raw.lines.iter().any(|l| l.truncated) {
-        r.problems.push("an overlong line was truncated".to_string());
+        r.problems
+            .push("an overlong line was truncated".to_string());
     }
     if raw.interleaved_dropped > 0 {
         r.problems.push(format!(
@@ -1073,7 +1086,8 @@ fn judge(p: &mut Parser<'_>) {
         && r.backtrace.iter().all(|f| !f.reliable)
     {
         r.corrupted = true;
-        r.problems.push("the backtrace has no reliable frame".to_string());
+        r.problems
+            .push("the backtrace has no reliable frame".to_string());
     }
 }
 
@@ -1202,7 +1216,10 @@ Call Trace:
         assert_eq!(r.tainted.as_deref(), Some("Not tainted"));
         assert_eq!(r.task.as_ref().unwrap().comm, "kswapd0");
         assert_eq!(r.cpu, Some(1));
-        assert_eq!(r.acquiring.as_ref().unwrap().class, "&xfs_nondir_ilock_class");
+        assert_eq!(
+            r.acquiring.as_ref().unwrap().class,
+            "&xfs_nondir_ilock_class"
+        );
         assert_eq!(r.holding.as_ref().unwrap().class, "fs_reclaim");
         assert_eq!(r.chain.len(), 2);
         assert_eq!(r.chain[0].stack.len(), 3);
@@ -1210,18 +1227,28 @@ Call Trace:
         let s = r.scenario.as_ref().unwrap();
         assert_eq!(s.cpus, ["CPU0", "CPU1"]);
         assert_eq!(s.steps.len(), 4);
-        assert_eq!((s.steps[1].cpu, s.steps[1].lock.as_deref()), (1, Some("&xfs_nondir_ilock_class")));
+        assert_eq!(
+            (s.steps[1].cpu, s.steps[1].lock.as_deref()),
+            (1, Some("&xfs_nondir_ilock_class"))
+        );
         assert_eq!(r.held_locks.len(), 2);
         assert_eq!(r.held_locks_count, Some(2));
         assert_eq!(r.backtrace.len(), 6);
-        assert_eq!(r.hardware.as_deref(), Some("QEMU Standard PC (i440FX + PIIX, 1996)"));
+        assert_eq!(
+            r.hardware.as_deref(),
+            Some("QEMU Standard PC (i440FX + PIIX, 1996)")
+        );
         assert!(r.unparsed.is_empty(), "{:?}", r.unparsed);
         assert_eq!(r.title, "possible deadlock in xfs_ilock");
     }
 
     #[test]
     fn truncated_report_is_kept_and_flagged() {
-        let cut: String = CIRCULAR.lines().take(20).map(|l| format!("{l}\n")).collect();
+        let cut: String = CIRCULAR
+            .lines()
+            .take(20)
+            .map(|l| format!("{l}\n"))
+            .collect();
         let reps = parse_all(&cut);
         assert_eq!(reps.len(), 1);
         assert!(!reps[0].complete);
@@ -1271,7 +1298,10 @@ Call Trace:
         assert_eq!(r.kind, ReportKind::InconsistentLockState);
         assert!(r.complete, "{:?}", r.problems);
         let u = r.usage_transition.as_ref().unwrap();
-        assert_eq!((u.from.as_str(), u.to.as_str()), ("IN-SOFTIRQ-W", "SOFTIRQ-ON-W"));
+        assert_eq!(
+            (u.from.as_str(), u.to.as_str()),
+            ("IN-SOFTIRQ-W", "SOFTIRQ-ON-W")
+        );
         let c = r.irq_context.unwrap();
         assert!(c.hardirqs_enabled && c.softirqs_enabled);
         assert_eq!(r.traces[0].name, "{IN-SOFTIRQ-W} state was registered at");

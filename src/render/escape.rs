@@ -43,12 +43,15 @@ pub fn text(s: &str) -> Cow<'_, str> {
 /// strings but dangerous on a terminal, so write them as `\uXXXX`. JSON
 /// structure is ASCII, so they can only occur inside strings.
 pub fn json(s: String) -> String {
-    if !s.chars().any(is_dangerous) {
+    // serde_json has already escaped every C0 control inside strings, so
+    // any remaining C0 byte is JSON whitespace (pretty-printing).
+    let needs = |c: char| c as u32 >= 0x7f && is_dangerous(c);
+    if !s.chars().any(needs) {
         return s;
     }
     let mut out = String::with_capacity(s.len() + 16);
     for c in s.chars() {
-        if is_dangerous(c) {
+        if needs(c) {
             out.push_str(&format!("\\u{:04x}", c as u32));
         } else {
             out.push(c);
@@ -67,6 +70,10 @@ mod tests {
         assert_eq!(text("x\u{202e}y"), "x\\u{202e}y");
         assert_eq!(text("tab\there"), "tab here");
         assert_eq!(text("plain &x->y"), "plain &x->y");
-        assert_eq!(json("\"a\u{202e}\u{7f}\"".to_string()), "\"a\\u202e\\u007f\"");
+        assert_eq!(
+            json("\"a\u{202e}\u{7f}\"".to_string()),
+            "\"a\\u202e\\u007f\""
+        );
+        assert_eq!(json("{\n  \"a\": 1\n}".to_string()), "{\n  \"a\": 1\n}");
     }
 }

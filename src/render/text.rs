@@ -43,12 +43,7 @@ fn lock_str(l: &Lock) -> String {
 pub fn summary(r: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "[{}] {}", r.kind, escape::text(&r.title));
-    let mut where_ = format!(
-        "  {}:{}-{}",
-        escape::text(&r.source),
-        r.line,
-        r.end_line
-    );
+    let mut where_ = format!("  {}:{}-{}", escape::text(&r.source), r.line, r.end_line);
     if let Some(k) = &r.kernel {
         let _ = write!(where_, "  kernel {}", escape::text(k));
     }
@@ -98,7 +93,13 @@ pub fn summary(r: &Report) -> String {
                 .find(|f| !is_lock_internal(&f.base))
                 .map(frame_str)
                 .unwrap_or_default();
-            let _ = writeln!(out, "    #{} {}  via {}", e.index, escape::text(&e.lock.class), via);
+            let _ = writeln!(
+                out,
+                "    #{} {}  via {}",
+                e.index,
+                escape::text(&e.lock.class),
+                via
+            );
         }
     }
     if !r.chain_exists_of.is_empty() {
@@ -127,7 +128,12 @@ pub fn summary(r: &Report) -> String {
         }
     }
     for t in &r.traces {
-        let _ = writeln!(out, "  {} ({} frames)", escape::text(&t.name), t.frames.len());
+        let _ = writeln!(
+            out,
+            "  {} ({} frames)",
+            escape::text(&t.name),
+            t.frames.len()
+        );
     }
     if !r.backtrace.is_empty() {
         let unreliable = r.backtrace.iter().filter(|f| !f.reliable).count();
@@ -150,7 +156,11 @@ pub fn summary(r: &Report) -> String {
         let _ = writeln!(out, "  unparsed lines: {}", r.unparsed.len());
     }
     if !r.interleaved.is_empty() {
-        let _ = writeln!(out, "  interleaved lines set aside: {}", r.interleaved.len());
+        let _ = writeln!(
+            out,
+            "  interleaved lines set aside: {}",
+            r.interleaved.len()
+        );
     }
     // Mail safety: no trailing spaces.
     out.lines()

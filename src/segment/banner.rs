@@ -143,6 +143,13 @@ const ROWS: &[Row] = &[
         pattern: r"^(INFO): task (.+):([0-9]+) blocked (?:in I/O wait )?for more than [0-9]+ seconds\.?$",
         needle: "for more than",
     },
+    // A task name holding a newline splits the hung-task banner in two;
+    // the second half still names the pid and the wait.
+    Row {
+        kind: ReportKind::HeldLocksDump,
+        pattern: r"^()(.+):([0-9]+) blocked (?:in I/O wait )?for more than [0-9]+ seconds\.?$",
+        needle: "for more than",
+    },
     Row {
         kind: ReportKind::HeldLocksDump,
         pattern: r"^()Showing all locks held in the system:?$",
@@ -178,7 +185,12 @@ fn compiled() -> &'static Compiled {
             .expect("banner needles are valid"),
         rows: ROWS
             .iter()
-            .map(|r| (r.kind, Regex::new(r.pattern).expect("banner pattern is valid")))
+            .map(|r| {
+                (
+                    r.kind,
+                    Regex::new(r.pattern).expect("banner pattern is valid"),
+                )
+            })
             .collect(),
     })
 }
@@ -236,40 +248,114 @@ mod tests {
     #[test]
     fn both_banner_generations() {
         use ReportKind::*;
-        assert_eq!(kind("WARNING: possible circular locking dependency detected"), Some(CircularDependency));
-        assert_eq!(kind("[ INFO: possible circular locking dependency detected ]"), Some(CircularDependency));
+        assert_eq!(
+            kind("WARNING: possible circular locking dependency detected"),
+            Some(CircularDependency)
+        );
+        assert_eq!(
+            kind("[ INFO: possible circular locking dependency detected ]"),
+            Some(CircularDependency)
+        );
         let b = match_banner("[ INFO: possible recursive locking detected ]").unwrap();
-        assert_eq!((b.kind, b.style, b.tag.as_str()), (RecursiveLocking, BannerStyle::Bracketed, "INFO"));
-        assert_eq!(kind("[ INFO: inconsistent lock state ]"), Some(InconsistentLockState));
-        assert_eq!(kind("WARNING: inconsistent lock state"), Some(InconsistentLockState));
-        assert_eq!(kind("WARNING: possible irq lock inversion dependency detected"), Some(IrqLockInversion));
-        let b = match_banner("WARNING: SOFTIRQ-safe -> SOFTIRQ-unsafe lock order detected").unwrap();
+        assert_eq!(
+            (b.kind, b.style, b.tag.as_str()),
+            (RecursiveLocking, BannerStyle::Bracketed, "INFO")
+        );
+        assert_eq!(
+            kind("[ INFO: inconsistent lock state ]"),
+            Some(InconsistentLockState)
+        );
+        assert_eq!(
+            kind("WARNING: inconsistent lock state"),
+            Some(InconsistentLockState)
+        );
+        assert_eq!(
+            kind("WARNING: possible irq lock inversion dependency detected"),
+            Some(IrqLockInversion)
+        );
+        let b =
+            match_banner("WARNING: SOFTIRQ-safe -> SOFTIRQ-unsafe lock order detected").unwrap();
         assert_eq!(b.captures, ["SOFTIRQ", "SOFTIRQ"]);
-        assert_eq!(kind("[ INFO: HARDIRQ-safe -> HARDIRQ-unsafe lock order detected ]"), Some(IrqSafeUnsafeOrder));
-        assert_eq!(kind("[ BUG: bad unlock balance detected! ]"), Some(BadUnlockBalance));
-        assert_eq!(kind("WARNING: bad unlock balance detected!"), Some(BadUnlockBalance));
-        assert_eq!(kind("WARNING: bad contention detected!"), Some(BadContention));
+        assert_eq!(
+            kind("[ INFO: HARDIRQ-safe -> HARDIRQ-unsafe lock order detected ]"),
+            Some(IrqSafeUnsafeOrder)
+        );
+        assert_eq!(
+            kind("[ BUG: bad unlock balance detected! ]"),
+            Some(BadUnlockBalance)
+        );
+        assert_eq!(
+            kind("WARNING: bad unlock balance detected!"),
+            Some(BadUnlockBalance)
+        );
+        assert_eq!(
+            kind("WARNING: bad contention detected!"),
+            Some(BadContention)
+        );
         assert_eq!(kind("WARNING: held lock freed!"), Some(HeldLockFreed));
-        assert_eq!(kind("WARNING: syz-executor/123 still has locks held!"), Some(LocksStillHeld));
-        assert_eq!(kind("[ BUG: lock held when returning to user space! ]"), Some(LockHeldReturningToUser));
-        assert_eq!(kind("WARNING: Nested lock was not taken"), Some(NestedLockNotTaken));
-        assert_eq!(kind("[ INFO: suspicious RCU usage. ]"), Some(SuspiciousRcuUsage));
-        assert_eq!(kind("WARNING: suspicious RCU usage"), Some(SuspiciousRcuUsage));
-        assert_eq!(kind("[ BUG: Invalid wait context ]"), Some(InvalidWaitContext));
-        assert_eq!(kind("BUG: MAX_LOCKDEP_KEYS too low!"), Some(LockdepCapacity));
-        assert_eq!(kind("BUG: MAX_STACK_TRACE_ENTRIES too low!"), Some(LockdepCapacity));
-        assert_eq!(kind("INFO: trying to register non-static key."), Some(NonStaticKey));
-        assert_eq!(kind("BUG: looking up invalid subclass: 8"), Some(InvalidSubclass));
-        let b = match_banner("BUG: sleeping function called from invalid context at kernel/locking/mutex.c:580").unwrap();
+        assert_eq!(
+            kind("WARNING: syz-executor/123 still has locks held!"),
+            Some(LocksStillHeld)
+        );
+        assert_eq!(
+            kind("[ BUG: lock held when returning to user space! ]"),
+            Some(LockHeldReturningToUser)
+        );
+        assert_eq!(
+            kind("WARNING: Nested lock was not taken"),
+            Some(NestedLockNotTaken)
+        );
+        assert_eq!(
+            kind("[ INFO: suspicious RCU usage. ]"),
+            Some(SuspiciousRcuUsage)
+        );
+        assert_eq!(
+            kind("WARNING: suspicious RCU usage"),
+            Some(SuspiciousRcuUsage)
+        );
+        assert_eq!(
+            kind("[ BUG: Invalid wait context ]"),
+            Some(InvalidWaitContext)
+        );
+        assert_eq!(
+            kind("BUG: MAX_LOCKDEP_KEYS too low!"),
+            Some(LockdepCapacity)
+        );
+        assert_eq!(
+            kind("BUG: MAX_STACK_TRACE_ENTRIES too low!"),
+            Some(LockdepCapacity)
+        );
+        assert_eq!(
+            kind("INFO: trying to register non-static key."),
+            Some(NonStaticKey)
+        );
+        assert_eq!(
+            kind("BUG: looking up invalid subclass: 8"),
+            Some(InvalidSubclass)
+        );
+        let b = match_banner(
+            "BUG: sleeping function called from invalid context at kernel/locking/mutex.c:580",
+        )
+        .unwrap();
         assert_eq!(b.captures, ["kernel/locking/mutex.c:580"]);
-        assert_eq!(kind("BUG: scheduling while atomic: syz/1/0x00000002"), Some(SchedulingWhileAtomic));
+        assert_eq!(
+            kind("BUG: scheduling while atomic: syz/1/0x00000002"),
+            Some(SchedulingWhileAtomic)
+        );
         assert_eq!(
             kind("WARNING: CPU: 1 PID: 7 at kernel/locking/lockdep.c:3312 __lock_acquire+0x1/0x2"),
             Some(LockdepWarning)
         );
-        assert_eq!(kind("DEBUG_LOCKS_WARN_ON(chain_key != 0)"), Some(LockdepWarning));
-        assert_eq!(kind("Showing all locks held in the system:"), Some(HeldLocksDump));
-        let b = match_banner("INFO: task syz-executor:1234 blocked for more than 143 seconds.").unwrap();
+        assert_eq!(
+            kind("DEBUG_LOCKS_WARN_ON(chain_key != 0)"),
+            Some(LockdepWarning)
+        );
+        assert_eq!(
+            kind("Showing all locks held in the system:"),
+            Some(HeldLocksDump)
+        );
+        let b = match_banner("INFO: task syz-executor:1234 blocked for more than 143 seconds.")
+            .unwrap();
         assert!(b.hung_task);
     }
 

@@ -68,6 +68,10 @@ pub struct RawReport {
 enum Phase {
     Body,
     Trace,
+    /// A non-frame line interrupted the trace: either the trace ended or a
+    /// foreign line (printed by another CPU without caller ids) was spliced
+    /// in. Frames resuming within two lines decide the latter.
+    TraceSuspended,
     /// A hung task's stack ended with a blank line: the all-locks dump may
     /// follow.
     AfterHungTrace,
@@ -103,6 +107,8 @@ struct Tracker {
     saw_cpu_line: bool,
     lines: usize,
     trace_closed: bool,
+    /// Lines taken while the trace was suspended.
+    pending: usize,
 }
 
 impl Tracker {
@@ -130,6 +136,7 @@ impl Tracker {
             saw_cpu_line: false,
             lines: 1,
             trace_closed: false,
+            pending: 0,
         }
     }
 
@@ -199,9 +206,39 @@ impl Tracker {
                     }
                 }
                 TraceLine::Other => {
-                    self.traces_done += 1;
                     self.trace_closed = true;
-                    self.after_trace(t)
+                    match self.after_trace(t) {
+                        Feed::EndBefore(_) => {
+                            self.phase = Phase::TraceSuspended;
+                            self.pending = 1;
+                            Feed::Continue
+                        }
+                        other => {
+                            self.traces_done += 1;
+                            other
+                        }
+                    }
+                }
+            },
+            Phase::TraceSuspended => match parse_trace_line(text, line.no, &mut self.ctx) {
+                TraceLine::Frame(_) => {
+                    self.phase = Phase::Trace;
+                    self.frames += 1;
+                    self.pending = 0;
+                    self.trace_closed = false;
+                    Feed::Continue
+                }
+                _ => {
+                    self.pending += 1;
+                    if self.pending >= 2 {
+                        self.traces_done += 1;
+                        let give_back = self.pending - 1;
+                        self.phase = Phase::Trace;
+                        self.pending = 0;
+                        Feed::EndBefore(give_back)
+                    } else {
+                        Feed::Continue
+                    }
                 }
             },
             Phase::AfterHungTrace => {
@@ -255,7 +292,7 @@ impl Tracker {
         }
         let more_follows = match self.kind {
             // 6.x prints held locks and a second backtrace after the first.
-            ReportKind::NestedLockNotTaken => self.traces_done == 1,
+            ReportKind::NestedLockNotTaken => self.traces_done == 0,
             // Warnings may print the irq trace events after the stack.
             ReportKind::LockdepWarning => {
                 t.starts_with("irq event stamp:") || t.starts_with("---[ end trace")
@@ -428,10 +465,19 @@ impl Segmenter {
         self.flush(sink);
     }
 
-    fn close(&mut self, idx: usize, why: EndReason) {
+    fn close(&mut self, idx: usize, mut why: EndReason) {
         let o = &mut self.open[idx];
         if !o.done {
             o.done = true;
+            // Lines taken after the trace on the chance it resumed were
+            // not part of the report after all.
+            if o.tracker.phase == Phase::TraceSuspended {
+                let keep = o.raw.lines.len().saturating_sub(o.tracker.pending).max(1);
+                o.raw.lines.truncate(keep);
+                if why == EndReason::EndOfInput {
+                    why = EndReason::Finished;
+                }
+            }
             o.raw.end = why;
             o.raw.trace_closed = o.tracker.trace_closed
                 || (why == EndReason::Finished && o.tracker.phase != Phase::Trace);
@@ -537,7 +583,10 @@ more noise
         let reps = segment(text);
         assert_eq!(reps.len(), 1);
         assert_eq!(reps[0].interleaved.len(), 2);
-        assert!(reps[0].lines.iter().all(|l| l.prefix.caller == Some(Caller::Task(100))));
+        assert!(reps[0]
+            .lines
+            .iter()
+            .all(|l| l.prefix.caller == Some(Caller::Task(100))));
         assert_eq!(reps[0].lines.last().unwrap().text, " f+0x1/0x2");
     }
 
