@@ -212,6 +212,10 @@ pub struct Lock {
     pub wait: Option<WaitType>,
     /// The acquire site (`at: func+0x1/0x2`).
     pub at: Option<Frame>,
+    /// Symbolized logs print the lock line once per inlined callee at the
+    /// acquire site (`at: f file.h:12 [inline]`); those frames, outermost
+    /// last, while `at` keeps the real (non-inlined) one.
+    pub at_inlined: Vec<Frame>,
     /// Index in a held-locks list (`#N:`).
     pub index: Option<u32>,
     /// Line the lock was printed on.

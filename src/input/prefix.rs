@@ -101,23 +101,35 @@ pub fn strip(mut line: &str, after_kmsg: bool) -> (Prefix, &str) {
         }
         // printk puts exactly one space after the prefix.
         line = line.strip_prefix(' ').unwrap_or(line);
+        // journalctl -o short-monotonic: `[   95.67] [host ]kernel: text`.
+        if let Some(rest) = strip_journal_tag(line) {
+            line = rest;
+        }
     } else if let Some((rest, caller)) = strip_caller(line) {
         // A caller id without a timestamp (printk.time=0).
         p.caller = Some(caller);
         line = rest.strip_prefix(' ').unwrap_or(rest);
     }
+    // `dmesg` and journald escape a newline embedded in a record
+    // (`pr_warn("\nfoo")`) as a literal `\x0a`.
+    while let Some(rest) = line.strip_prefix("\\x0a") {
+        line = rest;
+    }
     (p, line)
 }
 
 /// `> `, `>> `, `> > `, `>` ... Returns the depth and the rest. Quoting is
-/// only recognised at the very start of a line.
+/// only recognised at the very start of a line. Some mail and web archives
+/// quote with `: ` or `| ` instead; kernel lines never start with those.
 fn strip_quote(line: &str) -> (u8, &str) {
     let b = line.as_bytes();
     let mut i = 0;
     let mut depth: u8 = 0;
     let mut last_end = 0;
     while i < b.len() {
-        if b[i] == b'>' {
+        let alt_quote =
+            matches!(b[i], b':' | b'|') && (b.get(i + 1) == Some(&b' ') || i + 1 == b.len());
+        if b[i] == b'>' || alt_quote {
             depth = depth.saturating_add(1);
             i += 1;
             last_end = i;
@@ -190,6 +202,19 @@ fn strip_kernel_tag(rest: &str) -> Option<&str> {
     Some(r.strip_prefix(' ').unwrap_or(r))
 }
 
+/// `kernel: ` or `host kernel: ` after a monotonic stamp.
+fn strip_journal_tag(line: &str) -> Option<&str> {
+    if let Some(r) = strip_kernel_tag(line) {
+        return Some(r);
+    }
+    let sp = line.find(' ')?;
+    let host = &line[..sp];
+    if host.is_empty() || host.contains(':') || host.contains('[') {
+        return None;
+    }
+    strip_kernel_tag(&line[sp + 1..])
+}
+
 /// Classic syslog / journalctl short: `Nov 21 10:00:00 host kernel: `.
 fn strip_syslog(line: &str) -> Option<(&str, &str, &str)> {
     let b = line.as_bytes();
@@ -218,7 +243,10 @@ fn strip_syslog(line: &str) -> Option<(&str, &str, &str)> {
     let rest = &line[i + 1..];
     let sp = rest.find(' ')?;
     let host = &rest[..sp];
-    let text = strip_kernel_tag(&rest[sp + 1..])?;
+    let after_host = &rest[sp + 1..];
+    // Old klogd setups wrote the printk time right after the host name.
+    let text = strip_kernel_tag(after_host)
+        .or_else(|| strip_printk_time(after_host).map(|_| after_host))?;
     Some((text, host, time))
 }
 
@@ -362,6 +390,11 @@ fn strip_printk_time(line: &str) -> Option<(&str, &str)> {
     let rest = line.strip_prefix('[')?;
     let close = rest.find(']')?;
     let inner = rest[..close].trim_start_matches(' ');
+    // `dmesg --reltime` / `-d` print `[  +0.003631]`.
+    let inner = inner
+        .strip_prefix('+')
+        .unwrap_or(inner)
+        .trim_start_matches(' ');
     let dot = inner.find('.')?;
     let (secs, frac) = (&inner[..dot], &inner[dot + 1..]);
     if secs.is_empty()
@@ -470,6 +503,24 @@ mod tests {
         assert_eq!(text(">> [ 1.0]  func+0x1/0x2"), " func+0x1/0x2");
         assert_eq!(text(">"), "");
         assert_eq!(text("> "), "");
+    }
+
+    #[test]
+    fn more_archive_shapes() {
+        assert_eq!(text(": WARNING: x"), "WARNING: x");
+        assert_eq!(
+            text("[    1.0] \\x0aand this task is already holding:"),
+            "and this task is already holding:"
+        );
+        assert_eq!(text("| WARNING: x"), "WARNING: x");
+        assert_eq!(text("> [  +0.003631] WARNING: x"), "WARNING: x");
+        assert_eq!(text("[   95.674507] kernel: BUG: x"), "BUG: x");
+        assert_eq!(text("[   95.674507] myhost kernel: BUG: x"), "BUG: x");
+        assert_eq!(
+            text("> Dec  1 08:35:41 reforged [ 3052.513937] [ BUG: x ]"),
+            "[ BUG: x ]"
+        );
+        assert_eq!(text("[   1.0] kernelfoo: x"), "kernelfoo: x");
     }
 
     #[test]

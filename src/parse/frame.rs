@@ -390,6 +390,20 @@ pub fn parse_frame(t: &str, ctx: FrameContext, no: u64) -> Option<Frame> {
     }
     let mut address = None;
     let mut reliable = true;
+    // 2.6-era x86_64: `<ffffffff8025ef65>{__schedule+155}` (decimal offset).
+    if let Some(rest) = t.strip_prefix('<') {
+        let close = rest.find(">{")?;
+        let addr = parse_hex(&rest[..close])?;
+        let body = rest[close + 2..].strip_suffix('}')?;
+        let (name, off) = body.split_once('+')?;
+        if name.is_empty() || !name.bytes().all(is_sym_char) {
+            return None;
+        }
+        let mut f = frame(name, ctx, no);
+        f.offset = off.parse().ok();
+        f.address = Some(addr);
+        return Some(f);
+    }
     // Old x86 / arm64 / arm32: `[<addr>]`, possibly twice (old RIP lines).
     if let Some((a, rest)) = take_angle_addr(t) {
         address = a;
@@ -642,6 +656,13 @@ mod tests {
         assert!(!f.inline);
         let f = one(" kmem_cache_alloc+0x3d/0x2c0 (mm/slub.c:2720 mm/slab.h:420)");
         assert_eq!(f.file.as_deref(), Some("mm/slub.c"));
+    }
+
+    #[test]
+    fn ancient_x86_64_frames() {
+        let f = one("       <ffffffff8025ef65>{__schedule+155}");
+        assert_eq!((f.function.as_str(), f.offset), ("__schedule", Some(155)));
+        assert_eq!(f.address, Some(0xffffffff8025ef65));
     }
 
     #[test]

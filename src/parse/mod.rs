@@ -51,6 +51,19 @@ enum Section {
     Dependency,
     PreemptionAt,
     Backtrace,
+    /// Irq reports' class dumps (`the shortest dependencies between ...`).
+    ClassDump,
+    /// After a lock line whose `at:` was an inlined frame: a repeat of the
+    /// line with the next frame may follow.
+    ExpectRepeat(Slot),
+}
+
+/// Where a frame on the next line belongs, when a lock line was wrapped
+/// after `at:` (mail clients and narrow consoles do this).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PendingAt {
+    Slot(Slot),
+    LastHeld,
 }
 
 /// Lines that are part of reports' fixed wording and carry no data.
@@ -169,6 +182,38 @@ pub fn is_report_body_line(text: &str) -> bool {
         || t.starts_with("[<")
 }
 
+/// A lock instance address alone on a line (a wrapped lock line).
+fn is_lone_address(t: &str) -> bool {
+    (8..=16).contains(&t.len()) && t.bytes().all(|c| c.is_ascii_hexdigit())
+}
+
+/// Symbolized logs repeat a lock line once per inlined callee at its
+/// acquire site. Fold `next` into `prev` when it is such a repeat.
+fn merge_symbolized(prev: &mut Lock, next: &Lock) -> bool {
+    let prev_inline = prev.at.as_ref().is_some_and(|f| f.inline);
+    if prev.class != next.class || prev.index != next.index || !prev_inline {
+        return false;
+    }
+    if let Some(f) = prev.at.take() {
+        prev.at_inlined.push(f);
+    }
+    prev.at = next.at.clone();
+    true
+}
+
+/// Raw stack words that 4.x kernels dumped before `Call Trace:`
+/// (` ffff8804ab8e0d28 ffff8804ab9c5968 ...`).
+fn is_stack_words(t: &str) -> bool {
+    let mut n = 0;
+    for w in t.split_whitespace() {
+        if !(w.len() == 8 || w.len() == 16) || !w.bytes().all(|c| c.is_ascii_hexdigit()) {
+            return false;
+        }
+        n += 1;
+    }
+    n >= 2
+}
+
 /// The kernel ident line printed under banners: `5.10.0-rc1 #1 Not tainted`
 /// or `4.4.0 #1 Tainted: G        W`.
 fn is_ident_line(t: &str) -> bool {
@@ -179,7 +224,7 @@ fn is_ident_line(t: &str) -> bool {
     ver.starts_with(|c: char| c.is_ascii_digit())
         && ver.contains('.')
         && build.starts_with('#')
-        && (t.contains("Not tainted") || t.contains("Tainted:"))
+        && (t.contains("Not tainted") || t.contains("Tainted:") || it.next().is_none())
 }
 
 /// `kernel/rcu/tree.c:123 suspicious rcu_dereference_check() usage!`
@@ -361,6 +406,11 @@ struct Parser<'a> {
     ctx: FrameContext,
     raw: &'a RawReport,
     expect_failures: usize,
+    pending_at: Option<PendingAt>,
+    /// The first half of a lock line wrapped after its address.
+    carry: Option<String>,
+    /// The class whose dump is being read.
+    dump_class: Option<String>,
 }
 
 impl<'a> Parser<'a> {
@@ -480,10 +530,19 @@ impl<'a> Parser<'a> {
         {
             self.section = self.new_trace(t);
             return true;
+        } else if t.starts_with("the shortest dependencies between")
+            || t.starts_with("the dependencies between")
+            || (t.starts_with("and ") && t.ends_with("-irq-unsafe lock:"))
+        {
+            Section::ClassDump
         } else if t.starts_with("... key      at:") || t.starts_with("... key at:") {
-            Section::None
+            Section::ClassDump
         } else if t == "... acquired at:" {
-            self.section = self.new_trace("acquired at");
+            let name = match &self.dump_class {
+                Some(c) => format!("{c}: acquired at"),
+                None => "acquired at".to_string(),
+            };
+            self.section = self.new_trace(&name);
             return true;
         } else if let Some(rest) = t.strip_prefix("irq event stamp:") {
             r.irq_events = Some(IrqEvents {
@@ -517,7 +576,9 @@ impl<'a> Parser<'a> {
             r.task = parse_task(who).or(r.task.take());
             Section::None
         } else if t == "stack backtrace:" {
-            Section::None
+            // Old kernels print the frames right after it.
+            self.ctx = FrameContext::Task;
+            Section::Backtrace
         } else if t.starts_with("Call Trace:") || t == "Call trace:" || t == "Backtrace:" {
             // A later trace replaces an earlier final trace only if the
             // earlier one was empty; nested-lock reports print two.
@@ -649,6 +710,7 @@ impl<'a> Parser<'a> {
             return true;
         }
         KNOWN_LINES.contains(&t)
+            || is_stack_words(t)
             || t.chars().all(|c| c == '=' || c == '-') && t.len() >= 8
             || t.starts_with("Modules linked in:")
             || t.starts_with("Workqueue: ")
@@ -680,11 +742,46 @@ impl<'a> Parser<'a> {
                     );
                     return true;
                 }
+                if is_lone_address(t) {
+                    self.carry = Some(t.to_string());
+                    self.section = Section::ExpectLock(slot);
+                    return true;
+                }
                 if let Some(lock) = parse_lock(t, line.no) {
+                    if lock.at.is_none() && t.ends_with("at:") {
+                        self.pending_at = Some(PendingAt::Slot(slot));
+                    }
+                    if lock.at.as_ref().is_some_and(|f| f.inline) {
+                        self.section = Section::ExpectRepeat(slot);
+                    }
                     self.set_slot(slot, lock);
                     true
                 } else {
                     self.expect_failures += 1;
+                    false
+                }
+            }
+            Section::ExpectRepeat(slot) => {
+                let Some(next) = parse_lock(t, line.no) else {
+                    self.section = Section::None;
+                    return false;
+                };
+                let prev = match slot {
+                    Slot::Acquiring => self.r.acquiring.as_mut(),
+                    Slot::Other => self.r.other_locks.last_mut(),
+                    _ => self.r.holding.as_mut(),
+                };
+                let Some(p) = prev else {
+                    self.section = Section::None;
+                    return false;
+                };
+                if merge_symbolized(p, &next) {
+                    if !p.at.as_ref().is_some_and(|f| f.inline) {
+                        self.section = Section::None;
+                    }
+                    true
+                } else {
+                    self.section = Section::None;
                     false
                 }
             }
@@ -768,10 +865,26 @@ impl<'a> Parser<'a> {
                 if t.is_empty() {
                     return true;
                 }
+                if t.starts_with('#')
+                    && t.split_whitespace().count() == 2
+                    && is_lone_address(t.split_whitespace().nth(1).unwrap_or(""))
+                {
+                    self.carry = Some(text.to_string());
+                    return true;
+                }
                 match parse_held_lock(text, line.no) {
                     Some(l) => {
+                        if l.at.is_none() && t.ends_with("at:") {
+                            self.pending_at = Some(PendingAt::LastHeld);
+                        }
                         if let Some(list) = self.r.held_lock_lists.last_mut() {
-                            list.locks.push(l);
+                            let repeat = list
+                                .locks
+                                .last_mut()
+                                .is_some_and(|prev| merge_symbolized(prev, &l));
+                            if !repeat {
+                                list.locks.push(l);
+                            }
                         }
                         true
                     }
@@ -783,7 +896,14 @@ impl<'a> Parser<'a> {
             }
             Section::Trace(i) => {
                 if t.is_empty() {
-                    self.section = Section::None;
+                    self.section = if self.dump_class.is_some() {
+                        Section::ClassDump
+                    } else {
+                        Section::None
+                    };
+                    return true;
+                }
+                if t == "..." {
                     return true;
                 }
                 match parse_trace_line(text, line.no, &mut self.ctx) {
@@ -793,8 +913,13 @@ impl<'a> Parser<'a> {
                     }
                     TraceLine::Marker => true,
                     _ => {
-                        self.section = Section::None;
-                        false
+                        // Class-dump blocks go back to the dump.
+                        self.section = if self.dump_class.is_some() {
+                            Section::ClassDump
+                        } else {
+                            Section::None
+                        };
+                        self.section_line(line)
                     }
                 }
             }
@@ -857,6 +982,36 @@ impl<'a> Parser<'a> {
                     None => false,
                 }
             }
+            Section::ClassDump => {
+                if t.is_empty() || t == "}" || t.starts_with("... key") {
+                    return true;
+                }
+                if let Some(rest) = t.strip_prefix("-> ") {
+                    // ` -> (class){usage}-{o:i} ops: N {`
+                    let body = rest.trim_end_matches('{').trim_end();
+                    let body = body.split(" ops: ").next().unwrap_or(body);
+                    if let Some(l) = parse_lock(body, line.no) {
+                        self.dump_class = Some(l.class);
+                        return true;
+                    }
+                    return false;
+                }
+                let usage = t.trim_end_matches(" at:");
+                if t.ends_with(" at:")
+                    && usage
+                        .bytes()
+                        .all(|c| c.is_ascii_uppercase() || matches!(c, b'-' | b' ' | b'_'))
+                {
+                    let name = match &self.dump_class {
+                        Some(c) => format!("{c}: {usage} at"),
+                        None => format!("{usage} at"),
+                    };
+                    self.section = self.new_trace(&name);
+                    // Stay in the dump after this block: new_trace set Trace.
+                    return true;
+                }
+                false
+            }
             Section::Backtrace => match parse_trace_line(text, line.no, &mut self.ctx) {
                 TraceLine::Frame(f) => {
                     self.r.backtrace.push(f);
@@ -872,6 +1027,47 @@ impl<'a> Parser<'a> {
     }
 
     fn line(&mut self, line: &Line) {
+        if let Some(head) = self.carry.take() {
+            let joined = Line {
+                text: format!("{head} {}", line.text.trim_start()),
+                ..line.clone()
+            };
+            return self.line_inner(&joined);
+        }
+        self.line_inner(line)
+    }
+
+    fn line_inner(&mut self, line: &Line) {
+        if let Some(target) = self.pending_at.take() {
+            if let Some(f) = parse_frame(line.text.trim(), FrameContext::Task, line.no) {
+                let lock = match target {
+                    PendingAt::Slot(Slot::Acquiring) => self.r.acquiring.as_mut(),
+                    PendingAt::Slot(Slot::Other) => self.r.other_locks.last_mut(),
+                    PendingAt::Slot(_) => self.r.holding.as_mut(),
+                    PendingAt::LastHeld => self
+                        .r
+                        .held_lock_lists
+                        .last_mut()
+                        .and_then(|h| h.locks.last_mut()),
+                };
+                if let Some(l) = lock {
+                    l.at = Some(f);
+                }
+                return;
+            }
+        }
+        // Old kernels print dump_stack() frames with no `Call Trace:`
+        // header: an unindented frame outside any section starts it.
+        if self.section == Section::None {
+            let indent = line.text.len() - line.text.trim_start().len();
+            if indent <= 1 && line.text.contains("[<") {
+                let mut ctx = FrameContext::Task;
+                if let TraceLine::Frame(_) = parse_trace_line(&line.text, line.no, &mut ctx) {
+                    self.ctx = FrameContext::Task;
+                    self.section = Section::Backtrace;
+                }
+            }
+        }
         // Inside a trace, frames first: a frame line is never a header.
         if matches!(
             self.section,
@@ -1104,6 +1300,9 @@ pub fn parse_report(raw: &RawReport, source: &str) -> Report {
         ctx: FrameContext::Task,
         raw,
         expect_failures: 0,
+        pending_at: None,
+        carry: None,
+        dump_class: None,
     };
     for line in raw.lines.iter().skip(1) {
         p.line(line);

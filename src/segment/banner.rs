@@ -125,12 +125,12 @@ const ROWS: &[Row] = &[
     },
     Row {
         kind: ReportKind::LockdepWarning,
-        pattern: r"^(WARNING): (?:CPU: [0-9]+ PID: [0-9]+ )?at kernel/(?:locking/)?lockdep\.c:[0-9]+",
+        pattern: r"^(WARNING): (?:CPU: [0-9]+ PID: [0-9]+ )?at kernel/(?:locking/)?lockdep[a-z_]*\.c:[0-9]+",
         needle: "lockdep.c:",
     },
     Row {
         kind: ReportKind::LockdepWarning,
-        pattern: r"^()DEBUG_LOCKS_WARN_ON\(.*\)$",
+        pattern: r"^()DEBUG_LOCKS_WARN_ON\(",
         needle: "DEBUG_LOCKS_WARN_ON",
     },
     Row {

@@ -194,9 +194,18 @@ impl Tracker {
             Phase::Trace => match parse_trace_line(text, line.no, &mut self.ctx) {
                 TraceLine::Frame(_) => {
                     self.frames += 1;
+                    self.trace_closed = false;
                     Feed::Continue
                 }
-                TraceLine::Marker | TraceLine::Register(_) => Feed::Continue,
+                TraceLine::Marker => Feed::Continue,
+                TraceLine::Register(_) => {
+                    // A register dump after frames is the saved user/exception
+                    // state: a syscall trace ends with it.
+                    if self.frames > 0 {
+                        self.trace_closed = true;
+                    }
+                    Feed::Continue
+                }
                 TraceLine::Other if self.frames == 0 => {
                     self.pre_frame_junk += 1;
                     if self.pre_frame_junk > 4 {
