@@ -533,9 +533,9 @@ impl<'a> Parser<'a> {
         } else if t.starts_with("the shortest dependencies between")
             || t.starts_with("the dependencies between")
             || (t.starts_with("and ") && t.ends_with("-irq-unsafe lock:"))
+            || t.starts_with("... key      at:")
+            || t.starts_with("... key at:")
         {
-            Section::ClassDump
-        } else if t.starts_with("... key      at:") || t.starts_with("... key at:") {
             Section::ClassDump
         } else if t == "... acquired at:" {
             let name = match &self.dump_class {
