@@ -14,8 +14,8 @@ pub mod title;
 
 use crate::input::Line;
 use crate::model::{
-    AtomicSleep, BannerStyle, ChainEntry, FrameContext, HeldLocks, IrqEvent, IrqEvents, KeptLine,
-    Lock, RcuInfo, Report, ReportKind, Scenario, ScenarioStep, Trace, UsageTransition,
+    AtomicSleep, ChainEntry, FrameContext, HeldLocks, IrqEvent, IrqEvents, KeptLine, Lock, RcuInfo,
+    Report, ReportKind, Scenario, ScenarioStep, Trace, UsageTransition,
 };
 use crate::segment::{EndReason, RawReport};
 use frame::{parse_frame, parse_trace_line, TraceLine};
@@ -608,12 +608,39 @@ impl<'a> Parser<'a> {
             parse_cpu_line(t, r);
             return true;
         }
+        // 2.6-era dump_stack: `Pid: 0, comm: kworker/0:1 Not tainted 2.6.36 #6`.
+        if let Some(rest) = t.strip_prefix("Pid: ") {
+            if let Some((pid, rest)) = rest.split_once(", comm: ") {
+                let end = ["Not tainted", "Tainted:"]
+                    .iter()
+                    .filter_map(|k| rest.find(k))
+                    .min()
+                    .unwrap_or(rest.len());
+                if let (Ok(pid), None) = (pid.trim().parse(), r.task.as_ref()) {
+                    r.task = Some(crate::model::Task {
+                        comm: rest[..end].trim().to_string(),
+                        pid,
+                    });
+                }
+                let (taint, release) = parse_taint_and_release(t);
+                r.tainted = taint.or(r.tainted.take());
+                r.kernel = release.or(r.kernel.take());
+                return true;
+            }
+        }
         if let Some(hw) = t.strip_prefix("Hardware name: ") {
             r.hardware = Some(hw.to_string());
             return true;
         }
         if is_ident_line(t) || (t.starts_with("Not tainted ") || t.starts_with("Tainted: ")) {
             let (taint, release) = parse_taint_and_release(t);
+            // Old idents print no taint at all: `2.6.36-rc2-mm1 #6`.
+            let release = release.or_else(|| {
+                t.split_whitespace()
+                    .next()
+                    .filter(|v| looks_like_release(v))
+                    .map(str::to_string)
+            });
             if r.tainted.is_none() {
                 r.tainted = taint;
             }
@@ -1143,6 +1170,31 @@ fn apply_banner(r: &mut Report, raw: &RawReport) {
     }
 }
 
+/// Archives that collapse leading whitespace lose the scenario's columns.
+/// The circular-dependency table has one fixed shape (CPU0 takes the held
+/// lock, CPU1 takes the other and then the held one, CPU0 the new one), so
+/// when every step landed in one column, restore that shape.
+fn repair_scenario(r: &mut Report) {
+    let Some(s) = r.scenario.as_mut() else { return };
+    let all_one_column = s.steps.iter().all(|st| st.cpu == 0);
+    if r.kind == ReportKind::CircularDependency
+        && s.cpus.len() == 2
+        && s.steps.len() == 4
+        && all_one_column
+        && s.steps
+            .iter()
+            .all(|st| st.action.ends_with("lock") || st.action == "sync")
+    {
+        for (st, cpu) in s.steps.iter_mut().zip([0, 1, 1, 0]) {
+            st.cpu = cpu;
+        }
+        r.problems.push(
+            "scenario columns restored from the table's fixed shape (indentation was lost)"
+                .to_string(),
+        );
+    }
+}
+
 /// Kinds whose report ends in a stack trace.
 fn expects_backtrace(kind: ReportKind, hung: bool) -> bool {
     !matches!(
@@ -1320,12 +1372,9 @@ pub fn parse_report(raw: &RawReport, source: &str) -> Report {
             text: l.text.clone(),
         })
         .collect();
+    repair_scenario(&mut p.r);
     judge(&mut p);
     let mut r = p.r;
-    if r.banner_style == BannerStyle::Bracketed && r.kernel.is_none() {
-        r.problems
-            .push("old-style banner: kernel 4.11 or earlier".to_string());
-    }
     r.title = title::title(&r, &raw.banner);
     r
 }

@@ -1,0 +1,159 @@
+//! The command line as a user meets it: inputs, formats, exit codes.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn splatdec() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_splatdec"))
+}
+
+fn fixture(rel: &str) -> String {
+    format!("{}/fixtures/{rel}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn run_stdin(args: &[&str], input: &[u8]) -> (i32, String, String) {
+    let mut child = splatdec()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn empty_input_is_no_reports_and_success() {
+    let (code, out, err) = run_stdin(&["--format", "json"], b"");
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["schema"], "splatdec/1");
+    assert_eq!(v["reports"].as_array().unwrap().len(), 0);
+    let (code, out, _) = run_stdin(&[], b"just some\nordinary log\n");
+    assert_eq!((code, out.as_str()), (0, ""));
+}
+
+#[test]
+fn stdin_dash_and_files_mix() {
+    let data = std::fs::read(fixture("formats/printk-time.txt")).unwrap();
+    let (code, out, err) = run_stdin(
+        &["--format", "jsonl", "-", &fixture("formats/plain.txt")],
+        &data,
+    );
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["source"], "-");
+    assert!(lines[1]["source"].as_str().unwrap().ends_with("plain.txt"));
+    for l in &lines {
+        assert_eq!(l["kind"], "recursive_locking");
+        assert_eq!(l["title"], "possible deadlock in fs_reclaim_acquire");
+        assert_eq!(l["complete"], true);
+    }
+}
+
+#[test]
+fn unreadable_file_is_named_others_processed_exit_2() {
+    let out = splatdec()
+        .args([
+            "--format",
+            "jsonl",
+            "/nonexistent/splat.log",
+            &fixture("formats/plain.txt"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/nonexistent/splat.log"), "{err}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
+}
+
+#[test]
+fn json_contract_field_names() {
+    let out = splatdec()
+        .args(["--format", "json", &fixture("formats/plain.txt")])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = &v["reports"][0];
+    for key in [
+        "kind",
+        "title",
+        "source",
+        "line",
+        "complete",
+        "corrupted",
+        "kernel",
+        "tainted",
+        "task",
+        "cpu",
+        "acquiring",
+        "holding",
+        "chain",
+        "held_locks",
+        "held_locks_count",
+        "backtrace",
+    ] {
+        assert!(r.get(key).is_some(), "missing {key}");
+    }
+    for key in ["class", "address", "usage", "wait", "at", "index"] {
+        assert!(
+            r["held_locks"][0].get(key).is_some(),
+            "held lock missing {key}"
+        );
+    }
+    for key in [
+        "function", "base", "offset", "size", "module", "file", "line", "inline", "reliable",
+        "context",
+    ] {
+        assert!(r["backtrace"][0].get(key).is_some(), "frame missing {key}");
+    }
+    assert_eq!(r["task"]["comm"], "sshd");
+    assert_eq!(r["task"]["pid"], 24800);
+    assert_eq!(r["kernel"], "4.15.0-rc9-backup-debug+");
+}
+
+#[test]
+fn text_output_is_mail_safe() {
+    let out = splatdec()
+        .arg(fixture("formats/plain.txt"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains('\x1b'));
+    assert!(!text.contains('\t'));
+    assert!(text.lines().all(|l| l == l.trim_end()));
+    assert!(text.starts_with("[recursive_locking] possible deadlock in fs_reclaim_acquire"));
+}
+
+#[test]
+fn control_characters_in_input_are_escaped() {
+    let log = "WARNING: possible recursive locking detected\n\
+               evil\x1b[2J/1 is trying to acquire lock:\n\
+               ffff888012345678 (&x\u{202e}y->lock){+.+.}-{3:3}, at: f+0x1/0x2\n";
+    let (_, text, _) = run_stdin(&[], log.as_bytes());
+    assert!(
+        !text.contains('\x1b') && !text.contains('\u{202e}'),
+        "{text}"
+    );
+    assert!(
+        text.contains("\\x1b") && text.contains("\\u{202e}"),
+        "{text}"
+    );
+    let (_, json, _) = run_stdin(&["--format", "jsonl"], log.as_bytes());
+    assert!(!json.contains('\x1b') && !json.contains('\u{202e}'));
+    assert!(
+        json.contains("\\u001b") && json.contains("\\u202e"),
+        "{json}"
+    );
+}
