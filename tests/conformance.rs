@@ -131,9 +131,24 @@ fn lockdep_family_titles_match_syzkaller() {
     let mut total = 0;
     let mut agree = 0;
     let mut misses = Vec::new();
+    let (mut flag_total, mut flag_agree) = (0, 0);
+    let mut flag_misses = Vec::new();
     for c in &cases {
         let Some(title) = &c.title else { continue };
-        if c.corrupted || !FAMILY.iter().any(|p| title.starts_with(p)) {
+        if !FAMILY.iter().any(|p| title.starts_with(p)) {
+            continue;
+        }
+        // The corrupted flag is compared over every family file.
+        let reports = splatdec::decode_all(&c.log[..], &c.name).unwrap();
+        if let Some(first) = reports.first() {
+            flag_total += 1;
+            if first.corrupted == c.corrupted {
+                flag_agree += 1;
+            } else {
+                flag_misses.push(format!("  {}: expected corrupted={}", c.name, c.corrupted));
+            }
+        }
+        if c.corrupted {
             continue;
         }
         total += 1;
@@ -160,6 +175,19 @@ fn lockdep_family_titles_match_syzkaller() {
     for m in &misses {
         eprintln!("{m}");
     }
+    let flag_rate = flag_agree as f64 / flag_total.max(1) as f64;
+    eprintln!(
+        "corrupted flag agreement: {flag_agree}/{flag_total} = {:.1}%",
+        flag_rate * 100.0
+    );
+    for m in &flag_misses {
+        eprintln!("{m}");
+    }
+    assert!(
+        flag_rate >= 0.9,
+        "corrupted-flag agreement {:.1}% is below 90%",
+        flag_rate * 100.0
+    );
     assert!(total > 0, "no lockdep-family files found in the corpus");
     assert!(rate >= 0.95, "agreement {:.1}% is below 95%", rate * 100.0);
 }

@@ -1259,6 +1259,7 @@ fn judge(p: &mut Parser<'_>) {
     if expects_backtrace(r.kind, raw.banner.hung_task) {
         if r.backtrace.is_empty() {
             missing.push("the final backtrace");
+            r.corrupted = true;
         } else {
             let reached_root = r
                 .backtrace
@@ -1376,6 +1377,13 @@ pub fn parse_report(raw: &RawReport, source: &str) -> Report {
     judge(&mut p);
     let mut r = p.r;
     r.title = title::title(&r, &raw.banner);
+    // syzkaller marks a report corrupted when no frame could be extracted
+    // for its title; so do we, with the reason.
+    if r.title.ends_with(" in corrupted") && !r.corrupted {
+        r.corrupted = true;
+        r.problems
+            .push("no frame could be taken from the report for its title".to_string());
+    }
     r
 }
 
