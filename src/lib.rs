@@ -22,6 +22,7 @@
 //! ```
 
 pub mod input;
+pub mod kernel;
 pub mod model;
 pub mod parse;
 pub mod render;

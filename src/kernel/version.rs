@@ -121,7 +121,10 @@ fn parse_numbers(bytes: &[u8]) -> Option<(KernelVersion, usize)> {
     if rest.first().is_some_and(u8::is_ascii_digit) || !MAJOR_RANGE.contains(&major) {
         return None;
     }
-    Some((KernelVersion::new(major, minor, patch), bytes.len() - rest.len()))
+    Some((
+        KernelVersion::new(major, minor, patch),
+        bytes.len() - rest.len(),
+    ))
 }
 
 /// A run of at most 9 ASCII digits (so it fits a `u32`) and the rest.
@@ -187,10 +190,7 @@ mod tests {
     fn lenient_release_strings() {
         let cases = [
             ("4.15.0-rc9-backup-debug+", Some(v(4, 15, 0))),
-            (
-                "6.0.0-rc6-syzkaller-17742-gc194837ebb57",
-                Some(v(6, 0, 0)),
-            ),
+            ("6.0.0-rc6-syzkaller-17742-gc194837ebb57", Some(v(6, 0, 0))),
             ("5.10.2", Some(v(5, 10, 2))),
             ("4.4.96+", Some(v(4, 4, 96))),
             ("syzkaller", None),
@@ -216,7 +216,16 @@ mod tests {
         assert_eq!("4.16-rc2".parse::<KernelVersion>().unwrap(), v(4, 16, 0));
         assert_eq!("4.15.0".parse::<KernelVersion>().unwrap(), v(4, 15, 0));
         assert_eq!(" 6.1 ".parse::<KernelVersion>().unwrap(), v(6, 1, 0));
-        for bad in ["", "syzkaller", "linux-4.15", "4", "4.x", "4.15a", "99.1", "4.15.1.2"] {
+        for bad in [
+            "",
+            "syzkaller",
+            "linux-4.15",
+            "4",
+            "4.x",
+            "4.15a",
+            "99.1",
+            "4.15.1.2",
+        ] {
             assert!(bad.parse::<KernelVersion>().is_err(), "{bad:?}");
         }
     }

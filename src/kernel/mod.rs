@@ -1,0 +1,10 @@
+//! Kernel knowledge that does not come from the log itself: release
+//! numbers, GFP bit layouts per era, and the task-flag and lockdep rules
+//! that decide whether an allocation can recurse into reclaim.
+//!
+//! Everything here is keyed by [`version::KernelVersion`] and cites the
+//! kernel source it was read from; see shared/reference/kernel-facts.md.
+
+pub mod gfp;
+pub mod task;
+pub mod version;
