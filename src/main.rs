@@ -5,7 +5,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 
 use splatdec::render;
 use splatdec::Report;
@@ -36,12 +36,56 @@ enum Format {
     version,
     after_help = "Examples:\n  dmesg | splatdec\n  splatdec console.log other.log\n  journalctl -k | splatdec --format jsonl\n  splatdec --format json fixtures/kinds/circular_dependency.txt"
 )]
+#[command(args_conflicts_with_subcommands = true)]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// Input files; `-` or none for standard input.
     files: Vec<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Decode a GFP mask or expression for a kernel version.
+    ///
+    /// Prints the value, the expression the kernel itself prints (%pGg),
+    /// each flag with its meaning, and what the mask allows (direct
+    /// reclaim, filesystems, I/O, reserves, the lockdep fs_reclaim
+    /// annotation). Without --kernel the newest known layout is used.
+    #[command(
+        after_help = "Examples:\n  splatdec gfp 0x6000c0 --kernel 4.15\n  splatdec gfp 'GFP_NOFS|__GFP_NOWARN'\n  splatdec gfp 'GFP_KERNEL & ~__GFP_FS' --kernel 6.6"
+    )]
+    Gfp {
+        /// A numeric mask (`0x14102c0`) or an expression (`GFP_KERNEL|__GFP_NOWARN`).
+        mask: String,
+        /// Kernel version whose bit layout applies (`4.15`, `v6.6`, `5.10.2`).
+        #[arg(long)]
+        kernel: Option<String>,
+    },
+}
+
+fn run_gfp(mask: &str, kernel: Option<&str>) -> ExitCode {
+    let version = match kernel.map(str::parse::<splatdec::kernel::version::KernelVersion>) {
+        None => None,
+        Some(Ok(v)) => Some(v),
+        Some(Err(e)) => {
+            eprintln!("splatdec: --kernel: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match splatdec::kernel::gfp::explain(mask, version) {
+        Ok(text) => {
+            print!("{}", render::escape::text_block(&text));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("splatdec: gfp: {}", render::escape::text(&e.to_string()));
+            ExitCode::from(2)
+        }
+    }
 }
 
 fn decode_input(path: &PathBuf) -> io::Result<Vec<Report>> {
@@ -55,6 +99,9 @@ fn decode_input(path: &PathBuf) -> io::Result<Vec<Report>> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Gfp { mask, kernel }) = &cli.command {
+        return run_gfp(mask, kernel.as_deref());
+    }
     let files = if cli.files.is_empty() {
         vec![PathBuf::from("-")]
     } else {

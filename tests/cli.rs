@@ -157,3 +157,32 @@ fn control_characters_in_input_are_escaped() {
         "{json}"
     );
 }
+
+#[test]
+fn gfp_subcommand_decodes_masks_and_expressions() {
+    let out = splatdec()
+        .args(["gfp", "0x14102c0", "--kernel", "4.15"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("0x14102c0(GFP_KERNEL|__GFP_NOWARN|__GFP_NOMEMALLOC)"),
+        "{text}"
+    );
+    let out = splatdec()
+        .args(["gfp", "GFP_NOFS|__GFP_NOWARN"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("(GFP_NOFS|__GFP_NOWARN)"), "{text}");
+    assert!(text.contains("filesystems     no"), "{text}");
+    let out = splatdec().args(["gfp", "__GFP_BOGUS"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = splatdec()
+        .args(["gfp", "0x1", "--kernel", "soon"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--kernel"));
+}

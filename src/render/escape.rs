@@ -38,6 +38,18 @@ pub fn text(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Escape a multi-line block line by line, keeping its newlines.
+pub fn text_block(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for (i, line) in s.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(&text(line));
+    }
+    out
+}
+
 /// Make serde_json output safe for terminals too: serde_json escapes C0
 /// controls already; DEL, C1 controls and bidi controls are legal in JSON
 /// strings but dangerous on a terminal, so write them as `\uXXXX`. JSON
