@@ -27,10 +27,46 @@ pub mod model;
 pub mod parse;
 pub mod render;
 pub mod segment;
+pub mod walk;
 
 use std::io::{self, Read};
 
+use serde::Serialize;
+
 pub use model::{Frame, Lock, Report, ReportKind};
+pub use walk::{RulesUsed, TraceWalk, WalkOptions};
+
+/// A report with everything the later stages derived from it. Serialized
+/// flat: the report's fields, then `walk_rules` and `gfp_walk`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Analysis {
+    #[serde(flatten)]
+    pub report: Report,
+    /// The kernel rules the walk used and where the version came from.
+    pub walk_rules: RulesUsed,
+    /// The allocation context along every stack, outermost frame first.
+    pub gfp_walk: Vec<TraceWalk>,
+}
+
+/// Run the stages after parsing on one report.
+pub fn analyze(report: Report, opts: &WalkOptions<'_>) -> Analysis {
+    let (walk_rules, gfp_walk) = walk::walk_report(&report, opts);
+    Analysis {
+        report,
+        walk_rules,
+        gfp_walk,
+    }
+}
+
+/// Decode and analyze every report of `reader`, streaming.
+pub fn decode_analyzed<R: Read>(
+    reader: R,
+    source: &str,
+    opts: &WalkOptions<'_>,
+    sink: &mut dyn FnMut(Analysis),
+) -> io::Result<()> {
+    decode(reader, source, &mut |r| sink(analyze(r, opts)))
+}
 
 /// Decode every report in `reader`, streaming, and hand each to `sink` in
 /// the order the reports began.

@@ -7,8 +7,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use splatdec::kernel::kb::KnowledgeBase;
+use splatdec::kernel::version::KernelVersion;
 use splatdec::render;
-use splatdec::Report;
+use splatdec::{Analysis, WalkOptions};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
@@ -45,6 +47,14 @@ struct Cli {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// Kernel version whose rules the allocation-context walk uses,
+    /// overriding the version the report prints (`4.15`, `v6.6`).
+    #[arg(long)]
+    kernel: Option<String>,
+    /// Extra knowledge-base file(s) (TOML, schema in src/kernel/kb/README.md);
+    /// their entries take precedence over the built-in ones.
+    #[arg(long = "kb", value_name = "FILE")]
+    kb: Vec<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -68,13 +78,9 @@ enum Command {
 }
 
 fn run_gfp(mask: &str, kernel: Option<&str>) -> ExitCode {
-    let version = match kernel.map(str::parse::<splatdec::kernel::version::KernelVersion>) {
-        None => None,
-        Some(Ok(v)) => Some(v),
-        Some(Err(e)) => {
-            eprintln!("splatdec: --kernel: {e}");
-            return ExitCode::from(2);
-        }
+    let version = match parse_kernel(kernel) {
+        Ok(v) => v,
+        Err(code) => return code,
     };
     match splatdec::kernel::gfp::explain(mask, version) {
         Ok(text) => {
@@ -88,13 +94,43 @@ fn run_gfp(mask: &str, kernel: Option<&str>) -> ExitCode {
     }
 }
 
-fn decode_input(path: &PathBuf) -> io::Result<Vec<Report>> {
+fn decode_input(path: &PathBuf, opts: &WalkOptions<'_>) -> io::Result<Vec<Analysis>> {
+    let mut out = Vec::new();
     if path.as_os_str() == "-" {
-        splatdec::decode_all(io::stdin().lock(), "-")
+        splatdec::decode_analyzed(io::stdin().lock(), "-", opts, &mut |a| out.push(a))?;
     } else {
         let f = File::open(path)?;
-        splatdec::decode_all(f, &path.display().to_string())
+        splatdec::decode_analyzed(f, &path.display().to_string(), opts, &mut |a| out.push(a))?;
     }
+    Ok(out)
+}
+
+fn parse_kernel(s: Option<&str>) -> Result<Option<KernelVersion>, ExitCode> {
+    match s.map(str::parse::<KernelVersion>) {
+        None => Ok(None),
+        Some(Ok(v)) => Ok(Some(v)),
+        Some(Err(e)) => {
+            eprintln!("splatdec: --kernel: {e}");
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
+/// The built-in knowledge base plus `--kb` files.
+fn load_kb(files: &[PathBuf]) -> Result<KnowledgeBase, ExitCode> {
+    let mut kb = KnowledgeBase::builtin().clone();
+    for f in files {
+        let name = render::escape::text(&f.display().to_string()).into_owned();
+        let text = std::fs::read_to_string(f).map_err(|e| {
+            eprintln!("splatdec: --kb {name}: {e}");
+            ExitCode::from(2)
+        })?;
+        kb.add_toml(&text, &name).map_err(|e| {
+            eprintln!("splatdec: --kb {}", render::escape::text(&e.to_string()));
+            ExitCode::from(2)
+        })?;
+    }
+    Ok(kb)
 }
 
 fn main() -> ExitCode {
@@ -107,12 +143,21 @@ fn main() -> ExitCode {
     } else {
         cli.files.clone()
     };
+    let kernel = match parse_kernel(cli.kernel.as_deref()) {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    let kb = match load_kb(&cli.kb) {
+        Ok(kb) => kb,
+        Err(code) => return code,
+    };
+    let opts = WalkOptions { kb: &kb, kernel };
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let mut failed = false;
     let mut all = Vec::new();
     for path in &files {
-        match decode_input(path) {
+        match decode_input(path, &opts) {
             Ok(reports) => {
                 if cli.format == Format::Jsonl {
                     for r in &reports {
@@ -134,7 +179,7 @@ fn main() -> ExitCode {
     let result = match cli.format {
         Format::Jsonl => Ok(()),
         Format::Json => render::json::write_document(&mut out, &all),
-        Format::Text => render::text::write_summaries(&mut out, &all),
+        Format::Text => render::text::write_analyses(&mut out, &all),
     };
     if result.and_then(|_| out.flush()).is_err() {
         return ExitCode::SUCCESS;

@@ -6,5 +6,6 @@
 //! kernel source it was read from; see shared/reference/kernel-facts.md.
 
 pub mod gfp;
+pub mod kb;
 pub mod task;
 pub mod version;

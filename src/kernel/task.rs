@@ -106,7 +106,7 @@ impl TaskFlag {
         let v = version.without_patch();
         PF_VALUES
             .iter()
-            .find(|r| r.flag == self && r.since <= v && r.until.map_or(true, |u| v < u))
+            .find(|r| r.flag == self && r.since <= v && r.until.is_none_or(|u| v < u))
     }
 
     /// The flag's `#define` value on `version`.

@@ -9,24 +9,24 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::escape;
-use crate::model::Report;
 
 /// The schema identifier written in `--format json` output.
 pub const SCHEMA: &str = "splatdec/1";
 
 #[derive(Serialize)]
-struct Document<'a> {
+struct Document<'a, T> {
     schema: &'static str,
-    reports: &'a [Report],
+    reports: &'a [T],
 }
 
-/// One report as a single JSON line (no trailing newline).
-pub fn report_line(r: &Report) -> String {
+/// One report (a [`crate::Report`] or an [`crate::Analysis`]) as a single
+/// JSON line (no trailing newline).
+pub fn report_line<T: Serialize>(r: &T) -> String {
     escape::json(serde_json::to_string(r).expect("reports serialize"))
 }
 
 /// Write the whole document form.
-pub fn write_document(out: &mut dyn Write, reports: &[Report]) -> io::Result<()> {
+pub fn write_document<T: Serialize>(out: &mut dyn Write, reports: &[T]) -> io::Result<()> {
     let doc = Document {
         schema: SCHEMA,
         reports,
@@ -37,7 +37,7 @@ pub fn write_document(out: &mut dyn Write, reports: &[Report]) -> io::Result<()>
 }
 
 /// Write one JSONL line.
-pub fn write_line(out: &mut dyn Write, r: &Report) -> io::Result<()> {
+pub fn write_line<T: Serialize>(out: &mut dyn Write, r: &T) -> io::Result<()> {
     out.write_all(report_line(r).as_bytes())?;
     out.write_all(b"\n")
 }

@@ -185,6 +185,97 @@ fn is_lock_internal(base: &str) -> bool {
         || base.starts_with("dump_backtrace")
 }
 
+/// The allocation-context walk, in the seed's style: each stack outermost
+/// frame first, with `gfp == ...` where the mask changes and a note where
+/// a knowledge-base entry changed something.
+pub fn walk_section(a: &crate::Analysis) -> String {
+    let mut out = String::new();
+    let rules = &a.walk_rules;
+    let from = match rules.from {
+        "report" => "the report's kernel",
+        "--kernel" => "--kernel",
+        _ => "no kernel version known: newest rules",
+    };
+    let _ = writeln!(
+        out,
+        "  allocation context (rules of {}, from {from}; gfp layout {}):",
+        rules.version, rules.layout
+    );
+    let mut shown = 0;
+    for t in &a.gfp_walk {
+        if !t.frames.iter().any(|f| f.note.is_some()) {
+            continue;
+        }
+        shown += 1;
+        let _ = writeln!(out, "    {} (outermost first):", escape::text(&t.trace));
+        let mut last_gfp = String::new();
+        let mut last_flags: Vec<String> = Vec::new();
+        for f in &t.frames {
+            let mut line = format!(
+                "      {}{}",
+                if f.inlined { "(inline) " } else { "" },
+                escape::text(&f.function)
+            );
+            if f.gfp != last_gfp {
+                let _ = write!(line, "  // gfp == {}", escape::text(&f.gfp));
+                last_gfp = f.gfp.clone();
+            }
+            if f.task_flags != last_flags {
+                let flags = if f.task_flags.is_empty() {
+                    "none".to_string()
+                } else {
+                    f.task_flags.join("|")
+                };
+                let _ = write!(line, "  [task: {flags}]");
+                last_flags = f.task_flags.clone();
+            }
+            if f.fs_reclaim_depth > 0 && f.note.as_deref().is_some_and(|n| n.contains("fs_reclaim"))
+            {
+                let _ = write!(line, "  [fs_reclaim held: {}]", f.fs_reclaim_depth);
+            }
+            let _ = writeln!(out, "{line}");
+            if let Some(n) = &f.note {
+                let _ = writeln!(out, "          -> {}", escape::text(n));
+            }
+        }
+        if t.skipped_unreliable > 0 {
+            let _ = writeln!(
+                out,
+                "      ({} unreliable frames left out)",
+                t.skipped_unreliable
+            );
+        }
+    }
+    if shown == 0 {
+        let _ = writeln!(out, "    no frame with a known allocation-context effect");
+    }
+    out
+}
+
+/// Summary plus allocation-context walk of one analyzed report.
+pub fn analysis(a: &crate::Analysis) -> String {
+    let mut s = summary(&a.report);
+    s.push_str(&walk_section(a));
+    s.lines()
+        .map(str::trim_end)
+        .fold(String::new(), |mut acc, l| {
+            acc.push_str(l);
+            acc.push('\n');
+            acc
+        })
+}
+
+/// Write analyses, separated by blank lines.
+pub fn write_analyses(out: &mut dyn Write, items: &[crate::Analysis]) -> io::Result<()> {
+    for (i, a) in items.iter().enumerate() {
+        if i > 0 {
+            out.write_all(b"\n")?;
+        }
+        out.write_all(analysis(a).as_bytes())?;
+    }
+    Ok(())
+}
+
 /// Write summaries of `reports`, separated by blank lines.
 pub fn write_summaries(out: &mut dyn Write, reports: &[Report]) -> io::Result<()> {
     for (i, r) in reports.iter().enumerate() {

@@ -1,0 +1,327 @@
+//! The knowledge base: how kernel functions change the allocation context
+//! (gfp mask, task flags, fs_reclaim) for the code they call, per kernel
+//! version, kept as data.
+//!
+//! The entries live in `src/kernel/kb/*.toml` (schema and how to add a
+//! function: `src/kernel/kb/README.md`), embedded in the binary; users add
+//! or override entries with `--kb FILE`. Every entry names its source (the
+//! kernel file and version it was read from) and carries examples that the
+//! tests replay through the walk.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
+use super::version::KernelVersion;
+
+/// What a function does to the `fs_reclaim` lockdep map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FsReclaimOp {
+    /// `fs_reclaim_acquire(gfp)`: taken only when the version's
+    /// `__need_fs_reclaim(gfp)` says so.
+    Acquire,
+    /// `__fs_reclaim_acquire()`: taken unconditionally (kswapd).
+    AcquireAlways,
+    /// `fs_reclaim_release(gfp)`.
+    Release,
+}
+
+/// Callees the compiler inlined between a frame and the next printed one.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InlinePath {
+    /// The next printed frame this path leads to (`*` for any).
+    pub to: String,
+    /// The inlined functions in call order, outermost first.
+    pub via: Vec<String>,
+}
+
+/// A worked example, replayed by the tests.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Example {
+    pub kernel: String,
+    pub before: String,
+    pub after: String,
+    #[serde(default)]
+    pub task_before: Vec<String>,
+    #[serde(default)]
+    pub task_after: Vec<String>,
+    pub fs_reclaim: Option<bool>,
+}
+
+/// One function's effect on the allocation context.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FnEntry {
+    /// Normalized base name as printed in traces.
+    pub name: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// First version the entry holds for (inclusive).
+    pub since: Option<String>,
+    /// Last version it holds for (inclusive).
+    pub until: Option<String>,
+    /// The gfp passed to callees regardless of the caller's.
+    pub gfp_set: Option<String>,
+    /// Bits OR-ed into the gfp passed on.
+    pub gfp_or: Option<String>,
+    /// Bits cleared from the gfp passed on.
+    pub gfp_clear: Option<String>,
+    /// Prose: where the gfp comes from when not from the caller.
+    pub gfp_from: Option<String>,
+    /// The gfp to assume when the walk does not know the caller's (a
+    /// per-object default such as `sk->sk_allocation`); the walk says it
+    /// assumed it.
+    pub gfp_default: Option<String>,
+    #[serde(default)]
+    pub task_set: Vec<String>,
+    #[serde(default)]
+    pub task_clear: Vec<String>,
+    pub fs_reclaim: Option<FsReclaimOp>,
+    #[serde(default)]
+    pub allocates: bool,
+    #[serde(default)]
+    pub direct_reclaim: bool,
+    pub reason: Option<String>,
+    /// Kernel file and version(s) the entry was read from.
+    pub source: String,
+    #[serde(default)]
+    pub inline: Vec<InlinePath>,
+    #[serde(default)]
+    pub example: Vec<Example>,
+    /// Which file the entry came from (filled in by the loader).
+    #[serde(skip)]
+    pub origin: String,
+}
+
+impl FnEntry {
+    /// Does the entry hold for `v`? Unknown versions match every entry
+    /// whose range is open at the top (the newest rules).
+    pub fn holds_for(&self, v: Option<KernelVersion>) -> bool {
+        let parse = |s: &Option<String>| s.as_deref().and_then(|s| s.parse::<KernelVersion>().ok());
+        match v {
+            Some(v) => {
+                let v = v.without_patch();
+                parse(&self.since).is_none_or(|s| v >= s)
+                    && parse(&self.until).is_none_or(|u| v <= u)
+            }
+            None => self.until.is_none(),
+        }
+    }
+
+    /// Does this entry change anything for its callees?
+    pub fn has_effect(&self) -> bool {
+        self.gfp_set.is_some()
+            || self.gfp_default.is_some()
+            || self.gfp_or.is_some()
+            || self.gfp_clear.is_some()
+            || !self.task_set.is_empty()
+            || !self.task_clear.is_empty()
+            || self.fs_reclaim.is_some()
+            || self.direct_reclaim
+    }
+
+    /// The inlined callees between this frame and the next printed `next`.
+    pub fn inline_to(&self, next: &str) -> Option<&[String]> {
+        self.inline
+            .iter()
+            .find(|p| p.to == next)
+            .or_else(|| self.inline.iter().find(|p| p.to == "*"))
+            .map(|p| p.via.as_slice())
+    }
+}
+
+/// A problem loading a knowledge-base file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KbError {
+    pub origin: String,
+    pub message: String,
+}
+
+impl fmt::Display for KbError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.origin, self.message)
+    }
+}
+
+impl std::error::Error for KbError {}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KbFile {
+    #[serde(rename = "fn", default)]
+    fns: Vec<FnEntry>,
+}
+
+/// All entries, indexed by name and alias.
+#[derive(Debug, Clone, Default)]
+pub struct KnowledgeBase {
+    entries: Vec<FnEntry>,
+    by_name: HashMap<String, Vec<usize>>,
+}
+
+/// The embedded files.
+const BUILTIN: &[(&str, &str)] = &[
+    ("ext4_jbd2.toml", include_str!("kb/ext4_jbd2.toml")),
+    ("mempool.toml", include_str!("kb/mempool.toml")),
+    ("net.toml", include_str!("kb/net.toml")),
+    ("page_alloc.toml", include_str!("kb/page_alloc.toml")),
+    ("pagecache.toml", include_str!("kb/pagecache.toml")),
+    ("radix_xarray.toml", include_str!("kb/radix_xarray.toml")),
+    ("reclaim.toml", include_str!("kb/reclaim.toml")),
+    ("slab.toml", include_str!("kb/slab.toml")),
+    ("vmalloc.toml", include_str!("kb/vmalloc.toml")),
+    ("xfs.toml", include_str!("kb/xfs.toml")),
+];
+
+impl KnowledgeBase {
+    /// The embedded knowledge base. Its files are checked by the tests, so
+    /// a load failure here is a build defect.
+    pub fn builtin() -> &'static KnowledgeBase {
+        static KB: OnceLock<KnowledgeBase> = OnceLock::new();
+        KB.get_or_init(|| {
+            let mut kb = KnowledgeBase::default();
+            for (name, text) in BUILTIN {
+                kb.add_toml(text, &format!("builtin:{name}"))
+                    .expect("embedded knowledge base parses");
+            }
+            kb
+        })
+    }
+
+    /// Parse and add a file's entries. Entries added later take precedence
+    /// over earlier ones with the same name and version range.
+    pub fn add_toml(&mut self, text: &str, origin: &str) -> Result<usize, KbError> {
+        let file: KbFile = toml::from_str(text).map_err(|e| KbError {
+            origin: origin.to_string(),
+            message: e.to_string(),
+        })?;
+        let n = file.fns.len();
+        for mut e in file.fns {
+            for v in [&e.since, &e.until].into_iter().flatten() {
+                if v.parse::<KernelVersion>().is_err() {
+                    return Err(KbError {
+                        origin: origin.to_string(),
+                        message: format!("{}: bad version {v:?}", e.name),
+                    });
+                }
+            }
+            if e.source.trim().is_empty() {
+                return Err(KbError {
+                    origin: origin.to_string(),
+                    message: format!("{}: every entry needs a source", e.name),
+                });
+            }
+            e.origin = origin.to_string();
+            let idx = self.entries.len();
+            for key in std::iter::once(&e.name).chain(e.aliases.iter()) {
+                self.by_name.entry(key.clone()).or_default().push(idx);
+            }
+            self.entries.push(e);
+        }
+        Ok(n)
+    }
+
+    /// The entry for `name` that holds for `version`; the most recently
+    /// added wins (user files override the builtin ones).
+    pub fn lookup(&self, name: &str, version: Option<KernelVersion>) -> Option<&FnEntry> {
+        self.by_name
+            .get(name)?
+            .iter()
+            .rev()
+            .map(|&i| &self.entries[i])
+            .find(|e| e.holds_for(version))
+    }
+
+    /// Every entry, in load order.
+    pub fn entries(&self) -> &[FnEntry] {
+        &self.entries
+    }
+
+    /// Number of distinct function names covered.
+    pub fn function_count(&self) -> usize {
+        self.entries
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect::<std::collections::HashSet<_>>()
+            .len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_loads_and_is_large_enough() {
+        let kb = KnowledgeBase::builtin();
+        assert!(
+            kb.function_count() >= 60,
+            "{} functions",
+            kb.function_count()
+        );
+        for e in kb.entries() {
+            assert!(!e.source.is_empty(), "{} has no source", e.name);
+            assert!(!e.example.is_empty(), "{} has no example", e.name);
+        }
+    }
+
+    #[test]
+    fn version_ranges_select_entries() {
+        let mut kb = KnowledgeBase::default();
+        kb.add_toml(
+            r#"
+[[fn]]
+name = "f"
+until = "4.15"
+gfp_or = "__GFP_NOWARN"
+source = "test"
+[[fn]]
+name = "f"
+since = "4.16"
+source = "test"
+"#,
+            "test",
+        )
+        .unwrap();
+        let v = |s: &str| s.parse::<KernelVersion>().ok();
+        assert!(kb.lookup("f", v("4.15")).unwrap().gfp_or.is_some());
+        assert!(kb.lookup("f", v("4.16")).unwrap().gfp_or.is_none());
+        assert!(kb.lookup("f", None).unwrap().gfp_or.is_none());
+        assert!(kb.lookup("g", None).is_none());
+    }
+
+    #[test]
+    fn user_entries_override_and_errors_name_the_file() {
+        let mut kb = KnowledgeBase::default();
+        kb.add_toml("[[fn]]\nname = \"f\"\nsource = \"a\"\n", "a.toml")
+            .unwrap();
+        kb.add_toml(
+            "[[fn]]\nname = \"f\"\nsource = \"b\"\ngfp_set = \"GFP_NOFS\"\n",
+            "b.toml",
+        )
+        .unwrap();
+        assert_eq!(kb.lookup("f", None).unwrap().origin, "b.toml");
+        let err = kb
+            .add_toml("[[fn]]\nname = \"f\"\n", "bad.toml")
+            .unwrap_err();
+        assert!(err.to_string().starts_with("bad.toml:"), "{err}");
+        let err = kb
+            .add_toml(
+                "[[fn]]\nname = \"f\"\nsource = \"x\"\nsince = \"soon\"\n",
+                "v.toml",
+            )
+            .unwrap_err();
+        assert!(err.message.contains("bad version"), "{err}");
+        assert!(kb
+            .add_toml(
+                "[[fn]]\nname = \"f\"\nsource = \"x\"\nbogus = 1\n",
+                "u.toml"
+            )
+            .is_err());
+    }
+}

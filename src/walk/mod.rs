@@ -1,0 +1,527 @@
+//! The allocation-context walk: for every stack of a report, from the
+//! outermost frame inward, what the allocator would see at each frame —
+//! the gfp mask, the task's memalloc flags, how deep `fs_reclaim` is held —
+//! and whether direct reclaim is possible there.
+//!
+//! This is the frame-by-frame reading Tetsuo Handa did by hand for the 4.15
+//! fs_reclaim splat (shared seed 002), done for any trace with the kernel
+//! version's own rules: the effects come from the knowledge base
+//! ([`crate::kernel::kb`]), the gfp algebra and the per-version reclaim
+//! rules from [`crate::kernel::gfp`] and [`crate::kernel::task`].
+//!
+//! Where no frame fixes the gfp the walk says "caller's gfp" and still
+//! tracks the bits frames add or clear, and derives what holds regardless
+//! (PF_MEMALLOC forbids direct reclaim whatever the mask).
+
+use serde::Serialize;
+
+use crate::kernel::gfp::{self, GfpFlag, GfpLayout, GfpMask};
+use crate::kernel::kb::{FnEntry, FsReclaimOp, KnowledgeBase};
+use crate::kernel::task::{self, TaskFlag, TaskFlags};
+use crate::kernel::version::KernelVersion;
+use crate::model::{Frame, Report};
+
+/// Which kernel rules a walk used, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RulesUsed {
+    /// The version whose rules applied (`4.15`).
+    pub version: String,
+    /// `report`, `--kernel`, or `newest` (neither was available).
+    pub from: &'static str,
+    /// The GFP bit layout used (`4.15-4.17`).
+    pub layout: String,
+}
+
+/// The state at one frame.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WalkFrame {
+    /// The function (base name) as in the trace or as restored.
+    pub function: String,
+    /// A callee the compiler inlined, restored from the knowledge base.
+    pub inlined: bool,
+    /// The gfp this frame passes on, symbolic (`GFP_KERNEL|__GFP_NOWARN`,
+    /// `caller's gfp`, `caller's gfp|__GFP_NOWARN`).
+    pub gfp: String,
+    /// The same, numeric, when fully known.
+    pub gfp_bits: Option<u32>,
+    pub task_flags: Vec<String>,
+    pub fs_reclaim_depth: u32,
+    /// `None` when the gfp is not known and no task flag decides it.
+    pub direct_reclaim_possible: Option<bool>,
+    /// What changed here, naming the knowledge-base entry.
+    pub note: Option<String>,
+    /// The knowledge-base entry applied (`builtin:net.toml`).
+    pub kb: Option<String>,
+    /// The input line of the frame (0 for restored inline frames).
+    pub source_line: u64,
+    /// This frame takes `fs_reclaim` while it is already held: the nested
+    /// acquisition lockdep reports as recursive.
+    pub nested_fs_reclaim: bool,
+}
+
+/// The walk over one stack of a report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TraceWalk {
+    /// Which stack: `backtrace`, `chain #1 (fs_reclaim)`, a saved trace's name.
+    pub trace: String,
+    /// Outermost first.
+    pub frames: Vec<WalkFrame>,
+    /// Unreliable (`?`) frames left out of the walk.
+    pub skipped_unreliable: usize,
+}
+
+/// The gfp as far as the walk knows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gfp {
+    Known(GfpMask),
+    /// The caller's gfp plus bits known set / known clear.
+    Caller {
+        set: u32,
+        clear: u32,
+    },
+}
+
+struct State {
+    gfp: Gfp,
+    task: TaskFlags,
+    depth: u32,
+}
+
+/// Options of a walk.
+#[derive(Debug, Clone, Copy)]
+pub struct WalkOptions<'a> {
+    pub kb: &'a KnowledgeBase,
+    /// `--kernel`: overrides the report's version.
+    pub kernel: Option<KernelVersion>,
+}
+
+impl Default for WalkOptions<'_> {
+    fn default() -> Self {
+        WalkOptions {
+            kb: KnowledgeBase::builtin(),
+            kernel: None,
+        }
+    }
+}
+
+/// The version whose rules apply to `r`, and where it came from.
+pub fn rules_for(r: &Report, opts: &WalkOptions<'_>) -> (KernelVersion, &'static str) {
+    if let Some(v) = opts.kernel {
+        return (v, "--kernel");
+    }
+    if let Some(v) = r.kernel.as_deref().and_then(KernelVersion::from_release) {
+        return (v, "report");
+    }
+    let l = GfpLayout::newest();
+    (l.last_verified().unwrap_or(l.since()), "newest")
+}
+
+struct Walker<'a> {
+    kb: &'a KnowledgeBase,
+    v: KernelVersion,
+    layout: &'static GfpLayout,
+}
+
+impl Walker<'_> {
+    fn parse(&self, expr: &str) -> Option<GfpMask> {
+        self.layout.parse(expr).ok()
+    }
+
+    fn show(&self, g: Gfp) -> (String, Option<u32>) {
+        match g {
+            Gfp::Known(m) => {
+                let s = m.decode();
+                (
+                    if s.is_empty() { "0".to_string() } else { s },
+                    Some(m.bits()),
+                )
+            }
+            Gfp::Caller { set, clear } => {
+                let mut s = "caller's gfp".to_string();
+                if set != 0 {
+                    s.push('|');
+                    s.push_str(&self.layout.decode(set));
+                }
+                if clear != 0 {
+                    s.push_str(" & ~(");
+                    s.push_str(&self.layout.decode(clear));
+                    s.push(')');
+                }
+                (s, None)
+            }
+        }
+    }
+
+    /// Whether direct reclaim is possible: decided by PF_MEMALLOC whatever
+    /// the mask, else by the mask when it is known enough.
+    fn direct_reclaim(&self, st: &State) -> Option<bool> {
+        if st.task.contains(TaskFlag::Memalloc) {
+            return Some(false);
+        }
+        match st.gfp {
+            Gfp::Known(m) => Some(task::direct_reclaim_possible(m, st.task, self.v)),
+            Gfp::Caller { set, clear } => {
+                let dr = self.layout.value(GfpFlag::DirectReclaim).unwrap_or(0);
+                if dr != 0 && clear & dr != 0 {
+                    Some(false)
+                } else {
+                    let _ = set;
+                    None
+                }
+            }
+        }
+    }
+
+    fn task_flag(name: &str) -> Option<TaskFlag> {
+        TaskFlag::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// Apply an entry's effects; returns the note.
+    fn apply(&self, e: &FnEntry, st: &mut State, nested: &mut bool) -> Option<String> {
+        let mut notes: Vec<String> = Vec::new();
+        if let Some(expr) = &e.gfp_set {
+            if let Some(m) = self.parse(expr) {
+                st.gfp = Gfp::Known(m);
+                notes.push(format!("allocates with {expr}"));
+            }
+        }
+        if let (Some(expr), Gfp::Caller { set, clear }) = (&e.gfp_default, st.gfp) {
+            if let Some(m) = self.parse(expr) {
+                let bits = (m.bits() | set) & !clear;
+                st.gfp = Gfp::Known(GfpMask::with_layout(bits, self.layout));
+                let why = e.gfp_from.as_deref().unwrap_or("the usual value");
+                notes.push(format!("assumes {expr} ({why})"));
+            }
+        }
+        if let Some(expr) = &e.gfp_or {
+            if let Some(m) = self.parse(expr) {
+                st.gfp = match st.gfp {
+                    Gfp::Known(g) => {
+                        Gfp::Known(GfpMask::with_layout(g.bits() | m.bits(), self.layout))
+                    }
+                    Gfp::Caller { set, clear } => Gfp::Caller {
+                        set: set | m.bits(),
+                        clear: clear & !m.bits(),
+                    },
+                };
+                notes.push(format!("adds {expr}"));
+            }
+        }
+        if let Some(expr) = &e.gfp_clear {
+            if let Some(m) = self.parse(expr) {
+                st.gfp = match st.gfp {
+                    Gfp::Known(g) => {
+                        Gfp::Known(GfpMask::with_layout(g.bits() & !m.bits(), self.layout))
+                    }
+                    Gfp::Caller { set, clear } => Gfp::Caller {
+                        set: set & !m.bits(),
+                        clear: clear | m.bits(),
+                    },
+                };
+                notes.push(format!("clears {expr}"));
+            }
+        }
+        let apply_task = |st: &mut State, notes: &mut Vec<String>| {
+            for f in e.task_set.iter().filter_map(|n| Self::task_flag(n)) {
+                if !st.task.contains(f) {
+                    st.task.insert(f);
+                    notes.push(format!("sets {}", f.name()));
+                }
+            }
+            for f in e.task_clear.iter().filter_map(|n| Self::task_flag(n)) {
+                if st.task.contains(f) {
+                    st.task.remove(f);
+                    notes.push(format!("clears {}", f.name()));
+                }
+            }
+        };
+        // Within one entry fs_reclaim is decided before the entry's task
+        // flags change (4.18+ __perform_reclaim: fs_reclaim_acquire, then
+        // memalloc_noreclaim_save). Entries where the order is the other
+        // way restore the acquire as a separate inline step.
+        match e.fs_reclaim {
+            Some(FsReclaimOp::AcquireAlways) => {
+                *nested = st.depth > 0;
+                st.depth += 1;
+                notes.push("takes fs_reclaim unconditionally".to_string());
+            }
+            Some(FsReclaimOp::Acquire) => match st.gfp {
+                Gfp::Known(m) => {
+                    let ann = task::reclaim_annotation(m, st.task, self.v);
+                    if ann.fs_reclaim {
+                        *nested = st.depth > 0;
+                        st.depth += 1;
+                        let why = if st.task.contains(TaskFlag::Memalloc) && m.no_memalloc() {
+                            " (__need_fs_reclaim() is true: __GFP_NOMEMALLOC defeats its PF_MEMALLOC test)"
+                        } else {
+                            " (__need_fs_reclaim() is true)"
+                        };
+                        notes.push(format!(
+                            "takes fs_reclaim{}{why}",
+                            if *nested { " again, nested" } else { "" }
+                        ));
+                    } else {
+                        let why = ann
+                            .skipped
+                            .map(|s| s.describe())
+                            .unwrap_or("the mask cannot reclaim");
+                        notes.push(format!("fs_reclaim not taken: {why}"));
+                    }
+                }
+                Gfp::Caller { .. } => {
+                    if st.task.contains(TaskFlag::Memalloc)
+                        && lockdep_memalloc_always_exempt(self.v)
+                    {
+                        notes.push("fs_reclaim not taken: PF_MEMALLOC".to_string());
+                    } else {
+                        notes.push(
+                            "takes fs_reclaim if the caller's gfp allows FS reclaim".to_string(),
+                        );
+                    }
+                }
+            },
+            Some(FsReclaimOp::Release) => {
+                st.depth = st.depth.saturating_sub(1);
+                notes.push("releases fs_reclaim".to_string());
+            }
+            None => {}
+        }
+        apply_task(st, &mut notes);
+        if e.direct_reclaim {
+            notes.push("enters direct reclaim".to_string());
+        }
+        if notes.is_empty() {
+            None
+        } else {
+            Some(format!("{}: {}", e.name, notes.join(", ")))
+        }
+    }
+
+    /// Apply the entry for `function` (if any) and record the frame.
+    fn step(
+        &self,
+        out: &mut Vec<WalkFrame>,
+        function: &str,
+        inlined: bool,
+        source_line: u64,
+        st: &mut State,
+    ) -> Option<&FnEntry> {
+        let entry = self.kb.lookup(function, Some(self.v));
+        let mut nested = false;
+        let note = entry.and_then(|e| self.apply(e, st, &mut nested));
+        let (gfp, gfp_bits) = self.show(st.gfp);
+        out.push(WalkFrame {
+            function: function.to_string(),
+            inlined,
+            gfp,
+            gfp_bits,
+            task_flags: st.task.iter().map(|f| f.name().to_string()).collect(),
+            fs_reclaim_depth: st.depth,
+            direct_reclaim_possible: self.direct_reclaim(st),
+            note,
+            kb: entry.map(|e| e.origin.clone()),
+            source_line,
+            nested_fs_reclaim: nested,
+        });
+        entry
+    }
+
+    fn walk(&self, name: &str, frames: &[Frame]) -> TraceWalk {
+        let reliable: Vec<&Frame> = frames.iter().filter(|f| f.reliable).collect();
+        let skipped = frames.len() - reliable.len();
+        let mut st = State {
+            gfp: Gfp::Caller { set: 0, clear: 0 },
+            task: TaskFlags::empty(),
+            depth: 0,
+        };
+        let mut out = Vec::new();
+        // Printed innermost first; walk outermost first.
+        let outer_first: Vec<&Frame> = reliable.into_iter().rev().collect();
+        for (i, f) in outer_first.iter().enumerate() {
+            let entry = self.step(&mut out, &f.base, false, f.source_line, &mut st);
+            // Restore the callees the compiler inlined before the next frame.
+            let next = outer_first
+                .get(i + 1)
+                .map(|n| n.base.as_str())
+                .unwrap_or("");
+            if let Some(via) = entry.and_then(|e| e.inline_to(next)) {
+                for name in via {
+                    self.step(&mut out, name, true, 0, &mut st);
+                }
+            }
+        }
+        TraceWalk {
+            trace: name.to_string(),
+            frames: out,
+            skipped_unreliable: skipped,
+        }
+    }
+}
+
+/// Kernels whose lockdep ignores every PF_MEMALLOC allocation (the 2018
+/// fix); before it, `__GFP_NOMEMALLOC` re-enabled the annotation.
+fn lockdep_memalloc_always_exempt(v: KernelVersion) -> bool {
+    let probe = gfp::layout_for(Some(v));
+    let Some(kernel) = probe.composite("GFP_KERNEL") else {
+        return false;
+    };
+    let nomem = probe.value(GfpFlag::Nomemalloc).unwrap_or(0);
+    let m = GfpMask::with_layout(kernel | nomem, probe);
+    !task::need_fs_reclaim(m, TaskFlags::of(&[TaskFlag::Memalloc]), v)
+}
+
+/// Walk every stack of `r`: the final backtrace, each dependency-chain
+/// stack and each saved trace.
+pub fn walk_report(r: &Report, opts: &WalkOptions<'_>) -> (RulesUsed, Vec<TraceWalk>) {
+    let (v, from) = rules_for(r, opts);
+    let layout = gfp::layout_for(Some(v));
+    let w = Walker {
+        kb: opts.kb,
+        v,
+        layout,
+    };
+    let mut walks = Vec::new();
+    if !r.backtrace.is_empty() {
+        walks.push(w.walk("backtrace", &r.backtrace));
+    }
+    for e in &r.chain {
+        if !e.stack.is_empty() {
+            walks.push(w.walk(&format!("chain #{} ({})", e.index, e.lock.class), &e.stack));
+        }
+    }
+    for t in &r.traces {
+        if !t.frames.is_empty() && t.name != "faulting pc" {
+            walks.push(w.walk(&t.name, &t.frames));
+        }
+    }
+    (
+        RulesUsed {
+            version: v.to_string(),
+            from,
+            layout: layout.range_label(),
+        },
+        walks,
+    )
+}
+
+/// Apply one knowledge-base entry to a gfp expression, as its examples
+/// describe: returns the gfp its callees see and whether it takes
+/// fs_reclaim. Used by the tests that replay every entry's examples.
+pub fn apply_entry(
+    e: &FnEntry,
+    v: KernelVersion,
+    before: &str,
+    task_before: TaskFlags,
+) -> (String, TaskFlags, bool) {
+    let layout = gfp::layout_for(Some(v));
+    let w = Walker {
+        kb: KnowledgeBase::builtin(),
+        v,
+        layout,
+    };
+    let gfp = if before == "caller" || before.is_empty() {
+        Gfp::Caller { set: 0, clear: 0 }
+    } else {
+        match layout.parse(before) {
+            Ok(m) => Gfp::Known(m),
+            Err(_) => Gfp::Caller { set: 0, clear: 0 },
+        }
+    };
+    let mut st = State {
+        gfp,
+        task: task_before,
+        depth: 0,
+    };
+    let mut nested = false;
+    w.apply(e, &mut st, &mut nested);
+    (w.show(st.gfp).0, st.task, st.depth > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flags(names: &[String]) -> TaskFlags {
+        let mut f = TaskFlags::empty();
+        for n in names {
+            let flag = TaskFlag::ALL
+                .into_iter()
+                .find(|t| t.name() == n)
+                .unwrap_or_else(|| panic!("unknown task flag {n}"));
+            f.insert(flag);
+        }
+        f
+    }
+
+    /// Every knowledge-base entry's examples, replayed: the entry must hold
+    /// for the example's version and turn `before` into `after`.
+    #[test]
+    fn every_kb_example_holds() {
+        let kb = KnowledgeBase::builtin();
+        let mut failures = Vec::new();
+        let mut checked = 0;
+        for e in kb.entries() {
+            for ex in &e.example {
+                checked += 1;
+                let v: KernelVersion = match ex.kernel.parse() {
+                    Ok(v) => v,
+                    Err(err) => {
+                        failures.push(format!("{}: {err}", e.name));
+                        continue;
+                    }
+                };
+                if !e.holds_for(Some(v)) {
+                    failures.push(format!(
+                        "{} ({}): example for {v} outside the entry's range",
+                        e.name, e.origin
+                    ));
+                    continue;
+                }
+                let (after, task_after, took) =
+                    apply_entry(e, v, &ex.before, flags(&ex.task_before));
+                let layout = gfp::layout_for(Some(v));
+                let want_ok = if ex.after == "caller" || ex.after.starts_with("caller") {
+                    after.starts_with("caller's gfp")
+                } else {
+                    match (layout.parse(&ex.after), layout.parse(&after)) {
+                        (Ok(w), Ok(g)) => w.bits() == g.bits(),
+                        _ => false,
+                    }
+                };
+                if !want_ok {
+                    failures.push(format!(
+                        "{} ({}) on {v}: {} -> {after}, want {}",
+                        e.name, e.origin, ex.before, ex.after
+                    ));
+                }
+                if (!ex.task_after.is_empty() || !ex.task_before.is_empty())
+                    && task_after != flags(&ex.task_after)
+                {
+                    {
+                        failures.push(format!(
+                            "{} on {v}: task flags {:?}, want {:?}",
+                            e.name,
+                            task_after.names(v),
+                            ex.task_after
+                        ));
+                    }
+                }
+                if let Some(want) = ex.fs_reclaim {
+                    if took != want {
+                        failures.push(format!(
+                            "{} on {v}: fs_reclaim taken {took}, want {want}",
+                            e.name
+                        ));
+                    }
+                }
+            }
+        }
+        assert!(checked >= 60, "only {checked} examples");
+        assert!(
+            failures.is_empty(),
+            "{} of {checked} examples fail:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
+    }
+}
