@@ -166,8 +166,11 @@ pub struct KnowledgeBase {
 
 /// The embedded files.
 const BUILTIN: &[(&str, &str)] = &[
+    ("block.toml", include_str!("kb/block.toml")),
+    ("btrfs.toml", include_str!("kb/btrfs.toml")),
     ("ext4_jbd2.toml", include_str!("kb/ext4_jbd2.toml")),
     ("mempool.toml", include_str!("kb/mempool.toml")),
+    ("misc.toml", include_str!("kb/misc.toml")),
     ("net.toml", include_str!("kb/net.toml")),
     ("page_alloc.toml", include_str!("kb/page_alloc.toml")),
     ("pagecache.toml", include_str!("kb/pagecache.toml")),
