@@ -81,6 +81,11 @@ pub struct FnEntry {
     pub task_set: Vec<String>,
     #[serde(default)]
     pub task_clear: Vec<String>,
+    /// Enter the memalloc scope the caller's mask implies: NOFS when it
+    /// lacks `__GFP_FS` but has `__GFP_IO`, NOIO when it lacks both (5.17+
+    /// vmalloc around its page-table allocations).
+    #[serde(default)]
+    pub scope_from_gfp: bool,
     pub fs_reclaim: Option<FsReclaimOp>,
     #[serde(default)]
     pub allocates: bool,
@@ -121,6 +126,7 @@ impl FnEntry {
             || self.gfp_clear.is_some()
             || !self.task_set.is_empty()
             || !self.task_clear.is_empty()
+            || self.scope_from_gfp
             || self.fs_reclaim.is_some()
             || self.direct_reclaim
     }
