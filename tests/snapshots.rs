@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 fn fixture_files() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
     let mut files = Vec::new();
-    for dir in ["real", "kinds"] {
+    for dir in ["real", "walk"] {
         let Ok(entries) = fs::read_dir(root.join(dir)) else {
             continue;
         };
@@ -37,15 +37,17 @@ fn json_and_text_of_every_fixture() {
         let data = fs::read(&path).unwrap();
         let name = snapshot_name(&path);
         let source = format!("fixtures/{}", name.replace("__", "/"));
-        let reports = splatdec::decode_all(&data[..], &source).unwrap();
-        assert!(!reports.is_empty(), "{name}: no report decoded");
-        let jsonl: Vec<serde_json::Value> = reports
+        let mut analyses = Vec::new();
+        let opts = splatdec::WalkOptions::default();
+        splatdec::decode_analyzed(&data[..], &source, &opts, &mut |a| analyses.push(a)).unwrap();
+        assert!(!analyses.is_empty(), "{name}: no report decoded");
+        let jsonl: Vec<serde_json::Value> = analyses
             .iter()
-            .map(|r| serde_json::from_str(&splatdec::render::json::report_line(r)).unwrap())
+            .map(|a| serde_json::from_str(&splatdec::render::json::report_line(a)).unwrap())
             .collect();
         insta::assert_json_snapshot!(format!("{name}.json"), jsonl);
         let mut text = Vec::new();
-        splatdec::render::text::write_summaries(&mut text, &reports).unwrap();
+        splatdec::render::text::write_analyses(&mut text, &analyses).unwrap();
         insta::assert_snapshot!(format!("{name}.text"), String::from_utf8(text).unwrap());
     }
 }

@@ -287,6 +287,26 @@ impl Walker<'_> {
             None => {}
         }
         apply_task(st, &mut notes);
+        if e.scope_from_gfp {
+            match st.gfp {
+                Gfp::Known(m) if !m.may_enter_fs() => {
+                    let flag = if m.may_do_io() {
+                        TaskFlag::MemallocNofs
+                    } else {
+                        TaskFlag::MemallocNoio
+                    };
+                    if !st.task.contains(flag) {
+                        st.task.insert(flag);
+                        notes.push(format!("enters the {} scope its mask implies", flag.name()));
+                    }
+                }
+                Gfp::Known(_) => {}
+                Gfp::Caller { .. } => notes.push(
+                    "enters a NOFS/NOIO scope if the caller's gfp lacks __GFP_FS/__GFP_IO"
+                        .to_string(),
+                ),
+            }
+        }
         if e.direct_reclaim {
             notes.push("enters direct reclaim".to_string());
         }

@@ -1,0 +1,208 @@
+//! Acceptance of the allocation-context walk (issue 3): the seed's 4.15
+//! trace walks exactly as Tetsuo Handa's hand walk concludes, and the other
+//! reference traces show what their kernels' rules imply.
+
+use std::fs;
+
+use splatdec::kernel::version::KernelVersion;
+use splatdec::{Analysis, TraceWalk, WalkOptions};
+
+fn analyze(rel: &str, kernel: Option<&str>) -> Vec<Analysis> {
+    let path = format!("{}/fixtures/{rel}", env!("CARGO_MANIFEST_DIR"));
+    let data = fs::read(&path).unwrap();
+    let opts = WalkOptions {
+        kernel: kernel.map(|k| k.parse::<KernelVersion>().unwrap()),
+        ..WalkOptions::default()
+    };
+    let mut out = Vec::new();
+    splatdec::decode_analyzed(&data[..], rel, &opts, &mut |a| out.push(a)).unwrap();
+    out
+}
+
+fn trace<'a>(a: &'a Analysis, name: &str) -> &'a TraceWalk {
+    a.gfp_walk
+        .iter()
+        .find(|t| t.trace.starts_with(name))
+        .unwrap_or_else(|| panic!("no walk of {name}"))
+}
+
+const SEED: &str = "real/001-fs-reclaim-recursive-btrfs-releasepage.txt";
+const NOMEM: &str = "GFP_KERNEL|__GFP_NOWARN|__GFP_NOMEMALLOC";
+
+#[test]
+fn seed_walks_as_the_hand_walk_concludes_on_4_15() {
+    let a = &analyze(SEED, None)[0];
+    assert_eq!(a.walk_rules.version, "4.15");
+    assert_eq!(a.walk_rules.from, "report");
+    let t = trace(a, "backtrace");
+    let at = |name: &str| {
+        t.frames
+            .iter()
+            .position(|f| f.function == name)
+            .unwrap_or_else(|| panic!("{name} not in the walk"))
+    };
+    // sk_stream_alloc_skb is reached with GFP_KERNEL.
+    let sk = &t.frames[at("sk_stream_alloc_skb")];
+    assert_eq!(sk.gfp, "GFP_KERNEL");
+    // __kmalloc_reserve adds __GFP_NOMEMALLOC|__GFP_NOWARN.
+    let kr = &t.frames[at("__kmalloc_reserve")];
+    assert_eq!(kr.gfp, NOMEM);
+    assert!(kr
+        .note
+        .as_deref()
+        .unwrap()
+        .contains("adds __GFP_NOMEMALLOC|__GFP_NOWARN"));
+    // Direct reclaim: __perform_reclaim (inlined) sets PF_MEMALLOC and the
+    // fs_reclaim acquisition that follows it is taken (depth 1).
+    let pr = at("__perform_reclaim");
+    assert!(t.frames[pr].inlined);
+    assert!(t.frames[pr].task_flags.contains(&"PF_MEMALLOC".to_string()));
+    assert_eq!(t.frames[pr].direct_reclaim_possible, Some(false));
+    let first_acquire = &t.frames[pr + 1];
+    assert_eq!(
+        (
+            first_acquire.function.as_str(),
+            first_acquire.fs_reclaim_depth
+        ),
+        ("fs_reclaim_acquire", 1)
+    );
+    assert!(!first_acquire.nested_fs_reclaim);
+    // The mask reaches kmem_cache_alloc unchanged...
+    assert_eq!(t.frames[at("kmem_cache_alloc")].gfp, NOMEM);
+    // ...whose inlined slab_pre_alloc_hook leads to the nested acquisition:
+    // __need_fs_reclaim() is true only because __GFP_NOMEMALLOC defeats the
+    // PF_MEMALLOC test.
+    let hook = t
+        .frames
+        .iter()
+        .rposition(|f| f.function == "slab_pre_alloc_hook")
+        .unwrap();
+    assert!(t.frames[hook].inlined);
+    let nested = &t.frames[hook + 1];
+    assert_eq!(nested.function, "fs_reclaim_acquire");
+    assert!(!nested.inlined);
+    assert!(nested.nested_fs_reclaim);
+    assert_eq!(nested.fs_reclaim_depth, 2);
+    assert!(nested
+        .note
+        .as_deref()
+        .unwrap()
+        .contains("__GFP_NOMEMALLOC defeats"));
+    assert_eq!(t.frames.iter().filter(|f| f.nested_fs_reclaim).count(), 1);
+}
+
+#[test]
+fn seed_under_later_rules_takes_no_nested_fs_reclaim() {
+    for (kernel, max_depth) in [("4.17", 0), ("4.19", 1), ("6.6", 1)] {
+        let a = &analyze(SEED, Some(kernel))[0];
+        assert_eq!(
+            (a.walk_rules.version.as_str(), a.walk_rules.from),
+            (kernel, "--kernel")
+        );
+        let t = trace(a, "backtrace");
+        assert!(t.frames.iter().all(|f| !f.nested_fs_reclaim), "{kernel}");
+        let depth = t.frames.iter().map(|f| f.fs_reclaim_depth).max().unwrap();
+        assert_eq!(depth, max_depth, "{kernel}");
+    }
+}
+
+#[test]
+fn vmalloc_gfp_nofs_before_and_after_vmalloc_honoured_it() {
+    let before = &analyze("walk/vmalloc-nofs-gfs2-5.10.txt", None)[0];
+    let t = trace(before, "chain #1");
+    let pte = t
+        .frames
+        .iter()
+        .find(|f| f.function == "__pte_alloc_kernel")
+        .unwrap();
+    assert_eq!(pte.gfp, "GFP_KERNEL|__GFP_ZERO");
+    let last = t.frames.last().unwrap();
+    assert_eq!(
+        (last.function.as_str(), last.fs_reclaim_depth),
+        ("fs_reclaim_acquire", 1)
+    );
+
+    let after = &analyze("walk/vmalloc-nofs-gfs2-5.10.txt", Some("6.1"))[0];
+    let t = trace(after, "chain #1");
+    let area = t
+        .frames
+        .iter()
+        .find(|f| f.function == "__vmalloc_area_node")
+        .unwrap();
+    assert!(area.task_flags.contains(&"PF_MEMALLOC_NOFS".to_string()));
+    let last = t.frames.last().unwrap();
+    assert_eq!(last.fs_reclaim_depth, 0);
+    assert!(last.note.as_deref().unwrap().contains("not taken"));
+}
+
+#[test]
+fn kswapd_holds_fs_reclaim_and_never_direct_reclaims() {
+    let a = &analyze(
+        "real/025-fs-reclaim-xfs-ilock-kswapd-stackdepot-nolockdep.txt",
+        None,
+    )[0];
+    let t = trace(a, "backtrace");
+    let k = t
+        .frames
+        .iter()
+        .position(|f| f.function == "kswapd")
+        .unwrap();
+    for f in &t.frames[k..] {
+        assert!(
+            f.task_flags.contains(&"PF_KSWAPD".to_string()),
+            "{}",
+            f.function
+        );
+        assert_eq!(f.direct_reclaim_possible, Some(false), "{}", f.function);
+    }
+    assert_eq!(t.frames.last().unwrap().fs_reclaim_depth, 1);
+}
+
+#[test]
+fn gfp_nofs_inside_a_nofs_scope() {
+    let a = &analyze("walk/nofs-xfs-log-ticket-5.10.txt", None)[0];
+    let t = trace(a, "backtrace");
+    let tic = t
+        .frames
+        .iter()
+        .find(|f| f.function == "xlog_ticket_alloc")
+        .unwrap();
+    assert_eq!(tic.gfp, "GFP_NOFS|__GFP_NOFAIL");
+    assert!(tic.task_flags.contains(&"PF_MEMALLOC_NOFS".to_string()));
+}
+
+#[test]
+fn gfp_atomic_path_cannot_reclaim() {
+    let a = &analyze("walk/atomic-napi-zone-lock-6.9.txt", None)[0];
+    let t = trace(a, "backtrace");
+    let n = t
+        .frames
+        .iter()
+        .position(|f| f.function == "napi_alloc_skb")
+        .unwrap();
+    assert_eq!(t.frames[n].gfp, "GFP_ATOMIC");
+    for f in &t.frames[n..] {
+        assert_eq!(f.direct_reclaim_possible, Some(false), "{}", f.function);
+        assert_eq!(f.fs_reclaim_depth, 0);
+    }
+}
+
+#[test]
+fn unknown_gfp_says_so() {
+    let a = &analyze("real/006-slab-mutex-kernfs-count-sysfs.txt", None)[0];
+    for t in &a.gfp_walk {
+        assert_eq!(t.frames[0].gfp, "caller's gfp", "{}", t.trace);
+        assert_eq!(t.frames[0].direct_reclaim_possible, None);
+    }
+}
+
+#[test]
+fn newest_rules_when_the_report_has_no_version() {
+    let log = "WARNING: possible recursive locking detected\n\
+               swapper/0/1 is trying to acquire lock:\n";
+    let a = splatdec::analyze(
+        splatdec::decode_str(log, "-").remove(0),
+        &WalkOptions::default(),
+    );
+    assert_eq!(a.walk_rules.from, "newest");
+}
