@@ -217,7 +217,7 @@ pub fn walk_section(a: &crate::Analysis) -> String {
                 escape::text(&f.function)
             );
             if f.gfp != last_gfp {
-                let _ = write!(line, "  // gfp == {}", escape::text(&f.gfp));
+                let _ = write!(line, "  // gfp_mask == {}", escape::text(&f.gfp));
                 last_gfp = f.gfp.clone();
             }
             if f.task_flags != last_flags {
