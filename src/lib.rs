@@ -88,7 +88,9 @@ pub fn decode<R: Read>(reader: R, source: &str, sink: &mut dyn FnMut(Report)) ->
     result
 }
 
-/// Decode every report of `reader` into a vector.
+/// Decode every report of `reader` into a vector. On a read error the
+/// reports decoded before it are lost with the error; use [`decode`] to keep
+/// them.
 pub fn decode_all<R: Read>(reader: R, source: &str) -> io::Result<Vec<Report>> {
     let mut out = Vec::new();
     decode(reader, source, &mut |r| out.push(r))?;

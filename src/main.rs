@@ -94,15 +94,20 @@ fn run_gfp(mask: &str, kernel: Option<&str>) -> ExitCode {
     }
 }
 
-fn decode_input(path: &PathBuf, opts: &WalkOptions<'_>) -> io::Result<Vec<Analysis>> {
-    let mut out = Vec::new();
+/// Decode one input, handing each analysis to `emit` as soon as its
+/// report ends (a 2 GB log never sits in memory; a read error still keeps
+/// what was decoded before it).
+fn decode_input(
+    path: &PathBuf,
+    opts: &WalkOptions<'_>,
+    emit: &mut dyn FnMut(Analysis),
+) -> io::Result<()> {
     if path.as_os_str() == "-" {
-        splatdec::decode_analyzed(io::stdin().lock(), "-", opts, &mut |a| out.push(a))?;
+        splatdec::decode_analyzed(io::stdin().lock(), "-", opts, emit)
     } else {
         let f = File::open(path)?;
-        splatdec::decode_analyzed(f, &path.display().to_string(), opts, &mut |a| out.push(a))?;
+        splatdec::decode_analyzed(f, &path.display().to_string(), opts, emit)
     }
-    Ok(out)
 }
 
 fn parse_kernel(s: Option<&str>) -> Result<Option<KernelVersion>, ExitCode> {
@@ -155,33 +160,44 @@ fn main() -> ExitCode {
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let mut failed = false;
-    let mut all = Vec::new();
+    let mut count = 0usize;
+    // A closed stdout (`| head`) ends the run quietly.
+    let mut closed = false;
+    if cli.format == Format::Json && render::json::write_document_start(&mut out).is_err() {
+        return ExitCode::SUCCESS;
+    }
     for path in &files {
-        match decode_input(path, &opts) {
-            Ok(reports) => {
-                if cli.format == Format::Jsonl {
-                    for r in &reports {
-                        if render::json::write_line(&mut out, r).is_err() {
-                            return ExitCode::SUCCESS; // stdout closed (e.g. `| head`)
-                        }
-                    }
-                } else {
-                    all.extend(reports);
+        let mut emit = |a: Analysis| {
+            if closed {
+                return;
+            }
+            let r = match cli.format {
+                Format::Jsonl => render::json::write_line(&mut out, &a),
+                Format::Json => render::json::write_element(&mut out, &a, count == 0),
+                Format::Text => {
+                    let sep: &[u8] = if count == 0 { b"" } else { b"\n" };
+                    out.write_all(sep)
+                        .and_then(|_| out.write_all(render::text::analysis(&a).as_bytes()))
                 }
-            }
-            Err(e) => {
-                failed = true;
-                let name = render::escape::text(&path.display().to_string()).into_owned();
-                eprintln!("splatdec: {name}: {e}");
-            }
+            };
+            count += 1;
+            closed = r.is_err();
+        };
+        if let Err(e) = decode_input(path, &opts, &mut emit) {
+            failed = true;
+            let name = render::escape::text(&path.display().to_string()).into_owned();
+            eprintln!("splatdec: {name}: {e}");
+        }
+        if closed {
+            return ExitCode::SUCCESS;
         }
     }
-    let result = match cli.format {
-        Format::Jsonl => Ok(()),
-        Format::Json => render::json::write_document(&mut out, &all),
-        Format::Text => render::text::write_analyses(&mut out, &all),
+    let end = if cli.format == Format::Json {
+        render::json::write_document_end(&mut out, count > 0)
+    } else {
+        Ok(())
     };
-    if result.and_then(|_| out.flush()).is_err() {
+    if end.and_then(|_| out.flush()).is_err() {
         return ExitCode::SUCCESS;
     }
     if failed {

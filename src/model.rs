@@ -146,10 +146,20 @@ pub struct Frame {
     /// unwinder did not confirm, never to be treated as callers.
     pub reliable: bool,
     pub context: FrameContext,
-    /// The text address (`[<ffffffff81234567>]`, crash `at ffff...`), when printed.
+    /// The text address (`[<ffffffff81234567>]`, crash `at ffff...`), when
+    /// printed. JSON writes it as a hex string: kernel addresses exceed the
+    /// 2^53 that JSON numbers carry exactly in most readers.
+    #[serde(serialize_with = "hex_address")]
     pub address: Option<u64>,
     /// The printed line this frame came from (1-based, in the input).
     pub source_line: u64,
+}
+
+fn hex_address<S: serde::Serializer>(a: &Option<u64>, s: S) -> Result<S::Ok, S::Error> {
+    match a {
+        Some(v) => s.serialize_str(&format!("{v:#x}")),
+        None => s.serialize_none(),
+    }
 }
 
 /// How a lock's usage character reads for one (state, access) pair.

@@ -110,6 +110,15 @@ impl<R: Read> LineReader<R> {
                     continue;
                 }
             }
+            // A CR at the start of a line (`\n\r`, `\r\r\n` endings from
+            // serial consoles) is part of the previous line end, not an
+            // empty line.
+            if self.buf.is_empty() && !got_any && chunk[0] == b'\r' {
+                let n = chunk.iter().take_while(|&&c| c == b'\r').count();
+                self.inner.consume(n);
+                self.pending_cr = true;
+                continue;
+            }
             got_any = true;
             // Split on \n, and on a \r that is not followed by \n (old Mac
             // line ends; serial consoles sometimes emit them).
@@ -144,9 +153,11 @@ impl<R: Read> LineReader<R> {
         }
         self.no += 1;
         let after_kmsg = self.after_kmsg;
-        // Track kmsg records: the header shape is cheap to test.
+        // Track kmsg records: the header shape is cheap to test. Mail
+        // quoting may wrap them, so look past it.
+        let unquoted = skip_quoting(&self.buf);
         self.after_kmsg =
-            looks_like_kmsg(&self.buf) || (after_kmsg && self.buf.first() == Some(&b' '));
+            looks_like_kmsg(unquoted) || (after_kmsg && unquoted.first() == Some(&b' '));
         Ok(Some(RawLine {
             no: self.no,
             bytes: &self.buf,
@@ -154,6 +165,18 @@ impl<R: Read> LineReader<R> {
             after_kmsg,
         }))
     }
+}
+
+/// The bytes after leading mail quoting (`> `, `>> `, `> > `).
+fn skip_quoting(b: &[u8]) -> &[u8] {
+    let mut i = 0;
+    while i < b.len() && b[i] == b'>' {
+        i += 1;
+        if b.get(i) == Some(&b' ') {
+            i += 1;
+        }
+    }
+    &b[i..]
 }
 
 fn looks_like_kmsg(b: &[u8]) -> bool {
@@ -216,6 +239,27 @@ mod tests {
         assert_eq!(lines[0].text.len(), MAX_LINE_BYTES);
         assert_eq!(lines[1].text, "next");
         assert!(!lines[1].truncated);
+    }
+
+    #[test]
+    fn serial_console_line_ends_add_no_blank_lines() {
+        let texts = |data: &[u8]| -> Vec<String> {
+            read_lines(data)
+                .unwrap()
+                .into_iter()
+                .map(|l| l.text)
+                .collect()
+        };
+        assert_eq!(texts(b"a\r\r\nb\r\r\n"), ["a", "b"]);
+        assert_eq!(texts(b"a\n\rb\n\r"), ["a", "b"]);
+        assert_eq!(texts(b"a\n\nb\n"), ["a", "", "b"]);
+    }
+
+    #[test]
+    fn quoted_kmsg_dictionary_lines() {
+        let lines = read_lines(&b"> 6,1,2,-;hello\n>  SUBSYSTEM=pci\n> next\n"[..]).unwrap();
+        assert!(lines[1].prefix.kmsg_dict);
+        assert!(!lines[2].prefix.kmsg_dict);
     }
 
     #[test]

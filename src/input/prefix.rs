@@ -115,6 +115,9 @@ pub fn strip(mut line: &str, after_kmsg: bool) -> (Prefix, &str) {
     while let Some(rest) = line.strip_prefix("\\x0a") {
         line = rest;
     }
+    while let Some(rest) = line.strip_suffix("\\x0a") {
+        line = rest;
+    }
     (p, line)
 }
 
@@ -409,6 +412,9 @@ fn strip_printk_time(line: &str) -> Option<(&str, &str)> {
 
 fn parse_caller_id(s: &str) -> Option<Caller> {
     let s = s.trim_start_matches(' ');
+    if !s.is_char_boundary(1.min(s.len())) {
+        return None;
+    }
     let (kind, num) = s.split_at(1.min(s.len()));
     let n: u32 = num.parse().ok()?;
     match kind {
@@ -508,6 +514,13 @@ mod tests {
     #[test]
     fn more_archive_shapes() {
         assert_eq!(text(": WARNING: x"), "WARNING: x");
+        assert_eq!(
+            text("other info that might help us debug this:\\x0a"),
+            "other info that might help us debug this:"
+        );
+        assert_eq!(strip("[é] x", false).0.caller, None);
+        assert_eq!(strip("[\u{fffd}1] x", false).0.caller, None);
+        assert_eq!(strip("6,1,2,-,caller=é;x", false).0.caller, None);
         assert_eq!(
             text("[    1.0] \\x0aand this task is already holding:"),
             "and this task is already holding:"

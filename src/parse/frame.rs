@@ -350,7 +350,10 @@ fn register_line(t: &str, ctx: FrameContext, no: u64) -> Option<TraceLine> {
         || REG_PREFIXES.iter().any(|p| t.starts_with(p))
         || t.starts_with("sp : ")
         || t.starts_with("pstate: ")
-        || (t.starts_with('x') && t.contains(": ") && t[1..3].bytes().all(|c| c.is_ascii_digit()))
+        || (t.starts_with('x')
+            && t.contains(": ")
+            && t.get(1..3)
+                .is_some_and(|d| d.bytes().all(|c| c.is_ascii_digit())))
         || t.starts_with("---- interrupt: ")
         || t.starts_with("--- interrupt: ")
         || t.starts_with("[exception RIP: ")
@@ -475,6 +478,18 @@ pub fn parse_frame(t: &str, ctx: FrameContext, no: u64) -> Option<Frame> {
             if !reliable {
                 f.reliable = false;
             }
+            return Some(f);
+        }
+    }
+    // arm32 5.17+ without CONFIG_BACKTRACE_VERBOSE: ` func from caller+0x1/0x2`.
+    if let Some((name, rest)) = t.split_once(" from ") {
+        if !name.is_empty()
+            && name.bytes().all(is_sym_char)
+            && take_symbol_offset(rest.trim())
+                .is_some_and(|(_, _, size, tail)| size.is_some() && tail.trim().is_empty())
+        {
+            let mut f = frame(name, ctx, no);
+            f.reliable = reliable;
             return Some(f);
         }
     }
@@ -635,6 +650,10 @@ mod tests {
             "[<c0123456>] (unwind_backtrace+0x0/0xf0) from [<c0654321>] (show_stack+0x10/0x14)",
         );
         assert_eq!(f.function, "unwind_backtrace");
+        let f = one(" unwind_backtrace from show_stack+0x10/0x14");
+        assert_eq!((f.function.as_str(), f.offset), ("unwind_backtrace", None));
+        let mut c = FrameContext::Task;
+        assert_eq!(parse_trace_line("xa\u{e9}: 1", 1, &mut c), TraceLine::Other);
         let f = one("[<80de0078>] (dump_backtrace) from [<80de0574>] (show_stack+0x28/0x2c)");
         assert_eq!((f.function.as_str(), f.offset), ("dump_backtrace", None));
         let mut ctx = FrameContext::Task;

@@ -117,9 +117,13 @@ pub fn parse_lock(text: &str, no: u64) -> Option<Lock> {
         source_line: no,
         ..Lock::default()
     };
-    if t.starts_with("<RELEASED>") {
-        t = t["<RELEASED>".len()..].trim_start();
-        lock.address = Some("<RELEASED>".to_string());
+    if let Some(marker) = ["<RELEASED>", "(____ptrval____)"]
+        .iter()
+        .find(|m| t.starts_with(**m))
+    {
+        // A racy dump's released entry; an early-boot unhashed pointer.
+        t = t[marker.len()..].trim_start();
+        lock.address = Some(marker.to_string());
     } else if !t.starts_with('(') {
         // An instance address: hex digits, then a space.
         let sp = t.find(' ')?;

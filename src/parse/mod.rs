@@ -94,6 +94,9 @@ const KNOWN_LINES: &[&str] = &[
     "------------[ cut here ]------------",
 ];
 
+/// Prefixes of fixed-wording lines that carry no data we model.
+const KNOWN_LINE_PREFIXES: &[&str] = &["and the lock comparison function returns "];
+
 /// Prefixes of lines that belong to reports (used by the segmenter to tell
 /// report text from foreign log lines, and by the parser as known lines).
 const KNOWN_PREFIXES: &[&str] = &[
@@ -372,6 +375,32 @@ fn scenario_step(text: &str, cols: &[(usize, String)]) -> Option<ScenarioStep> {
         .map(|(i, _)| i)
         .unwrap_or(0);
     Some(ScenarioStep { cpu, action, lock })
+}
+
+/// True when `base` is a function stacks bottom out in (syscall entry,
+/// kthread start, CPU bring-up): a trace that reached it is whole.
+pub fn is_root_frame(base: &str) -> bool {
+    ROOT_FRAMES.contains(&base)
+}
+
+/// True when `base` is the very last frame of a stack: nothing is printed
+/// below it (unlike `do_syscall_64` or `kthread`, which have callers).
+pub fn is_terminal_frame(base: &str) -> bool {
+    const TERMINAL: &[&str] = &[
+        "ret_from_fork",
+        "ret_from_fork_asm",
+        "entry_SYSCALL_64_after_hwframe",
+        "entry_SYSCALL_64_fastpath",
+        "entry_SYSCALL64_slow_path",
+        "entry_SYSCALL64_slow_path",
+        "entry_SYSENTER_compat_after_hwframe",
+        "secondary_startup_64",
+        "secondary_startup_64_no_verify",
+        "el0t_64_sync",
+        "ret_from_kernel_thread",
+        "system_call_common",
+    ];
+    TERMINAL.contains(&base)
 }
 
 /// Frames whose presence at the bottom of a trace means it reached its root.
@@ -737,6 +766,7 @@ impl<'a> Parser<'a> {
             return true;
         }
         KNOWN_LINES.contains(&t)
+            || KNOWN_LINE_PREFIXES.iter().any(|p| t.starts_with(p))
             || is_stack_words(t)
             || t.chars().all(|c| c == '=' || c == '-') && t.len() >= 8
             || t.starts_with("Modules linked in:")

@@ -14,8 +14,6 @@
 
 pub mod banner;
 
-use std::collections::VecDeque;
-
 use crate::input::{Caller, Line, RawLine};
 use crate::model::{FrameContext, ReportKind};
 use crate::parse::frame::{parse_trace_line, TraceLine};
@@ -30,6 +28,15 @@ pub mod limits {
     pub const MAX_INTERLEAVED_LINES: usize = 2_000;
     /// Reports open at once (interleaved by caller id).
     pub const MAX_OPEN_REPORTS: usize = 16;
+    /// Reports queued (open, or finished and waiting for an earlier one).
+    pub const MAX_QUEUED_REPORTS: usize = 64;
+    /// Bytes of text kept in one report.
+    pub const MAX_REPORT_BYTES: usize = 2 * 1024 * 1024;
+    /// With caller ids: other callers' lines after which a report whose
+    /// trace has frames is taken as finished though its own task is silent.
+    pub const QUIET_AFTER_TRACE: usize = 50;
+    /// ... and after which any report is given up on.
+    pub const QUIET_LINES: usize = 2_000;
 }
 
 /// Why a report stopped collecting lines.
@@ -109,6 +116,11 @@ struct Tracker {
     trace_closed: bool,
     /// Lines taken while the trace was suspended.
     pending: usize,
+    /// The trace ended in a saved-register dump (a syscall or exception
+    /// entry): it reached its root.
+    regs_closed: bool,
+    /// The last reliable frame seen is a root frame (ret_from_fork, ...).
+    reached_root: bool,
 }
 
 impl Tracker {
@@ -137,6 +149,8 @@ impl Tracker {
             lines: 1,
             trace_closed: false,
             pending: 0,
+            regs_closed: false,
+            reached_root: false,
         }
     }
 
@@ -153,6 +167,11 @@ impl Tracker {
             (ReportKind::HeldLocksDump, ReportKind::HeldLocksDump) => self.hung && !b.hung_task,
             _ => false,
         }
+    }
+
+    /// In the final trace, with at least one frame seen.
+    fn in_trace_with_frames(&self) -> bool {
+        matches!(self.phase, Phase::Trace | Phase::TraceSuspended) && self.frames > 0
     }
 
     fn feed(&mut self, line: &Line) -> Feed {
@@ -192,9 +211,13 @@ impl Tracker {
                 }
             }
             Phase::Trace => match parse_trace_line(text, line.no, &mut self.ctx) {
-                TraceLine::Frame(_) => {
+                TraceLine::Frame(f) => {
                     self.frames += 1;
                     self.trace_closed = false;
+                    self.regs_closed = false;
+                    if f.reliable {
+                        self.reached_root = crate::parse::is_terminal_frame(&f.base);
+                    }
                     Feed::Continue
                 }
                 TraceLine::Marker => Feed::Continue,
@@ -203,6 +226,7 @@ impl Tracker {
                     // state: a syscall trace ends with it.
                     if self.frames > 0 {
                         self.trace_closed = true;
+                        self.regs_closed = true;
                     }
                     Feed::Continue
                 }
@@ -213,6 +237,13 @@ impl Tracker {
                     } else {
                         Feed::Continue
                     }
+                }
+                TraceLine::Other if starts_other_output(t) => {
+                    // Cut by the next report or an oops: the trace ended on
+                    // its own only if it reached the register dump.
+                    self.trace_closed = self.regs_closed;
+                    self.traces_done += 1;
+                    Feed::EndBefore(0)
                 }
                 TraceLine::Other => {
                     self.trace_closed = true;
@@ -251,8 +282,15 @@ impl Tracker {
                 }
             },
             Phase::AfterHungTrace => {
-                if t.starts_with("Showing all locks held") {
+                if t.starts_with("Showing all locks held")
+                    || crate::parse::lock::parse_held_header(t).is_some()
+                {
                     self.phase = Phase::Dump;
+                    Feed::Continue
+                } else if t.starts_with("INFO: task ") && t.contains(" blocked on ") {
+                    self.phase = Phase::Body;
+                    self.junk_run = 0;
+                    self.saw_cpu_line = false;
                     Feed::Continue
                 } else if t.is_empty() {
                     Feed::Continue
@@ -299,6 +337,18 @@ impl Tracker {
             self.phase = Phase::AfterHungTrace;
             return Feed::Continue;
         }
+        if self.hung && crate::parse::lock::parse_held_header(t).is_some() {
+            // 4.4 prints the hung task's own held locks right after its stack.
+            self.phase = Phase::Dump;
+            return Feed::Continue;
+        }
+        if self.hung && t.starts_with("INFO: task ") && t.contains(" blocked on ") {
+            // 6.x names the likely owner and dumps its stack next.
+            self.phase = Phase::Body;
+            self.junk_run = 0;
+            self.saw_cpu_line = false;
+            return Feed::Continue;
+        }
         let more_follows = match self.kind {
             // 6.x prints held locks and a second backtrace after the first.
             ReportKind::NestedLockNotTaken => self.traces_done == 0,
@@ -319,6 +369,22 @@ impl Tracker {
     }
 }
 
+/// Lines that begin other kernel output: a lockdep ruler, an oops banner.
+fn starts_other_output(t: &str) -> bool {
+    const STARTS: &[&str] = &[
+        "=====",
+        "BUG: ",
+        "WARNING: ",
+        "Kernel panic",
+        "general protection fault",
+        "Oops",
+        "Unable to handle kernel",
+        "kernel BUG at",
+        "------------[ cut here ]",
+    ];
+    STARTS.iter().any(|p| t.starts_with(p))
+}
+
 fn is_trace_header(t: &str) -> bool {
     t == "Call Trace:" || t == "Call trace:" || t == "Backtrace:" || t.starts_with("Call Trace:")
 }
@@ -326,13 +392,21 @@ fn is_trace_header(t: &str) -> bool {
 struct Open {
     raw: RawReport,
     tracker: Tracker,
+    /// Bytes of text kept, for the size cap.
+    bytes: usize,
+    /// Lines of other callers seen since this report's caller last printed.
+    foreign_run: usize,
     done: bool,
 }
 
 /// The streaming segmenter. Feed it every line with [`Segmenter::push`],
-/// then call [`Segmenter::finish`]; complete raw reports go to the sink.
+/// then call [`Segmenter::finish`]; reports go to the sink in the order
+/// their banners appeared. A finished report waits only behind reports
+/// that began before it and are still open; at most
+/// [`limits::MAX_OPEN_REPORTS`] are open and [`limits::MAX_QUEUED_REPORTS`]
+/// queued, so memory stays bounded whatever the input.
 pub struct Segmenter {
-    open: VecDeque<Open>,
+    open: std::collections::VecDeque<Open>,
 }
 
 impl Default for Segmenter {
@@ -344,7 +418,7 @@ impl Default for Segmenter {
 impl Segmenter {
     pub fn new() -> Self {
         Segmenter {
-            open: VecDeque::new(),
+            open: std::collections::VecDeque::new(),
         }
     }
 
@@ -379,14 +453,14 @@ impl Segmenter {
         } else {
             None
         };
-        let target = self.route(line.prefix.caller);
-        match target {
+        match self.route(line.prefix.caller) {
             Some(idx) => {
+                self.open[idx].foreign_run = 0;
                 if let Some(b) = banner {
                     if self.open[idx].tracker.is_continuation(&b) {
                         self.take(idx, line, sink);
                     } else {
-                        self.close(idx, EndReason::NextReport);
+                        self.close(idx, EndReason::NextReport, sink);
                         self.start(b, line, sink);
                     }
                     return;
@@ -396,18 +470,45 @@ impl Segmenter {
             None => {
                 if let Some(b) = banner {
                     self.start(b, line, sink);
-                } else {
-                    for o in self.open.iter_mut().filter(|o| !o.done) {
-                        if o.raw.interleaved.len() < limits::MAX_INTERLEAVED_LINES {
-                            o.raw.interleaved.push(line.clone());
-                        } else {
-                            o.raw.interleaved_dropped += 1;
-                        }
-                    }
+                    return;
                 }
+                self.set_aside(line, sink);
             }
         }
-        self.flush(sink);
+    }
+
+    /// A line of a caller no open report belongs to: keep it beside the
+    /// open reports, and close those whose own caller has gone quiet.
+    fn set_aside(&mut self, line: Line, sink: &mut dyn FnMut(RawReport)) {
+        let mut i = 0;
+        while i < self.open.len() {
+            let o = &mut self.open[i];
+            if o.done {
+                i += 1;
+                continue;
+            }
+            o.foreign_run += 1;
+            // A finished-looking trace whose task printed nothing for a
+            // while is over; a report that never got that far is given up
+            // on much later (and comes out incomplete).
+            let whole = o.tracker.regs_closed || o.tracker.reached_root;
+            let quiet = if o.tracker.in_trace_with_frames() {
+                whole || o.foreign_run > limits::QUIET_AFTER_TRACE
+            } else {
+                o.foreign_run > limits::QUIET_LINES
+            };
+            if quiet {
+                self.close(i, EndReason::Finished, sink);
+                i += 1;
+                continue;
+            }
+            if o.raw.interleaved.len() < limits::MAX_INTERLEAVED_LINES {
+                o.raw.interleaved.push(line.clone());
+            } else {
+                o.raw.interleaved_dropped += 1;
+            }
+            i += 1;
+        }
     }
 
     /// Give `line` to open report `idx` and act on what its tracker says.
@@ -415,26 +516,28 @@ impl Segmenter {
         let o = &mut self.open[idx];
         match o.tracker.feed(&line) {
             Feed::Continue => {
+                o.bytes += line.text.len();
                 o.raw.lines.push(line);
-                if o.raw.lines.len() >= limits::MAX_REPORT_LINES {
-                    self.close(idx, EndReason::SizeCap);
+                if o.raw.lines.len() >= limits::MAX_REPORT_LINES
+                    || o.bytes >= limits::MAX_REPORT_BYTES
+                {
+                    self.close(idx, EndReason::SizeCap, sink);
                 }
             }
             Feed::EndAfter => {
                 o.raw.lines.push(line);
-                self.close(idx, EndReason::Finished);
+                self.close(idx, EndReason::Finished, sink);
             }
             Feed::EndBefore(give_back) => {
                 let keep = o.raw.lines.len().saturating_sub(give_back).max(1);
                 o.raw.lines.truncate(keep);
-                self.close(idx, EndReason::Finished);
+                self.close(idx, EndReason::Finished, sink);
                 // The line may start something else.
                 if let Some(b) = match_banner(&line.text) {
                     self.start(b, line, sink);
                 }
             }
         }
-        self.flush(sink);
     }
 
     /// Which open report a line with this caller id belongs to.
@@ -450,14 +553,16 @@ impl Segmenter {
     }
 
     fn start(&mut self, banner: Banner, line: Line, sink: &mut dyn FnMut(RawReport)) {
-        let live = self.open.iter().filter(|o| !o.done).count();
-        if live >= limits::MAX_OPEN_REPORTS {
+        if self.open.iter().filter(|o| !o.done).count() >= limits::MAX_OPEN_REPORTS
+            || self.open.len() >= limits::MAX_QUEUED_REPORTS
+        {
             if let Some(i) = self.open.iter().position(|o| !o.done) {
-                self.close(i, EndReason::Evicted);
+                self.close(i, EndReason::Evicted, sink);
             }
         }
         let tracker = Tracker::new(&banner);
         let caller = line.prefix.caller;
+        let bytes = line.text.len();
         self.open.push_back(Open {
             raw: RawReport {
                 banner,
@@ -469,32 +574,43 @@ impl Segmenter {
                 caller,
             },
             tracker,
+            bytes,
+            foreign_run: 0,
             done: false,
         });
-        self.flush(sink);
     }
 
-    fn close(&mut self, idx: usize, mut why: EndReason) {
+    /// End report `idx`; hand every finished report at the front of the
+    /// queue to the sink.
+    fn close(&mut self, idx: usize, mut why: EndReason, sink: &mut dyn FnMut(RawReport)) {
         let o = &mut self.open[idx];
-        if !o.done {
-            o.done = true;
-            // Lines taken after the trace on the chance it resumed were
-            // not part of the report after all.
-            if o.tracker.phase == Phase::TraceSuspended {
-                let keep = o.raw.lines.len().saturating_sub(o.tracker.pending).max(1);
-                o.raw.lines.truncate(keep);
-                if why == EndReason::EndOfInput {
-                    why = EndReason::Finished;
-                }
-            }
-            o.raw.end = why;
-            o.raw.trace_closed = o.tracker.trace_closed
-                || (why == EndReason::Finished && o.tracker.phase != Phase::Trace);
+        if o.done {
+            return;
         }
-    }
-
-    /// Emit closed reports from the front, in banner order.
-    fn flush(&mut self, sink: &mut dyn FnMut(RawReport)) {
+        o.done = true;
+        // Lines taken after the trace on the chance it resumed were not
+        // part of the report after all.
+        if o.tracker.phase == Phase::TraceSuspended {
+            let keep = o.raw.lines.len().saturating_sub(o.tracker.pending).max(1);
+            o.raw.lines.truncate(keep);
+            if why == EndReason::EndOfInput {
+                why = EndReason::Finished;
+            }
+        }
+        o.raw.end = why;
+        o.raw.trace_closed = match why {
+            // Cut by the next report: the trace ended on its own only if it
+            // reached the saved register state.
+            EndReason::NextReport
+                if matches!(o.tracker.phase, Phase::Trace | Phase::TraceSuspended) =>
+            {
+                o.tracker.regs_closed
+            }
+            _ => {
+                o.tracker.trace_closed
+                    || (why == EndReason::Finished && o.tracker.phase != Phase::Trace)
+            }
+        };
         while self.open.front().is_some_and(|o| o.done) {
             if let Some(o) = self.open.pop_front() {
                 sink(o.raw);
@@ -502,12 +618,11 @@ impl Segmenter {
         }
     }
 
-    /// End of input: close and emit everything still open.
+    /// End of input: close and emit everything still open, oldest first.
     pub fn finish(&mut self, sink: &mut dyn FnMut(RawReport)) {
-        for i in 0..self.open.len() {
-            self.close(i, EndReason::EndOfInput);
+        while let Some(i) = self.open.iter().position(|o| !o.done) {
+            self.close(i, EndReason::EndOfInput, sink);
         }
-        self.flush(sink);
     }
 }
 
