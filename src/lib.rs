@@ -21,6 +21,7 @@
 //! assert!(!reports[0].complete);
 //! ```
 
+pub mod classify;
 pub mod input;
 pub mod kernel;
 pub mod model;
@@ -46,15 +47,27 @@ pub struct Analysis {
     pub walk_rules: RulesUsed,
     /// The allocation context along every stack, outermost frame first.
     pub gfp_walk: Vec<TraceWalk>,
+    /// Is it a real deadlock, a false positive, ...: the classifier's verdict.
+    pub verdict: classify::Verdict,
 }
 
 /// Run the stages after parsing on one report.
 pub fn analyze(report: Report, opts: &WalkOptions<'_>) -> Analysis {
     let (walk_rules, gfp_walk) = walk::walk_report(&report, opts);
+    let verdict = classify::classify(&classify::Ctx {
+        report: &report,
+        walks: &gfp_walk,
+        walk_rules: &walk_rules,
+        version: report
+            .kernel
+            .as_deref()
+            .and_then(kernel::version::KernelVersion::from_release),
+    });
     Analysis {
         report,
         walk_rules,
         gfp_walk,
+        verdict,
     }
 }
 

@@ -51,6 +51,9 @@ struct Cli {
     /// overriding the version the report prints (`4.15`, `v6.6`).
     #[arg(long)]
     kernel: Option<String>,
+    /// Print each verdict's full explanation, evidence and every rule that fired.
+    #[arg(long)]
+    explain: bool,
     /// Extra knowledge-base file(s) (TOML, schema in src/kernel/kb/README.md);
     /// their entries take precedence over the built-in ones.
     #[arg(long = "kb", value_name = "FILE")]
@@ -59,6 +62,18 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// List the classifier's rules, or explain one.
+    ///
+    /// Each rule has a stable id (JSON `verdict.rule`), the class it
+    /// concludes, its default confidence, the report kinds it looks at, what
+    /// it looks for, the kernels it applies to, the fix and references.
+    #[command(
+        after_help = "Examples:\n  splatdec rules\n  splatdec rules fs-reclaim-nested-memalloc"
+    )]
+    Rules {
+        /// A rule id to explain.
+        rule: Option<String>,
+    },
     /// Decode a GFP mask or expression for a kernel version.
     ///
     /// Prints the value, the expression the kernel itself prints (%pGg),
@@ -75,6 +90,28 @@ enum Command {
         #[arg(long)]
         kernel: Option<String>,
     },
+}
+
+fn run_rules(id: Option<&str>) -> ExitCode {
+    match id {
+        None => {
+            print!("{}", splatdec::classify::rules_list());
+            ExitCode::SUCCESS
+        }
+        Some(id) => match splatdec::classify::rule(id) {
+            Some(r) => {
+                print!("{}", splatdec::classify::rule_text(r));
+                ExitCode::SUCCESS
+            }
+            None => {
+                eprintln!(
+                    "splatdec: rules: no rule {:?} (`splatdec rules` lists them)",
+                    render::escape::text(id)
+                );
+                ExitCode::from(2)
+            }
+        },
+    }
 }
 
 fn run_gfp(mask: &str, kernel: Option<&str>) -> ExitCode {
@@ -140,8 +177,10 @@ fn load_kb(files: &[PathBuf]) -> Result<KnowledgeBase, ExitCode> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Some(Command::Gfp { mask, kernel }) = &cli.command {
-        return run_gfp(mask, kernel.as_deref());
+    match &cli.command {
+        Some(Command::Gfp { mask, kernel }) => return run_gfp(mask, kernel.as_deref()),
+        Some(Command::Rules { rule }) => return run_rules(rule.as_deref()),
+        None => {}
     }
     let files = if cli.files.is_empty() {
         vec![PathBuf::from("-")]
@@ -176,8 +215,9 @@ fn main() -> ExitCode {
                 Format::Json => render::json::write_element(&mut out, &a, count == 0),
                 Format::Text => {
                     let sep: &[u8] = if count == 0 { b"" } else { b"\n" };
-                    out.write_all(sep)
-                        .and_then(|_| out.write_all(render::text::analysis(&a).as_bytes()))
+                    out.write_all(sep).and_then(|_| {
+                        out.write_all(render::text::analysis_with(&a, cli.explain).as_bytes())
+                    })
                 }
             };
             count += 1;

@@ -186,3 +186,64 @@ fn gfp_subcommand_decodes_masks_and_expressions() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--kernel"));
 }
+
+#[test]
+fn rules_subcommand_lists_and_explains() {
+    let out = splatdec().arg("rules").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.lines().count() >= 25);
+    assert!(text.contains("fs-reclaim-nested-memalloc"));
+    let out = splatdec()
+        .args(["rules", "vmalloc-nofs-ignored"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("memalloc_nofs_save"), "{text}");
+    let out = splatdec().args(["rules", "no-such-rule"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn verdict_leads_the_text_and_explain_adds_evidence() {
+    let out = splatdec()
+        .arg(fixture("formats/plain.txt"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let second = text.lines().nth(1).unwrap();
+    assert!(
+        second.contains("verdict: FALSE_POSITIVE (high confidence"),
+        "{text}"
+    );
+    assert!(!text.contains("evidence:"));
+    let out = splatdec()
+        .args(["--explain", &fixture("formats/plain.txt")])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("evidence:") && text.contains("explanation:"),
+        "{text}"
+    );
+    let out = splatdec()
+        .args(["--format", "json", &fixture("formats/plain.txt")])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let verdict = &v["reports"][0]["verdict"];
+    for key in [
+        "class",
+        "rule",
+        "confidence",
+        "summary",
+        "explanation",
+        "evidence",
+        "fix",
+        "references",
+        "rules",
+    ] {
+        assert!(verdict.get(key).is_some(), "verdict missing {key}");
+    }
+    assert_eq!(verdict["class"], "false_positive");
+}

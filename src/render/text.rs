@@ -252,9 +252,55 @@ pub fn walk_section(a: &crate::Analysis) -> String {
     out
 }
 
-/// Summary plus allocation-context walk of one analyzed report.
+/// The verdict block: class, confidence and summary first, then the fix;
+/// with `explain`, the explanation, the evidence and every rule that fired.
+pub fn verdict_section(a: &crate::Analysis, explain: bool) -> String {
+    let v = &a.verdict;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "  verdict: {} ({} confidence, rule {})",
+        v.class.as_str().to_uppercase(),
+        v.confidence.as_str(),
+        v.rule
+    );
+    let _ = writeln!(out, "    {}", escape::text(&v.summary));
+    let _ = writeln!(out, "  fix: {}", escape::text(&v.fix));
+    if explain {
+        let _ = writeln!(out, "  explanation: {}", escape::text(&v.explanation));
+        if !v.evidence.is_empty() {
+            let _ = writeln!(out, "  evidence:");
+            for e in &v.evidence {
+                let _ = writeln!(out, "    - {}", escape::text(e));
+            }
+        }
+        if v.rules.len() > 1 {
+            let others: Vec<String> = v.rules[1..]
+                .iter()
+                .map(|h| format!("{} ({}, {})", h.rule, h.class, h.confidence.as_str()))
+                .collect();
+            let _ = writeln!(out, "  also fired: {}", others.join(", "));
+        }
+        for r in &v.references {
+            let _ = writeln!(out, "  see: {}", escape::text(r));
+        }
+    }
+    out
+}
+
+/// Verdict, summary and allocation-context walk of one analyzed report.
 pub fn analysis(a: &crate::Analysis) -> String {
-    let mut s = summary(&a.report);
+    analysis_with(a, false)
+}
+
+/// As [`analysis`], with the full explanation when `explain` is set.
+pub fn analysis_with(a: &crate::Analysis, explain: bool) -> String {
+    let full = summary(&a.report);
+    // Headline first, then the verdict, then the rest of the summary.
+    let (head, rest) = full.split_once('\n').unwrap_or((&full, ""));
+    let mut s = format!("{head}\n");
+    s.push_str(&verdict_section(a, explain));
+    s.push_str(rest);
     s.push_str(&walk_section(a));
     s.lines()
         .map(str::trim_end)

@@ -1,0 +1,809 @@
+//! One small predicate per rule id, over the typed report and the walk.
+
+use super::{Ctx, Finding};
+use crate::kernel::gfp::{self, GfpFlag, GfpLayout};
+use crate::kernel::version::KernelVersion;
+use crate::model::{Lock, Report};
+use crate::walk::{TraceWalk, WalkFrame};
+
+type Predicate = fn(&Ctx<'_>) -> Option<Finding>;
+
+const TABLE: &[(&str, Predicate)] = &[
+    ("fs-reclaim-nested-memalloc", fs_reclaim_nested_memalloc),
+    ("vmalloc-nofs-ignored", vmalloc_nofs_ignored),
+    (
+        "fs-reclaim-cycle-cannot-recurse",
+        fs_reclaim_cycle_cannot_recurse,
+    ),
+    ("xfs-inode-reclaim-alias", xfs_inode_reclaim_alias),
+    ("fs-reclaim-cycle", fs_reclaim_cycle),
+    ("cross-release-completion", cross_release_completion),
+    ("workqueue-flush-cycle", workqueue_flush_cycle),
+    ("recursive-same-instance", recursive_same_instance),
+    (
+        "recursive-different-instances",
+        recursive_different_instances,
+    ),
+    ("recursive-stacked-instances", recursive_stacked_instances),
+    ("inconsistent-irq-state", inconsistent_irq_state),
+    ("inconsistent-reclaim-fs", inconsistent_reclaim_fs),
+    ("irq-lock-inversion", always),
+    ("irq-safe-unsafe-order", always),
+    ("invalid-wait-context-rt", invalid_wait_context_rt),
+    ("invalid-wait-context", invalid_wait_context),
+    ("sleep-in-non-block", sleep_in_non_block),
+    ("rt-sleeping-lock-in-atomic", rt_sleeping_lock_in_atomic),
+    ("sleep-in-atomic", always),
+    ("scheduling-while-atomic", always),
+    ("unlock-imbalance", always),
+    ("held-lock-freed", always),
+    ("locks-leaked", always),
+    ("nested-lock-not-taken", always),
+    ("missing-lockdep-key", always),
+    ("lockdep-capacity", always),
+    ("lockdep-self-check", lockdep_self_check),
+    ("lock-debug-check", lock_debug_check),
+    ("rcu-lockdep-already-off", rcu_lockdep_already_off),
+    ("rcu-list-under-lock", rcu_list_under_lock),
+    ("rcu-outside-watching", rcu_outside_watching),
+    ("rcu-suspicious", always),
+    ("circular-dependency", circular_dependency),
+];
+
+#[cfg(test)]
+pub fn known(id: &str) -> bool {
+    TABLE.iter().any(|(i, _)| *i == id)
+}
+
+pub fn run(id: &str, ctx: &Ctx<'_>) -> Option<Finding> {
+    TABLE
+        .iter()
+        .find(|(i, _)| *i == id)
+        .and_then(|(_, p)| p(ctx))
+}
+
+// ---- helpers ----------------------------------------------------------
+
+fn walk_version(ctx: &Ctx<'_>) -> KernelVersion {
+    ctx.walk_rules
+        .version
+        .parse()
+        .unwrap_or_else(|_| GfpLayout::newest().since())
+}
+
+fn layout(ctx: &Ctx<'_>) -> &'static GfpLayout {
+    gfp::layout_for(Some(walk_version(ctx)))
+}
+
+fn has_flag(ctx: &Ctx<'_>, f: &WalkFrame, flag: GfpFlag) -> Option<bool> {
+    let bits = f.gfp_bits?;
+    let v = layout(ctx).value(flag)?;
+    Some(bits & v != 0)
+}
+
+/// Every lock class of the cycle: acquiring, holding, chain entries.
+fn cycle_locks(r: &Report) -> Vec<&Lock> {
+    let mut v: Vec<&Lock> = r.acquiring.iter().chain(r.holding.iter()).collect();
+    v.extend(r.chain.iter().map(|e| &e.lock));
+    v
+}
+
+fn fs_reclaim_in_cycle(r: &Report) -> bool {
+    cycle_locks(r).iter().any(|l| l.class == "fs_reclaim")
+        || r.chain_exists_of.iter().any(|c| c == "fs_reclaim")
+}
+
+/// The walk of the chain entry `-> #N (fs_reclaim)`: the allocation lockdep
+/// recorded while the previous lock was held.
+fn fs_reclaim_chain_walk<'a>(ctx: &'a Ctx<'_>) -> Option<&'a TraceWalk> {
+    ctx.walks
+        .iter()
+        .find(|w| w.trace.starts_with("chain #") && w.trace.ends_with("(fs_reclaim)"))
+}
+
+/// The innermost frame of a walk that is an allocation site outside the
+/// allocator and lockdep: where the code under suspicion allocated.
+fn allocation_site(w: &TraceWalk) -> Option<&WalkFrame> {
+    const ALLOCATOR: &[&str] = &[
+        "alloc",
+        "slab",
+        "kmem_",
+        "kmalloc",
+        "fs_reclaim",
+        "lock_acquire",
+        "lockdep",
+        "might_",
+        "prepare_alloc",
+        "get_page_from_freelist",
+        "__get_free_pages",
+        "vmalloc",
+        "pte_",
+        "pmd_",
+        "map_kernel",
+        "vmap",
+    ];
+    w.frames
+        .iter()
+        .rev()
+        .filter(|f| !f.inlined)
+        .find(|f| !ALLOCATOR.iter().any(|a| f.function.contains(a)))
+}
+
+fn always(_: &Ctx<'_>) -> Option<Finding> {
+    Some(Finding::default())
+}
+
+/// The lock other than fs_reclaim that the allocation held: the chain entry
+/// before fs_reclaim (or the held lock the report names).
+fn lock_held_around_allocation(r: &Report) -> Option<String> {
+    let idx = r.chain.iter().position(|e| e.lock.class == "fs_reclaim")?;
+    // Entries are printed #n first; the one after fs_reclaim in print order
+    // is the lock held around the allocation (L_(k-1)).
+    r.chain
+        .get(idx + 1)
+        .map(|e| e.lock.class.clone())
+        .or_else(|| r.acquiring.as_ref().map(|l| l.class.clone()))
+}
+
+// ---- predicates ---------------------------------------------------------
+
+fn fs_reclaim_nested_memalloc(ctx: &Ctx<'_>) -> Option<Finding> {
+    for w in ctx.walks {
+        let Some(pos) = w
+            .frames
+            .iter()
+            .position(|f| f.nested_fs_reclaim && f.task_flags.iter().any(|t| t == "PF_MEMALLOC"))
+        else {
+            continue;
+        };
+        let nested = &w.frames[pos];
+        let set_memalloc = w
+            .frames
+            .iter()
+            .find(|f| f.task_flags.iter().any(|t| t == "PF_MEMALLOC"));
+        let nomemalloc = w.frames.iter().find(|f| {
+            f.note
+                .as_deref()
+                .is_some_and(|n| n.contains("__GFP_NOMEMALLOC"))
+        });
+        let mut evidence = vec![format!(
+            "{}: fs_reclaim taken again at depth {} with {} under PF_MEMALLOC",
+            w.trace, nested.fs_reclaim_depth, nested.gfp
+        )];
+        if let Some(f) = set_memalloc {
+            evidence.push(format!("{} sets PF_MEMALLOC (direct reclaim)", f.function));
+        }
+        if let Some(f) = nomemalloc {
+            evidence.push(format!(
+                "{}: {}",
+                f.function,
+                f.note.clone().unwrap_or_default()
+            ));
+        }
+        evidence.push(format!(
+            "kernel rules {} ({})",
+            ctx.walk_rules.version, ctx.walk_rules.from
+        ));
+        let explanation = format!(
+            "The walk of the {} shows {} entering direct reclaim with PF_MEMALLOC set and taking fs_reclaim; deeper, {} reaches fs_reclaim_acquire again with {}. Because the mask carries __GFP_NOMEMALLOC, __need_fs_reclaim() ignored PF_MEMALLOC and lockdep recorded a nested reclaim that a PF_MEMALLOC task can never perform.",
+            w.trace,
+            set_memalloc.map(|f| f.function.as_str()).unwrap_or("the allocator"),
+            nomemalloc.map(|f| f.function.as_str()).unwrap_or("the allocation"),
+            nested.gfp
+        );
+        return Some(Finding {
+            evidence,
+            explanation,
+            ..Finding::default()
+        });
+    }
+    None
+}
+
+const VMALLOC_ENTRIES: &[&str] = &[
+    "__vmalloc",
+    "vmalloc",
+    "vzalloc",
+    "__vmalloc_node",
+    "__vmalloc_node_range",
+    "vmalloc_user",
+    "kvmalloc_node",
+    "__kvmalloc_node",
+];
+
+fn vmalloc_nofs_ignored(ctx: &Ctx<'_>) -> Option<Finding> {
+    for w in ctx.walks {
+        let Some(vi) = w.frames.iter().position(|f| {
+            VMALLOC_ENTRIES.contains(&f.function.as_str())
+                && (has_flag(ctx, f, GfpFlag::Fs) == Some(false)
+                    || has_flag(ctx, f, GfpFlag::Io) == Some(false))
+        }) else {
+            continue;
+        };
+        let asked = &w.frames[vi];
+        // Below it, an allocation that may still reach FS reclaim.
+        let leak = w.frames[vi + 1..].iter().find(|f| {
+            has_flag(ctx, f, GfpFlag::Fs) == Some(true)
+                && !f
+                    .task_flags
+                    .iter()
+                    .any(|t| t == "PF_MEMALLOC_NOFS" || t == "PF_MEMALLOC_NOIO")
+                && f.direct_reclaim_possible != Some(false)
+        })?;
+        let caller = w.frames[..vi]
+            .iter()
+            .rev()
+            .find(|f| !VMALLOC_ENTRIES.contains(&f.function.as_str()) && !f.inlined);
+        let site = caller
+            .map(|f| f.function.clone())
+            .unwrap_or_else(|| asked.function.clone());
+        let evidence = vec![
+            format!("{}: {} called with {}", w.trace, asked.function, asked.gfp),
+            format!(
+                "{} allocates with {} (no NOFS/NOIO scope)",
+                leak.function, leak.gfp
+            ),
+            format!(
+                "kernel rules {}: vmalloc honours GFP_NOFS/GFP_NOIO only from 5.17",
+                ctx.walk_rules.version
+            ),
+        ];
+        return Some(Finding {
+            explanation: format!(
+                "{site} calls {} with {}, but below it {} allocates with {}, which may enter filesystem (or I/O) reclaim: the restriction the caller asked for is lost.",
+                asked.function, asked.gfp, leak.function, leak.gfp
+            ),
+            fix: Some(format!(
+                "Call vmalloc from {site} inside memalloc_nofs_save()/memalloc_nofs_restore() (memalloc_noio_* for GFP_NOIO) with GFP_KERNEL, ideally around the whole section that must not recurse into the filesystem; kernels with 451769ebb7e7 (5.17+) do this inside vmalloc."
+            )),
+            evidence,
+            weaker: None,
+        });
+    }
+    None
+}
+
+fn fs_reclaim_cycle_cannot_recurse(ctx: &Ctx<'_>) -> Option<Finding> {
+    if !fs_reclaim_in_cycle(ctx.report) {
+        return None;
+    }
+    let w = fs_reclaim_chain_walk(ctx)?;
+    let last = w.frames.last()?;
+    let cannot = last.fs_reclaim_depth == 0
+        && last
+            .note
+            .as_deref()
+            .is_some_and(|n| n.contains("not taken"));
+    if !cannot {
+        return None;
+    }
+    Some(Finding {
+        evidence: vec![
+            format!("{}: {}", w.trace, last.note.clone().unwrap_or_default()),
+            format!("gfp at the allocation: {}; task flags: {}", last.gfp, last.task_flags.join("|")),
+        ],
+        explanation: format!(
+            "By the rules of {}, the allocation recorded under fs_reclaim ({}) does not take fs_reclaim: {}.",
+            ctx.walk_rules.version,
+            w.trace,
+            last.note.clone().unwrap_or_default()
+        ),
+        ..Finding::default()
+    })
+}
+
+/// XFS inode lock classes (names as lockdep prints them across versions).
+fn is_xfs_inode_lock(class: &str) -> bool {
+    class.contains("xfs_nondir_ilock_class")
+        || class.contains("xfs_dir_ilock_class")
+        || class.contains("&ip->i_lock")
+        || class.contains("&ip->i_iolock")
+        || class.contains("&ip->i_mmaplock")
+        || class.contains("(&ip->i_lock)->mr_lock")
+        || class.contains("(&ip->i_iolock)->mr_lock")
+        || class.contains("(&ip->i_mmaplock)->mr_lock")
+}
+
+const INODE_RECLAIM_FRAMES: &[&str] = &[
+    "xfs_reclaim_inode",
+    "xfs_reclaim_inodes",
+    "xfs_reclaim_inodes_ag",
+    "xfs_reclaim_inodes_nr",
+    "xfs_icwalk",
+    "xfs_icwalk_ag",
+    "xfs_inactive",
+    "xfs_fs_destroy_inode",
+    "xfs_fs_evict_inode",
+    "evict",
+    "dispose_list",
+    "prune_icache_sb",
+    "kswapd",
+];
+
+fn xfs_inode_reclaim_alias(ctx: &Ctx<'_>) -> Option<Finding> {
+    let r = ctx.report;
+    let reclaimish = fs_reclaim_in_cycle(r)
+        || r.usage_transition
+            .as_ref()
+            .is_some_and(|u| u.from.contains("RECLAIM_FS") || u.to.contains("RECLAIM_FS"))
+        || (r.kind == crate::model::ReportKind::HeldLockFreed
+            && r.task
+                .as_ref()
+                .is_some_and(|t| t.comm.starts_with("kswapd")));
+    if !reclaimish {
+        return None;
+    }
+    let locks: Vec<&Lock> = cycle_locks(r)
+        .into_iter()
+        .chain(r.held_locks.iter())
+        .collect();
+    let inode_lock = locks.iter().find(|l| is_xfs_inode_lock(&l.class))?;
+    let all_frames = r
+        .backtrace
+        .iter()
+        .chain(r.chain.iter().flat_map(|e| e.stack.iter()))
+        .chain(r.traces.iter().flat_map(|t| t.frames.iter()));
+    let reclaim_frame = all_frames
+        .filter(|f| f.reliable)
+        .find(|f| INODE_RECLAIM_FRAMES.contains(&f.base.as_str()))
+        .map(|f| f.base.clone())
+        .or_else(|| {
+            r.task
+                .as_ref()
+                .filter(|t| t.comm.starts_with("kswapd"))
+                .map(|t| format!("task {}", t.comm))
+        });
+    let reclaim_frame = reclaim_frame?;
+    Some(Finding {
+        evidence: vec![
+            format!("XFS inode lock class {}", inode_lock.class),
+            format!("reclaim side: {reclaim_frame}"),
+        ],
+        explanation: format!(
+            "The lock class {} is taken on the reclaim side ({reclaim_frame}) for an inode being reclaimed, and is also held around an allocation for an inode in use. Both are the same lockdep class, but an inode under reclaim has no references and cannot be the one whose lock is held.",
+            inode_lock.class
+        ),
+        ..Finding::default()
+    })
+}
+
+fn fs_reclaim_cycle(ctx: &Ctx<'_>) -> Option<Finding> {
+    let r = ctx.report;
+    if !fs_reclaim_in_cycle(r) {
+        return None;
+    }
+    let held = lock_held_around_allocation(r).unwrap_or_else(|| "the held lock".to_string());
+    let mut evidence = vec![format!("fs_reclaim is in the cycle with {held}")];
+    let mut site = None;
+    if let Some(w) = fs_reclaim_chain_walk(ctx) {
+        if let Some(last) = w.frames.last() {
+            evidence.push(format!(
+                "{}: allocation with {} (fs_reclaim depth {})",
+                w.trace, last.gfp, last.fs_reclaim_depth
+            ));
+        }
+        site = allocation_site(w).map(|f| f.function.clone());
+    }
+    let reclaim_side = r
+        .chain
+        .iter()
+        .find(|e| e.lock.class != "fs_reclaim")
+        .and_then(|e| {
+            e.stack
+                .iter()
+                .filter(|f| f.reliable)
+                .find(|f| {
+                    [
+                        "shrink",
+                        "evict",
+                        "writeback",
+                        "writepage",
+                        "kswapd",
+                        "reclaim",
+                        "scan",
+                    ]
+                    .iter()
+                    .any(|k| f.base.contains(k))
+                })
+                .map(|f| f.base.clone())
+        });
+    if let Some(rs) = &reclaim_side {
+        evidence.push(format!("reclaim side takes {held} in {rs}"));
+    }
+    let at = site
+        .clone()
+        .unwrap_or_else(|| "the allocation site".to_string());
+    Some(Finding {
+        explanation: format!(
+            "{at} allocates with a mask that may enter filesystem reclaim while {held} is held{}; reclaim can then need {held} again.",
+            reclaim_side
+                .as_ref()
+                .map(|rs| format!(", and reclaim takes {held} (in {rs})"))
+                .unwrap_or_default()
+        ),
+        fix: Some(format!(
+            "Put the section of {at} that holds {held} inside memalloc_nofs_save()/memalloc_nofs_restore() (or allocate with GFP_NOFS there), so reclaim entered from it cannot call back into the filesystem."
+        )),
+        evidence,
+        weaker: None,
+    })
+}
+
+fn cross_release_completion(ctx: &Ctx<'_>) -> Option<Finding> {
+    let c = cycle_locks(ctx.report)
+        .into_iter()
+        .find(|l| l.class.starts_with("(complete)"))?;
+    Some(Finding {
+        evidence: vec![format!("cross-release class {}", c.class)],
+        explanation: format!(
+            "The cycle goes through {}, a completion tracked by 4.14's cross-release checks, which reported many dependencies that cannot deadlock.",
+            c.class
+        ),
+        ..Finding::default()
+    })
+}
+
+fn workqueue_flush_cycle(ctx: &Ctx<'_>) -> Option<Finding> {
+    let c = cycle_locks(ctx.report).into_iter().find(|l| {
+        l.class.starts_with("(work_completion)") || l.class.starts_with("(wq_completion)")
+    })?;
+    let flusher = ctx
+        .report
+        .chain
+        .iter()
+        .flat_map(|e| e.stack.iter())
+        .filter(|f| f.reliable)
+        .find(|f| f.base.contains("flush") || f.base.contains("cancel"))
+        .map(|f| f.base.clone());
+    Some(Finding {
+        evidence: vec![
+            format!("workqueue pseudo-lock {}", c.class),
+            format!("flush/cancel site: {}", flusher.clone().unwrap_or_else(|| "not in the chain".into())),
+        ],
+        explanation: format!(
+            "{} stands for waiting on a work item or workqueue{}; the work needs a lock the waiter holds. If the flush targets a different workqueue instance that only shares the lock class, it cannot deadlock: check that before changing the locking.",
+            c.class,
+            flusher.map(|f| format!(" ({f})")).unwrap_or_default()
+        ),
+        ..Finding::default()
+    })
+}
+
+fn addresses(r: &Report) -> Option<(&str, &str)> {
+    let a = r.acquiring.as_ref()?.address.as_deref()?;
+    let h = r.holding.as_ref()?.address.as_deref()?;
+    Some((a, h))
+}
+
+fn recursive_same_instance(ctx: &Ctx<'_>) -> Option<Finding> {
+    let (a, h) = addresses(ctx.report)?;
+    (a == h).then(|| Finding {
+        evidence: vec![format!("acquiring and held instance both at {a}")],
+        explanation: format!(
+            "The lock being acquired and the lock already held are the same instance ({a})."
+        ),
+        ..Finding::default()
+    })
+}
+
+fn recursive_different_instances(ctx: &Ctx<'_>) -> Option<Finding> {
+    let (a, h) = addresses(ctx.report)?;
+    if a == h || a.starts_with('<') || a.starts_with('(') {
+        return None;
+    }
+    let class = ctx
+        .report
+        .acquiring
+        .as_ref()
+        .map(|l| l.class.clone())
+        .unwrap_or_default();
+    Some(Finding {
+        evidence: vec![format!("class {class}: acquiring {a}, holding {h}")],
+        explanation: format!("Two different instances of {class} ({h} held, {a} being taken) are nested; lockdep sees one class and cannot tell nesting from recursion."),
+        fix: Some(format!("Annotate the nesting of {class}: a subclass (spin_lock_nested/mutex_lock_nested/down_*_nested) at the inner acquisition, or lockdep_set_class() for inner instances; keep a fixed parent-before-child order.")),
+        weaker: None,
+    })
+}
+
+fn recursive_stacked_instances(ctx: &Ctx<'_>) -> Option<Finding> {
+    let r = ctx.report;
+    if addresses(r).is_some() {
+        return None;
+    }
+    let at = r.acquiring.as_ref()?.at.as_ref()?.base.clone();
+    let n = r
+        .backtrace
+        .iter()
+        .filter(|f| f.reliable && f.base == at)
+        .count();
+    (n >= 2).then(|| Finding {
+        evidence: vec![format!("{at} appears {n} times in the backtrace")],
+        explanation: format!("{at} took the lock and appears {n} times in the stack: the code recursed into another object of the same type (stacking), so the two acquisitions are likely different instances."),
+        ..Finding::default()
+    })
+}
+
+fn is_reclaim_fs_transition(r: &Report) -> bool {
+    r.usage_transition
+        .as_ref()
+        .is_some_and(|u| u.from.contains("RECLAIM_FS") || u.to.contains("RECLAIM_FS"))
+}
+
+fn inconsistent_irq_state(ctx: &Ctx<'_>) -> Option<Finding> {
+    let u = ctx.report.usage_transition.as_ref()?;
+    if is_reclaim_fs_transition(ctx.report) {
+        return None;
+    }
+    let class = ctx
+        .report
+        .acquiring
+        .as_ref()
+        .map(|l| l.class.clone())
+        .unwrap_or_default();
+    let irq_stack = ctx
+        .report
+        .traces
+        .iter()
+        .find(|t| t.name.ends_with("state was registered at"))
+        .and_then(|t| {
+            t.frames
+                .iter()
+                .find(|f| f.reliable && !f.base.contains("lock"))
+                .map(|f| f.base.clone())
+        });
+    Some(Finding {
+        evidence: vec![
+            format!("{class}: {{{}}} -> {{{}}}", u.from, u.to),
+            format!("irq-context acquisition via {}", irq_stack.unwrap_or_else(|| "?".into())),
+        ],
+        explanation: format!("{class} was used {{{}}} and is now used {{{}}}: one path takes it in interrupt context, the other with that interrupt enabled.", u.from, u.to),
+        ..Finding::default()
+    })
+}
+
+fn inconsistent_reclaim_fs(ctx: &Ctx<'_>) -> Option<Finding> {
+    let u = ctx.report.usage_transition.as_ref()?;
+    if !is_reclaim_fs_transition(ctx.report) {
+        return None;
+    }
+    let class = ctx
+        .report
+        .acquiring
+        .as_ref()
+        .map(|l| l.class.clone())
+        .unwrap_or_default();
+    Some(Finding {
+        evidence: vec![format!("{class}: {{{}}} -> {{{}}}", u.from, u.to)],
+        explanation: format!("{class} is taken inside filesystem reclaim and also held across an allocation that may enter it ({{{}}} -> {{{}}}).", u.from, u.to),
+        fix: Some(format!("While {class} is held, allocate with GFP_NOFS (or, on 4.12+, inside memalloc_nofs_save()), or allocate before taking it.")),
+        weaker: None,
+    })
+}
+
+/// The strictest wait type in force: the context's, and each held lock's
+/// (a held raw spinlock makes the section spin-only whatever the context).
+fn strictest_wait(r: &Report) -> Option<(u8, String)> {
+    let ctx = r
+        .wait_context
+        .map(|c| (c.inner, format!("context-{{{}:{}}}", c.outer, c.inner)));
+    let held = r.held_locks.iter().filter_map(|l| {
+        l.wait.map(|w| {
+            (
+                w.inner,
+                format!("held {} {{{}:{}}}", l.class, w.outer, w.inner),
+            )
+        })
+    });
+    ctx.into_iter()
+        .chain(held)
+        .filter(|(n, _)| *n > 0)
+        .min_by_key(|(n, _)| *n)
+}
+
+fn invalid_wait_context_rt(ctx: &Ctx<'_>) -> Option<Finding> {
+    let r = ctx.report;
+    let w = r.acquiring.as_ref()?.wait?;
+    let (limit, why) = strictest_wait(r)?;
+    (w.inner == 3 && limit <= 2).then(|| Finding {
+        evidence: vec![
+            format!(
+                "{} has wait type {{{}:{}}} (spinlock_t)",
+                r.acquiring.as_ref().map(|l| l.class.as_str()).unwrap_or("?"),
+                w.outer, w.inner
+            ),
+            format!("strictest wait type in force: {why}"),
+        ],
+        explanation: format!("A spinlock_t is taken where only raw spinlocks may be ({why}): fine on non-RT kernels where spinlock_t spins, a sleep in atomic context on PREEMPT_RT."),
+        ..Finding::default()
+    })
+}
+
+fn invalid_wait_context(ctx: &Ctx<'_>) -> Option<Finding> {
+    let r = ctx.report;
+    let w = r.acquiring.as_ref()?.wait?;
+    (w.inner >= 4).then(|| Finding {
+        evidence: vec![format!(
+            "sleeping lock {} (wait {{{}:{}}})",
+            r.acquiring
+                .as_ref()
+                .map(|l| l.class.as_str())
+                .unwrap_or("?"),
+            w.outer,
+            w.inner
+        )],
+        explanation: "A lock that may sleep is taken in a context that must not sleep.".to_string(),
+        ..Finding::default()
+    })
+}
+
+fn sleep_in_non_block(ctx: &Ctx<'_>) -> Option<Finding> {
+    let a = ctx.report.atomic_sleep.as_ref()?;
+    (a.non_block.unwrap_or(0) > 0).then(|| Finding {
+        evidence: vec![format!("non_block: {}", a.non_block.unwrap_or(0))],
+        explanation: "The task is in a non_block_start() section (for instance an mmu notifier called from the OOM reaper) and something sleeps.".to_string(),
+        ..Finding::default()
+    })
+}
+
+fn rt_sleeping_lock_in_atomic(ctx: &Ctx<'_>) -> Option<Finding> {
+    let r = ctx.report;
+    let at_rt = r
+        .atomic_sleep
+        .as_ref()
+        .and_then(|a| a.at.as_deref())
+        .is_some_and(|at| at.contains("spinlock_rt.c") || at.contains("rtmutex"));
+    let frame = r
+        .backtrace
+        .iter()
+        .find(|f| {
+            f.reliable
+                && (f.base.starts_with("rt_spin_lock")
+                    || f.base.starts_with("rt_mutex")
+                    || f.base.starts_with("rtlock_"))
+        })
+        .map(|f| f.base.clone());
+    if !at_rt && frame.is_none() {
+        return None;
+    }
+    Some(Finding {
+        evidence: vec![frame
+            .map(|f| format!("PREEMPT_RT sleeping lock: {f}"))
+            .unwrap_or_else(|| "reported from kernel/locking/spinlock_rt.c".to_string())],
+        explanation:
+            "What sleeps is a spinlock_t, which is a sleeping rt_mutex only on PREEMPT_RT."
+                .to_string(),
+        ..Finding::default()
+    })
+}
+
+fn lockdep_self_check(ctx: &Ctx<'_>) -> Option<Finding> {
+    let r = ctx.report;
+    let at = r.warning_at.as_deref().unwrap_or("");
+    let collision = r.banner.contains("chain_key collision");
+    (at.contains("lockdep") || collision || (at.is_empty() && r.message.is_some())).then(|| {
+        Finding {
+            evidence: vec![if collision {
+                "chain_key collision".to_string()
+            } else {
+                format!(
+                    "warning at {}",
+                    if at.is_empty() {
+                        r.message.as_deref().unwrap_or("?")
+                    } else {
+                        at
+                    }
+                )
+            }],
+            explanation: "The warning fired inside lockdep's own bookkeeping.".to_string(),
+            ..Finding::default()
+        }
+    })
+}
+
+fn lock_debug_check(ctx: &Ctx<'_>) -> Option<Finding> {
+    let at = ctx.report.warning_at.as_deref()?;
+    (!at.contains("lockdep")).then(|| Finding {
+        evidence: vec![format!("warning at {at}")],
+        explanation: format!(
+            "A lock-debugging check in {} failed.",
+            at.split(':').next().unwrap_or(at)
+        ),
+        ..Finding::default()
+    })
+}
+
+fn rcu_lockdep_already_off(ctx: &Ctx<'_>) -> Option<Finding> {
+    let d = ctx.report.rcu.as_ref()?.debug_locks?;
+    (d == 0).then(|| Finding {
+        evidence: vec!["debug_locks = 0".to_string()],
+        explanation:
+            "Lockdep had already turned itself off, so its record of held locks is not kept."
+                .to_string(),
+        ..Finding::default()
+    })
+}
+
+fn rcu_list_under_lock(ctx: &Ctx<'_>) -> Option<Finding> {
+    let r = ctx.report;
+    if !r
+        .message
+        .as_deref()
+        .is_some_and(|m| m.contains("RCU-list traversed"))
+    {
+        return None;
+    }
+    let lock = r.held_locks.iter().find(|l| {
+        l.class.contains("rtnl")
+            || l.class.contains("mutex")
+            || l.class.contains("sem")
+            || l.wait.is_some_and(|w| w.inner >= 4)
+    })?;
+    Some(Finding {
+        evidence: vec![
+            format!("message: {}", r.message.clone().unwrap_or_default()),
+            format!("held: {}", lock.class),
+        ],
+        explanation: format!("The list is walked with {} held, which is the list's update-side lock; the iterator was not given that condition.", lock.class),
+        fix: Some(format!(
+            "Pass the condition to the iterator: list_for_each_entry_rcu(..., {}).",
+            if lock.class.contains("rtnl") { "lockdep_rtnl_is_held()".to_string() } else { format!("lockdep_is_held(<{}>)", lock.class) }
+        )),
+        weaker: None,
+    })
+}
+
+fn rcu_outside_watching(ctx: &Ctx<'_>) -> Option<Finding> {
+    let rcu = ctx.report.rcu.as_ref()?;
+    (rcu.extended_quiescent_state || rcu.offline_cpu).then(|| Finding {
+        evidence: vec![if rcu.offline_cpu {
+            "RCU used illegally from offline CPU".to_string()
+        } else {
+            "RCU used illegally from extended quiescent state".to_string()
+        }],
+        explanation: "RCU is not watching this CPU at that point (idle or offline).".to_string(),
+        ..Finding::default()
+    })
+}
+
+fn circular_dependency(ctx: &Ctx<'_>) -> Option<Finding> {
+    let r = ctx.report;
+    let mut classes: Vec<String> = r.chain.iter().map(|e| e.lock.class.clone()).collect();
+    if classes.is_empty() {
+        classes.extend(
+            r.acquiring
+                .iter()
+                .chain(r.holding.iter())
+                .map(|l| l.class.clone()),
+        );
+    }
+    let sites: Vec<String> = r
+        .chain
+        .iter()
+        .filter_map(|e| {
+            e.stack
+                .iter()
+                .filter(|f| f.reliable)
+                .find(|f| {
+                    !["lock", "down", "mutex", "acquire"]
+                        .iter()
+                        .any(|k| f.base.contains(k))
+                })
+                .map(|f| format!("{} taken in {}", e.lock.class, f.base))
+        })
+        .collect();
+    let weaker = (!r.complete).then(|| "the report is incomplete".to_string());
+    Some(Finding {
+        evidence: sites.clone(),
+        explanation: format!(
+            "The cycle {} closes when the task takes {} while holding {}.",
+            classes.join(" -> "),
+            r.acquiring
+                .as_ref()
+                .map(|l| l.class.as_str())
+                .unwrap_or("?"),
+            r.holding.as_ref().map(|l| l.class.as_str()).unwrap_or("?"),
+        ),
+        fix: None,
+        weaker,
+    })
+}

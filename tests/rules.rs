@@ -1,0 +1,347 @@
+//! Every classifier rule fires on a report made for it and stays silent on
+//! a look-alike. Fixtures: fixtures/real (public threads), fixtures/walk and
+//! fixtures/rules (hand-made).
+
+use std::fs;
+
+use splatdec::classify::{rules, Class, Confidence};
+use splatdec::kernel::version::KernelVersion;
+use splatdec::{Analysis, WalkOptions};
+
+fn analyze(rel: &str, kernel: Option<&str>) -> Analysis {
+    let data = fs::read(format!("{}/fixtures/{rel}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let opts = WalkOptions {
+        kernel: kernel.map(|k| k.parse::<KernelVersion>().unwrap()),
+        ..WalkOptions::default()
+    };
+    let mut out = Vec::new();
+    splatdec::decode_analyzed(&data[..], rel, &opts, &mut |a| out.push(a)).unwrap();
+    out.into_iter()
+        .next()
+        .unwrap_or_else(|| panic!("{rel}: no report"))
+}
+
+fn fired(a: &Analysis) -> Vec<String> {
+    a.verdict.rules.iter().map(|h| h.rule.clone()).collect()
+}
+
+/// A fixture and the `--kernel` to walk it with.
+type Input = (&'static str, Option<&'static str>);
+
+/// (rule, where it fires, a look-alike where it must not).
+const CASES: &[(&str, Input, Input)] = &[
+    (
+        "fs-reclaim-nested-memalloc",
+        ("real/001-fs-reclaim-recursive-btrfs-releasepage.txt", None),
+        (
+            "real/001-fs-reclaim-recursive-btrfs-releasepage.txt",
+            Some("4.17"),
+        ),
+    ),
+    (
+        "vmalloc-nofs-ignored",
+        ("walk/vmalloc-nofs-gfs2-5.10.txt", None),
+        ("walk/vmalloc-nofs-gfs2-5.10.txt", Some("6.1")),
+    ),
+    (
+        "fs-reclaim-cycle-cannot-recurse",
+        ("walk/vmalloc-nofs-gfs2-5.10.txt", Some("6.1")),
+        ("walk/vmalloc-nofs-gfs2-5.10.txt", None),
+    ),
+    (
+        "xfs-inode-reclaim-alias",
+        (
+            "real/025-fs-reclaim-xfs-ilock-kswapd-stackdepot-nolockdep.txt",
+            None,
+        ),
+        ("walk/vmalloc-nofs-gfs2-5.10.txt", None),
+    ),
+    (
+        "fs-reclaim-cycle",
+        ("walk/vmalloc-nofs-gfs2-5.10.txt", None),
+        ("real/006-slab-mutex-kernfs-count-sysfs.txt", None),
+    ),
+    (
+        "cross-release-completion",
+        (
+            "real/004-crossrelease-loop-ext4-submit-bio-wait-syzbot.txt",
+            None,
+        ),
+        ("real/016-work-completion-psock-sockmap-reltime.txt", None),
+    ),
+    (
+        "workqueue-flush-cycle",
+        (
+            "real/029-work-completion-wm8994-accdet-arm32-unwind.txt",
+            None,
+        ),
+        ("real/006-slab-mutex-kernfs-count-sysfs.txt", None),
+    ),
+    (
+        "recursive-same-instance",
+        ("rules/recursive-same-instance.txt", None),
+        ("rules/recursive-different-instances.txt", None),
+    ),
+    (
+        "recursive-different-instances",
+        ("rules/recursive-different-instances.txt", None),
+        ("rules/recursive-same-instance.txt", None),
+    ),
+    (
+        "recursive-stacked-instances",
+        (
+            "real/030-recursive-locking-dm-io-lock-nested-dm-2.6.18.txt",
+            None,
+        ),
+        ("rules/recursive-different-instances.txt", None),
+    ),
+    (
+        "inconsistent-irq-state",
+        ("rules/inconsistent-softirq.txt", None),
+        (
+            "real/003-khugepaged-anon-vma-reclaim-fs-inconsistent.txt",
+            None,
+        ),
+    ),
+    (
+        "inconsistent-reclaim-fs",
+        (
+            "real/003-khugepaged-anon-vma-reclaim-fs-inconsistent.txt",
+            None,
+        ),
+        ("rules/inconsistent-softirq.txt", None),
+    ),
+    (
+        "irq-lock-inversion",
+        (
+            "real/014-irq-inversion-siglock-alloc-lock-oom-adj.txt",
+            None,
+        ),
+        (
+            "real/015-softirq-safe-unsafe-dm-bufio-verity-tasklet.txt",
+            None,
+        ),
+    ),
+    (
+        "irq-safe-unsafe-order",
+        (
+            "real/015-softirq-safe-unsafe-dm-bufio-verity-tasklet.txt",
+            None,
+        ),
+        (
+            "real/014-irq-inversion-siglock-alloc-lock-oom-adj.txt",
+            None,
+        ),
+    ),
+    (
+        "invalid-wait-context-rt",
+        (
+            "real/007-invalid-wait-context-pool-lock-hikey960-arm64.txt",
+            None,
+        ),
+        ("rules/invalid-wait-context-mutex.txt", None),
+    ),
+    (
+        "invalid-wait-context",
+        ("rules/invalid-wait-context-mutex.txt", None),
+        (
+            "real/033-invalid-wait-context-port-lock-printk-x86.txt",
+            None,
+        ),
+    ),
+    (
+        "sleep-in-non-block",
+        ("rules/sleep-in-non-block.txt", None),
+        ("real/017-sleeping-atomic-rt-loongarch-tlb-init.txt", None),
+    ),
+    (
+        "rt-sleeping-lock-in-atomic",
+        ("real/017-sleeping-atomic-rt-loongarch-tlb-init.txt", None),
+        ("rules/sleep-in-non-block.txt", None),
+    ),
+    (
+        "sleep-in-atomic",
+        ("walk/nofs-xfs-log-ticket-5.10.txt", None),
+        (
+            "real/018-scheduling-while-atomic-2.6.17-rt8-x86_64.txt",
+            None,
+        ),
+    ),
+    (
+        "scheduling-while-atomic",
+        (
+            "real/018-scheduling-while-atomic-2.6.17-rt8-x86_64.txt",
+            None,
+        ),
+        ("walk/nofs-xfs-log-ticket-5.10.txt", None),
+    ),
+    (
+        "unlock-imbalance",
+        (
+            "real/008-bad-unlock-balance-ptlock-madvise-syzbot.txt",
+            None,
+        ),
+        ("real/020-still-has-locks-held-hdmi-codec-arm32.txt", None),
+    ),
+    (
+        "held-lock-freed",
+        (
+            "real/009-held-lock-freed-kswapd-xfs-2.6.18-syslog.txt",
+            None,
+        ),
+        (
+            "real/008-bad-unlock-balance-ptlock-madvise-syzbot.txt",
+            None,
+        ),
+    ),
+    (
+        "locks-leaked",
+        (
+            "real/027-lock-held-returning-user-mac80211-local-mtx-syzbot.txt",
+            None,
+        ),
+        (
+            "real/008-bad-unlock-balance-ptlock-madvise-syzbot.txt",
+            None,
+        ),
+    ),
+    (
+        "nested-lock-not-taken",
+        (
+            "real/021-nested-lock-not-taken-evict-ntfs3-gpf-syzbot.txt",
+            None,
+        ),
+        ("real/020-still-has-locks-held-hdmi-codec-arm32.txt", None),
+    ),
+    (
+        "missing-lockdep-key",
+        ("real/013-non-static-key-neigh-seqlock-2.6.19.txt", None),
+        ("real/012-max-lockdep-chain-hlocks-btrfs-journal.txt", None),
+    ),
+    (
+        "lockdep-capacity",
+        ("real/012-max-lockdep-chain-hlocks-btrfs-journal.txt", None),
+        ("real/013-non-static-key-neigh-seqlock-2.6.19.txt", None),
+    ),
+    (
+        "lockdep-self-check",
+        ("real/023-lockdep-warn-on-nr-unused-locks-powerpc.txt", None),
+        (
+            "real/026-debug-locks-warn-mutex-magic-zynqmp-arm64.txt",
+            None,
+        ),
+    ),
+    (
+        "lock-debug-check",
+        (
+            "real/026-debug-locks-warn-mutex-magic-zynqmp-arm64.txt",
+            None,
+        ),
+        ("real/023-lockdep-warn-on-nr-unused-locks-powerpc.txt", None),
+    ),
+    (
+        "rcu-lockdep-already-off",
+        ("rules/rcu-debug-locks-off.txt", None),
+        ("real/010-suspicious-rcu-ip-tunnel-find-rtnl.txt", None),
+    ),
+    (
+        "rcu-list-under-lock",
+        ("real/010-suspicious-rcu-ip-tunnel-find-rtnl.txt", None),
+        ("rules/rcu-debug-locks-off.txt", None),
+    ),
+    (
+        "rcu-outside-watching",
+        ("real/011-suspicious-rcu-idle-arm64-kprobe-brk.txt", None),
+        ("real/010-suspicious-rcu-ip-tunnel-find-rtnl.txt", None),
+    ),
+    (
+        "rcu-suspicious",
+        ("real/010-suspicious-rcu-ip-tunnel-find-rtnl.txt", None),
+        ("real/012-max-lockdep-chain-hlocks-btrfs-journal.txt", None),
+    ),
+    (
+        "circular-dependency",
+        ("real/006-slab-mutex-kernfs-count-sysfs.txt", None),
+        ("real/001-fs-reclaim-recursive-btrfs-releasepage.txt", None),
+    ),
+];
+
+#[test]
+fn every_rule_fires_on_its_case_and_not_on_its_look_alike() {
+    let mut failures = Vec::new();
+    for (rule, (hit, hk), (miss, mk)) in CASES {
+        let a = analyze(hit, *hk);
+        if !fired(&a).contains(&rule.to_string()) {
+            failures.push(format!(
+                "{rule} did not fire on {hit} ({hk:?}): {:?}",
+                fired(&a)
+            ));
+        }
+        let b = analyze(miss, *mk);
+        if fired(&b).contains(&rule.to_string()) {
+            failures.push(format!("{rule} fired on look-alike {miss} ({mk:?})"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn every_rule_in_the_table_has_a_case() {
+    for r in rules() {
+        assert!(
+            CASES.iter().any(|(id, _, _)| *id == r.id),
+            "rule {} has no fires/look-alike case",
+            r.id
+        );
+    }
+}
+
+#[test]
+fn primary_verdicts_of_reference_reports() {
+    let seed = analyze("real/001-fs-reclaim-recursive-btrfs-releasepage.txt", None);
+    assert_eq!(
+        (seed.verdict.class, seed.verdict.confidence),
+        (Class::FalsePositive, Confidence::High)
+    );
+    assert!(seed.verdict.explanation.contains("__GFP_NOMEMALLOC"));
+    let later = analyze(
+        "real/001-fs-reclaim-recursive-btrfs-releasepage.txt",
+        Some("4.17"),
+    );
+    assert_ne!(later.verdict.rule, "fs-reclaim-nested-memalloc");
+    let vm = analyze("walk/vmalloc-nofs-gfs2-5.10.txt", None);
+    assert_eq!(
+        (vm.verdict.class, vm.verdict.rule.as_str()),
+        (Class::TrueDeadlock, "vmalloc-nofs-ignored")
+    );
+    assert!(
+        vm.verdict.fix.contains("memalloc_nofs_save"),
+        "{}",
+        vm.verdict.fix
+    );
+    assert!(
+        vm.verdict.fix.contains("gfs2_alloc_sort_buffer"),
+        "{}",
+        vm.verdict.fix
+    );
+}
+
+#[test]
+fn taint_lowers_confidence_and_says_why() {
+    let a = analyze("rules/rcu-debug-locks-off.txt", None);
+    assert_eq!(a.verdict.confidence, Confidence::Low);
+    assert!(a
+        .verdict
+        .explanation
+        .contains("tainted by an earlier warning"));
+}
+
+#[test]
+fn undetermined_says_what_is_missing() {
+    let a = analyze(
+        "real/024-hung-task-held-locks-dump-rcu-gp-state-I.txt",
+        None,
+    );
+    assert_eq!(a.verdict.class, Class::Undetermined);
+    assert!(a.verdict.explanation.starts_with("Missing:"));
+}
