@@ -401,6 +401,10 @@ pub struct Report {
     /// Warnings: where the `WARNING: CPU: N PID: N at FILE:LINE func+...`
     /// line says it fired (`kernel/locking/lockdep.c:3312 __lock_acquire+0x1/0x2`).
     pub warning_at: Option<String>,
+    /// The report printed `INFO: lockdep is turned off.`: an earlier splat
+    /// (or a capacity limit) switched lockdep off, so held-lock lists are
+    /// missing and lock state is no longer tracked.
+    pub lockdep_off: bool,
     /// `context-{N:N}` of an invalid-wait-context report.
     pub wait_context: Option<WaitType>,
     /// Lines inside the report no section parser understood.
@@ -447,6 +451,7 @@ impl Report {
             atomic_sleep: None,
             rcu: None,
             warning_at: None,
+            lockdep_off: false,
             wait_context: None,
             unparsed: Vec::new(),
             interleaved: Vec::new(),

@@ -271,6 +271,11 @@ fn undetermined(ctx: &Ctx<'_>) -> Verdict {
             "a held-locks dump (hung task) is not a lockdep finding by itself: look at the blocked task's stack and who owns the locks it waits for".to_string(),
         );
     }
+    if r.lockdep_off {
+        missing.push(
+            "lockdep was already turned off (an earlier splat or a capacity limit), so held locks were not printed: find the first lockdep report of the boot".to_string(),
+        );
+    }
     if missing.is_empty() {
         missing.push(format!("no rule covers this {} report", r.kind));
     }

@@ -713,6 +713,10 @@ impl<'a> Parser<'a> {
             a.rcu_nest_depth = rest.split(',').next().and_then(|v| v.trim().parse().ok());
             return true;
         }
+        if t == "INFO: lockdep is turned off." {
+            r.lockdep_off = true;
+            return true;
+        }
         if t.starts_with("rcu_scheduler_active = ") {
             let rcu = r.rcu.get_or_insert_with(RcuInfo::default);
             for part in t.split(", ") {
