@@ -21,7 +21,9 @@
 //! assert!(!reports[0].complete);
 //! ```
 
+pub mod check;
 pub mod classify;
+pub mod graph;
 pub mod input;
 pub mod kernel;
 pub mod model;

@@ -1,25 +1,62 @@
 //! The `splatdec` command: a thin shell over the library.
 
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
+use splatdec::check::{self, FailOn};
+use splatdec::graph::LockGraph;
 use splatdec::kernel::kb::KnowledgeBase;
 use splatdec::kernel::version::KernelVersion;
 use splatdec::render;
+use splatdec::render::text::TextOptions;
 use splatdec::{Analysis, WalkOptions};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
-    /// A readable summary per report.
+    /// Readable text: verdict, lock cycle, scenario, held locks, annotated stacks.
     Text,
     /// One JSON document: {"schema":"splatdec/1","reports":[...]}.
     Json,
     /// One JSON report object per line.
     Jsonl,
+    /// Markdown for issue trackers: verdict table and the decoded report.
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorChoice {
+    /// Colour when standard output is a terminal (NO_COLOR turns it off,
+    /// CLICOLOR_FORCE turns it on).
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum GraphFormat {
+    /// Edges with the functions that created them, then the cycles.
+    Text,
+    /// Graphviz DOT (cycle edges in red).
+    Dot,
+}
+
+/// Where reports come from, shared by decoding, `graph` and `check`.
+#[derive(Debug, Args)]
+struct InputArgs {
+    /// Input files; `-` or none for standard input.
+    files: Vec<PathBuf>,
+    /// Kernel version whose rules the allocation-context walk uses,
+    /// overriding the version the report prints (`4.15`, `v6.6`).
+    #[arg(long)]
+    kernel: Option<String>,
+    /// Extra knowledge-base file(s) (TOML, schema in src/kernel/kb/README.md);
+    /// their entries take precedence over the built-in ones.
+    #[arg(long = "kb", value_name = "FILE")]
+    kb: Vec<PathBuf>,
 }
 
 /// Decode Linux kernel lockdep splats from dmesg-like text.
@@ -28,40 +65,91 @@ enum Format {
 /// finds every lockdep report (and the related sleeping-in-atomic,
 /// scheduling-while-atomic and hung-task held-lock reports) whatever the
 /// log prefixes (printk timestamps, caller ids, syslog/journalctl,
-/// /dev/kmsg, dmesg -T/-x, mail quoting), and prints them.
+/// /dev/kmsg, dmesg -T/-x, mail quoting), and prints each with its verdict,
+/// lock cycle and allocation context.
+///
+/// Output is plain text, 80 columns, no escape codes when not on a
+/// terminal: safe to paste into mail (`--quote` for an inline reply).
 ///
 /// Exit status: 0 when every input was read (with or without reports),
-/// 2 when some input could not be read (the others are still processed).
+/// 2 when some input could not be read (the others are still processed)
+/// or an option was wrong.
 #[derive(Debug, Parser)]
 #[command(
     name = "splatdec",
     version,
-    after_help = "Examples:\n  dmesg | splatdec\n  splatdec console.log other.log\n  journalctl -k | splatdec --format jsonl\n  splatdec --format json fixtures/kinds/circular_dependency.txt"
+    after_help = "Examples:\n  dmesg | splatdec\n  splatdec console.log other.log\n  journalctl -k | splatdec --format jsonl\n  splatdec --explain --quote splat.txt > reply.txt\n  splatdec --format markdown splat.txt\n  splatdec --kernel 4.17 fixtures/real/001-fs-reclaim-recursive-btrfs-releasepage.txt\n  splatdec graph --format dot *.log | dot -Tsvg > locks.svg\n  splatdec check --suppress known.toml ci-console.log\n  splatdec gfp 0x14102c0 --kernel 4.15"
 )]
 #[command(args_conflicts_with_subcommands = true)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
-    /// Input files; `-` or none for standard input.
-    files: Vec<PathBuf>,
+    #[command(flatten)]
+    input: InputArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
-    /// Kernel version whose rules the allocation-context walk uses,
-    /// overriding the version the report prints (`4.15`, `v6.6`).
-    #[arg(long)]
-    kernel: Option<String>,
-    /// Print each verdict's full explanation, evidence and every rule that fired.
+    /// Add each verdict's explanation, evidence and every rule that fired.
     #[arg(long)]
     explain: bool,
-    /// Extra knowledge-base file(s) (TOML, schema in src/kernel/kb/README.md);
-    /// their entries take precedence over the built-in ones.
-    #[arg(long = "kb", value_name = "FILE")]
-    kb: Vec<PathBuf>,
+    /// Show unreliable (`?`) and lockdep/stack-dump frames instead of
+    /// folding them into a count.
+    #[arg(long)]
+    full: bool,
+    /// Wrap text output at this many columns.
+    #[arg(long, default_value_t = 80, value_parser = clap::value_parser!(u16).range(20..))]
+    width: u16,
+    /// Prefix every text line with `> ` for replying inline in mail.
+    #[arg(long)]
+    quote: bool,
+    /// When to colour text output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// The lock dependency graph of the reports.
+    ///
+    /// Lock classes are nodes; an edge A -> B means B was taken while A was
+    /// held, labelled with the function that took it. Edges of all reports
+    /// are merged; cycles are highlighted, and a cycle that no single
+    /// report shows (it only closes when reports are merged) is pointed out.
+    #[command(
+        after_help = "Examples:\n  splatdec graph console.log\n  splatdec graph --format dot a.log b.log | dot -Tsvg > locks.svg"
+    )]
+    Graph {
+        #[command(flatten)]
+        input: InputArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = GraphFormat::Text)]
+        format: GraphFormat,
+    },
+    /// Gate CI on verdicts: exit 1 when a report must fail the job.
+    ///
+    /// Fails on true_deadlock and locking_bug by default (`--fail-on`).
+    /// `--suppress FILE` is TOML with one [[suppress]] table per known
+    /// issue: any of `title` (regex), `locks` (classes that must all be
+    /// involved), `rule`, `kind`; a required `reason`; optional `expires`
+    /// (YYYY-MM-DD). An entry matches when all its keys match. Expired
+    /// entries stop suppressing and are reported; unused ones are listed.
+    ///
+    /// Exit status: 0 nothing to fail on, 1 findings, 2 usage or input
+    /// errors (an unreadable input, a bad suppressions file).
+    #[command(
+        after_help = "Examples:\n  splatdec check console.log\n  splatdec check --fail-on any --suppress known-splats.toml *.log\n\nSuppressions file:\n  [[suppress]]\n  title = \"possible deadlock in xfs_reclaim_inode\"\n  locks = [\"fs_reclaim\"]\n  reason = \"XFS inode reclaim false positive, fixed by __GFP_NOLOCKDEP\"\n  expires = \"2027-06-30\""
+    )]
+    Check {
+        #[command(flatten)]
+        input: InputArgs,
+        /// Verdict classes that fail the job: true_deadlock, locking_bug,
+        /// any (comma-separated or repeated).
+        #[arg(long, value_delimiter = ',', default_values_t = ["true_deadlock".to_string(), "locking_bug".to_string()])]
+        fail_on: Vec<String>,
+        /// Known issues that must not fail the job (TOML).
+        #[arg(long, value_name = "FILE")]
+        suppress: Option<PathBuf>,
+    },
     /// List the classifier's rules, or explain one.
     ///
     /// Each rule has a stable id (JSON `verdict.rule`), the class it
@@ -90,6 +178,14 @@ enum Command {
         #[arg(long)]
         kernel: Option<String>,
     },
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  splatdec completions bash > /etc/bash_completion.d/splatdec\n  splatdec completions zsh > ~/.zfunc/_splatdec"
+    )]
+    Completions { shell: clap_complete::Shell },
+    /// Print the manual page (roff).
+    #[command(after_help = "Examples:\n  splatdec man > splatdec.1 && man ./splatdec.1")]
+    Man,
 }
 
 fn run_rules(id: Option<&str>) -> ExitCode {
@@ -175,62 +271,184 @@ fn load_kb(files: &[PathBuf]) -> Result<KnowledgeBase, ExitCode> {
     Ok(kb)
 }
 
+/// Decide colour: `--color always/never` win; with `auto`, NO_COLOR turns
+/// it off, CLICOLOR_FORCE turns it on, otherwise colour only on a terminal.
+fn use_color(choice: ColorChoice) -> bool {
+    let set = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty() && v != "0");
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+                false
+            } else {
+                set("CLICOLOR_FORCE") || io::stdout().is_terminal()
+            }
+        }
+    }
+}
+
+/// Decode every input, handing analyses to `emit`; returns whether some
+/// input could not be read (each is named on stderr).
+fn for_each_analysis(input: &InputArgs, emit: &mut dyn FnMut(Analysis)) -> Result<bool, ExitCode> {
+    let kernel = parse_kernel(input.kernel.as_deref())?;
+    let kb = load_kb(&input.kb)?;
+    let opts = WalkOptions { kb: &kb, kernel };
+    let files = if input.files.is_empty() {
+        vec![PathBuf::from("-")]
+    } else {
+        input.files.clone()
+    };
+    let mut failed = false;
+    for path in &files {
+        if let Err(e) = decode_input(path, &opts, emit) {
+            failed = true;
+            let name = render::escape::text(&path.display().to_string()).into_owned();
+            eprintln!("splatdec: {name}: {e}");
+        }
+    }
+    Ok(failed)
+}
+
+fn run_graph(input: &InputArgs, format: GraphFormat) -> ExitCode {
+    let mut graph = LockGraph::default();
+    let failed = match for_each_analysis(input, &mut |a| graph.add(&a)) {
+        Ok(f) => f,
+        Err(code) => return code,
+    };
+    let text = match format {
+        GraphFormat::Text => graph.to_text(),
+        GraphFormat::Dot => graph.to_dot(),
+    };
+    let _ = io::stdout().write_all(text.as_bytes());
+    if failed {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn run_check(input: &InputArgs, fail_on: &[String], suppress: Option<&PathBuf>) -> ExitCode {
+    let mut classes = Vec::new();
+    for f in fail_on {
+        match FailOn::parse(f) {
+            Some(c) => classes.push(c),
+            None => {
+                eprintln!(
+                    "splatdec: check: --fail-on {:?}: expected true_deadlock, locking_bug or any",
+                    render::escape::text(f)
+                );
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let sup = match suppress {
+        None => Vec::new(),
+        Some(p) => {
+            let name = render::escape::text(&p.display().to_string()).into_owned();
+            let text = match std::fs::read_to_string(p) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("splatdec: check: --suppress {name}: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            match check::parse_suppressions(&text) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!(
+                        "splatdec: check: --suppress {name}: {}",
+                        render::escape::text(&e.to_string())
+                    );
+                    return ExitCode::from(2);
+                }
+            }
+        }
+    };
+    let mut items = Vec::new();
+    let failed = match for_each_analysis(input, &mut |a| items.push(a)) {
+        Ok(f) => f,
+        Err(code) => return code,
+    };
+    let outcome = check::evaluate(&items, &classes, &sup, &check::today());
+    print!("{}", outcome.summary(&sup));
+    if failed {
+        ExitCode::from(2)
+    } else if !outcome.findings.is_empty() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match &cli.command {
         Some(Command::Gfp { mask, kernel }) => return run_gfp(mask, kernel.as_deref()),
         Some(Command::Rules { rule }) => return run_rules(rule.as_deref()),
+        Some(Command::Graph { input, format }) => return run_graph(input, *format),
+        Some(Command::Check {
+            input,
+            fail_on,
+            suppress,
+        }) => return run_check(input, fail_on, suppress.as_ref()),
+        Some(Command::Completions { shell }) => {
+            clap_complete::generate(*shell, &mut Cli::command(), "splatdec", &mut io::stdout());
+            return ExitCode::SUCCESS;
+        }
+        Some(Command::Man) => {
+            let man = clap_mangen::Man::new(Cli::command());
+            return match man.render(&mut io::stdout()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(_) => ExitCode::from(2),
+            };
+        }
         None => {}
     }
-    let files = if cli.files.is_empty() {
-        vec![PathBuf::from("-")]
-    } else {
-        cli.files.clone()
+    let text_opts = TextOptions {
+        width: usize::from(cli.width),
+        full: cli.full,
+        explain: cli.explain,
+        quote: cli.quote,
+        color: cli.format == Format::Text && use_color(cli.color),
     };
-    let kernel = match parse_kernel(cli.kernel.as_deref()) {
-        Ok(v) => v,
-        Err(code) => return code,
-    };
-    let kb = match load_kb(&cli.kb) {
-        Ok(kb) => kb,
-        Err(code) => return code,
-    };
-    let opts = WalkOptions { kb: &kb, kernel };
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    let mut failed = false;
     let mut count = 0usize;
     // A closed stdout (`| head`) ends the run quietly.
     let mut closed = false;
     if cli.format == Format::Json && render::json::write_document_start(&mut out).is_err() {
         return ExitCode::SUCCESS;
     }
-    for path in &files {
-        let mut emit = |a: Analysis| {
-            if closed {
-                return;
-            }
-            let r = match cli.format {
-                Format::Jsonl => render::json::write_line(&mut out, &a),
-                Format::Json => render::json::write_element(&mut out, &a, count == 0),
-                Format::Text => {
-                    let sep: &[u8] = if count == 0 { b"" } else { b"\n" };
-                    out.write_all(sep).and_then(|_| {
-                        out.write_all(render::text::analysis_with(&a, cli.explain).as_bytes())
-                    })
-                }
-            };
-            count += 1;
-            closed = r.is_err();
-        };
-        if let Err(e) = decode_input(path, &opts, &mut emit) {
-            failed = true;
-            let name = render::escape::text(&path.display().to_string()).into_owned();
-            eprintln!("splatdec: {name}: {e}");
-        }
+    let result = for_each_analysis(&cli.input, &mut |a: Analysis| {
         if closed {
-            return ExitCode::SUCCESS;
+            return;
         }
+        let r = match cli.format {
+            Format::Jsonl => render::json::write_line(&mut out, &a),
+            Format::Json => render::json::write_element(&mut out, &a, count == 0),
+            Format::Markdown => out.write_all(
+                render::markdown::render_markdown(&a, usize::from(cli.width)).as_bytes(),
+            ),
+            Format::Text => {
+                let sep: &[u8] = match (count, cli.quote) {
+                    (0, _) => b"",
+                    (_, true) => b">\n",
+                    (_, false) => b"\n",
+                };
+                out.write_all(sep)
+                    .and_then(|_| out.write_all(render::text::render(&a, &text_opts).as_bytes()))
+            }
+        };
+        count += 1;
+        closed = r.is_err();
+    });
+    let failed = match result {
+        Ok(f) => f,
+        Err(code) => return code,
+    };
+    if closed {
+        return ExitCode::SUCCESS;
     }
     let end = if cli.format == Format::Json {
         render::json::write_document_end(&mut out, count > 0)

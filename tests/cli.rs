@@ -134,6 +134,7 @@ fn text_output_is_mail_safe() {
     assert!(!text.contains('\t'));
     assert!(text.lines().all(|l| l == l.trim_end()));
     assert!(text.starts_with("[recursive_locking] possible deadlock in fs_reclaim_acquire"));
+    assert!(text.lines().all(|l| l.chars().count() <= 80));
 }
 
 #[test]
@@ -211,11 +212,14 @@ fn verdict_leads_the_text_and_explain_adds_evidence() {
         .output()
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
-    let second = text.lines().nth(1).unwrap();
+    let verdict_at = text
+        .find("verdict: FALSE POSITIVE (high confidence")
+        .expect("verdict line");
     assert!(
-        second.contains("verdict: FALSE_POSITIVE (high confidence"),
-        "{text}"
+        verdict_at < text.find("acquiring:").unwrap(),
+        "verdict first: {text}"
     );
+    assert!(text[..verdict_at].lines().count() <= 4, "{text}");
     assert!(!text.contains("evidence:"));
     let out = splatdec()
         .args(["--explain", &fixture("formats/plain.txt")])
@@ -223,7 +227,7 @@ fn verdict_leads_the_text_and_explain_adds_evidence() {
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
-        text.contains("evidence:") && text.contains("explanation:"),
+        text.contains("evidence:") && text.contains("why:"),
         "{text}"
     );
     let out = splatdec()
@@ -246,4 +250,211 @@ fn verdict_leads_the_text_and_explain_adds_evidence() {
         assert!(verdict.get(key).is_some(), "verdict missing {key}");
     }
     assert_eq!(verdict["class"], "false_positive");
+}
+
+fn all_fixture_paths() -> Vec<String> {
+    let mut v = Vec::new();
+    for dir in ["real", "walk", "rules", "formats"] {
+        let d = format!("{}/fixtures/{dir}", env!("CARGO_MANIFEST_DIR"));
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.extension().is_some_and(|x| x == "txt") {
+                v.push(p.display().to_string());
+            }
+        }
+    }
+    v.sort();
+    v
+}
+
+#[test]
+fn text_off_a_terminal_has_no_escape_and_fits_the_width() {
+    for (width, extra) in [
+        ("80", None),
+        ("60", Some("--quote")),
+        ("40", Some("--full")),
+    ] {
+        let mut cmd = splatdec();
+        cmd.args(["--width", width, "--explain"]);
+        if let Some(x) = extra {
+            cmd.arg(x);
+        }
+        cmd.args(all_fixture_paths());
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(!text.contains('\x1b'), "escape code without a terminal");
+        assert!(!text.contains('\t'));
+        let w: usize = width.parse().unwrap();
+        for l in text.lines() {
+            assert!(l.chars().count() <= w, "line over {w}: {l:?}");
+            assert_eq!(l, l.trim_end(), "trailing space: {l:?}");
+            if extra == Some("--quote") {
+                assert!(l.starts_with('>'), "unquoted line: {l:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn color_is_opt_in_off_a_terminal_and_no_color_wins_over_auto() {
+    let f = fixture("formats/plain.txt");
+    let out = splatdec().args(["--color", "always", &f]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains('\x1b'));
+    let out = splatdec()
+        .args(["--color", "auto", &f])
+        .env("CLICOLOR_FORCE", "1")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains('\x1b'));
+    let out = splatdec()
+        .args(["--color", "auto", &f])
+        .env("CLICOLOR_FORCE", "1")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stdout).contains('\x1b'));
+    let out = splatdec().args(["--color", "auto", &f]).output().unwrap();
+    assert!(!String::from_utf8_lossy(&out.stdout).contains('\x1b'));
+}
+
+#[test]
+fn hostile_lock_names_are_escaped_in_every_format() {
+    let log = "======================================================\n\
+WARNING: possible circular locking dependency detected\n\
+6.1.0 #1 Not tainted\n\
+------------------------------------------------------\n\
+ev\x1b]0;owned\x07il/1 is trying to acquire lock:\n\
+ffff888000000002 (&x\u{202e}gnp.exe->lock){+.+.}-{3:3}, at: f\x1b[31m+0x1/0x2\n\
+\n\
+but task is already holding lock:\n\
+ffff888000000001 (&a\x1b[2J->b|`c`){+.+.}-{3:3}, at: g+0x1/0x2\n";
+    for format in ["text", "json", "jsonl", "markdown"] {
+        let (_, out, _) = run_stdin(&["--format", format, "--explain"], log.as_bytes());
+        assert!(
+            !out.contains('\x1b') && !out.contains('\u{202e}') && !out.contains('\x07'),
+            "{format}: {out}"
+        );
+        assert!(
+            out.contains("1b") && out.contains("202e"),
+            "{format}: escapes missing: {out}"
+        );
+    }
+    let (_, out, _) = run_stdin(&["graph", "--format", "dot"], log.as_bytes());
+    assert!(!out.contains('\x1b') && !out.contains('\u{202e}'), "{out}");
+}
+
+#[test]
+fn check_exit_codes() {
+    let dir = std::env::temp_dir().join(format!("splatdec-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // A false positive only: nothing to fail on.
+    let fp = fixture("formats/plain.txt");
+    assert_eq!(
+        splatdec()
+            .args(["check", &fp])
+            .output()
+            .unwrap()
+            .status
+            .code(),
+        Some(0)
+    );
+    // A true deadlock fails; --fail-on locking_bug alone does not.
+    let td = fixture("rules/recursive-same-instance.txt");
+    let out = splatdec().args(["check", &td]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("FAIL"));
+    assert_eq!(
+        splatdec()
+            .args(["check", "--fail-on", "locking_bug", &td])
+            .output()
+            .unwrap()
+            .status
+            .code(),
+        Some(0)
+    );
+    // Suppressed by a matching entry; an unused entry is listed.
+    let sup = dir.join("known.toml");
+    std::fs::write(
+        &sup,
+        "[[suppress]]\nlocks = [\"&priv->lock\"]\nrule = \"recursive-same-instance\"\nreason = \"fix queued\"\n\n[[suppress]]\nkind = \"held_lock_freed\"\nreason = \"unused entry\"\n",
+    )
+    .unwrap();
+    let out = splatdec()
+        .args(["check", "--suppress", sup.to_str().unwrap(), &td])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("suppressed by entry 1") && text.contains("unused suppression 2"),
+        "{text}"
+    );
+    // An expired entry stops suppressing and is reported.
+    std::fs::write(
+        &sup,
+        "[[suppress]]\ntitle = \"possible deadlock\"\nreason = \"old\"\nexpires = \"2001-01-01\"\n",
+    )
+    .unwrap();
+    let out = splatdec()
+        .args(["check", "--suppress", sup.to_str().unwrap(), &td])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("expired suppression 1"));
+    // Usage and input errors: 2.
+    std::fs::write(&sup, "[[suppress]]\ntitle = \"x\"\n").unwrap();
+    assert_eq!(
+        splatdec()
+            .args(["check", "--suppress", sup.to_str().unwrap(), &td])
+            .output()
+            .unwrap()
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        splatdec()
+            .args(["check", "--fail-on", "bogus", &td])
+            .output()
+            .unwrap()
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        splatdec()
+            .args(["check", "/nonexistent/log", &td])
+            .output()
+            .unwrap()
+            .status
+            .code(),
+        Some(2)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn completions_and_man_page() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = splatdec().args(["completions", shell]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("splatdec"));
+    }
+    let out = splatdec().arg("man").output().unwrap();
+    let man = String::from_utf8_lossy(&out.stdout);
+    assert!(man.contains(".TH") && man.contains("splatdec"), "{man}");
+}
+
+#[test]
+fn every_subcommand_help_has_examples() {
+    for sub in ["graph", "check", "rules", "gfp", "completions", "man"] {
+        let out = splatdec().args([sub, "--help"]).output().unwrap();
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("Examples:"),
+            "{sub}"
+        );
+    }
+    let out = splatdec().arg("--help").output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Examples:"));
 }

@@ -51,3 +51,73 @@ fn json_and_text_of_every_fixture() {
         insta::assert_snapshot!(format!("{name}.text"), String::from_utf8(text).unwrap());
     }
 }
+
+/// One fixture per report kind (the first in name order).
+fn one_per_kind() -> Vec<(String, PathBuf)> {
+    let mut seen = std::collections::BTreeMap::new();
+    for path in fixture_files() {
+        let data = fs::read(&path).unwrap();
+        if let Some(r) = splatdec::decode_str(&String::from_utf8_lossy(&data), "-").first() {
+            seen.entry(r.kind.as_str().to_string()).or_insert(path);
+        }
+    }
+    seen.into_iter().collect()
+}
+
+#[test]
+fn markdown_of_one_fixture_per_kind() {
+    let kinds = one_per_kind();
+    assert!(
+        kinds.len() >= 19,
+        "kinds covered: {:?}",
+        kinds.iter().map(|k| &k.0).collect::<Vec<_>>()
+    );
+    for (kind, path) in kinds {
+        let data = fs::read(&path).unwrap();
+        let name = snapshot_name(&path);
+        let source = format!("fixtures/{}", name.replace("__", "/"));
+        let mut md = String::new();
+        let opts = splatdec::WalkOptions::default();
+        splatdec::decode_analyzed(&data[..], &source, &opts, &mut |a| {
+            md.push_str(&splatdec::render::markdown::render_markdown(&a, 80))
+        })
+        .unwrap();
+        insta::assert_snapshot!(format!("markdown__{kind}"), md);
+    }
+}
+
+#[test]
+fn graph_and_check_over_the_real_fixtures() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut items = Vec::new();
+    for path in fixture_files()
+        .into_iter()
+        .filter(|p| p.starts_with(root.join("real")))
+    {
+        let data = fs::read(&path).unwrap();
+        let source = format!(
+            "fixtures/real/{}",
+            path.file_name().unwrap().to_string_lossy()
+        );
+        splatdec::decode_analyzed(
+            &data[..],
+            &source,
+            &splatdec::WalkOptions::default(),
+            &mut |a| items.push(a),
+        )
+        .unwrap();
+    }
+    let g = splatdec::graph::LockGraph::from_analyses(&items);
+    insta::assert_snapshot!("graph__real.text", g.to_text());
+    insta::assert_snapshot!("graph__real.dot", g.to_dot());
+    let sup = splatdec::check::parse_suppressions(
+        "[[suppress]]\nrule = \"unlock-imbalance\"\nreason = \"tracked upstream\"\n\n[[suppress]]\nkind = \"lockdep_capacity\"\nreason = \"never matches a failing class\"\n\n[[suppress]]\ntitle = \"^possible deadlock in wm1811\"\nreason = \"expired\"\nexpires = \"2020-01-01\"\n",
+    )
+    .unwrap();
+    let fail_on = [
+        splatdec::check::FailOn::TrueDeadlock,
+        splatdec::check::FailOn::LockingBug,
+    ];
+    let outcome = splatdec::check::evaluate(&items, &fail_on, &sup, "2026-11-21");
+    insta::assert_snapshot!("check__real", outcome.summary(&sup));
+}

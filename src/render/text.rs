@@ -1,23 +1,64 @@
-//! Plain-text summary rendering: readable in a terminal and safe to paste
-//! into mail (no escape codes, no tabs, no trailing spaces, untrusted text
-//! escaped).
+//! The default text rendering: what a kernel developer reads first.
+//!
+//! Per report: a headline (kind, title, kernel, task), the verdict (class,
+//! confidence, summary, fix), the lock cycle drawn as a chain with the
+//! function behind each edge, the unsafe scenario, the held locks, then
+//! every stack annotated with the allocation context in the seed's style
+//! (`// gfp_mask == ...`), noise folded into a count (`--full` shows it).
+//! Wrapped to 80 columns by default; plain text, no tabs, no trailing
+//! spaces, every input-derived string escaped — it survives mail.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
+use super::cycle::{self, cycle_edges};
 use super::escape;
+use super::layout::{Doc, Style};
 use crate::model::{Frame, Lock, Report};
+use crate::walk::TraceWalk;
+use crate::Analysis;
+
+/// How to render.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TextOptions {
+    /// Column limit (every output line fits it).
+    pub width: usize,
+    /// Show unreliable and lockdep-internal frames instead of folding them.
+    pub full: bool,
+    /// Add the verdict's explanation, evidence and other rules.
+    pub explain: bool,
+    /// Prefix every line with `> ` for an inline mail reply.
+    pub quote: bool,
+    /// ANSI colour (terminals only).
+    pub color: bool,
+}
+
+impl Default for TextOptions {
+    fn default() -> Self {
+        TextOptions {
+            width: 80,
+            full: false,
+            explain: false,
+            quote: false,
+            color: false,
+        }
+    }
+}
+
+fn e(s: &str) -> String {
+    escape::text(s).into_owned()
+}
 
 fn frame_str(f: &Frame) -> String {
-    let mut s = escape::text(&f.function).into_owned();
+    let mut s = e(&f.function);
     if let (Some(o), Some(z)) = (f.offset, f.size) {
         let _ = write!(s, "+{o:#x}/{z:#x}");
     }
     if let Some(m) = &f.module {
-        let _ = write!(s, " [{}]", escape::text(m));
+        let _ = write!(s, " [{}]", e(m));
     }
     if let (Some(file), Some(line)) = (&f.file, f.line) {
-        let _ = write!(s, " {}:{line}", escape::text(file));
+        let _ = write!(s, " {}:{line}", e(file));
     }
     if f.inline {
         s.push_str(" [inline]");
@@ -26,9 +67,9 @@ fn frame_str(f: &Frame) -> String {
 }
 
 fn lock_str(l: &Lock) -> String {
-    let mut s = escape::text(&l.class).into_owned();
+    let mut s = e(&l.class);
     if let Some(u) = &l.usage {
-        let _ = write!(s, " {}", escape::text(u));
+        let _ = write!(s, " {}", e(u));
     }
     if let Some(w) = l.wait {
         let _ = write!(s, "-{{{}:{}}}", w.outer, w.inner);
@@ -39,239 +80,52 @@ fn lock_str(l: &Lock) -> String {
     s
 }
 
-/// Render one report as a short plain-text summary.
-pub fn summary(r: &Report) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "[{}] {}", r.kind, escape::text(&r.title));
-    let mut where_ = format!("  {}:{}-{}", escape::text(&r.source), r.line, r.end_line);
+fn headline(d: &mut Doc, a: &Analysis) {
+    let r = &a.report;
+    d.line(Style::Headline, 0, format!("[{}] {}", r.kind, e(&r.title)));
+    let mut facts = Vec::new();
     if let Some(k) = &r.kernel {
-        let _ = write!(where_, "  kernel {}", escape::text(k));
+        facts.push(format!("kernel {}", e(k)));
     }
     if let Some(t) = &r.task {
-        let _ = write!(where_, "  task {}/{}", escape::text(&t.comm), t.pid);
+        facts.push(format!("task {}/{}", e(&t.comm), t.pid));
     }
     if let Some(c) = r.cpu {
-        let _ = write!(where_, "  cpu {c}");
+        facts.push(format!("cpu {c}"));
     }
-    let _ = writeln!(out, "{where_}");
-    if let Some(t) = &r.tainted {
-        let _ = writeln!(out, "  taint: {}", escape::text(t));
+    if !facts.is_empty() {
+        d.line(Style::Dim, 2, facts.join(", "));
     }
-    let status = match (r.complete, r.corrupted) {
-        (true, false) => "complete".to_string(),
-        (true, true) => "complete, corrupted".to_string(),
-        (false, false) => "INCOMPLETE".to_string(),
-        (false, true) => "INCOMPLETE, corrupted".to_string(),
-    };
-    let _ = writeln!(out, "  status: {status}");
-    for p in &r.problems {
-        let _ = writeln!(out, "    - {}", escape::text(p));
-    }
-    if let Some(m) = &r.message {
-        let _ = writeln!(out, "  message: {}", escape::text(m));
-    }
-    if let Some(u) = &r.usage_transition {
-        let _ = writeln!(
-            out,
-            "  usage: {{{}}} -> {{{}}}",
-            escape::text(&u.from),
-            escape::text(&u.to)
-        );
-    }
-    if let Some(l) = &r.acquiring {
-        let _ = writeln!(out, "  acquiring: {}", lock_str(l));
-    }
-    if let Some(l) = &r.holding {
-        let _ = writeln!(out, "  holding:   {}", lock_str(l));
-    }
-    if !r.chain.is_empty() {
-        let _ = writeln!(out, "  dependency chain:");
-        for e in &r.chain {
-            let via = e
-                .stack
-                .iter()
-                .find(|f| !is_lock_internal(&f.base))
-                .map(frame_str)
-                .unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "    #{} {}  via {}",
-                e.index,
-                escape::text(&e.lock.class),
-                via
-            );
-        }
-    }
-    if !r.chain_exists_of.is_empty() {
-        let names: Vec<_> = r.chain_exists_of.iter().map(|c| escape::text(c)).collect();
-        let _ = writeln!(out, "  chain exists of: {}", names.join(" --> "));
-    }
-    if let Some(s) = &r.scenario {
-        let _ = writeln!(out, "  scenario:");
-        for step in &s.steps {
-            let cpu = s.cpus.get(step.cpu).map(String::as_str).unwrap_or("CPU?");
-            let arg = step.lock.as_deref().map(escape::text).unwrap_or_default();
-            let _ = writeln!(out, "    {cpu}: {}({arg})", escape::text(&step.action));
-        }
-    }
-    if !r.held_lock_lists.is_empty() {
-        for h in &r.held_lock_lists {
-            let who = h
-                .task
-                .as_ref()
-                .map(|t| format!("{}/{}", escape::text(&t.comm), t.pid))
-                .unwrap_or_else(|| "?".to_string());
-            let _ = writeln!(out, "  {} lock(s) held by {who}:", h.count.unwrap_or(0));
-            for l in &h.locks {
-                let _ = writeln!(out, "    #{}: {}", l.index.unwrap_or(0), lock_str(l));
-            }
-        }
-    }
-    for t in &r.traces {
-        let _ = writeln!(
-            out,
-            "  {} ({} frames)",
-            escape::text(&t.name),
-            t.frames.len()
-        );
-    }
-    if !r.backtrace.is_empty() {
-        let unreliable = r.backtrace.iter().filter(|f| !f.reliable).count();
-        let _ = writeln!(
-            out,
-            "  backtrace: {} frames ({} unreliable)",
-            r.backtrace.len(),
-            unreliable
-        );
-        for f in r
-            .backtrace
-            .iter()
-            .filter(|f| f.reliable && !is_lock_internal(&f.base))
-            .take(8)
-        {
-            let _ = writeln!(out, "    {}", frame_str(f));
-        }
-    }
-    if !r.unparsed.is_empty() {
-        let _ = writeln!(out, "  unparsed lines: {}", r.unparsed.len());
-    }
-    if !r.interleaved.is_empty() {
-        let _ = writeln!(
-            out,
-            "  interleaved lines set aside: {}",
-            r.interleaved.len()
-        );
-    }
-    // Mail safety: no trailing spaces.
-    out.lines()
-        .map(str::trim_end)
-        .fold(String::new(), |mut acc, l| {
-            acc.push_str(l);
-            acc.push('\n');
-            acc
-        })
-}
-
-/// Frames that belong to lockdep and stack dumping rather than the code
-/// under suspicion.
-fn is_lock_internal(base: &str) -> bool {
-    base.contains("lock_acquire")
-        || base.contains("lockdep")
-        || base.starts_with("check_")
-        || base.starts_with("validate_chain")
-        || base.starts_with("print_")
-        || base.starts_with("dump_stack")
-        || base.starts_with("show_stack")
-        || base.starts_with("dump_backtrace")
-}
-
-/// The allocation-context walk, in the seed's style: each stack outermost
-/// frame first, with `gfp == ...` where the mask changes and a note where
-/// a knowledge-base entry changed something.
-pub fn walk_section(a: &crate::Analysis) -> String {
-    let mut out = String::new();
-    let rules = &a.walk_rules;
-    let from = match rules.from {
-        "report" => "the report's kernel",
-        "--kernel" => "--kernel",
-        _ => "no kernel version known: newest rules",
-    };
-    let _ = writeln!(
-        out,
-        "  allocation context (rules of {}, from {from}; gfp layout {}):",
-        rules.version, rules.layout
+    d.line(
+        Style::Dim,
+        2,
+        format!("{}:{}-{}", e(&r.source), r.line, r.end_line),
     );
-    let mut shown = 0;
-    for t in &a.gfp_walk {
-        if !t.frames.iter().any(|f| f.note.is_some()) {
-            continue;
-        }
-        shown += 1;
-        let _ = writeln!(out, "    {} (outermost first):", escape::text(&t.trace));
-        let mut last_gfp = String::new();
-        let mut last_flags: Vec<String> = Vec::new();
-        for f in &t.frames {
-            let mut line = format!(
-                "      {}{}",
-                if f.inlined { "(inline) " } else { "" },
-                escape::text(&f.function)
-            );
-            if f.gfp != last_gfp {
-                let _ = write!(line, "  // gfp_mask == {}", escape::text(&f.gfp));
-                last_gfp = f.gfp.clone();
-            }
-            if f.task_flags != last_flags {
-                let flags = if f.task_flags.is_empty() {
-                    "none".to_string()
-                } else {
-                    f.task_flags.join("|")
-                };
-                let _ = write!(line, "  [task: {flags}]");
-                last_flags = f.task_flags.clone();
-            }
-            if f.fs_reclaim_depth > 0 && f.note.as_deref().is_some_and(|n| n.contains("fs_reclaim"))
-            {
-                let _ = write!(line, "  [fs_reclaim held: {}]", f.fs_reclaim_depth);
-            }
-            let _ = writeln!(out, "{line}");
-            if let Some(n) = &f.note {
-                let _ = writeln!(out, "          -> {}", escape::text(n));
-            }
-        }
-        if t.skipped_unreliable > 0 {
-            let _ = writeln!(
-                out,
-                "      ({} unreliable frames left out)",
-                t.skipped_unreliable
-            );
-        }
+    if let Some(t) = r.tainted.as_deref().filter(|t| *t != "Not tainted") {
+        d.line(Style::Dim, 2, format!("taint: {}", e(t)));
     }
-    if shown == 0 {
-        let _ = writeln!(out, "    no frame with a known allocation-context effect");
-    }
-    out
 }
 
-/// The verdict block: class, confidence and summary first, then the fix;
-/// with `explain`, the explanation, the evidence and every rule that fired.
-pub fn verdict_section(a: &crate::Analysis, explain: bool) -> String {
+fn verdict(d: &mut Doc, a: &Analysis, explain: bool) {
     let v = &a.verdict;
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "  verdict: {} ({} confidence, rule {})",
-        v.class.as_str().to_uppercase(),
-        v.confidence.as_str(),
-        v.rule
+    d.line(
+        Style::Verdict(v.class),
+        0,
+        format!(
+            "verdict: {} ({} confidence) [{}]",
+            v.class.as_str().replace('_', " ").to_uppercase(),
+            v.confidence.as_str(),
+            v.rule
+        ),
     );
-    let _ = writeln!(out, "    {}", escape::text(&v.summary));
-    let _ = writeln!(out, "  fix: {}", escape::text(&v.fix));
+    d.line(Style::Plain, 2, e(&v.summary));
+    d.line(Style::Plain, 0, format!("fix: {}", e(&v.fix)));
     if explain {
-        let _ = writeln!(out, "  explanation: {}", escape::text(&v.explanation));
+        d.line(Style::Plain, 0, format!("why: {}", e(&v.explanation)));
         if !v.evidence.is_empty() {
-            let _ = writeln!(out, "  evidence:");
-            for e in &v.evidence {
-                let _ = writeln!(out, "    - {}", escape::text(e));
+            d.line(Style::Plain, 0, "evidence:");
+            for x in &v.evidence {
+                d.line(Style::Plain, 2, format!("- {}", e(x)));
             }
         }
         if v.rules.len() > 1 {
@@ -279,56 +133,361 @@ pub fn verdict_section(a: &crate::Analysis, explain: bool) -> String {
                 .iter()
                 .map(|h| format!("{} ({}, {})", h.rule, h.class, h.confidence.as_str()))
                 .collect();
-            let _ = writeln!(out, "  also fired: {}", others.join(", "));
+            d.line(
+                Style::Plain,
+                0,
+                format!("also fired: {}", others.join(", ")),
+            );
         }
         for r in &v.references {
-            let _ = writeln!(out, "  see: {}", escape::text(r));
+            d.line(Style::Dim, 0, format!("see: {}", e(r)));
         }
     }
-    out
 }
 
-/// Verdict, summary and allocation-context walk of one analyzed report.
-pub fn analysis(a: &crate::Analysis) -> String {
-    analysis_with(a, false)
+fn status(d: &mut Doc, r: &Report) {
+    let s = match (r.complete, r.corrupted) {
+        (true, false) => return,
+        (true, true) => "status: complete but damaged",
+        (false, false) => "status: INCOMPLETE",
+        (false, true) => "status: INCOMPLETE and damaged",
+    };
+    d.line(Style::Plain, 0, s);
+    for p in &r.problems {
+        d.line(Style::Plain, 2, format!("- {}", e(p)));
+    }
 }
 
-/// As [`analysis`], with the full explanation when `explain` is set.
-pub fn analysis_with(a: &crate::Analysis, explain: bool) -> String {
-    let full = summary(&a.report);
-    // Headline first, then the verdict, then the rest of the summary.
-    let (head, rest) = full.split_once('\n').unwrap_or((&full, ""));
-    let mut s = format!("{head}\n");
-    s.push_str(&verdict_section(a, explain));
-    s.push_str(rest);
-    s.push_str(&walk_section(a));
-    s.lines()
-        .map(str::trim_end)
-        .fold(String::new(), |mut acc, l| {
-            acc.push_str(l);
-            acc.push('\n');
-            acc
-        })
+fn locks(d: &mut Doc, r: &Report) {
+    if let Some(m) = &r.message {
+        d.line(Style::Plain, 0, format!("message: {}", e(m)));
+    }
+    if let Some(w) = &r.warning_at {
+        d.line(Style::Plain, 0, format!("warning at: {}", e(w)));
+    }
+    if let Some(u) = &r.usage_transition {
+        d.line(
+            Style::Plain,
+            0,
+            format!("usage: {{{}}} -> {{{}}}", e(&u.from), e(&u.to)),
+        );
+    }
+    if let Some(l) = &r.acquiring {
+        d.line(Style::Plain, 0, format!("acquiring: {}", lock_str(l)));
+    }
+    if let Some(l) = &r.holding {
+        d.line(Style::Plain, 0, format!("holding:   {}", lock_str(l)));
+    }
+    if let Some(w) = r.wait_context {
+        d.line(
+            Style::Plain,
+            0,
+            format!("context: {{{}:{}}}", w.outer, w.inner),
+        );
+    }
+    if let Some(s) = &r.atomic_sleep {
+        let mut parts = Vec::new();
+        if let Some(at) = &s.at {
+            parts.push(format!("at {}", e(at)));
+        }
+        if let Some(v) = s.in_atomic {
+            parts.push(format!("in_atomic {v}"));
+        }
+        if let Some(v) = s.irqs_disabled {
+            parts.push(format!("irqs_disabled {v}"));
+        }
+        if let Some(v) = s.non_block {
+            parts.push(format!("non_block {v}"));
+        }
+        if let Some(v) = &s.preempt_count {
+            parts.push(format!("preempt_count {}", e(v)));
+        }
+        d.line(Style::Plain, 0, format!("sleeping: {}", parts.join(", ")));
+        if let Some(f) = &s.preemption_disabled_at {
+            d.line(
+                Style::Plain,
+                2,
+                format!("preemption disabled at {}", frame_str(f)),
+            );
+        }
+    }
 }
 
-/// Write analyses, separated by blank lines.
-pub fn write_analyses(out: &mut dyn Write, items: &[crate::Analysis]) -> io::Result<()> {
+fn cycle(d: &mut Doc, r: &Report) {
+    let edges = cycle_edges(r);
+    if edges.is_empty() || r.kind != crate::model::ReportKind::CircularDependency {
+        return;
+    }
+    let mut chain: Vec<String> = edges.iter().map(|x| e(&x.from)).collect();
+    if let Some(last) = edges.last() {
+        chain.push(e(&last.to));
+    }
+    d.blank();
+    d.line(Style::Heading, 0, "lock cycle:");
+    d.line(Style::Plain, 2, chain.join(" --> "));
+    for x in &edges {
+        let via = x.via.as_deref().map(e).unwrap_or_else(|| "?".to_string());
+        d.line(
+            Style::Plain,
+            4,
+            format!("{} --> {}  by {} ({})", e(&x.from), e(&x.to), via, x.stack),
+        );
+    }
+}
+
+fn scenario(d: &mut Doc, r: &Report, width: usize) {
+    let Some(s) = &r.scenario else { return };
+    if s.steps.is_empty() {
+        return;
+    }
+    let cols = s.cpus.len().max(1);
+    let colw = ((width.saturating_sub(4)) / cols).max(12);
+    d.blank();
+    d.line(Style::Heading, 0, "unsafe scenario:");
+    let header: String = s
+        .cpus
+        .iter()
+        .map(|c| format!("{:<colw$}", e(c)))
+        .collect::<String>();
+    d.line(Style::Plain, 2, header.trim_end().to_string());
+    for st in &s.steps {
+        let text = match (&st.lock, st.action.as_str()) {
+            (_, "interrupt") => "<Interrupt>".to_string(),
+            (Some(l), a) => format!("{a}({});", e(l)),
+            (None, a) => format!("{a}();"),
+        };
+        let pad = " ".repeat(st.cpu.min(cols - 1) * colw);
+        d.line(Style::Plain, 2, format!("{pad}{text}"));
+    }
+}
+
+fn held(d: &mut Doc, r: &Report) {
+    for h in &r.held_lock_lists {
+        let who = h
+            .task
+            .as_ref()
+            .map(|t| format!("{}/{}", e(&t.comm), t.pid))
+            .unwrap_or_else(|| "?".to_string());
+        d.blank();
+        d.line(
+            Style::Heading,
+            0,
+            format!(
+                "{} lock(s) held by {who}:",
+                h.count.unwrap_or(h.locks.len() as u32)
+            ),
+        );
+        for l in &h.locks {
+            d.line(
+                Style::Plain,
+                2,
+                format!("#{}: {}", l.index.unwrap_or(0), lock_str(l)),
+            );
+        }
+    }
+    if r.lockdep_off {
+        d.line(
+            Style::Plain,
+            0,
+            "lockdep was turned off: held locks were not printed",
+        );
+    }
+}
+
+/// One stack: annotated walk (outermost first, seed style) with noise
+/// folded, or every frame as printed with `--full`.
+fn stack(d: &mut Doc, title: &str, frames: &[Frame], walk: Option<&TraceWalk>, full: bool) {
+    if frames.is_empty() {
+        return;
+    }
+    d.blank();
+    if full {
+        d.line(
+            Style::Heading,
+            0,
+            format!("{title} (as printed, innermost first):"),
+        );
+        for f in frames {
+            let mark = if f.reliable { "" } else { "? " };
+            d.line(Style::Plain, 2, format!("{mark}{}", frame_str(f)));
+        }
+    }
+    let Some(w) = walk else {
+        if !full {
+            let shown: Vec<&Frame> = frames.iter().filter(|f| !cycle::is_noise(f)).collect();
+            let hidden = frames.len() - shown.len();
+            d.line(Style::Heading, 0, format!("{title}:"));
+            for f in shown {
+                d.line(Style::Plain, 2, frame_str(f));
+            }
+            if hidden > 0 {
+                d.line(
+                    Style::Dim,
+                    2,
+                    format!("({hidden} unreliable or lockdep frames folded; --full shows them)"),
+                );
+            }
+        }
+        return;
+    };
+    let internal = w
+        .frames
+        .iter()
+        .filter(|f| !f.inlined && cycle::is_lockdep_internal(&f.function))
+        .count();
+    let hidden = w.skipped_unreliable + internal;
+    let rules_note = if full {
+        "allocation context, outermost first"
+    } else {
+        "outermost first"
+    };
+    d.line(Style::Heading, 0, format!("{title} ({rules_note}):"));
+    let mut last_gfp = String::new();
+    let mut last_flags: Vec<String> = Vec::new();
+    let mut last_depth = 0;
+    for f in &w.frames {
+        if !f.inlined && cycle::is_lockdep_internal(&f.function) {
+            continue;
+        }
+        let mut text = if f.inlined {
+            format!("{} (inlined)", e(&f.function))
+        } else {
+            e(&f.function)
+        };
+        let mut notes = Vec::new();
+        if f.gfp != last_gfp {
+            notes.push(format!("gfp_mask == {}", e(&f.gfp)));
+            last_gfp = f.gfp.clone();
+        }
+        if f.task_flags != last_flags {
+            notes.push(if f.task_flags.is_empty() {
+                "task flags cleared".to_string()
+            } else {
+                format!("task {}", f.task_flags.join("|"))
+            });
+            last_flags = f.task_flags.clone();
+        }
+        if f.fs_reclaim_depth != last_depth {
+            notes.push(format!("fs_reclaim held x{}", f.fs_reclaim_depth));
+            last_depth = f.fs_reclaim_depth;
+        }
+        if !notes.is_empty() {
+            let _ = write!(text, "  // {}", notes.join("; "));
+        }
+        d.line(Style::Plain, 2, text);
+        if let Some(n) = &f.note {
+            let mark = if f.nested_fs_reclaim { "!! " } else { "" };
+            d.line(Style::Annotation, 6, format!("{mark}{}", e(n)));
+        }
+    }
+    if hidden > 0 && !full {
+        d.line(
+            Style::Dim,
+            2,
+            format!(
+                "({} unreliable and {} lockdep/stack-dump frames folded; --full shows them)",
+                w.skipped_unreliable, internal
+            ),
+        );
+    }
+}
+
+fn stacks(d: &mut Doc, a: &Analysis, full: bool) {
+    let r = &a.report;
+    let walk = |name: &str| a.gfp_walk.iter().find(|w| w.trace == name);
+    for entry in &r.chain {
+        let name = format!("chain #{} ({})", entry.index, entry.lock.class);
+        stack(d, &e(&name), &entry.stack, walk(&name), full);
+    }
+    for t in &r.traces {
+        if t.name == "faulting pc" {
+            continue;
+        }
+        stack(d, &e(&t.name), &t.frames, walk(&t.name), full);
+    }
+    stack(d, "backtrace", &r.backtrace, walk("backtrace"), full);
+}
+
+/// Render one analysed report.
+pub fn render(a: &Analysis, opts: &TextOptions) -> String {
+    let mut d = Doc::new();
+    headline(&mut d, a);
+    verdict(&mut d, a, opts.explain);
+    status(&mut d, &a.report);
+    d.blank();
+    locks(&mut d, &a.report);
+    cycle(&mut d, &a.report);
+    scenario(&mut d, &a.report, opts.width);
+    held(&mut d, &a.report);
+    if a.gfp_walk
+        .iter()
+        .any(|w| w.frames.iter().any(|f| f.note.is_some()))
+    {
+        d.blank();
+        d.line(
+            Style::Dim,
+            0,
+            format!(
+                "allocation context: rules of {} (from {}), gfp layout {}",
+                a.walk_rules.version,
+                match a.walk_rules.from {
+                    "report" => "the report",
+                    "--kernel" => "--kernel",
+                    _ => "nothing: newest rules",
+                },
+                a.walk_rules.layout
+            ),
+        );
+    }
+    stacks(&mut d, a, opts.full);
+    let r = &a.report;
+    if !r.unparsed.is_empty() || !r.interleaved.is_empty() {
+        d.blank();
+        if !r.unparsed.is_empty() {
+            d.line(
+                Style::Dim,
+                0,
+                format!(
+                    "{} line(s) inside the report not understood (kept in JSON `unparsed`)",
+                    r.unparsed.len()
+                ),
+            );
+        }
+        if !r.interleaved.is_empty() {
+            d.line(
+                Style::Dim,
+                0,
+                format!(
+                    "{} line(s) of other tasks set aside (JSON `interleaved`)",
+                    r.interleaved.len()
+                ),
+            );
+        }
+    }
+    d.finish(opts.width, opts.quote, opts.color)
+}
+
+/// Default rendering (80 columns, no colour).
+pub fn analysis(a: &Analysis) -> String {
+    render(a, &TextOptions::default())
+}
+
+/// Write several analyses separated by blank lines.
+pub fn write_analyses(out: &mut dyn Write, items: &[Analysis]) -> io::Result<()> {
+    write_analyses_with(out, items, &TextOptions::default())
+}
+
+/// As [`write_analyses`] with options.
+pub fn write_analyses_with(
+    out: &mut dyn Write,
+    items: &[Analysis],
+    opts: &TextOptions,
+) -> io::Result<()> {
     for (i, a) in items.iter().enumerate() {
         if i > 0 {
-            out.write_all(b"\n")?;
+            out.write_all(if opts.quote { b">\n" } else { b"\n" })?;
         }
-        out.write_all(analysis(a).as_bytes())?;
-    }
-    Ok(())
-}
-
-/// Write summaries of `reports`, separated by blank lines.
-pub fn write_summaries(out: &mut dyn Write, reports: &[Report]) -> io::Result<()> {
-    for (i, r) in reports.iter().enumerate() {
-        if i > 0 {
-            out.write_all(b"\n")?;
-        }
-        out.write_all(summary(r).as_bytes())?;
+        out.write_all(render(a, opts).as_bytes())?;
     }
     Ok(())
 }

@@ -1,0 +1,349 @@
+//! `splatdec check`: gate CI on verdicts.
+//!
+//! A run fails (exit 1) when a report's verdict class is one the job fails
+//! on (`--fail-on`, default true_deadlock and locking_bug) and no
+//! suppression matches it. Suppressions live in a TOML file, one
+//! `[[suppress]]` table each, with any of `title` (regex), `locks` (classes
+//! that must all appear in the report), `rule`, `kind`, a required `reason`
+//! and an optional `expires` (YYYY-MM-DD). An entry matches when all its
+//! given keys match; an expired entry no longer suppresses and is reported,
+//! and entries that matched nothing are listed so the file stays honest.
+
+use std::fmt::Write as _;
+
+use regex::Regex;
+use serde::Deserialize;
+
+use crate::classify::Class;
+use crate::render::escape;
+use crate::Analysis;
+
+/// What `--fail-on` accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailOn {
+    TrueDeadlock,
+    LockingBug,
+    /// Anything that is not a false positive or undetermined.
+    Any,
+}
+
+impl FailOn {
+    pub fn parse(s: &str) -> Option<FailOn> {
+        match s {
+            "true_deadlock" => Some(FailOn::TrueDeadlock),
+            "locking_bug" => Some(FailOn::LockingBug),
+            "any" => Some(FailOn::Any),
+            _ => None,
+        }
+    }
+
+    fn covers(self, c: Class) -> bool {
+        match self {
+            FailOn::TrueDeadlock => c == Class::TrueDeadlock,
+            FailOn::LockingBug => c == Class::LockingBug,
+            FailOn::Any => !matches!(c, Class::FalsePositive | Class::Undetermined),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SuppressFile {
+    #[serde(default)]
+    suppress: Vec<RawEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEntry {
+    title: Option<String>,
+    #[serde(default)]
+    locks: Vec<String>,
+    rule: Option<String>,
+    kind: Option<String>,
+    reason: String,
+    expires: Option<String>,
+}
+
+/// One suppression entry, compiled.
+#[derive(Debug)]
+pub struct Suppression {
+    pub title: Option<Regex>,
+    pub locks: Vec<String>,
+    pub rule: Option<String>,
+    pub kind: Option<String>,
+    pub reason: String,
+    /// `YYYY-MM-DD`.
+    pub expires: Option<String>,
+    /// 1-based position in the file.
+    pub index: usize,
+}
+
+/// A problem with the suppressions file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SuppressError(pub String);
+
+impl std::fmt::Display for SuppressError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn valid_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && [0, 1, 2, 3, 5, 6, 8, 9]
+            .iter()
+            .all(|&i| b[i].is_ascii_digit())
+}
+
+/// Parse a suppressions file.
+pub fn parse_suppressions(text: &str) -> Result<Vec<Suppression>, SuppressError> {
+    let file: SuppressFile = toml::from_str(text).map_err(|e| SuppressError(e.to_string()))?;
+    let mut out = Vec::new();
+    for (i, e) in file.suppress.into_iter().enumerate() {
+        let n = i + 1;
+        if e.reason.trim().is_empty() {
+            return Err(SuppressError(format!("entry {n}: `reason` must say why")));
+        }
+        if e.title.is_none() && e.locks.is_empty() && e.rule.is_none() && e.kind.is_none() {
+            return Err(SuppressError(format!(
+                "entry {n}: give at least one of title, locks, rule, kind"
+            )));
+        }
+        if let Some(d) = &e.expires {
+            if !valid_date(d) {
+                return Err(SuppressError(format!(
+                    "entry {n}: expires {d:?} is not YYYY-MM-DD"
+                )));
+            }
+        }
+        if let Some(r) = &e.rule {
+            if crate::classify::rule(r).is_none() && r != "undetermined" {
+                return Err(SuppressError(format!("entry {n}: no rule {r:?}")));
+            }
+        }
+        if let Some(k) = &e.kind {
+            if !crate::model::ReportKind::ALL
+                .iter()
+                .any(|x| x.as_str() == k)
+            {
+                return Err(SuppressError(format!("entry {n}: no report kind {k:?}")));
+            }
+        }
+        let title = match &e.title {
+            Some(t) => Some(
+                Regex::new(t)
+                    .map_err(|err| SuppressError(format!("entry {n}: title regex: {err}")))?,
+            ),
+            None => None,
+        };
+        out.push(Suppression {
+            title,
+            locks: e.locks,
+            rule: e.rule,
+            kind: e.kind,
+            reason: e.reason,
+            expires: e.expires,
+            index: n,
+        });
+    }
+    Ok(out)
+}
+
+impl Suppression {
+    fn matches(&self, a: &Analysis) -> bool {
+        let r = &a.report;
+        if let Some(t) = &self.title {
+            if !t.is_match(&r.title) {
+                return false;
+            }
+        }
+        if let Some(rule) = &self.rule {
+            if &a.verdict.rule != rule {
+                return false;
+            }
+        }
+        if let Some(k) = &self.kind {
+            if r.kind.as_str() != k {
+                return false;
+            }
+        }
+        if !self.locks.is_empty() {
+            let classes: Vec<&str> = r
+                .acquiring
+                .iter()
+                .chain(r.holding.iter())
+                .chain(r.chain.iter().map(|e| &e.lock))
+                .chain(r.held_locks.iter())
+                .map(|l| l.class.as_str())
+                .collect();
+            if !self.locks.iter().all(|l| classes.contains(&l.as_str())) {
+                return false;
+            }
+        }
+        true
+    }
+
+    fn expired(&self, today: &str) -> bool {
+        self.expires.as_deref().is_some_and(|d| d < today)
+    }
+}
+
+/// The outcome of a check run.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Reports that fail the job: (location, title, class, rule).
+    pub findings: Vec<String>,
+    /// Reports a suppression silenced: (location, title, entry index).
+    pub suppressed: Vec<String>,
+    /// Expired entries that matched something (and so no longer suppress).
+    pub expired: Vec<usize>,
+    /// Entries that matched no report.
+    pub unused: Vec<usize>,
+    pub total: usize,
+}
+
+/// Today's date as `YYYY-MM-DD` (UTC), from the system clock.
+pub fn today() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let days = (secs / 86_400) as i64;
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Evaluate analyses against the fail-on classes and suppressions.
+pub fn evaluate(
+    items: &[Analysis],
+    fail_on: &[FailOn],
+    sup: &[Suppression],
+    today: &str,
+) -> Outcome {
+    let mut out = Outcome {
+        total: items.len(),
+        ..Outcome::default()
+    };
+    let mut used = vec![false; sup.len()];
+    let mut expired_hit = vec![false; sup.len()];
+    for a in items {
+        let class = a.verdict.class;
+        let loc = format!("{}:{}", a.report.source, a.report.line);
+        let mut silenced = None;
+        for (i, s) in sup.iter().enumerate() {
+            if s.matches(a) {
+                if s.expired(today) {
+                    expired_hit[i] = true;
+                } else {
+                    used[i] = true;
+                    silenced.get_or_insert(s.index);
+                }
+            }
+        }
+        if !fail_on.iter().any(|f| f.covers(class)) {
+            continue;
+        }
+        match silenced {
+            Some(idx) => out.suppressed.push(format!(
+                "{loc}: {} (suppressed by entry {idx})",
+                escape::text(&a.report.title)
+            )),
+            None => out.findings.push(format!(
+                "{loc}: {} [{} by {}]",
+                escape::text(&a.report.title),
+                class,
+                a.verdict.rule
+            )),
+        }
+    }
+    for (i, s) in sup.iter().enumerate() {
+        if expired_hit[i] {
+            out.expired.push(s.index);
+        } else if !used[i] {
+            out.unused.push(s.index);
+        }
+    }
+    out
+}
+
+impl Outcome {
+    /// The short summary `splatdec check` prints.
+    pub fn summary(&self, sup: &[Suppression]) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "splatdec check: {} report(s), {} finding(s), {} suppressed",
+            self.total,
+            self.findings.len(),
+            self.suppressed.len()
+        );
+        for f in &self.findings {
+            let _ = writeln!(s, "  FAIL {f}");
+        }
+        for f in &self.suppressed {
+            let _ = writeln!(s, "  ok   {f}");
+        }
+        for &i in &self.expired {
+            let e = &sup[i - 1];
+            let _ = writeln!(
+                s,
+                "  expired suppression {i} (expires {}): {}",
+                e.expires.as_deref().unwrap_or("?"),
+                escape::text(&e.reason)
+            );
+        }
+        for &i in &self.unused {
+            let _ = writeln!(
+                s,
+                "  unused suppression {i}: {}",
+                escape::text(&sup[i - 1].reason)
+            );
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_validates() {
+        let ok = parse_suppressions(
+            "[[suppress]]\ntitle = \"possible deadlock in .*\"\nreason = \"known\"\nexpires = \"2030-01-01\"\n",
+        )
+        .unwrap();
+        assert_eq!(ok.len(), 1);
+        assert!(parse_suppressions("[[suppress]]\ntitle = \"x\"\n").is_err());
+        assert!(parse_suppressions("[[suppress]]\nreason = \"r\"\n").is_err());
+        assert!(parse_suppressions("[[suppress]]\nrule = \"nope\"\nreason = \"r\"\n").is_err());
+        assert!(parse_suppressions("[[suppress]]\nkind = \"x\"\nreason = \"r\"\n").is_err());
+        assert!(parse_suppressions("[[suppress]]\ntitle = \"(\"\nreason = \"r\"\n").is_err());
+        assert!(parse_suppressions(
+            "[[suppress]]\ntitle = \"x\"\nreason = \"r\"\nexpires = \"soon\"\n"
+        )
+        .is_err());
+        assert!(parse_suppressions("").unwrap().is_empty());
+    }
+
+    #[test]
+    fn today_is_a_date() {
+        let t = today();
+        assert!(valid_date(&t), "{t}");
+        assert!(t.as_str() > "2020-01-01");
+    }
+}

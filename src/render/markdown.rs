@@ -1,0 +1,108 @@
+//! Markdown for issue trackers: a verdict table per report, then the
+//! annotated text rendering in a fenced block (fence longer than any run of
+//! backticks in it, so input cannot close it early).
+
+use std::fmt::Write as _;
+
+use super::escape;
+use super::text::{render, TextOptions};
+use crate::Analysis;
+
+/// Escape text for a Markdown table cell or heading.
+fn cell(s: &str) -> String {
+    let s = escape::text(s);
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(
+            c,
+            '|' | '\\' | '`' | '*' | '_' | '<' | '>' | '[' | ']' | '#'
+        ) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A fence of backticks longer than any run inside `body`.
+fn fence(body: &str) -> String {
+    let mut longest = 0;
+    let mut run = 0;
+    for c in body.chars() {
+        if c == '`' {
+            run += 1;
+            longest = longest.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    "`".repeat((longest + 1).max(3))
+}
+
+/// Render one analysed report.
+pub fn render_markdown(a: &Analysis, width: usize) -> String {
+    let r = &a.report;
+    let v = &a.verdict;
+    let mut out = String::new();
+    let _ = writeln!(out, "### {}\n", cell(&r.title));
+    let _ = writeln!(out, "| | |\n|---|---|");
+    let _ = writeln!(
+        out,
+        "| Verdict | **{}** ({} confidence), rule `{}` |",
+        v.class,
+        v.confidence.as_str(),
+        v.rule
+    );
+    let _ = writeln!(out, "| Summary | {} |", cell(&v.summary));
+    let _ = writeln!(out, "| Fix | {} |", cell(&v.fix));
+    let _ = writeln!(out, "| Kind | `{}` |", r.kind);
+    if let Some(k) = &r.kernel {
+        let _ = writeln!(out, "| Kernel | {} |", cell(k));
+    }
+    if let Some(t) = &r.task {
+        let _ = writeln!(out, "| Task | {}/{} |", cell(&t.comm), t.pid);
+    }
+    let _ = writeln!(
+        out,
+        "| Source | {}:{}-{} |",
+        cell(&r.source),
+        r.line,
+        r.end_line
+    );
+    let status = match (r.complete, r.corrupted) {
+        (true, false) => "complete",
+        (true, true) => "complete, damaged",
+        (false, false) => "incomplete",
+        (false, true) => "incomplete, damaged",
+    };
+    let _ = writeln!(out, "| Status | {status} |");
+    let _ = writeln!(out);
+    let _ = writeln!(out, "{}\n", cell(&v.explanation));
+    let body = render(
+        a,
+        &TextOptions {
+            width,
+            ..TextOptions::default()
+        },
+    );
+    let f = fence(&body);
+    let _ = writeln!(
+        out,
+        "<details><summary>Decoded report and allocation context</summary>\n"
+    );
+    let _ = writeln!(out, "{f}text\n{body}{f}\n");
+    let _ = writeln!(out, "</details>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_and_fences_resist_input() {
+        assert_eq!(cell("a|b`c"), "a\\|b\\`c");
+        assert_eq!(fence("no ticks"), "```");
+        assert_eq!(fence("x ```` y"), "`````");
+    }
+}
