@@ -159,6 +159,11 @@ pub fn is_allocator_internal(base: &str) -> bool {
         "__krealloc",
         "stack_depot",
         "__stack_depot",
+        "map_kernel_range",
+        "vmap_",
+        "map_vm_area",
+        "__get_vm_area",
+        "alloc_vmap_area",
     ];
     PREFIXES.iter().any(|p| base.starts_with(p))
 }
