@@ -129,6 +129,14 @@ fn allocation_site(w: &TraceWalk) -> Option<&WalkFrame> {
         .find(|f| !ALLOCATOR.iter().any(|a| f.function.contains(a)))
 }
 
+/// The class of the lock being acquired ("" when none was printed).
+fn acquiring_class(r: &Report) -> String {
+    r.acquiring
+        .as_ref()
+        .map(|l| l.class.clone())
+        .unwrap_or_default()
+}
+
 fn always(_: &Ctx<'_>) -> Option<Finding> {
     Some(Finding::default())
 }
@@ -491,12 +499,7 @@ fn recursive_different_instances(ctx: &Ctx<'_>) -> Option<Finding> {
     if a == h || a.starts_with('<') || a.starts_with('(') {
         return None;
     }
-    let class = ctx
-        .report
-        .acquiring
-        .as_ref()
-        .map(|l| l.class.clone())
-        .unwrap_or_default();
+    let class = acquiring_class(ctx.report);
     Some(Finding {
         evidence: vec![format!("class {class}: acquiring {a}, holding {h}")],
         explanation: format!("Two different instances of {class} ({h} held, {a} being taken) are nested; lockdep sees one class and cannot tell nesting from recursion."),
@@ -534,12 +537,7 @@ fn inconsistent_irq_state(ctx: &Ctx<'_>) -> Option<Finding> {
     if is_reclaim_fs_transition(ctx.report) {
         return None;
     }
-    let class = ctx
-        .report
-        .acquiring
-        .as_ref()
-        .map(|l| l.class.clone())
-        .unwrap_or_default();
+    let class = acquiring_class(ctx.report);
     let irq_stack = ctx
         .report
         .traces
@@ -566,12 +564,7 @@ fn inconsistent_reclaim_fs(ctx: &Ctx<'_>) -> Option<Finding> {
     if !is_reclaim_fs_transition(ctx.report) {
         return None;
     }
-    let class = ctx
-        .report
-        .acquiring
-        .as_ref()
-        .map(|l| l.class.clone())
-        .unwrap_or_default();
+    let class = acquiring_class(ctx.report);
     Some(Finding {
         evidence: vec![format!("{class}: {{{}}} -> {{{}}}", u.from, u.to)],
         explanation: format!("{class} is taken inside filesystem reclaim and also held across an allocation that may enter it ({{{}}} -> {{{}}}).", u.from, u.to),
