@@ -12,7 +12,9 @@
 //! * [`segment`] finds report banners with a cheap prefilter and decides
 //!   where each report ends, separating interleaved callers;
 //! * [`parse`] turns a report's lines into the [`model`] types;
-//! * [`render`] writes them out; all escaping of untrusted text happens there.
+//! * [`render`] writes them out; all escaping of untrusted text happens there;
+//! * [`triage`] reads many inputs in parallel and groups their reports by
+//!   bug (`splatdec triage`).
 //!
 //! ```
 //! let log = "WARNING: possible recursive locking detected\n";
@@ -30,6 +32,7 @@ pub mod model;
 pub mod parse;
 pub mod render;
 pub mod segment;
+pub mod triage;
 pub mod walk;
 
 use std::io::{self, Read};
@@ -91,16 +94,9 @@ pub fn decode_analyzed<R: Read>(
 pub fn decode<R: Read>(reader: R, source: &str, sink: &mut dyn FnMut(Report)) -> io::Result<()> {
     let mut lines = input::LineReader::new(reader);
     let mut seg = segment::Segmenter::new();
-    let mut emit = |raw: segment::RawReport| sink(parse::parse_report(&raw, source));
-    let result = loop {
-        match lines.next_raw() {
-            Ok(Some(raw)) => seg.push(&raw, &mut emit),
-            Ok(None) => break Ok(()),
-            Err(e) => break Err(e),
-        }
-    };
-    seg.finish(&mut emit);
-    result
+    segment::drive(&mut lines, &mut seg, &mut |raw| {
+        sink(parse::parse_report(&raw, source))
+    })
 }
 
 /// Decode every report of `reader` into a vector. On a read error the

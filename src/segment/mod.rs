@@ -14,7 +14,7 @@
 
 pub mod banner;
 
-use crate::input::{Caller, Line, RawLine};
+use crate::input::{Caller, Line, LineReader, RawLine};
 use crate::model::{FrameContext, ReportKind};
 use crate::parse::frame::{parse_trace_line, TraceLine};
 use crate::parse::is_report_body_line;
@@ -626,10 +626,29 @@ impl Segmenter {
     }
 }
 
+/// Feed every line of `lines` to `seg`, then finish it, handing each
+/// report to `sink` as it ends. On a read error the reports open so far are
+/// still finished and delivered (marked incomplete) before the error is
+/// returned.
+pub fn drive<R: std::io::Read>(
+    lines: &mut LineReader<R>,
+    seg: &mut Segmenter,
+    sink: &mut dyn FnMut(RawReport),
+) -> std::io::Result<()> {
+    let result = loop {
+        match lines.next_raw() {
+            Ok(Some(raw)) => seg.push(&raw, sink),
+            Ok(None) => break Ok(()),
+            Err(e) => break Err(e),
+        }
+    };
+    seg.finish(sink);
+    result
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::input::LineReader;
 
     fn segment(text: &str) -> Vec<RawReport> {
         let mut r = LineReader::new(text.as_bytes());

@@ -1,0 +1,377 @@
+//! Bulk triage: every report of many logs, deduplicated and counted.
+//!
+//! A syzkaller workdir with thousands of crash directories, a folder of CI
+//! console logs, a 2 GB serial capture: `splatdec triage PATH...` answers
+//! what kinds of splat there are, how many distinct ones, which are real and
+//! which are known false positives.
+//!
+//! ```text
+//! paths --inputs--> units --(rayon: decode, walk, classify)--> sightings
+//!       --signature--> cells --group--> rows --output--> table | jsonl | csv
+//! ```
+//!
+//! * [`inputs`] finds the units (files, standard input, syzkaller crash
+//!   directories) in a fixed order and opens each as a decompressed stream;
+//! * each unit is decoded on a rayon worker through the streaming decoder
+//!   (one fixed read buffer; a report's analysis is reduced to a small
+//!   [`signature::Sighting`] and dropped at once), so memory does not grow
+//!   with input size;
+//! * [`signature`] says which reports are the same bug;
+//! * [`group`] counts them in cells whose merge does not depend on order,
+//!   so output is the same for any thread count;
+//! * [`output`] writes the summary and the rows.
+//!
+//! An input that cannot be opened, or whose stream breaks (a truncated
+//! archive), is listed with the reason; reports decoded before the break
+//! still count, the run goes on, and the exit status is 2.
+
+pub mod group;
+pub mod inputs;
+pub mod output;
+pub mod signature;
+
+use std::io::{self, BufWriter, IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+
+use crate::input::LineReader;
+use crate::segment::Segmenter;
+use crate::{Analysis, WalkOptions};
+pub use group::GroupBy;
+use group::{add, Cell, CellKey, Cells, Seen};
+use inputs::{InputError, Unit};
+pub use output::Format;
+
+/// `splatdec triage`: group every lockdep report of many logs by bug.
+///
+/// Reads files, directories (recursively), syzkaller workdirs and crash
+/// directories (`crashes/<hash>/` is one bug; its reports are counted),
+/// syzkaller test-data files (header lines before a blank line) and
+/// `.gz`/`.xz`/`.zst` logs, in parallel. Reports are grouped by a
+/// signature that is stable across kernel builds; a circular dependency is
+/// one group whichever edge closed the cycle.
+///
+/// Exit status: 0 when every input was read, 2 when some could not be
+/// (they are listed; the others are still counted).
+#[derive(Debug, Clone, clap::Args)]
+#[command(
+    after_help = "Examples:\n  splatdec triage ~/syzkaller/workdir\n  splatdec triage --format jsonl ci-logs/ > groups.jsonl\n  splatdec triage --group-by title --top 10 console.log.xz"
+)]
+pub struct TriageArgs {
+    /// Files and directories to read; `-` is standard input.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// What one output row stands for.
+    #[arg(long, value_enum, default_value_t = GroupBy::Signature)]
+    pub group_by: GroupBy,
+    /// Only the N largest groups (the table shows 20 unless told).
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
+    /// Worker threads (default: one per CPU).
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+}
+
+/// How a triage run goes.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Worker threads; `None` for one per CPU.
+    pub jobs: Option<usize>,
+    /// Draw a progress bar on stderr (only when it is a terminal).
+    pub progress: bool,
+}
+
+/// Everything a run found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outcome {
+    pub cells: Cells,
+    /// Units read (files, standard input, crash directories).
+    pub inputs: usize,
+    /// Of which syzkaller crash directories.
+    pub crash_dirs: usize,
+    /// Files opened.
+    pub files: usize,
+    /// Bytes of text decoded (after decompression).
+    pub bytes: u64,
+    pub reports: u64,
+    /// Inputs that could not be read, in input order.
+    pub errors: Vec<InputError>,
+}
+
+/// What one unit gave.
+#[derive(Default)]
+struct UnitResult {
+    cells: Cells,
+    files: usize,
+    bytes: u64,
+    reports: u64,
+    errors: Vec<InputError>,
+}
+
+/// Triage `paths`.
+pub fn triage(paths: &[PathBuf], opts: &Options) -> io::Result<Outcome> {
+    let (units, mut errors) = inputs::discover(paths);
+    let bar = progress_bar(&units, opts.progress);
+    let mut pool = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = opts.jobs {
+        pool = pool.num_threads(n.max(1));
+    }
+    let pool = pool.build().map_err(io::Error::other)?;
+    let results: Vec<UnitResult> = pool.install(|| {
+        units
+            .par_iter()
+            .enumerate()
+            .map(|(i, u)| read_unit(i, u, &bar))
+            .collect()
+    });
+    bar.finish_and_clear();
+    let mut out = Outcome {
+        inputs: units.len(),
+        crash_dirs: units
+            .iter()
+            .filter(|u| matches!(u, Unit::CrashDir { .. }))
+            .count(),
+        ..Outcome::default()
+    };
+    for r in results {
+        out.files += r.files;
+        out.bytes += r.bytes;
+        out.reports += r.reports;
+        errors.extend(r.errors);
+        for (k, c) in r.cells {
+            add(&mut out.cells, k, c);
+        }
+    }
+    out.errors = errors;
+    Ok(out)
+}
+
+fn progress_bar(units: &[Unit], wanted: bool) -> ProgressBar {
+    if !wanted {
+        return ProgressBar::hidden();
+    }
+    let total: u64 = units.iter().map(Unit::size).sum();
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template(
+        "{elapsed_precise} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec}",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+/// Counts decoded bytes for [`Outcome::bytes`].
+struct TextCount<R> {
+    inner: R,
+    n: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for TextCount<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.n.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// One decoded report of a unit, reduced to what grouping needs.
+struct Found {
+    key: CellKey,
+    cell: Cell,
+}
+
+fn found(a: &Analysis, unit: usize, ordinal: u64) -> Found {
+    let s = signature::sighting(&a.report);
+    let seen = Seen {
+        unit,
+        ordinal,
+        source: a.report.source.clone(),
+        line: a.report.line,
+    };
+    Found {
+        cell: Cell::new(&s, seen),
+        key: CellKey {
+            signature: s.signature,
+            title: s.title,
+            verdict: a.verdict.class,
+            rule: a.verdict.rule.clone(),
+        },
+    }
+}
+
+/// Decode one file (or standard input) into `on`, counting what was read.
+fn decode_file(
+    path: Option<&std::path::Path>,
+    bar: &ProgressBar,
+    res: &mut UnitResult,
+    on: &mut dyn FnMut(Analysis, Option<&str>),
+) {
+    let source = path.map_or_else(|| "-".to_string(), |p| p.display().to_string());
+    let reader: Box<dyn Read + Send> = match path {
+        None => Box::new(io::stdin()),
+        Some(p) => {
+            let bar = bar.clone();
+            match inputs::open(p, move |n| bar.inc(n)) {
+                Ok(r) => r,
+                Err(e) => {
+                    res.errors.push(InputError {
+                        reason: reason(path, &e),
+                        path: source,
+                    });
+                    return;
+                }
+            }
+        }
+    };
+    res.files += 1;
+    let n = Arc::new(AtomicU64::new(0));
+    let counted = Box::new(TextCount {
+        inner: reader,
+        n: n.clone(),
+    });
+    let (header, reader) = inputs::sniff_header(counted);
+    let title = header.title.as_deref();
+    let result = decode_stream(reader, &source, header.lines, &mut |a| on(a, title));
+    res.bytes += n.load(Ordering::Relaxed);
+    if let Err(e) = result {
+        res.errors.push(InputError {
+            reason: reason(path, &e),
+            path: source,
+        });
+    }
+}
+
+/// Why an input could not be read, saying so when an archive is broken
+/// rather than missing or forbidden.
+fn reason(path: Option<&std::path::Path>, e: &io::Error) -> String {
+    let archive = path.and_then(|p| inputs::Compression::of(p).name());
+    match (archive, e.kind()) {
+        (Some(c), kind)
+            if kind != io::ErrorKind::NotFound && kind != io::ErrorKind::PermissionDenied =>
+        {
+            format!("broken {c} stream: {e}")
+        }
+        _ => e.to_string(),
+    }
+}
+
+/// The streaming decoder with a header skipped: lines keep their numbers.
+fn decode_stream(
+    reader: Box<dyn Read + Send>,
+    source: &str,
+    skip: u64,
+    on: &mut dyn FnMut(Analysis),
+) -> io::Result<()> {
+    let mut lines = LineReader::new(reader);
+    for _ in 0..skip {
+        if lines.next_raw()?.is_none() {
+            return Ok(());
+        }
+    }
+    let walk = WalkOptions::default();
+    let mut seg = Segmenter::new();
+    crate::segment::drive(&mut lines, &mut seg, &mut |raw| {
+        on(crate::analyze(
+            crate::parse::parse_report(&raw, source),
+            &walk,
+        ))
+    })
+}
+
+fn read_unit(index: usize, unit: &Unit, bar: &ProgressBar) -> UnitResult {
+    let mut res = UnitResult::default();
+    match unit {
+        Unit::Stdin | Unit::File(_) => {
+            let path = match unit {
+                Unit::File(p) => Some(p.as_path()),
+                _ => None,
+            };
+            let mut cells = Cells::new();
+            let mut ordinal = 0;
+            decode_file(path, bar, &mut res, &mut |a, title| {
+                let mut f = found(&a, index, ordinal);
+                ordinal += 1;
+                f.cell.syz_titles.extend(title.map(str::to_string));
+                add(&mut cells, f.key, f.cell);
+            });
+            res.reports = ordinal;
+            res.cells = cells;
+        }
+        Unit::CrashDir { dir, reports, logs } => {
+            // One bug: the first report names it, every report counts.
+            let mut bug: Option<Found> = None;
+            let mut ordinal = 0;
+            for set in [reports, logs] {
+                for file in set {
+                    decode_file(Some(file), bar, &mut res, &mut |a, _| {
+                        let f = found(&a, index, ordinal);
+                        ordinal += 1;
+                        match &mut bug {
+                            None => bug = Some(f),
+                            Some(b) => {
+                                b.cell.count += 1;
+                                b.cell.last = f.cell.last;
+                            }
+                        }
+                    });
+                }
+                if bug.is_some() {
+                    break;
+                }
+            }
+            res.reports = ordinal;
+            if let Some(mut b) = bug {
+                b.cell.crash_dirs = 1;
+                b.cell.syz_titles.extend(inputs::description(dir));
+                add(&mut res.cells, b.key, b.cell);
+            }
+        }
+    }
+    res
+}
+
+/// The `splatdec triage` command: run, print, and say how it went. Errors
+/// go to `err` (and into the table's summary); the exit status is 2 when
+/// some input could not be read.
+pub fn run(args: &TriageArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
+    let opts = Options {
+        jobs: args.jobs.map(usize::from),
+        progress: io::stderr().is_terminal(),
+    };
+    let outcome = match triage(&args.paths, &opts) {
+        Ok(o) => o,
+        Err(e) => {
+            let _ = writeln!(err, "splatdec: triage: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    for e in &outcome.errors {
+        let _ = writeln!(
+            err,
+            "splatdec: triage: {}: {}",
+            crate::render::escape::text(&e.path),
+            crate::render::escape::text(&e.reason)
+        );
+    }
+    let mut w = BufWriter::new(out);
+    let view = output::View {
+        format: args.format,
+        group_by: args.group_by,
+        top: args.top,
+    };
+    // A closed stdout (`| head`) ends the run quietly.
+    let _ = output::write(&mut w, &outcome, &view).and_then(|_| w.flush());
+    if outcome.errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    }
+}

@@ -1,0 +1,391 @@
+//! `splatdec triage`: the fixture workdir tree, deduplication, determinism
+//! across thread counts, broken inputs, and streaming across read-buffer
+//! boundaries.
+//!
+//! `fixtures/triage/` (see its README) is a small syzkaller workdir plus
+//! loose CI logs: one lock-order cycle reported from all three of its edges
+//! (three syzbot titles) and from two kernel builds, an inconsistent lock
+//! state in plain, gzip, xz and zstd logs, a recursive locking report in a
+//! console log with caller ids and in a CI log, a KASAN crash directory,
+//! and fuzzer state that must not be read.
+
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use splatdec::model::ReportKind;
+use splatdec::triage::group::{rows, GroupBy};
+use splatdec::triage::output::{self, Format, View};
+use splatdec::triage::signature::sighting;
+use splatdec::triage::{triage, Options, Outcome};
+
+fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/triage")
+        .join(rel)
+}
+
+fn read(rel: &str) -> String {
+    std::fs::read_to_string(fixture(rel)).expect("fixture is readable")
+}
+
+const CRASH_EDGE_CA: &str = "workdir/crashes/0b1e1b6a1c8e3d2f5a4b6c7d8e9f0a1b2c3d4e5f";
+const CRASH_EDGE_AB: &str = "workdir/crashes/2c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d";
+const CRASH_RECURSIVE: &str = "workdir/crashes/8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d";
+
+fn run(paths: &[PathBuf], jobs: usize) -> Outcome {
+    let opts = Options {
+        jobs: Some(jobs),
+        progress: false,
+    };
+    triage(paths, &opts).expect("thread pool builds")
+}
+
+fn render(o: &Outcome, format: Format, group_by: GroupBy, top: Option<usize>) -> String {
+    let mut out = Vec::new();
+    let view = View {
+        format,
+        group_by,
+        top,
+    };
+    output::write(&mut out, o, &view).expect("writing to a Vec cannot fail");
+    String::from_utf8(out).expect("output is UTF-8")
+}
+
+/// The one report of a text.
+fn one(text: &str) -> splatdec::Report {
+    let mut reps = splatdec::decode_str(text, "t");
+    assert_eq!(reps.len(), 1, "one report expected");
+    reps.remove(0)
+}
+
+#[test]
+fn fixture_tree_groups_by_bug() {
+    let o = run(&[fixture("workdir"), fixture("logs")], 2);
+    assert!(o.errors.is_empty(), "{:?}", o.errors);
+    // Five crash directories and five loose logs; corpus.db and
+    // instance-0/ of the workdir are not read.
+    assert_eq!((o.inputs, o.crash_dirs), (10, 5));
+    assert_eq!(o.reports, 11);
+    let groups = rows(&o.cells, GroupBy::Signature);
+    let summary: Vec<(ReportKind, u64, u64)> = groups
+        .iter()
+        .map(|r| (r.kind, r.count, r.crash_dirs))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            // crash 1 (two reports), crash 2, ci-boot.log, testdata file
+            (ReportKind::CircularDependency, 5, 2),
+            // crash 3, serial.log.{gz,xz,zst}
+            (ReportKind::InconsistentLockState, 4, 1),
+            // crash 5 (from its console log), ci-boot.log
+            (ReportKind::RecursiveLocking, 2, 1),
+        ]
+    );
+    let cycle = &groups[0];
+    assert_eq!(
+        cycle.titles.iter().map(String::as_str).collect::<Vec<_>>(),
+        [
+            "possible deadlock in mydrv_configure",
+            "possible deadlock in mydrv_stats_reset",
+            "possible deadlock in mydrv_submit",
+        ]
+    );
+    assert_eq!(cycle.verdict.as_str(), "true_deadlock");
+    assert_eq!(cycle.rule, "circular-dependency");
+    assert!(cycle
+        .first
+        .to_string()
+        .ends_with(&format!("{CRASH_EDGE_CA}/report0:2")));
+    assert!(cycle.last.to_string().ends_with("logs/testdata-circular:5"));
+    // The guilty frame skips lockdep and the mutex primitives; never a
+    // held-locks entry (ksys_write is #0 in every held list here).
+    assert_eq!(cycle.guilty_frame.as_deref(), Some("mydrv_stats_reset"));
+    let recursive = &groups[2];
+    assert!(recursive
+        .first
+        .to_string()
+        .ends_with(&format!("{CRASH_RECURSIVE}/log0:14")));
+}
+
+#[test]
+fn a_workdir_is_read_through_its_crashes_only() {
+    let o = run(&[fixture("workdir")], 1);
+    assert_eq!((o.inputs, o.crash_dirs, o.reports), (5, 5, 5));
+    // Two reports in report0/report1, one each in the others; the KASAN
+    // directory holds no lockdep report and is no group.
+    let groups = rows(&o.cells, GroupBy::Signature);
+    assert_eq!(groups.len(), 3);
+    assert!(groups.iter().all(|g| g.crash_dirs >= 1));
+}
+
+#[test]
+fn same_bug_from_two_builds_has_one_signature() {
+    // report0 and report1 of crash 1 come from two builds: other
+    // addresses, offsets, pids, kernel release, lockdep class numbering
+    // (`#3` / `#5`) and an `.isra.0` clone of the guilty function.
+    let a = read(&format!("{CRASH_EDGE_CA}/report0"));
+    let b = read(&format!("{CRASH_EDGE_CA}/report1"));
+    assert!(a.contains("&md->stats_mutex#3") && b.contains("&md->stats_mutex#5"));
+    assert!(b.contains("mydrv_stats_reset.isra.0+") && !a.contains(".isra."));
+    assert_ne!(a, b);
+    assert_eq!(sighting(&one(&a)).signature, sighting(&one(&b)).signature);
+
+    // The recursive report of crash 5 (printk caller ids, build 1) and
+    // of ci-boot.log (plain timestamps, build 2, other instance address).
+    let log = read(&format!("{CRASH_RECURSIVE}/log0"));
+    let ci = read("logs/ci-boot.log");
+    let reps = splatdec::decode_str(&ci, "ci");
+    let in_ci = reps
+        .iter()
+        .find(|r| r.kind == ReportKind::RecursiveLocking)
+        .expect("ci-boot.log has the recursive report");
+    assert_eq!(sighting(&one(&log)).signature, sighting(in_ci).signature);
+}
+
+#[test]
+fn one_cycle_from_every_edge_has_one_signature() {
+    // Crash 1 closed the cycle cfg -> io -> stats -> cfg on the stats ->
+    // cfg edge, crash 2 on cfg -> io, the test-data file on io -> stats:
+    // three "trying to acquire" locks, three syzbot titles, one bug.
+    let texts = [
+        read(&format!("{CRASH_EDGE_CA}/report0")),
+        read(&format!("{CRASH_EDGE_AB}/report0")),
+        read("logs/testdata-circular"),
+    ];
+    let reports: Vec<_> = texts.iter().map(|t| one(t)).collect();
+    let acquiring: Vec<&str> = reports
+        .iter()
+        .map(|r| r.acquiring.as_ref().map_or("", |l| l.class.as_str()))
+        .collect();
+    assert_eq!(
+        acquiring,
+        ["&md->cfg_mutex", "&md->io_mutex", "&md->stats_mutex#3"]
+    );
+    let titles: std::collections::BTreeSet<&str> =
+        reports.iter().map(|r| r.title.as_str()).collect();
+    assert_eq!(titles.len(), 3);
+    let sigs: Vec<_> = reports.iter().map(|r| sighting(r).signature).collect();
+    assert!(sigs.iter().all(|s| *s == sigs[0]), "{sigs:?}");
+    assert_eq!(
+        sigs[0].key,
+        "kind: circular_dependency | cycle: &md->cfg_mutex -> &md->io_mutex -> &md->stats_mutex"
+    );
+}
+
+#[test]
+fn different_bugs_with_one_title_have_different_signatures() {
+    let log = read(&format!("{CRASH_RECURSIVE}/log0"));
+    let base = one(&log);
+    // Another lock recursively taken in the same function.
+    let other_lock = one(&log.replace("&priv->lock", "&priv->reset_lock"));
+    // The same lock and function reached from another caller.
+    let other_caller = one(&log.replace(" mydrv_ioctl+", " mydrv_probe+"));
+    assert_eq!(base.title, "possible deadlock in mydrv_reset");
+    for r in [&other_lock, &other_caller] {
+        assert_eq!(r.title, base.title);
+        assert_ne!(sighting(r).signature, sighting(&base).signature);
+    }
+
+    // Two cycles through the function that closes them: same title,
+    // different lock classes.
+    let a = read(&format!("{CRASH_EDGE_CA}/report0"));
+    let b = a.replace("&md->io_mutex", "&md->irq_mutex");
+    let (ra, rb) = (one(&a), one(&b));
+    assert_eq!(ra.title, rb.title);
+    assert_ne!(sighting(&ra).signature, sighting(&rb).signature);
+
+    // A reversed cycle is another bug, not a rotation.
+    let rev = a
+        .replace("&md->io_mutex", "@X@")
+        .replace("&md->stats_mutex#3", "&md->io_mutex")
+        .replace("@X@", "&md->stats_mutex#3");
+    assert_ne!(sighting(&one(&rev)).signature, sighting(&ra).signature);
+}
+
+#[test]
+fn output_does_not_depend_on_thread_count() {
+    let paths = [fixture("")];
+    let one_thread = run(&paths, 1);
+    let four_threads = run(&paths, 4);
+    assert_eq!(one_thread, four_threads);
+    for format in [Format::Table, Format::Jsonl, Format::Csv] {
+        for by in [
+            GroupBy::Signature,
+            GroupBy::Title,
+            GroupBy::Rule,
+            GroupBy::Verdict,
+        ] {
+            assert_eq!(
+                render(&one_thread, format, by, None),
+                render(&four_threads, format, by, None)
+            );
+        }
+    }
+    // Argument order is input order, whatever the threads do.
+    let again = run(&paths, 3);
+    assert_eq!(one_thread, again);
+}
+
+#[test]
+fn broken_inputs_are_listed_and_the_rest_is_read() {
+    let missing = fixture("no-such-file.log");
+    let o = run(&[fixture("broken"), missing, fixture("logs")], 2);
+    let errors: Vec<(String, String)> = o
+        .errors
+        .iter()
+        .map(|e| {
+            let name = Path::new(&e.path)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            (name, e.reason.clone())
+        })
+        .collect();
+    assert_eq!(errors.len(), 3, "{errors:?}");
+    assert!(errors
+        .iter()
+        .any(|(n, r)| n == "no-such-file.log" && r.contains("No such file")));
+    assert!(errors
+        .iter()
+        .any(|(n, r)| n == "not-really.log.xz" && r.starts_with("broken xz stream")));
+    assert!(errors
+        .iter()
+        .any(|(n, r)| n == "truncated.log.gz" && r.starts_with("broken gzip stream")));
+    // The truncated archive's reports before the break still count: the
+    // logs/ ones (6) plus at least one from it.
+    assert!(o.reports > 6, "{}", o.reports);
+    let table = render(&o, Format::Table, GroupBy::Signature, None);
+    assert!(table.contains("3 unreadable inputs (exit status 2):"));
+    assert!(table.contains("not-really.log.xz: broken xz stream"));
+}
+
+#[test]
+fn run_sets_the_exit_status_and_writes_formats() {
+    use clap::Parser;
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: splatdec::triage::TriageArgs,
+    }
+    let exec = |argv: &[&str]| {
+        let cli = Cli::try_parse_from(argv).expect("arguments parse");
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = splatdec::triage::run(&cli.args, &mut out, &mut err);
+        (
+            code,
+            String::from_utf8(out).unwrap(),
+            String::from_utf8(err).unwrap(),
+        )
+    };
+    let logs = fixture("logs").display().to_string();
+    let (code, out, err) = exec(&["t", "--format", "jsonl", &logs]);
+    assert_eq!(code, std::process::ExitCode::SUCCESS);
+    assert!(err.is_empty());
+    for line in out.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).expect("one JSON object per line");
+        for field in [
+            "signature",
+            "kind",
+            "title",
+            "count",
+            "verdict",
+            "rule",
+            "first",
+            "last",
+        ] {
+            assert!(v.get(field).is_some(), "{field} missing in {line}");
+        }
+    }
+    assert_eq!(out.lines().count(), 3);
+
+    let (_, out, _) = exec(&[
+        "t",
+        "--format",
+        "csv",
+        "--group-by",
+        "title",
+        "--top",
+        "2",
+        &logs,
+    ]);
+    let mut lines = out.lines();
+    assert_eq!(lines.next(), Some(output::CSV_COLUMNS.join(",").as_str()));
+    assert_eq!(lines.count(), 2);
+
+    let broken = fixture("broken").display().to_string();
+    let (code, out, err) = exec(&["t", &broken, &logs]);
+    assert_eq!(code, std::process::ExitCode::from(2));
+    assert!(err.contains("truncated.log.gz: broken gzip stream"));
+    assert!(out.contains("unreadable inputs (exit status 2)"));
+}
+
+#[test]
+fn group_by_rolls_up_signatures() {
+    let o = run(&[fixture("workdir"), fixture("logs")], 2);
+    // By title the cycle splits back into syzbot's three titles.
+    let by_title = rows(&o.cells, GroupBy::Title);
+    assert_eq!(by_title.len(), 5);
+    assert!(by_title
+        .iter()
+        .filter(|r| r.kind == ReportKind::CircularDependency)
+        .all(|r| r.signature == by_title[0].signature || r.count < 5));
+    let by_verdict = rows(&o.cells, GroupBy::Verdict);
+    assert_eq!(by_verdict.len(), 1);
+    assert_eq!((by_verdict[0].count, by_verdict[0].signatures), (11, 3));
+    let top1 = render(&o, Format::Jsonl, GroupBy::Signature, Some(1));
+    assert_eq!(top1.lines().count(), 1);
+}
+
+/// A reader that hands out a few bytes at a time, in a repeating pattern
+/// of sizes, so lines and reports straddle every read boundary.
+struct Trickle<'a> {
+    data: &'a [u8],
+    sizes: &'a [usize],
+    i: usize,
+}
+
+impl Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let want = self.sizes[self.i % self.sizes.len()];
+        self.i += 1;
+        let n = want.min(buf.len()).min(self.data.len());
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}
+
+#[test]
+fn reports_spanning_read_boundaries_decode_the_same() {
+    // Noise sized so the report starts just before the line reader's
+    // internal buffer fills, then the report itself, CRLF line ends too.
+    let report = read(&format!("{CRASH_EDGE_CA}/log0"));
+    let mut text = String::new();
+    while text.len() < 256 * 1024 - 300 {
+        text.push_str("[    1.000000] random: crng init done, some noise to fill the buffer\n");
+    }
+    text.push_str(&report);
+    text.push_str(&report.replace('\n', "\r\n"));
+    let whole = splatdec::decode_str(&text, "s");
+    assert_eq!(whole.len(), 2);
+    for sizes in [&[1][..], &[3, 1, 7], &[4096, 1, 13], &[65536, 5]] {
+        let mut got = Vec::new();
+        let reader = Trickle {
+            data: text.as_bytes(),
+            sizes,
+            i: 0,
+        };
+        splatdec::decode(reader, "s", &mut |r| got.push(r)).unwrap();
+        assert_eq!(got, whole, "chunk sizes {sizes:?}");
+    }
+    // And through triage's own path (header sniffing, counting readers).
+    let dir = std::env::temp_dir().join(format!("splatdec-triage-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("big.log");
+    std::fs::write(&f, &text).unwrap();
+    let o = run(&[f], 1);
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(o.reports, 2);
+    assert_eq!(rows(&o.cells, GroupBy::Signature).len(), 1);
+}
