@@ -33,6 +33,7 @@ pub(super) fn evaluate(input: &str, layout: &GfpLayout) -> Result<Evaluated, Gfp
         pos: 0,
         layout,
         notes: Vec::new(),
+        depth: 0,
     };
     let value = p.expr()?;
     p.skip_space();
@@ -50,7 +51,14 @@ struct Parser<'a> {
     pos: usize,
     layout: &'a GfpLayout,
     notes: Vec<String>,
+    /// `~` and `(` levels open: bounded so hostile input cannot exhaust
+    /// the stack of this recursive-descent parser.
+    depth: usize,
 }
+
+/// The deepest nesting of `~` and `(` accepted. Real expressions use two
+/// or three levels.
+pub(super) const MAX_DEPTH: usize = 64;
 
 impl Parser<'_> {
     fn syntax(&self, expected: &'static str) -> GfpError {
@@ -90,14 +98,24 @@ impl Parser<'_> {
     }
 
     fn unary(&mut self) -> Result<u32, GfpError> {
+        let open = matches!(self.peek(), Some(b'~' | b'('));
+        if open && self.depth >= MAX_DEPTH {
+            return Err(self.syntax("at most 64 levels of '~' and '('"));
+        }
         match self.peek() {
             Some(b'~') => {
                 self.pos += 1;
-                Ok(!self.unary()?)
+                self.depth += 1;
+                let value = self.unary();
+                self.depth -= 1;
+                Ok(!value?)
             }
             Some(b'(') => {
                 self.pos += 1;
-                let value = self.expr()?;
+                self.depth += 1;
+                let value = self.expr();
+                self.depth -= 1;
+                let value = value?;
                 if self.peek() != Some(b')') {
                     return Err(self.syntax("')'"));
                 }
