@@ -150,6 +150,20 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         suppress: Option<PathBuf>,
     },
+    /// Bulk triage: group the reports of many logs and count them.
+    ///
+    /// Reads files and directories (recursively), syzkaller workdirs
+    /// (crashes/<hash>/ with description, report* and log*: one bug per
+    /// directory), syzkaller test-data files, and gzip/xz/zstd logs by
+    /// extension, in parallel. Reports are deduplicated by a signature
+    /// stable across kernel builds (a circular dependency by its cycle of
+    /// lock classes, whichever edge closed it) and listed with counts,
+    /// first and last source, verdict and rule, after a summary by verdict,
+    /// rule and kind. Unreadable inputs are listed; exit status 2 then.
+    #[command(
+        after_help = "Examples:\n  splatdec triage ~/syzkaller/workdir\n  splatdec triage --format jsonl --top 20 logs/\n  splatdec triage --group-by rule ci-farm/*.log.gz"
+    )]
+    Triage(splatdec::triage::TriageArgs),
     /// List the classifier's rules, or explain one.
     ///
     /// Each rule has a stable id (JSON `verdict.rule`), the class it
@@ -395,6 +409,11 @@ fn main() -> ExitCode {
         Some(Command::Completions { shell }) => {
             clap_complete::generate(*shell, &mut Cli::command(), "splatdec", &mut io::stdout());
             return ExitCode::SUCCESS;
+        }
+        Some(Command::Triage(args)) => {
+            let stdout = io::stdout();
+            let stderr = io::stderr();
+            return splatdec::triage::run(args, &mut stdout.lock(), &mut stderr.lock());
         }
         Some(Command::Man) => {
             let man = clap_mangen::Man::new(Cli::command());

@@ -458,3 +458,50 @@ fn every_subcommand_help_has_examples() {
     let out = splatdec().arg("--help").output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("Examples:"));
 }
+
+#[test]
+fn triage_subcommand_groups_and_reports_broken_inputs() {
+    let out = splatdec()
+        .args([
+            "triage",
+            "--format",
+            "jsonl",
+            &fixture("rules"),
+            &fixture("formats/plain.txt"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let groups: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(!groups.is_empty());
+    for key in [
+        "signature",
+        "kind",
+        "title",
+        "count",
+        "verdict",
+        "rule",
+        "first",
+        "last",
+    ] {
+        assert!(groups[0].get(key).is_some(), "group missing {key}");
+    }
+    let out = splatdec()
+        .args(["triage", &fixture("triage")])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "broken archives in fixtures/triage make it exit 2"
+    );
+}

@@ -80,8 +80,7 @@ fn lock_str(l: &Lock) -> String {
     s
 }
 
-fn headline(d: &mut Doc, a: &Analysis) {
-    let r = &a.report;
+fn headline(d: &mut Doc, r: &Report) {
     d.line(Style::Headline, 0, format!("[{}] {}", r.kind, e(&r.title)));
     let mut facts = Vec::new();
     if let Some(k) = &r.kernel {
@@ -411,7 +410,7 @@ fn stacks(d: &mut Doc, a: &Analysis, full: bool) {
 /// Render one analysed report.
 pub fn render(a: &Analysis, opts: &TextOptions) -> String {
     let mut d = Doc::new();
-    headline(&mut d, a);
+    headline(&mut d, &a.report);
     verdict(&mut d, a, opts.explain);
     status(&mut d, &a.report);
     d.blank();
@@ -470,6 +469,38 @@ pub fn render(a: &Analysis, opts: &TextOptions) -> String {
 /// Default rendering (80 columns, no colour).
 pub fn analysis(a: &Analysis) -> String {
     render(a, &TextOptions::default())
+}
+
+/// Default rendering, with the verdict's explanation when `explain` is set.
+pub fn analysis_with(a: &Analysis, explain: bool) -> String {
+    render(
+        a,
+        &TextOptions {
+            explain,
+            ..TextOptions::default()
+        },
+    )
+}
+
+/// A parsed report alone (no walk, no verdict): headline, status, locks,
+/// cycle, scenario, held locks and its stacks, for library users that only
+/// parse.
+pub fn summary(r: &Report) -> String {
+    let opts = TextOptions::default();
+    let mut d = Doc::new();
+    headline(&mut d, r);
+    status(&mut d, r);
+    d.blank();
+    locks(&mut d, r);
+    cycle(&mut d, r);
+    scenario(&mut d, r, opts.width);
+    held(&mut d, r);
+    for entry in &r.chain {
+        let name = format!("chain #{} ({})", entry.index, entry.lock.class);
+        stack(&mut d, &e(&name), &entry.stack, None, false);
+    }
+    stack(&mut d, "backtrace", &r.backtrace, None, false);
+    d.finish(opts.width, false, false)
 }
 
 /// Write several analyses separated by blank lines.
