@@ -104,29 +104,12 @@ fn fs_reclaim_chain_walk<'a>(ctx: &'a Ctx<'_>) -> Option<&'a TraceWalk> {
 /// The innermost frame of a walk that is an allocation site outside the
 /// allocator and lockdep: where the code under suspicion allocated.
 fn allocation_site(w: &TraceWalk) -> Option<&WalkFrame> {
-    const ALLOCATOR: &[&str] = &[
-        "alloc",
-        "slab",
-        "kmem_",
-        "kmalloc",
-        "fs_reclaim",
-        "lock_acquire",
-        "lockdep",
-        "might_",
-        "prepare_alloc",
-        "get_page_from_freelist",
-        "__get_free_pages",
-        "vmalloc",
-        "pte_",
-        "pmd_",
-        "map_kernel",
-        "vmap",
-    ];
-    w.frames
-        .iter()
-        .rev()
-        .filter(|f| !f.inlined)
-        .find(|f| !ALLOCATOR.iter().any(|a| f.function.contains(a)))
+    use crate::kernel::frames::{is_allocator_internal, is_lock_primitive, is_lockdep_internal};
+    w.frames.iter().rev().filter(|f| !f.inlined).find(|f| {
+        !is_allocator_internal(&f.function)
+            && !is_lock_primitive(&f.function)
+            && !is_lockdep_internal(&f.function)
+    })
 }
 
 /// The class of the lock being acquired ("" when none was printed).
@@ -208,21 +191,10 @@ fn fs_reclaim_nested_memalloc(ctx: &Ctx<'_>) -> Option<Finding> {
     None
 }
 
-const VMALLOC_ENTRIES: &[&str] = &[
-    "__vmalloc",
-    "vmalloc",
-    "vzalloc",
-    "__vmalloc_node",
-    "__vmalloc_node_range",
-    "vmalloc_user",
-    "kvmalloc_node",
-    "__kvmalloc_node",
-];
-
 fn vmalloc_nofs_ignored(ctx: &Ctx<'_>) -> Option<Finding> {
     for w in ctx.walks {
         let Some(vi) = w.frames.iter().position(|f| {
-            VMALLOC_ENTRIES.contains(&f.function.as_str())
+            crate::kernel::frames::is_vmalloc_entry(&f.function)
                 && (has_flag(ctx, f, GfpFlag::Fs) == Some(false)
                     || has_flag(ctx, f, GfpFlag::Io) == Some(false))
         }) else {
@@ -241,7 +213,7 @@ fn vmalloc_nofs_ignored(ctx: &Ctx<'_>) -> Option<Finding> {
         let caller = w.frames[..vi]
             .iter()
             .rev()
-            .find(|f| !VMALLOC_ENTRIES.contains(&f.function.as_str()) && !f.inlined);
+            .find(|f| !crate::kernel::frames::is_vmalloc_entry(&f.function) && !f.inlined);
         let site = caller
             .map(|f| f.function.clone())
             .unwrap_or_else(|| asked.function.clone());
@@ -300,33 +272,7 @@ fn fs_reclaim_cycle_cannot_recurse(ctx: &Ctx<'_>) -> Option<Finding> {
     })
 }
 
-/// XFS inode lock classes (names as lockdep prints them across versions).
-fn is_xfs_inode_lock(class: &str) -> bool {
-    class.contains("xfs_nondir_ilock_class")
-        || class.contains("xfs_dir_ilock_class")
-        || class.contains("&ip->i_lock")
-        || class.contains("&ip->i_iolock")
-        || class.contains("&ip->i_mmaplock")
-        || class.contains("(&ip->i_lock)->mr_lock")
-        || class.contains("(&ip->i_iolock)->mr_lock")
-        || class.contains("(&ip->i_mmaplock)->mr_lock")
-}
-
-const INODE_RECLAIM_FRAMES: &[&str] = &[
-    "xfs_reclaim_inode",
-    "xfs_reclaim_inodes",
-    "xfs_reclaim_inodes_ag",
-    "xfs_reclaim_inodes_nr",
-    "xfs_icwalk",
-    "xfs_icwalk_ag",
-    "xfs_inactive",
-    "xfs_fs_destroy_inode",
-    "xfs_fs_evict_inode",
-    "evict",
-    "dispose_list",
-    "prune_icache_sb",
-    "kswapd",
-];
+use crate::kernel::frames::{is_inode_reclaim, is_xfs_inode_lock};
 
 fn xfs_inode_reclaim_alias(ctx: &Ctx<'_>) -> Option<Finding> {
     let r = ctx.report;
@@ -353,7 +299,7 @@ fn xfs_inode_reclaim_alias(ctx: &Ctx<'_>) -> Option<Finding> {
         .chain(r.traces.iter().flat_map(|t| t.frames.iter()));
     let reclaim_frame = all_frames
         .filter(|f| f.reliable)
-        .find(|f| INODE_RECLAIM_FRAMES.contains(&f.base.as_str()))
+        .find(|f| is_inode_reclaim(&f.base))
         .map(|f| f.base.clone())
         .or_else(|| {
             r.task

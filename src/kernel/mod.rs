@@ -5,6 +5,7 @@
 //! Everything here is keyed by [`version::KernelVersion`] and cites the
 //! kernel source it was read from; see shared/reference/kernel-facts.md.
 
+pub mod frames;
 pub mod gfp;
 pub mod kb;
 pub mod task;
