@@ -389,3 +389,25 @@ fn reports_spanning_read_boundaries_decode_the_same() {
     assert_eq!(o.reports, 2);
     assert_eq!(rows(&o.cells, GroupBy::Signature).len(), 1);
 }
+
+/// syzbot files the same cycle under a title per edge. Three such pairs
+/// are in syzkaller's parser test data (../shared/corpus, read when it is
+/// present, as tests/conformance.rs does): each pair must be one group.
+#[test]
+fn syzbot_titles_of_one_cycle_are_one_group() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/syzkaller-report");
+    if !dir.is_dir() {
+        eprintln!("corpus not present; skipping");
+        return;
+    }
+    let pairs = [("185", "187"), ("189", "190"), ("466", "467")];
+    for (a, b) in pairs {
+        let o = run(&[dir.join(a), dir.join(b)], 2);
+        let cycles: Vec<_> = rows(&o.cells, GroupBy::Signature)
+            .into_iter()
+            .filter(|r| r.kind == ReportKind::CircularDependency)
+            .collect();
+        assert_eq!(cycles.len(), 1, "{a} and {b}: {cycles:#?}");
+        assert_eq!(cycles[0].titles.len(), 2, "{a} and {b}: two syzbot titles");
+    }
+}

@@ -9,7 +9,7 @@
 
 pub mod prefix;
 
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, Read};
 
 pub use prefix::{Caller, Prefix};
 
@@ -54,24 +54,52 @@ impl RawLine<'_> {
     }
 }
 
+/// Bytes read from the input at a time. Lines up to this long are handed
+/// out in place (no copy); longer ones are cut to [`MAX_LINE_BYTES`].
+const READ_BUFFER: usize = 256 * 1024;
+
 /// Streams lines out of a reader with bounded memory.
+///
+/// Line ends follow serial consoles: a line ends at `\n` or `\r`; a `\n`
+/// right after a `\r` line end, and `\r`s at the start of a line (`\n\r`,
+/// `\r\r\n`), belong to the previous line end rather than making blank
+/// lines. [`LineReader::skip_lines_without`] applies the same rules to whole
+/// buffers at once, so a caller that only looks for rare lines pays per
+/// buffer, not per line.
 pub struct LineReader<R> {
-    inner: BufReader<R>,
-    buf: Vec<u8>,
+    inner: R,
+    buf: Box<[u8]>,
+    /// Unread data is `buf[start..end]`.
+    start: usize,
+    end: usize,
+    /// A line cut at [`MAX_LINE_BYTES`] (the rest of it is discarded).
+    long: Vec<u8>,
     no: u64,
     /// The previous line was a /dev/kmsg record header, so ` KEY=value`
     /// lines are its dictionary.
     after_kmsg: bool,
-    /// A lone `\r` ended the previous line: swallow a following `\n`.
+    /// A `\r` ended the previous line: swallow a following `\n`.
     pending_cr: bool,
     eof: bool,
+}
+
+/// Where the next line is, once [`LineReader::find_line`] found it.
+enum Found {
+    /// `buf[start..end]`; its line end (if any) is at `end` when `next`
+    /// is past it.
+    InBuffer { end: usize, next: usize },
+    /// In `long`, cut.
+    Long,
 }
 
 impl<R: Read> LineReader<R> {
     pub fn new(reader: R) -> Self {
         LineReader {
-            inner: BufReader::with_capacity(256 * 1024, reader),
-            buf: Vec::with_capacity(1024),
+            inner: reader,
+            buf: vec![0; READ_BUFFER].into_boxed_slice(),
+            start: 0,
+            end: 0,
+            long: Vec::new(),
             no: 0,
             after_kmsg: false,
             pending_cr: false,
@@ -84,87 +112,284 @@ impl<R: Read> LineReader<R> {
         self.no
     }
 
-    /// The next line, or `None` at end of input.
-    pub fn next_raw(&mut self) -> io::Result<Option<RawLine<'_>>> {
+    /// Move what is unread to the front of the buffer and read more after
+    /// it. False at end of input.
+    fn refill(&mut self) -> io::Result<bool> {
         if self.eof {
-            return Ok(None);
+            return Ok(false);
         }
-        self.buf.clear();
-        let mut truncated = false;
-        let mut got_any = false;
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        if self.end == self.buf.len() {
+            // Full of one unfinished line: the caller cuts it.
+            return Ok(true);
+        }
         loop {
-            let chunk = match self.inner.fill_buf() {
-                Ok(c) => c,
+            match self.inner.read(&mut self.buf[self.end..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(false);
+                }
+                Ok(n) => {
+                    self.end += n;
+                    return Ok(true);
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
-            };
-            if chunk.is_empty() {
-                self.eof = true;
-                break;
             }
-            let mut chunk = chunk;
+        }
+    }
+
+    /// Consume what is left of the previous line end (a `\n` after a `\r`,
+    /// `\r`s at the start of a line). False at end of input.
+    fn at_line_start(&mut self) -> io::Result<bool> {
+        loop {
+            if self.start == self.end && !self.refill()? {
+                return Ok(false);
+            }
+            let b = self.buf[self.start];
             if self.pending_cr {
                 self.pending_cr = false;
-                if chunk[0] == b'\n' {
-                    self.inner.consume(1);
+                if b == b'\n' {
+                    self.start += 1;
                     continue;
                 }
             }
-            // A CR at the start of a line (`\n\r`, `\r\r\n` endings from
-            // serial consoles) is part of the previous line end, not an
-            // empty line.
-            if self.buf.is_empty() && !got_any && chunk[0] == b'\r' {
-                let n = chunk.iter().take_while(|&&c| c == b'\r').count();
-                self.inner.consume(n);
+            if b == b'\r' {
+                let run = self.buf[self.start..self.end]
+                    .iter()
+                    .take_while(|&&c| c == b'\r')
+                    .count();
+                self.start += run;
                 self.pending_cr = true;
                 continue;
             }
-            got_any = true;
-            // Split on \n, and on a \r that is not followed by \n (old Mac
-            // line ends; serial consoles sometimes emit them).
-            let end = memchr::memchr2(b'\n', b'\r', chunk);
-            let (take, consumed, done) = match end {
-                Some(i) if chunk[i] == b'\n' => (i, i + 1, true),
-                Some(i) => {
-                    // `\r`: either CRLF or a lone CR.
-                    if i + 1 < chunk.len() {
-                        let skip = if chunk[i + 1] == b'\n' { 2 } else { 1 };
-                        (i, i + skip, true)
-                    } else {
-                        self.pending_cr = true;
-                        (i, i + 1, true)
-                    }
-                }
-                None => (chunk.len(), chunk.len(), false),
-            };
-            let room = MAX_LINE_BYTES.saturating_sub(self.buf.len());
-            if take > room {
-                truncated = true;
+            return Ok(true);
+        }
+    }
+
+    /// Find the end of the line starting at `start` (reading more as
+    /// needed). Does not consume it.
+    fn find_line(&mut self) -> io::Result<Found> {
+        let mut from = self.start;
+        loop {
+            if let Some(i) = memchr::memchr2(b'\n', b'\r', &self.buf[from..self.end]) {
+                let t = from + i;
+                return Ok(Found::InBuffer {
+                    end: t,
+                    next: t + 1,
+                });
             }
-            chunk = &chunk[..take.min(room)];
-            self.buf.extend_from_slice(chunk);
-            self.inner.consume(consumed);
-            if done {
-                break;
+            if self.end - self.start > MAX_LINE_BYTES {
+                self.cut_long_line()?;
+                return Ok(Found::Long);
+            }
+            let seen = self.end - self.start;
+            if !self.refill()? {
+                // The last line, without a line end.
+                return Ok(Found::InBuffer {
+                    end: self.end,
+                    next: self.end,
+                });
+            }
+            from = self.start + seen;
+        }
+    }
+
+    /// Keep the first [`MAX_LINE_BYTES`] of an overlong line in `long` and
+    /// drop the rest of it, up to and including its line end.
+    fn cut_long_line(&mut self) -> io::Result<()> {
+        self.long.clear();
+        self.long
+            .extend_from_slice(&self.buf[self.start..self.start + MAX_LINE_BYTES]);
+        self.start = self.end;
+        loop {
+            if self.start == self.end && !self.refill()? {
+                return Ok(());
+            }
+            let chunk = &self.buf[self.start..self.end];
+            match memchr::memchr2(b'\n', b'\r', chunk) {
+                Some(i) => {
+                    self.start += i;
+                    self.end_line(self.start);
+                    return Ok(());
+                }
+                None => self.start = self.end,
             }
         }
-        if !got_any && self.buf.is_empty() {
+    }
+
+    /// Consume the line end at `t` (a `\n` or `\r`).
+    fn end_line(&mut self, t: usize) {
+        self.start = t + 1;
+        if self.buf[t] == b'\r' {
+            self.pending_cr = true;
+        }
+    }
+
+    /// The next line, or `None` at end of input.
+    pub fn next_raw(&mut self) -> io::Result<Option<RawLine<'_>>> {
+        if !self.at_line_start()? {
             return Ok(None);
         }
+        let (from, to, truncated) = match self.find_line()? {
+            Found::InBuffer { end, next } => {
+                let from = self.start;
+                if next > end {
+                    self.end_line(end);
+                } else {
+                    self.start = end;
+                }
+                let cut = end - from > MAX_LINE_BYTES;
+                (Some(from), from + (end - from).min(MAX_LINE_BYTES), cut)
+            }
+            Found::Long => (None, 0, true),
+        };
         self.no += 1;
+        let bytes: &[u8] = match from {
+            Some(from) => &self.buf[from..to],
+            None => &self.long,
+        };
         let after_kmsg = self.after_kmsg;
-        // Track kmsg records: the header shape is cheap to test. Mail
-        // quoting may wrap them, so look past it.
-        let unquoted = skip_quoting(&self.buf);
-        self.after_kmsg =
-            looks_like_kmsg(unquoted) || (after_kmsg && unquoted.first() == Some(&b' '));
+        self.after_kmsg = kmsg_state_after(after_kmsg, bytes);
         Ok(Some(RawLine {
             no: self.no,
-            bytes: &self.buf,
+            bytes,
             truncated,
             after_kmsg,
         }))
     }
+
+    /// Skip every line in which `find` finds nothing, stopping at the start
+    /// of the first line where it finds something (or at end of input).
+    /// Skipped lines are numbered and tracked exactly as [`next_raw`] would
+    /// have; `find` returns the offset of its first match in a haystack
+    /// that may hold many lines.
+    ///
+    /// This is the idle path of the decoder: an Aho-Corasick scan over the
+    /// whole read buffer and a newline count replace per-line work.
+    ///
+    /// [`next_raw`]: LineReader::next_raw
+    pub fn skip_lines_without(
+        &mut self,
+        find: &mut dyn FnMut(&[u8]) -> Option<usize>,
+    ) -> io::Result<()> {
+        loop {
+            if !self.at_line_start()? {
+                return Ok(());
+            }
+            let hay = &self.buf[self.start..self.end];
+            let (upto, done) = match find(hay) {
+                // Up to the start of the line with the match.
+                Some(m) => (
+                    memchr::memrchr2(b'\n', b'\r', &hay[..m]).map_or(0, |i| i + 1),
+                    true,
+                ),
+                // Every complete line; the unfinished one is kept.
+                None => (
+                    memchr::memrchr2(b'\n', b'\r', hay).map_or(0, |i| i + 1),
+                    false,
+                ),
+            };
+            if upto > 0 {
+                self.skip_complete(self.start + upto);
+            }
+            if done {
+                return Ok(());
+            }
+            if upto == 0 {
+                // One unfinished line and nothing in it so far: read more,
+                // unless it is overlong or the input ends (next_raw then
+                // handles it).
+                if self.end - self.start > MAX_LINE_BYTES || !self.refill()? {
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    /// Consume the complete lines of `buf[start..to]` (which ends with a
+    /// line end), counting them and following the kmsg state.
+    fn skip_complete(&mut self, to: usize) {
+        let region = &self.buf[self.start..to];
+        let (lines, pending_cr, kmsg) = if memchr::memchr(b'\r', region).is_none() {
+            (
+                memchr::memchr_iter(b'\n', region).count() as u64,
+                false,
+                kmsg_state_after_region(self.after_kmsg, region),
+            )
+        } else {
+            count_lines_with_cr(region, self.after_kmsg)
+        };
+        self.no += lines;
+        self.pending_cr = pending_cr;
+        self.after_kmsg = kmsg;
+        self.start = to;
+    }
+}
+
+/// Lines of `region` (from a line start, ending with a line end) under the
+/// serial-console rules: how many, whether a `\r` ended the last one (so a
+/// following `\n` still belongs to it), and the kmsg state after them.
+fn count_lines_with_cr(region: &[u8], mut kmsg: bool) -> (u64, bool, bool) {
+    #[derive(PartialEq)]
+    enum State {
+        /// At a line start.
+        Start,
+        /// After a `\r`: a `\n` or more `\r`s are still the line end.
+        AfterCr,
+        /// Inside a line's text.
+        Text,
+    }
+    let mut state = State::Start;
+    let mut lines = 0;
+    let mut prev = 0;
+    for t in memchr::memchr2_iter(b'\n', b'\r', region) {
+        let text = &region[prev..t];
+        if !text.is_empty() {
+            state = State::Text;
+        }
+        prev = t + 1;
+        let ends_line = state == State::Text || (state == State::Start && region[t] == b'\n');
+        if ends_line {
+            lines += 1;
+            kmsg = kmsg_state_after(kmsg, &text[..text.len().min(MAX_LINE_BYTES)]);
+        }
+        state = match (state, region[t]) {
+            (State::AfterCr, b'\n') | (State::Text, b'\n') | (State::Start, b'\n') => State::Start,
+            _ => State::AfterCr,
+        };
+    }
+    (lines, state == State::AfterCr, kmsg)
+}
+
+/// The kmsg state after the `\n`-terminated lines of `region` (no `\r` in
+/// it), given the state before them. Walking back: a kmsg header sets it,
+/// a line not starting with a space clears it, a dictionary-looking line
+/// defers to the line before — so usually only the last line is looked at.
+fn kmsg_state_after_region(before: bool, region: &[u8]) -> bool {
+    let body = region.strip_suffix(b"\n").unwrap_or(region);
+    for line in body.rsplit(|&c| c == b'\n') {
+        let unquoted = skip_quoting(&line[..line.len().min(MAX_LINE_BYTES)]);
+        if looks_like_kmsg(unquoted) {
+            return true;
+        }
+        if unquoted.first() != Some(&b' ') {
+            return false;
+        }
+    }
+    before
+}
+
+/// The kmsg state after one line.
+fn kmsg_state_after(before: bool, line: &[u8]) -> bool {
+    // Track kmsg records: the header shape is cheap to test. Mail quoting
+    // may wrap them, so look past it.
+    let unquoted = skip_quoting(line);
+    looks_like_kmsg(unquoted) || (before && unquoted.first() == Some(&b' '))
 }
 
 /// The bytes after leading mail quoting (`> `, `>> `, `> > `).
@@ -279,6 +504,184 @@ mod tests {
         let lines = read_lines(OneByte(b"ab\r\ncd\r\n")).unwrap();
         let texts: Vec<_> = lines.iter().map(|l| l.text.as_str()).collect();
         assert_eq!(texts, ["ab", "cd"]);
+    }
+
+    /// The line splitting as it was before whole-buffer skipping: one line
+    /// at a time through a `BufReader`. The reader must agree with it.
+    mod reference {
+        use super::super::{kmsg_state_after, MAX_LINE_BYTES};
+        use std::io::{BufRead, BufReader, Read};
+
+        /// (number, bytes, truncated, after_kmsg) of every line.
+        pub fn lines<R: Read>(r: R) -> Vec<(u64, Vec<u8>, bool, bool)> {
+            let mut inner = BufReader::with_capacity(64, r);
+            let (mut no, mut after_kmsg, mut pending_cr) = (0, false, false);
+            let mut out = Vec::new();
+            loop {
+                let mut buf = Vec::new();
+                let (mut truncated, mut got_any, mut eof) = (false, false, false);
+                loop {
+                    let chunk = inner.fill_buf().unwrap();
+                    if chunk.is_empty() {
+                        eof = true;
+                        break;
+                    }
+                    if pending_cr {
+                        pending_cr = false;
+                        if chunk[0] == b'\n' {
+                            inner.consume(1);
+                            continue;
+                        }
+                    }
+                    if buf.is_empty() && !got_any && chunk[0] == b'\r' {
+                        let n = chunk.iter().take_while(|&&c| c == b'\r').count();
+                        inner.consume(n);
+                        pending_cr = true;
+                        continue;
+                    }
+                    got_any = true;
+                    let (take, consumed, done) = match memchr::memchr2(b'\n', b'\r', chunk) {
+                        Some(i) if chunk[i] == b'\n' => (i, i + 1, true),
+                        Some(i) if i + 1 < chunk.len() => {
+                            (i, i + if chunk[i + 1] == b'\n' { 2 } else { 1 }, true)
+                        }
+                        Some(i) => {
+                            pending_cr = true;
+                            (i, i + 1, true)
+                        }
+                        None => (chunk.len(), chunk.len(), false),
+                    };
+                    let room = MAX_LINE_BYTES.saturating_sub(buf.len());
+                    truncated |= take > room;
+                    buf.extend_from_slice(&chunk[..take.min(room)]);
+                    inner.consume(consumed);
+                    if done {
+                        break;
+                    }
+                }
+                if !got_any && buf.is_empty() {
+                    return out;
+                }
+                no += 1;
+                let before = after_kmsg;
+                after_kmsg = kmsg_state_after(before, &buf);
+                out.push((no, buf, truncated, before));
+                if eof {
+                    return out;
+                }
+            }
+        }
+    }
+
+    /// Hands out the input in a repeating pattern of small reads.
+    struct Trickle<'a>(&'a [u8], &'a [usize], usize);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.1[self.2 % self.1.len()]
+                .min(buf.len())
+                .min(self.0.len());
+            self.2 += 1;
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    fn all_lines<R: Read>(r: R) -> Vec<(u64, Vec<u8>, bool, bool)> {
+        let mut lr = LineReader::new(r);
+        let mut out = Vec::new();
+        while let Some(l) = lr.next_raw().unwrap() {
+            out.push((l.no, l.bytes.to_vec(), l.truncated, l.after_kmsg));
+        }
+        out
+    }
+
+    /// The lines containing `needle`, found by skipping the others.
+    fn skipped_to<R: Read>(r: R, needle: &[u8]) -> Vec<(u64, Vec<u8>, bool, bool)> {
+        let finder = memchr::memmem::Finder::new(needle);
+        let mut lr = LineReader::new(r);
+        let mut out = Vec::new();
+        loop {
+            lr.skip_lines_without(&mut |h| finder.find(h)).unwrap();
+            match lr.next_raw().unwrap() {
+                Some(l) => {
+                    if finder.find(l.bytes).is_some() {
+                        out.push((l.no, l.bytes.to_vec(), l.truncated, l.after_kmsg));
+                    }
+                }
+                None => return out,
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn splitting_and_skipping_agree_with_line_by_line(
+            parts in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::strategy::Just(&b"\n"[..]),
+                    proptest::strategy::Just(&b"\r"[..]),
+                    proptest::strategy::Just(&b"\r\n"[..]),
+                    proptest::strategy::Just(&b"text"[..]),
+                    proptest::strategy::Just(&b" KEY=v"[..]),
+                    proptest::strategy::Just(&b"6,1,2,-;"[..]),
+                    proptest::strategy::Just(&b"> "[..]),
+                    proptest::strategy::Just(&b"ZZ"[..]),
+                    proptest::strategy::Just(&b"\xff"[..]),
+                ],
+                0..60,
+            ),
+            sizes in proptest::collection::vec(1usize..9, 1..4),
+        ) {
+            let data: Vec<u8> = parts.concat();
+            let want = reference::lines(&data[..]);
+            proptest::prop_assert_eq!(&all_lines(&data[..]), &want);
+            proptest::prop_assert_eq!(&all_lines(Trickle(&data, &sizes, 0)), &want);
+            let with_zz: Vec<_> = want
+                .iter()
+                .filter(|l| memchr::memmem::find(&l.1, b"ZZ").is_some())
+                .cloned()
+                .collect();
+            proptest::prop_assert_eq!(&skipped_to(&data[..], b"ZZ"), &with_zz);
+            proptest::prop_assert_eq!(&skipped_to(Trickle(&data, &sizes, 0), b"ZZ"), &with_zz);
+        }
+    }
+
+    #[test]
+    fn long_lines_and_buffer_boundaries_agree_with_line_by_line() {
+        let mut data = Vec::new();
+        for len in [
+            10,
+            MAX_LINE_BYTES - 1,
+            MAX_LINE_BYTES,
+            MAX_LINE_BYTES + 1,
+            300_000,
+            5,
+        ] {
+            data.extend(std::iter::repeat_n(b'x', len));
+            data.extend_from_slice(b"ZZ\r\n");
+            data.extend(std::iter::repeat_n(b'y', len / 2));
+            data.push(b'\r');
+        }
+        // Lines straddling the 256 KiB read buffer at every phase.
+        for _ in 0..40_000 {
+            data.extend_from_slice(b"[    1.000000] noise line\n");
+        }
+        data.extend_from_slice(b"ZZ last");
+        let want = reference::lines(&data[..]);
+        assert_eq!(all_lines(&data[..]), want);
+        assert_eq!(all_lines(Trickle(&data, &[4093, 7, 65536], 0)), want);
+        let with_zz: Vec<_> = want
+            .iter()
+            .filter(|l| memchr::memmem::find(&l.1, b"ZZ").is_some())
+            .cloned()
+            .collect();
+        assert_eq!(skipped_to(&data[..], b"ZZ"), with_zz);
+        assert_eq!(
+            skipped_to(Trickle(&data, &[4093, 7, 65536], 0), b"ZZ"),
+            with_zz
+        );
     }
 
     #[test]

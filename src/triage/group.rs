@@ -8,9 +8,8 @@
 //!
 //! Merging two cells is commutative and associative (counts add, `first`
 //! is the minimum and `last` the maximum of a total order on where a
-//! report was seen, title sets are unions capped to their smallest
-//! members), so the result does not depend on which thread read what, or
-//! when.
+//! report was seen), so the result does not depend on which thread read
+//! what, or when.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -58,8 +57,6 @@ pub struct Cell {
     pub crash_dirs: u64,
     pub first: Seen,
     pub last: Seen,
-    /// Titles syzkaller gave them (crash `description`, testdata `TITLE:`).
-    pub syz_titles: BTreeSet<String>,
 }
 
 impl Cell {
@@ -73,7 +70,6 @@ impl Cell {
             crash_dirs: 0,
             first: seen.clone(),
             last: seen,
-            syz_titles: BTreeSet::new(),
         }
     }
 
@@ -90,8 +86,6 @@ impl Cell {
         if other.last > self.last {
             self.last = other.last;
         }
-        self.syz_titles.extend(other.syz_titles);
-        cap(&mut self.syz_titles);
     }
 }
 
@@ -150,7 +144,7 @@ pub struct Row {
     pub kind: ReportKind,
     /// The title of the row's largest cell.
     pub title: String,
-    /// Every title seen (ours and syzkaller's), the smallest [`MAX_TITLES`].
+    /// Every title seen (syzkaller-compatible), the smallest [`MAX_TITLES`].
     pub titles: BTreeSet<String>,
     pub count: u64,
     pub crash_dirs: u64,
@@ -199,7 +193,6 @@ fn row(group: String, members: &[(&CellKey, &Cell)]) -> Option<Row> {
         *verdicts.entry(k.verdict).or_default() += c.count;
         *rules.entry((k.verdict, k.rule.as_str())).or_default() += c.count;
         titles.insert(k.title.clone());
-        titles.extend(c.syz_titles.iter().cloned());
         sigs.insert(&k.signature.hash);
     }
     cap(&mut titles);

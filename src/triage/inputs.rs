@@ -9,8 +9,8 @@
 //! * A syzkaller crash directory — one holding a `description` file and
 //!   `reportN` or `logN` files (syz-manager's `crashes/<hash>/`) — is one
 //!   input and one bug: its `reportN` files are decoded (its `logN` console
-//!   logs when it has no report file with a lockdep report), every report
-//!   in them is counted, and `description` holds syzkaller's title.
+//!   logs when it has no report file with a lockdep report) and every
+//!   report in them is counted.
 //! * A syzkaller workdir (a directory with `crashes/` and `corpus.db`) is
 //!   read through its `crashes/` only: the rest is the fuzzer's own state.
 //! * `.gz`, `.xz` and `.zst`/`.zstd` files are decompressed while they are
@@ -165,19 +165,6 @@ fn walk(dir: &Path, units: &mut Vec<Unit>, errors: &mut Vec<InputError>) {
             units.push(Unit::File(path));
         }
     }
-}
-
-/// The first line of a crash directory's `description` (syzkaller's title).
-pub fn description(dir: &Path) -> Option<String> {
-    let mut buf = Vec::new();
-    File::open(dir.join("description"))
-        .ok()?
-        .take(4096)
-        .read_to_end(&mut buf)
-        .ok()?;
-    let text = String::from_utf8_lossy(&buf);
-    let first = text.lines().next()?.trim();
-    (!first.is_empty()).then(|| first.to_string())
 }
 
 /// How a file is compressed, from its name.
@@ -380,30 +367,23 @@ const TESTDATA_KEYS: &[&str] = &[
 /// The most header a testdata file is looked for in.
 const HEADER_PEEK: usize = 8 * 1024;
 
-/// A syzkaller testdata header at the start of a file.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Header {
-    /// Lines to skip, the blank line included.
-    pub lines: u64,
-    /// The `TITLE:` value, when not empty.
-    pub title: Option<String>,
-}
-
-/// Look for a testdata header at the start of `reader`; give back a reader
-/// that still yields every byte. Only lines with a known key or a `#`
-/// comment, closed by a blank line, count, so a log that begins with
-/// `WARNING: ...` and a blank line is not mistaken for one.
+/// Look for a testdata header at the start of `reader`: how many lines to
+/// skip (the blank line included), and a reader that still yields every
+/// byte. Only lines with a known key or a `#` comment, closed by a blank
+/// line, count, so a log that begins with `WARNING: ...` and a blank line
+/// is not mistaken for one. The header's `TITLE:` is not used: it names
+/// the first crash syzkaller found, which need not be a lockdep report.
 ///
 /// A read error while peeking is not returned here: the bytes before it
 /// are decoded first and the error comes after them, as it would have
 /// without the peek.
-pub fn sniff_header(mut reader: Box<dyn Read + Send>) -> (Header, Box<dyn Read + Send>) {
+pub fn sniff_header(mut reader: Box<dyn Read + Send>) -> (u64, Box<dyn Read + Send>) {
     let mut peek = Vec::with_capacity(HEADER_PEEK);
     let failed = (&mut reader)
         .take(HEADER_PEEK as u64)
         .read_to_end(&mut peek)
         .err();
-    let header = parse_header(&peek).unwrap_or_default();
+    let header = header_lines(&peek).unwrap_or(0);
     let rest: Box<dyn Read + Send> = match failed {
         Some(e) => Box::new(Failed(Some(e))),
         None => reader,
@@ -423,8 +403,10 @@ impl Read for Failed {
     }
 }
 
-fn parse_header(peek: &[u8]) -> Option<Header> {
-    let mut h = Header::default();
+/// Lines of a testdata header at the start of `peek`, the blank line
+/// included.
+fn header_lines(peek: &[u8]) -> Option<u64> {
+    let mut lines = 0;
     let mut rest = peek;
     loop {
         let nl = memchr::memchr(b'\n', rest)?;
@@ -434,21 +416,16 @@ fn parse_header(peek: &[u8]) -> Option<Header> {
         if line.contains(&b'\r') {
             return None;
         }
-        h.lines += 1;
+        lines += 1;
         if line.is_empty() {
-            return (h.lines > 1).then_some(h);
+            return (lines > 1).then_some(lines);
         }
         if line.starts_with(b"#") {
             continue;
         }
-        let text = std::str::from_utf8(line).ok()?;
-        let (key, value) = text.split_once(':')?;
-        if !TESTDATA_KEYS.contains(&key) {
+        let key = line.split(|&c| c == b':').next()?;
+        if line.len() == key.len() || !TESTDATA_KEYS.iter().any(|k| k.as_bytes() == key) {
             return None;
-        }
-        let value = value.trim();
-        if key == "TITLE" && h.title.is_none() && !value.is_empty() {
-            h.title = Some(value.to_string());
         }
     }
 }
@@ -459,15 +436,15 @@ mod tests {
 
     #[test]
     fn testdata_headers_and_look_alikes() {
-        let h =
-            parse_header(b"TITLE: possible deadlock in f\nTYPE: LOCKDEP\n\n[ 1.0] x\n").unwrap();
-        assert_eq!(h.lines, 3);
-        assert_eq!(h.title.as_deref(), Some("possible deadlock in f"));
-        let h = parse_header(b"# comment\nTITLE:\n\nlog\n").unwrap();
-        assert_eq!((h.lines, h.title), (3, None));
-        assert!(parse_header(b"WARNING: possible recursive locking detected\n\nx\n").is_none());
-        assert!(parse_header(b"\nlog\n").is_none());
-        assert!(parse_header(b"TITLE: never ends\n").is_none());
+        assert_eq!(
+            header_lines(b"TITLE: possible deadlock in f\nTYPE: LOCKDEP\n\n[ 1.0] x\n"),
+            Some(3)
+        );
+        assert_eq!(header_lines(b"# comment\nTITLE:\r\n\nlog\n"), Some(3));
+        assert!(header_lines(b"WARNING: possible recursive locking detected\n\nx\n").is_none());
+        assert!(header_lines(b"TITLE\n\nx\n").is_none());
+        assert!(header_lines(b"\nlog\n").is_none());
+        assert!(header_lines(b"TITLE: never ends\n").is_none());
     }
 
     #[test]

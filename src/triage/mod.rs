@@ -212,7 +212,7 @@ fn decode_file(
     path: Option<&std::path::Path>,
     bar: &ProgressBar,
     res: &mut UnitResult,
-    on: &mut dyn FnMut(Analysis, Option<&str>),
+    on: &mut dyn FnMut(Analysis),
 ) {
     let source = path.map_or_else(|| "-".to_string(), |p| p.display().to_string());
     let reader: Box<dyn Read + Send> = match path {
@@ -237,9 +237,8 @@ fn decode_file(
         inner: reader,
         n: n.clone(),
     });
-    let (header, reader) = inputs::sniff_header(counted);
-    let title = header.title.as_deref();
-    let result = decode_stream(reader, &source, header.lines, &mut |a| on(a, title));
+    let (header_lines, reader) = inputs::sniff_header(counted);
+    let result = decode_stream(reader, &source, header_lines, on);
     res.bytes += n.load(Ordering::Relaxed);
     if let Err(e) = result {
         res.errors.push(InputError {
@@ -296,22 +295,21 @@ fn read_unit(index: usize, unit: &Unit, bar: &ProgressBar) -> UnitResult {
             };
             let mut cells = Cells::new();
             let mut ordinal = 0;
-            decode_file(path, bar, &mut res, &mut |a, title| {
-                let mut f = found(&a, index, ordinal);
+            decode_file(path, bar, &mut res, &mut |a| {
+                let f = found(&a, index, ordinal);
                 ordinal += 1;
-                f.cell.syz_titles.extend(title.map(str::to_string));
                 add(&mut cells, f.key, f.cell);
             });
             res.reports = ordinal;
             res.cells = cells;
         }
-        Unit::CrashDir { dir, reports, logs } => {
+        Unit::CrashDir { reports, logs, .. } => {
             // One bug: the first report names it, every report counts.
             let mut bug: Option<Found> = None;
             let mut ordinal = 0;
             for set in [reports, logs] {
                 for file in set {
-                    decode_file(Some(file), bar, &mut res, &mut |a, _| {
+                    decode_file(Some(file), bar, &mut res, &mut |a| {
                         let f = found(&a, index, ordinal);
                         ordinal += 1;
                         match &mut bug {
@@ -330,7 +328,6 @@ fn read_unit(index: usize, unit: &Unit, bar: &ProgressBar) -> UnitResult {
             res.reports = ordinal;
             if let Some(mut b) = bug {
                 b.cell.crash_dirs = 1;
-                b.cell.syz_titles.extend(inputs::description(dir));
                 add(&mut res.cells, b.key, b.cell);
             }
         }
