@@ -37,6 +37,9 @@ pub struct RawLine<'a> {
     pub no: u64,
     pub bytes: &'a [u8],
     pub truncated: bool,
+    /// A line end followed the line; false when the input stopped inside
+    /// it (a log cut mid-line).
+    pub terminated: bool,
     after_kmsg: bool,
 }
 
@@ -91,6 +94,7 @@ impl<R: Read> LineReader<R> {
         }
         self.buf.clear();
         let mut truncated = false;
+        let mut terminated = false;
         let mut got_any = false;
         loop {
             let chunk = match self.inner.fill_buf() {
@@ -145,6 +149,7 @@ impl<R: Read> LineReader<R> {
             self.buf.extend_from_slice(chunk);
             self.inner.consume(consumed);
             if done {
+                terminated = true;
                 break;
             }
         }
@@ -162,6 +167,7 @@ impl<R: Read> LineReader<R> {
             no: self.no,
             bytes: &self.buf,
             truncated,
+            terminated,
             after_kmsg,
         }))
     }
