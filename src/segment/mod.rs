@@ -26,6 +26,8 @@ pub mod limits {
     pub const MAX_REPORT_LINES: usize = 20_000;
     /// Foreign lines kept per report.
     pub const MAX_INTERLEAVED_LINES: usize = 2_000;
+    /// Bytes of foreign text kept per report.
+    pub const MAX_INTERLEAVED_BYTES: usize = 256 * 1024;
     /// Reports open at once (interleaved by caller id).
     pub const MAX_OPEN_REPORTS: usize = 16;
     /// Reports queued (open, or finished and waiting for an earlier one).
@@ -406,6 +408,8 @@ struct Open {
     tracker: Tracker,
     /// Bytes of text kept, for the size cap.
     bytes: usize,
+    /// Bytes of foreign lines kept.
+    interleaved_bytes: usize,
     /// Lines of other callers seen since this report's caller last printed.
     foreign_run: usize,
     done: bool,
@@ -523,7 +527,10 @@ impl Segmenter {
                 i += 1;
                 continue;
             }
-            if o.raw.interleaved.len() < limits::MAX_INTERLEAVED_LINES {
+            if o.raw.interleaved.len() < limits::MAX_INTERLEAVED_LINES
+                && o.interleaved_bytes + line.text.len() <= limits::MAX_INTERLEAVED_BYTES
+            {
+                o.interleaved_bytes += line.text.len();
                 o.raw.interleaved.push(line.clone());
             } else {
                 o.raw.interleaved_dropped += 1;
@@ -604,6 +611,7 @@ impl Segmenter {
             },
             tracker,
             bytes,
+            interleaved_bytes: 0,
             foreign_run: 0,
             done: false,
         });
