@@ -1390,8 +1390,16 @@ fn judge(p: &mut Parser<'_>) {
     }
     if raw.end == EndReason::SizeCap {
         r.problems.push(format!(
-            "report truncated at {} lines",
-            crate::segment::limits::MAX_REPORT_LINES
+            "report truncated at {} lines or {} bytes (the rest of it was not read)",
+            crate::segment::limits::MAX_REPORT_LINES,
+            crate::segment::limits::MAX_REPORT_BYTES
+        ));
+    }
+    if raw.end == EndReason::Evicted {
+        r.problems.push(format!(
+            "report closed early: too many reports were open at once (at most {} open, {} waiting)",
+            crate::segment::limits::MAX_OPEN_REPORTS,
+            crate::segment::limits::MAX_QUEUED_REPORTS
         ));
     }
     if raw.lines.iter().any(|l| l.truncated) {
