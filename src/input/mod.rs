@@ -37,6 +37,9 @@ pub struct RawLine<'a> {
     pub no: u64,
     pub bytes: &'a [u8],
     pub truncated: bool,
+    /// A line end followed the line; false when the input stopped inside
+    /// it (a log cut mid-line).
+    pub terminated: bool,
     after_kmsg: bool,
 }
 
@@ -235,18 +238,24 @@ impl<R: Read> LineReader<R> {
         if !self.at_line_start()? {
             return Ok(None);
         }
-        let (from, to, truncated) = match self.find_line()? {
+        let (from, to, truncated, terminated) = match self.find_line()? {
             Found::InBuffer { end, next } => {
                 let from = self.start;
-                if next > end {
+                let terminated = next > end;
+                if terminated {
                     self.end_line(end);
                 } else {
                     self.start = end;
                 }
                 let cut = end - from > MAX_LINE_BYTES;
-                (Some(from), from + (end - from).min(MAX_LINE_BYTES), cut)
+                (
+                    Some(from),
+                    from + (end - from).min(MAX_LINE_BYTES),
+                    cut,
+                    terminated,
+                )
             }
-            Found::Long => (None, 0, true),
+            Found::Long => (None, 0, true, !self.eof),
         };
         self.no += 1;
         let bytes: &[u8] = match from {
@@ -259,6 +268,7 @@ impl<R: Read> LineReader<R> {
             no: self.no,
             bytes,
             truncated,
+            terminated,
             after_kmsg,
         }))
     }

@@ -56,6 +56,9 @@ enum Section {
     /// After a lock line whose `at:` was an inlined frame: a repeat of the
     /// line with the next frame may follow.
     ExpectRepeat(Slot),
+    /// After an `... at:` frame line that was an inlined frame: the frame
+    /// it was inlined into follows.
+    ExpectAtCaller(Slot),
 }
 
 /// Where a frame on the next line belongs, when a lock line was wrapped
@@ -425,6 +428,18 @@ const ROOT_FRAMES: &[&str] = &[
     "system_call_common",
     "ret_from_kernel_thread",
     "start_secondary",
+];
+
+/// Root frames below which a stack always prints one more frame (the
+/// entry code that called them): a trace that ends on one was cut.
+const ROOT_FRAMES_WITH_CALLERS: &[&str] = &[
+    "kthread",
+    "do_syscall_64",
+    "x86_64_start_kernel",
+    "cpu_startup_entry",
+    "el0_svc",
+    "el0t_64_sync_handler",
+    "system_call_exception",
 ];
 
 /// The report parser's working state.
@@ -846,7 +861,8 @@ impl<'a> Parser<'a> {
                     false
                 }
             }
-            Section::ExpectAt(slot) => {
+            Section::ExpectAt(slot) | Section::ExpectAtCaller(slot) => {
+                let caller = matches!(self.section, Section::ExpectAtCaller(_));
                 self.section = Section::None;
                 match parse_frame(t, FrameContext::Task, line.no) {
                     Some(f) => {
@@ -854,11 +870,18 @@ impl<'a> Parser<'a> {
                             Slot::Acquiring => self.r.acquiring.as_mut(),
                             _ => self.r.holding.as_mut(),
                         };
+                        if f.inline {
+                            self.section = Section::ExpectAtCaller(slot);
+                        }
                         if let Some(l) = target {
+                            if let Some(inlined) = l.at.take().filter(|_| caller) {
+                                l.at_inlined.push(inlined);
+                            }
                             l.at = Some(f);
                         }
                         true
                     }
+                    None if caller => false,
                     None => {
                         self.expect_failures += 1;
                         false
@@ -1290,27 +1313,59 @@ fn judge(p: &mut Parser<'_>) {
         }
         _ => {}
     }
-    if expects_backtrace(r.kind, raw.banner.hung_task) {
-        if r.backtrace.is_empty() {
-            missing.push("the final backtrace");
-            r.corrupted = true;
-        } else {
-            let reached_root = r
-                .backtrace
-                .iter()
-                .rev()
-                .find(|f| f.reliable)
-                .is_some_and(|f| ROOT_FRAMES.contains(&f.base.as_str()));
-            if !raw.trace_closed && !reached_root {
-                missing.push("the end of the final backtrace");
-            }
+    let expects_trace = expects_backtrace(r.kind, raw.banner.hung_task);
+    if expects_trace && r.backtrace.is_empty() {
+        missing.push("the final backtrace");
+        r.corrupted = true;
+    } else if !r.backtrace.is_empty() {
+        // Kinds that need no stack are still cut short by an input that
+        // ends inside the one they print.
+        // A trace that reached a root frame is whole, unless the input
+        // ended right after a root frame that is always printed with
+        // its caller below it (`kthread` above `ret_from_fork`): then
+        // the input cut it.
+        let cut_by_input = raw.end == EndReason::EndOfInput
+            && r.backtrace.last().map(|f| f.source_line) == raw.lines.last().map(|l| l.no);
+        let reached_root = r
+            .backtrace
+            .iter()
+            .rev()
+            .find(|f| f.reliable)
+            .is_some_and(|f| {
+                let base = f.base.as_str();
+                is_terminal_frame(base)
+                    || ROOT_FRAMES.contains(&base)
+                        && !(cut_by_input && ROOT_FRAMES_WITH_CALLERS.contains(&base))
+            });
+        if !raw.trace_closed && !reached_root {
+            missing.push("the end of the final backtrace");
         }
     }
+    // Lockdep dumps the stack after a capacity report; a report the input
+    // ended before it is cut short (one that other output ended is not:
+    // some paths print no stack).
+    if r.kind == ReportKind::LockdepCapacity
+        && r.backtrace.is_empty()
+        && raw.end == EndReason::EndOfInput
+    {
+        missing.push("the stack dump");
+    }
+    // Symbolized logs print an inlined acquire site, then repeat the lock
+    // line with its caller: a report that ends on the inlined one was cut.
+    let dangling_inline = r
+        .acquiring
+        .iter()
+        .chain(&r.holding)
+        .chain(r.held_lock_lists.iter().flat_map(|h| &h.locks))
+        .any(|l| l.at.as_ref().is_some_and(|f| f.inline));
+    if dangling_inline {
+        missing.push("the caller of an inlined acquire site");
+    }
     // Held lists whose printed count exceeds the entries seen.
-    let short_list = r.held_lock_lists.iter().any(|h| {
-        h.count
-            .is_some_and(|c| c as usize > h.locks.len() && !h.locks.is_empty())
-    });
+    let short_list = r
+        .held_lock_lists
+        .iter()
+        .any(|h| h.count.is_some_and(|c| c as usize > h.locks.len()));
     let last_line = raw.lines.last().map(|l| l.no).unwrap_or(r.line);
     r.end_line = last_line;
     r.complete = missing.is_empty()
@@ -1335,8 +1390,16 @@ fn judge(p: &mut Parser<'_>) {
     }
     if raw.end == EndReason::SizeCap {
         r.problems.push(format!(
-            "report truncated at {} lines",
-            crate::segment::limits::MAX_REPORT_LINES
+            "report truncated at {} lines or {} bytes (the rest of it was not read)",
+            crate::segment::limits::MAX_REPORT_LINES,
+            crate::segment::limits::MAX_REPORT_BYTES
+        ));
+    }
+    if raw.end == EndReason::Evicted {
+        r.problems.push(format!(
+            "report closed early: too many reports were open at once (at most {} open, {} waiting)",
+            crate::segment::limits::MAX_OPEN_REPORTS,
+            crate::segment::limits::MAX_QUEUED_REPORTS
         ));
     }
     if raw.lines.iter().any(|l| l.truncated) {

@@ -26,6 +26,8 @@ pub mod limits {
     pub const MAX_REPORT_LINES: usize = 20_000;
     /// Foreign lines kept per report.
     pub const MAX_INTERLEAVED_LINES: usize = 2_000;
+    /// Bytes of foreign text kept per report.
+    pub const MAX_INTERLEAVED_BYTES: usize = 256 * 1024;
     /// Reports open at once (interleaved by caller id).
     pub const MAX_OPEN_REPORTS: usize = 16;
     /// Reports queued (open, or finished and waiting for an earlier one).
@@ -121,6 +123,8 @@ struct Tracker {
     regs_closed: bool,
     /// The last reliable frame seen is a root frame (ret_from_fork, ...).
     reached_root: bool,
+    /// The line whose arrival ended the trace.
+    closed_at: u64,
 }
 
 impl Tracker {
@@ -151,6 +155,7 @@ impl Tracker {
             pending: 0,
             regs_closed: false,
             reached_root: false,
+            closed_at: 0,
         }
     }
 
@@ -175,6 +180,15 @@ impl Tracker {
     }
 
     fn feed(&mut self, line: &Line) -> Feed {
+        let was_closed = self.trace_closed;
+        let feed = self.feed_inner(line);
+        if self.trace_closed && !was_closed {
+            self.closed_at = line.no;
+        }
+        feed
+    }
+
+    fn feed_inner(&mut self, line: &Line) -> Feed {
         self.lines += 1;
         let text = line.text.as_str();
         let t = text.trim();
@@ -394,6 +408,8 @@ struct Open {
     tracker: Tracker,
     /// Bytes of text kept, for the size cap.
     bytes: usize,
+    /// Bytes of foreign lines kept.
+    interleaved_bytes: usize,
     /// Lines of other callers seen since this report's caller last printed.
     foreign_run: usize,
     done: bool,
@@ -407,6 +423,10 @@ struct Open {
 /// queued, so memory stays bounded whatever the input.
 pub struct Segmenter {
     open: std::collections::VecDeque<Open>,
+    /// The last line pushed had no line end: the input was cut mid-line.
+    cut_mid_line: bool,
+    /// The number of the last line pushed.
+    last_no: u64,
 }
 
 impl Default for Segmenter {
@@ -419,6 +439,8 @@ impl Segmenter {
     pub fn new() -> Self {
         Segmenter {
             open: std::collections::VecDeque::new(),
+            cut_mid_line: false,
+            last_no: 0,
         }
     }
 
@@ -430,6 +452,8 @@ impl Segmenter {
 
     /// Feed one raw line.
     pub fn push(&mut self, raw: &RawLine<'_>, sink: &mut dyn FnMut(RawReport)) {
+        self.cut_mid_line = !raw.terminated;
+        self.last_no = raw.no;
         if self.open.iter().all(|o| o.done) {
             // Fast path: nothing open, most lines are not banners.
             if !Prefilter::may_match(raw.bytes) {
@@ -489,12 +513,13 @@ impl Segmenter {
                 continue;
             }
             o.foreign_run += 1;
-            // A finished-looking trace whose task printed nothing for a
-            // while is over; a report that never got that far is given up
-            // on much later (and comes out incomplete).
-            let whole = o.tracker.regs_closed || o.tracker.reached_root;
+            // A trace whose task printed nothing for a while is over; a
+            // report that never got that far is given up on much later (and
+            // comes out incomplete). Not at once, even when the trace looks
+            // whole: `ret_from_fork_asm` may follow `ret_from_fork`, a
+            // hung task's lock dump its stack.
             let quiet = if o.tracker.in_trace_with_frames() {
-                whole || o.foreign_run > limits::QUIET_AFTER_TRACE
+                o.foreign_run > limits::QUIET_AFTER_TRACE
             } else {
                 o.foreign_run > limits::QUIET_LINES
             };
@@ -503,7 +528,10 @@ impl Segmenter {
                 i += 1;
                 continue;
             }
-            if o.raw.interleaved.len() < limits::MAX_INTERLEAVED_LINES {
+            if o.raw.interleaved.len() < limits::MAX_INTERLEAVED_LINES
+                && o.interleaved_bytes + line.text.len() <= limits::MAX_INTERLEAVED_BYTES
+            {
+                o.interleaved_bytes += line.text.len();
                 o.raw.interleaved.push(line.clone());
             } else {
                 o.raw.interleaved_dropped += 1;
@@ -515,6 +543,7 @@ impl Segmenter {
     /// Give `line` to open report `idx` and act on what its tracker says.
     fn take(&mut self, idx: usize, line: Line, sink: &mut dyn FnMut(RawReport)) {
         let o = &mut self.open[idx];
+        let in_trace = matches!(o.tracker.phase, Phase::Trace | Phase::TraceSuspended);
         match o.tracker.feed(&line) {
             Feed::Continue => {
                 o.bytes += line.text.len();
@@ -532,7 +561,14 @@ impl Segmenter {
             Feed::EndBefore(give_back) => {
                 let keep = o.raw.lines.len().saturating_sub(give_back).max(1);
                 o.raw.lines.truncate(keep);
-                self.close(idx, EndReason::Finished, sink);
+                if in_trace && self.cut_mid_line {
+                    // The line that ended the trace is the input's last and
+                    // was cut short: it may have been the next frame.
+                    o.tracker.trace_closed = o.tracker.regs_closed;
+                    self.close(idx, EndReason::EndOfInput, sink);
+                } else {
+                    self.close(idx, EndReason::Finished, sink);
+                }
                 // The line may start something else.
                 if let Some(b) = match_banner(&line.text) {
                     self.start(b, line, sink);
@@ -576,6 +612,7 @@ impl Segmenter {
             },
             tracker,
             bytes,
+            interleaved_bytes: 0,
             foreign_run: 0,
             done: false,
         });
@@ -584,17 +621,32 @@ impl Segmenter {
     /// End report `idx`; hand every finished report at the front of the
     /// queue to the sink.
     fn close(&mut self, idx: usize, mut why: EndReason, sink: &mut dyn FnMut(RawReport)) {
+        let (cut_mid_line, last_no) = (self.cut_mid_line, self.last_no);
         let o = &mut self.open[idx];
         if o.done {
             return;
         }
         o.done = true;
+        // The input stopped inside the last line this report took: that
+        // line may have been the next frame, whatever it looks like now.
+        let took_cut_line = why == EndReason::EndOfInput
+            && cut_mid_line
+            && o.raw.lines.last().map(|l| l.no) == Some(last_no);
+        if took_cut_line && o.tracker.closed_at == last_no {
+            o.tracker.trace_closed = o.tracker.regs_closed;
+        }
         // Lines taken after the trace on the chance it resumed were not
         // part of the report after all.
         if o.tracker.phase == Phase::TraceSuspended {
+            // The input ended right after the line that suspended the
+            // trace. A blank line ended the trace; a foreign line may have
+            // been spliced into a trace the input then cut: not closed.
+            let blank = o.raw.lines.last().is_some_and(|l| l.text.trim().is_empty());
             let keep = o.raw.lines.len().saturating_sub(o.tracker.pending).max(1);
             o.raw.lines.truncate(keep);
-            if why == EndReason::EndOfInput {
+            if why == EndReason::EndOfInput && (took_cut_line || !blank) {
+                o.tracker.trace_closed = o.tracker.regs_closed;
+            } else if why == EndReason::EndOfInput {
                 why = EndReason::Finished;
             }
         }

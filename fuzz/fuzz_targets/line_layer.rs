@@ -1,0 +1,49 @@
+//! The line layer: any bytes, read in one piece and in small chunks, give
+//! the same lines; line numbers count up by one; kept text is bounded.
+#![no_main]
+
+use std::io::{self, Read};
+
+use libfuzzer_sys::fuzz_target;
+use splatdec::input::{LineReader, MAX_LINE_BYTES};
+
+/// Hands out the input `step` bytes at a time, to move buffer boundaries.
+struct Chunked<'a> {
+    data: &'a [u8],
+    step: usize,
+}
+
+impl Read for Chunked<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.step.min(buf.len()).min(self.data.len());
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}
+
+fn lines<R: Read>(r: R) -> Vec<(u64, String, bool, splatdec::input::Prefix)> {
+    let mut lr = LineReader::new(r);
+    let mut out = Vec::new();
+    while let Some(raw) = lr.next_raw().expect("reading memory cannot fail") {
+        assert!(raw.bytes.len() <= MAX_LINE_BYTES);
+        let l = raw.decode();
+        // Lossy decoding turns one bad byte into U+FFFD (3 bytes).
+        assert!(l.text.len() <= 3 * MAX_LINE_BYTES);
+        out.push((l.no, l.text, l.truncated, l.prefix));
+    }
+    out
+}
+
+fuzz_target!(|data: &[u8]| {
+    let (step, data) = match data.split_first() {
+        Some((s, rest)) => (usize::from(*s % 17) + 1, rest),
+        None => (1, data),
+    };
+    let whole = lines(data);
+    for (i, l) in whole.iter().enumerate() {
+        assert_eq!(l.0, i as u64 + 1, "line numbers count up by one");
+    }
+    let chunked = lines(Chunked { data, step });
+    assert_eq!(whole, chunked, "chunk size {step} changed the lines");
+});
