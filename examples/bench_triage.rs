@@ -1,0 +1,741 @@
+//! Triage benchmark: generate a large, realistic corpus with a seeded RNG
+//! and measure decoding speed, report throughput and peak memory, beside
+//! `grep -c` over the same files.
+//!
+//! ```sh
+//! cargo run --release --example bench_triage              # defaults below
+//! cargo run --release --example bench_triage -- --noise-mb 2048 --reports 100000
+//! ```
+//!
+//! Two corpora are written to `--dir` (default `target/bench-triage`):
+//!
+//! * `noise.log`: `--noise-mb` MiB of ordinary kernel log lines with a
+//!   lockdep report every ~4 MiB — the serial-console capture case;
+//! * `reports.log`: `--reports` reports back to back with a few noise
+//!   lines between them — the syzkaller/CI case — and the same split into
+//!   two files for the parallel run.
+//!
+//! Reports are the real splats of `fixtures/` (every report kind), with
+//! fresh addresses, pids and timestamps, each printed in one of six prefix
+//! styles (printk time, printk time + caller id, syslog, /dev/kmsg,
+//! `dmesg -T`, none). Every measurement runs in a child process (this
+//! binary, `measure` mode) so that its peak RSS (`VmHWM`) is its own.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+/// splitmix64: a tiny seeded generator, so the corpus is the same on every
+/// run and machine.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+
+    fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
+        &v[self.below(v.len() as u64) as usize]
+    }
+}
+
+/// The banner needles of src/segment/banner.rs, for `grep -F -f`: the same
+/// search the decoder's prefilter does.
+const NEEDLES: &[&str] = &[
+    "circular locking dependency",
+    "recursive locking detected",
+    "inconsistent lock state",
+    "irq lock inversion",
+    "-unsafe lock order",
+    "bad unlock balance",
+    "bad contention",
+    "held lock freed",
+    "still has locks held",
+    "returning to user space",
+    "Nested lock was not taken",
+    "suspicious RCU usage",
+    "Invalid wait context",
+    " too low!",
+    "non-static key",
+    "has not been registered",
+    "invalid subclass",
+    "sleeping function called",
+    "scheduling while atomic",
+    "lockdep.c:",
+    "DEBUG_LOCKS_WARN_ON",
+    "chain_key collision",
+    "for more than",
+    "Showing all locks held",
+];
+
+/// Ordinary console lines; `#` becomes a number, `@` a hex word.
+const NOISE: &[&str] = &[
+    "audit: type=1400 audit(1700000000.#:#): avc:  denied  { read } for  pid=# comm=\"syz-executor.#\" name=\"event#\" dev=\"devtmpfs\" ino=# scontext=system_u:system_r:kernel_t:s0",
+    "loop#: detected capacity change from 0 to #",
+    "EXT4-fs (loop#): mounted filesystem @ without journal. Quota mode: none.",
+    "netdevsim netdevsim# netdevsim#: renamed from eth#",
+    "IPv6: ADDRCONF(NETDEV_CHANGE): veth#: link becomes ready",
+    "bridge0: port #(bridge_slave_#) entered forwarding state",
+    "usb #-#: new high-speed USB device number # using dummy_hcd",
+    "usb #-#: New USB device found, idVendor=@, idProduct=@, bcdDevice= #.#",
+    "kworker/u4:# (#) used greatest stack depth: # bytes left",
+    "random: crng reseeded on system resumption",
+    "systemd[1]: Started Journal Service.",
+    "TCP: request_sock_TCP: Possible SYN flooding on port #. Sending cookies.",
+    "device hsr_slave_# entered promiscuous mode",
+    "FAT-fs (loop#): Directory bread(block #) failed",
+    "syz-executor.#: attempt to access beyond end of device",
+    "nbd: couldn't find device at index #",
+    "print_req_error: I/O error, dev loop#, sector # op 0x0:(READ) flags 0x0 phys_seg # prio class 0",
+    "Bluetooth: hci#: command 0x# tx timeout",
+    "ieee80211 phy#: Selected rate control algorithm 'minstrel_ht'",
+    "wlan#: Created IBSS using preconfigured BSSID @",
+    "overlayfs: upper fs does not support tmpfile.",
+    "capability: warning: `syz-executor.#' uses 32-bit capabilities (legacy support in use)",
+    "mmap: syz-executor.# (#) uses deprecated remap_file_pages() syscall. See Documentation/mm/remap_file_pages.rst.",
+    "x86/PAT: syz-executor.#:# map pfn RAM range req write-combining for [mem 0x@-0x@], got write-back",
+    "team0: Port device team_slave_# added",
+    "batman_adv: batadv0: Interface activated: batadv_slave_#",
+    "sd #:0:0:0: [sda] # 512-byte logical blocks: (# GB/# GiB)",
+    "EXT4-fs error (device loop#): ext4_fill_super:#: inode #: comm syz-executor.#: iget: bad i_size value: #",
+    "blk_update_request: I/O error, dev nbd#, sector # op 0x1:(WRITE) flags 0x800 phys_seg # prio class 0",
+    "hrtimer: interrupt took # ns",
+];
+
+const MONTHS: &[&str] = &["Jan", "Feb", "Mar", "Apr", "May", "Jun"];
+
+/// Kernel text with `#`/`@` filled in.
+fn fill(t: &str, rng: &mut Rng, out: &mut String) {
+    for c in t.chars() {
+        match c {
+            '#' => out.push_str(&rng.below(5000).to_string()),
+            '@' => out.push_str(&format!("{:08x}", rng.next() as u32)),
+            c => out.push(c),
+        }
+    }
+}
+
+/// Where the generated lines are in time.
+struct Clock {
+    usec: u64,
+    seq: u64,
+}
+
+/// The printk prefix styles reports and noise are printed in.
+#[derive(Clone, Copy)]
+enum Style {
+    Printk,
+    PrintkCaller(u32),
+    Syslog,
+    Kmsg,
+    DmesgCtime,
+    Plain,
+}
+
+impl Style {
+    fn pick(rng: &mut Rng) -> Style {
+        match rng.below(6) {
+            0 => Style::Printk,
+            1 => Style::PrintkCaller(1 + rng.below(30000) as u32),
+            2 => Style::Syslog,
+            3 => Style::Kmsg,
+            4 => Style::DmesgCtime,
+            _ => Style::Plain,
+        }
+    }
+
+    fn prefix(self, clock: &mut Clock, out: &mut String) {
+        clock.usec += 137;
+        clock.seq += 1;
+        let (s, us) = (clock.usec / 1_000_000, clock.usec % 1_000_000);
+        match self {
+            Style::Printk => out.push_str(&format!("[{s:5}.{us:06}] ")),
+            Style::PrintkCaller(t) => {
+                out.push_str(&format!("[{s:5}.{us:06}][{:>6}] ", format!("T{t}")))
+            }
+            Style::Syslog => out.push_str(&format!(
+                "{} {:2} {:02}:{:02}:{:02} ci-host kernel: [{s:5}.{us:06}] ",
+                MONTHS[(s / 2_592_000 % 6) as usize],
+                1 + s / 86_400 % 28,
+                s / 3600 % 24,
+                s / 60 % 60,
+                s % 60
+            )),
+            Style::Kmsg => out.push_str(&format!("4,{},{},-;", clock.seq, clock.usec)),
+            Style::DmesgCtime => out.push_str(&format!(
+                "[Sat {} {:2} {:02}:{:02}:{:02} 2026] ",
+                MONTHS[(s / 2_592_000 % 6) as usize],
+                1 + s / 86_400 % 28,
+                s / 3600 % 24,
+                s / 60 % 60,
+                s % 60
+            )),
+            Style::Plain => {}
+        }
+    }
+}
+
+/// One report template: its kind and its lines, prefixes stripped.
+struct Template {
+    kind: splatdec::ReportKind,
+    lines: Vec<String>,
+}
+
+/// The reports of every fixture, as templates that re-decode to one report
+/// of the same kind in every prefix style.
+fn templates() -> Vec<Template> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut files = Vec::new();
+    for dir in ["real", "rules", "walk", "formats"] {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(root.join(dir))
+            .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        entries.sort();
+        files.extend(
+            entries
+                .into_iter()
+                .filter(|p| p.extension().is_some_and(|e| e == "txt")),
+        );
+    }
+    let mut out = Vec::new();
+    for f in files {
+        let Ok(bytes) = std::fs::read(&f) else {
+            continue;
+        };
+        let lines = match splatdec::input::read_lines(&bytes[..]) {
+            Ok(l) => l,
+            Err(_) => continue,
+        };
+        for r in splatdec::decode_all(&bytes[..], "t").unwrap_or_default() {
+            if !r.interleaved.is_empty() {
+                continue;
+            }
+            let text: Vec<String> = lines
+                .iter()
+                .filter(|l| l.no >= r.line && l.no <= r.end_line && !l.prefix.kmsg_dict)
+                .map(|l| l.text.clone())
+                .collect();
+            let t = Template {
+                kind: r.kind,
+                lines: text,
+            };
+            if survives(&t) {
+                out.push(t);
+            }
+        }
+    }
+    out
+}
+
+/// Does the template decode to one report of its kind in every style,
+/// between noise lines?
+fn survives(t: &Template) -> bool {
+    let mut rng = Rng(1);
+    let mut clock = Clock { usec: 0, seq: 0 };
+    (0..6).all(|i| {
+        let style = match i {
+            0 => Style::Printk,
+            1 => Style::PrintkCaller(7),
+            2 => Style::Syslog,
+            3 => Style::Kmsg,
+            4 => Style::DmesgCtime,
+            _ => Style::Plain,
+        };
+        let mut s = String::new();
+        noise_line(&mut rng, &mut clock, &mut s);
+        report(t, style, &mut rng, &mut clock, &mut s);
+        noise_line(&mut rng, &mut clock, &mut s);
+        let reps = splatdec::decode_str(&s, "t");
+        let ok = reps.len() == 1 && reps[0].kind == t.kind;
+        if !ok && std::env::var_os("BENCH_DEBUG").is_some() {
+            eprintln!(
+                "template {:?} style {i}: {} reports {:?}\n{s}",
+                t.kind,
+                reps.len(),
+                reps.iter().map(|r| r.kind).collect::<Vec<_>>()
+            );
+        }
+        ok
+    })
+}
+
+fn noise_line(rng: &mut Rng, clock: &mut Clock, out: &mut String) {
+    // Noise comes from other tasks: printk time, sometimes a caller id.
+    let style = if rng.below(4) == 0 {
+        Style::PrintkCaller(1 + rng.below(30000) as u32)
+    } else {
+        Style::Printk
+    };
+    style.prefix(clock, out);
+    let text = *rng.pick(NOISE);
+    fill(text, rng, out);
+    out.push('\n');
+}
+
+/// A report from `t` with fresh addresses and pids.
+fn report(t: &Template, style: Style, rng: &mut Rng, clock: &mut Clock, out: &mut String) {
+    let salt = rng.next();
+    for line in &t.lines {
+        style.prefix(clock, out);
+        // New kernel addresses: the 8 hex digits after `ffff8880`.
+        let mut rest = line.as_str();
+        while let Some(i) = rest.find("ffff888") {
+            let (head, tail) = rest.split_at(i);
+            out.push_str(head);
+            let hex = tail.bytes().take_while(u8::is_ascii_hexdigit).count();
+            if hex == 16 {
+                out.push_str(&format!(
+                    "ffff888{:09x}",
+                    (salt ^ hex as u64) & 0xf_ffff_ffff
+                ));
+            } else {
+                out.push_str(&tail[..hex.max(1)]);
+            }
+            rest = &tail[hex.max(1)..];
+        }
+        out.push_str(rest);
+        out.push('\n');
+    }
+}
+
+/// Write `reports` reports (or noise up to `noise_bytes`) into `files`.
+fn generate(
+    paths: &[PathBuf],
+    templates: &[Template],
+    reports: u64,
+    noise_bytes: u64,
+    seed: u64,
+) -> io::Result<u64> {
+    let mut rng = Rng(seed);
+    let mut clock = Clock { usec: 0, seq: 0 };
+    let mut outs: Vec<BufWriter<File>> = paths
+        .iter()
+        .map(|p| File::create(p).map(|f| BufWriter::with_capacity(1 << 20, f)))
+        .collect::<io::Result<_>>()?;
+    let mut written = 0u64;
+    let mut made = 0u64;
+    let mut buf = String::with_capacity(1 << 16);
+    let mut i = 0usize;
+    loop {
+        buf.clear();
+        if noise_bytes > 0 {
+            if written >= noise_bytes {
+                break;
+            }
+            // About one report per 4 MiB of noise.
+            for _ in 0..200 {
+                noise_line(&mut rng, &mut clock, &mut buf);
+            }
+            if rng.below(210) == 0 {
+                report(
+                    rng.pick(templates),
+                    Style::pick(&mut rng),
+                    &mut rng,
+                    &mut clock,
+                    &mut buf,
+                );
+                made += 1;
+            }
+        } else {
+            if made >= reports {
+                break;
+            }
+            for _ in 0..1 + rng.below(3) {
+                noise_line(&mut rng, &mut clock, &mut buf);
+            }
+            // Every kind in turn, so each is well represented.
+            report(
+                &templates[made as usize % templates.len()],
+                Style::pick(&mut rng),
+                &mut rng,
+                &mut clock,
+                &mut buf,
+            );
+            made += 1;
+        }
+        let n = outs.len();
+        outs[i % n].write_all(buf.as_bytes())?;
+        written += buf.len() as u64;
+        i += 1;
+    }
+    for o in &mut outs {
+        o.flush()?;
+    }
+    Ok(made)
+}
+
+fn vm_hwm_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Child mode: run one measurement and print `seconds reports bytes hwm_kib`.
+fn measure(mode: &str, jobs: usize, files: &[PathBuf]) -> io::Result<()> {
+    let start = Instant::now();
+    let (reports, bytes) = match mode {
+        // What `splatdec triage --format jsonl` does.
+        "triage" => {
+            let opts = splatdec::triage::Options {
+                jobs: Some(jobs),
+                progress: false,
+            };
+            let o = splatdec::triage::triage(files, &opts)?;
+            let view = splatdec::triage::output::View {
+                format: splatdec::triage::Format::Jsonl,
+                group_by: splatdec::triage::GroupBy::Signature,
+                top: None,
+            };
+            splatdec::triage::output::write(&mut io::sink(), &o, &view)?;
+            (o.reports, o.bytes)
+        }
+        // What `splatdec --format jsonl` does: every report's full
+        // analysis as one JSON line.
+        "full-jsonl" => {
+            let opts = splatdec::WalkOptions::default();
+            let mut n = 0u64;
+            let mut bytes = 0u64;
+            let mut out = BufWriter::new(io::sink());
+            for f in files {
+                bytes += std::fs::metadata(f)?.len();
+                splatdec::decode_analyzed(File::open(f)?, "f", &opts, &mut |a| {
+                    n += 1;
+                    let _ = splatdec::render::json::write_line(&mut out, &a);
+                })?;
+            }
+            (n, bytes)
+        }
+        "stages" => return stages(files),
+        _ => return Err(io::Error::other("unknown mode")),
+    };
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "{secs} {} {reports} {bytes} {}",
+        cpu_seconds(),
+        vm_hwm_kib()
+    );
+    Ok(())
+}
+
+/// Where one thread's time goes per report: each stage run alone over
+/// the whole input (in memory), so the differences are the stage costs.
+fn stages(files: &[PathBuf]) -> io::Result<()> {
+    use splatdec::input::LineReader;
+    use splatdec::segment::{drive, Segmenter};
+    let mut data = Vec::new();
+    for f in files {
+        data.extend(std::fs::read(f)?);
+    }
+    let walk = splatdec::WalkOptions::default();
+    let time = |f: &mut dyn FnMut() -> u64| {
+        let t = cpu_seconds();
+        let n = f();
+        (cpu_seconds() - t, n)
+    };
+    let (t_lines, lines) = time(&mut || {
+        let mut r = LineReader::new(&data[..]);
+        let mut n = 0;
+        while let Ok(Some(_)) = r.next_raw() {
+            n += 1;
+        }
+        n
+    });
+    let run = |work: u8| {
+        let mut n = 0u64;
+        let mut seg = Segmenter::new();
+        let _ = drive(&mut LineReader::new(&data[..]), &mut seg, &mut |raw| {
+            n += 1;
+            if work >= 1 {
+                let r = splatdec::parse::parse_report(&raw, "f");
+                if work >= 2 {
+                    let a = splatdec::analyze(r, &walk);
+                    if work >= 3 {
+                        std::hint::black_box(splatdec::triage::signature::sighting(&a.report));
+                    }
+                } else {
+                    std::hint::black_box(r);
+                }
+            }
+        });
+        n
+    };
+    let (t_seg, reports) = time(&mut || run(0));
+    let (t_parse, _) = time(&mut || run(1));
+    let (t_analyze, _) = time(&mut || run(2));
+    let (t_sig, _) = time(&mut || run(3));
+    let us = |t: f64| t * 1e6 / reports.max(1) as f64;
+    println!(
+        "{} lines, {reports} reports, {:.1} MB",
+        lines,
+        data.len() as f64 / 1e6
+    );
+    println!("per report, CPU microseconds (one thread):");
+    println!("  read lines (input)        {:7.1}", us(t_lines));
+    println!("  segment (segment)         {:7.1}", us(t_seg - t_lines));
+    println!("  parse (parse)             {:7.1}", us(t_parse - t_seg));
+    println!(
+        "  walk + verdict (analyze)  {:7.1}",
+        us(t_analyze - t_parse)
+    );
+    println!("  signature (triage)        {:7.1}", us(t_sig - t_analyze));
+    println!(
+        "  total                     {:7.1}  = {:.0} reports/s per core",
+        us(t_sig),
+        reports as f64 / t_sig
+    );
+    Ok(())
+}
+
+/// CPU time of this process (all threads), from /proc/self/stat.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the `(comm)`: utime and stime are the 12th and 13th.
+    let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let field = |i: usize| f.get(i).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
+    // Clock ticks; USER_HZ is 100 on Linux.
+    (field(11) + field(12)) / 100.0
+}
+
+struct Run {
+    /// Wall-clock seconds.
+    secs: f64,
+    /// CPU seconds (user + system, all threads).
+    cpu: f64,
+    reports: u64,
+    bytes: u64,
+    hwm_kib: u64,
+}
+
+fn child(mode: &str, jobs: usize, files: &[PathBuf]) -> io::Result<Run> {
+    let exe = std::env::current_exe()?;
+    let out = Command::new(exe)
+        .arg("measure")
+        .arg(mode)
+        .arg(jobs.to_string())
+        .args(files)
+        .output()?;
+    if !out.status.success() {
+        return Err(io::Error::other(
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        ));
+    }
+    let s = String::from_utf8_lossy(&out.stdout);
+    let v: Vec<f64> = s
+        .split_whitespace()
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    if v.len() != 5 {
+        return Err(io::Error::other(format!("bad child output: {s}")));
+    }
+    Ok(Run {
+        secs: v[0],
+        cpu: v[1],
+        reports: v[2] as u64,
+        bytes: v[3] as u64,
+        hwm_kib: v[4] as u64,
+    })
+}
+
+/// The run of `n` that used the least CPU (the first warms the page
+/// cache; other load on the machine only ever adds).
+fn best(n: usize, mut f: impl FnMut() -> io::Result<Run>) -> io::Result<Run> {
+    let mut best: Option<Run> = None;
+    for _ in 0..n {
+        let r = f()?;
+        if best.as_ref().is_none_or(|b| r.cpu < b.cpu) {
+            best = Some(r);
+        }
+    }
+    best.ok_or_else(|| io::Error::other("no run"))
+}
+
+/// `grep -c ARGS FILE` under /usr/bin/time: wall and CPU seconds, and
+/// grep's count.
+fn grep(args: &[&str], file: &Path) -> io::Result<Run> {
+    let out = Command::new("/usr/bin/time")
+        .args(["-f", "%e %U %S", "grep", "-c"])
+        .args(args)
+        .arg(file)
+        .output()?;
+    let times: Vec<f64> = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .last()
+        .unwrap_or("")
+        .split_whitespace()
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    if times.len() != 3 {
+        return Err(io::Error::other(
+            "could not time grep (is /usr/bin/time installed?)",
+        ));
+    }
+    Ok(Run {
+        secs: times[0],
+        cpu: times[1] + times[2],
+        reports: String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .unwrap_or(0),
+        bytes: std::fs::metadata(file)?.len(),
+        hwm_kib: 0,
+    })
+}
+
+fn arg(args: &[String], name: &str, default: u64) -> u64 {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn main() -> io::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("measure") {
+        let jobs = args.get(2).and_then(|j| j.parse().ok()).unwrap_or(1);
+        let files: Vec<PathBuf> = args.iter().skip(3).map(PathBuf::from).collect();
+        return measure(&args[1], jobs, &files);
+    }
+    let noise_mb = arg(&args, "--noise-mb", 1024);
+    let reports = arg(&args, "--reports", 100_000);
+    let seed = arg(&args, "--seed", 42);
+    let runs = arg(&args, "--runs", 3) as usize;
+    let dir = args
+        .iter()
+        .position(|a| a == "--dir")
+        .and_then(|i| args.get(i + 1))
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-triage"));
+    std::fs::create_dir_all(&dir)?;
+
+    let templates = templates();
+    let mut kinds: Vec<_> = templates.iter().map(|t| t.kind).collect();
+    kinds.sort();
+    kinds.dedup();
+    println!(
+        "templates: {} reports of {} kinds from fixtures/ (seed {seed})",
+        templates.len(),
+        kinds.len()
+    );
+    let noise = dir.join("noise.log");
+    let many = dir.join("reports.log");
+    let halves = [dir.join("reports-a.log"), dir.join("reports-b.log")];
+    let t = Instant::now();
+    let in_noise = generate(
+        std::slice::from_ref(&noise),
+        &templates,
+        0,
+        noise_mb << 20,
+        seed,
+    )?;
+    let made = generate(
+        std::slice::from_ref(&many),
+        &templates,
+        reports,
+        0,
+        seed + 1,
+    )?;
+    generate(&halves, &templates, reports, 0, seed + 1)?;
+    println!(
+        "generated in {:.1} s: {} ({} reports), {} ({} reports)",
+        t.elapsed().as_secs_f64(),
+        noise.display(),
+        in_noise,
+        many.display(),
+        made
+    );
+
+    let mb = |b: u64| b as f64 / 1e6;
+    println!();
+    println!("Best of {runs} runs. CPU = user + system seconds of the process (all threads);");
+    println!("per-CPU-second rates do not depend on what else the machine is running.");
+    println!();
+    println!(
+        "{:<42} {:>7} {:>7} {:>8} {:>10} {:>11} {:>8}",
+        "run", "wall s", "CPU s", "MB/s", "MB/CPU-s", "reports/CPU-s", "peak RSS"
+    );
+    let line = |name: &str, r: &Run, ours: bool| {
+        let rss = if ours {
+            format!("{} MB", r.hwm_kib / 1024)
+        } else {
+            "-".to_string()
+        };
+        let per_cpu = if ours {
+            format!("{:.0}", r.reports as f64 / r.cpu)
+        } else {
+            format!("({} lines)", r.reports)
+        };
+        println!(
+            "{name:<42} {:>7.2} {:>7.2} {:>8.0} {:>10.0} {:>11} {:>8}",
+            r.secs,
+            r.cpu,
+            mb(r.bytes) / r.secs,
+            mb(r.bytes) / r.cpu,
+            per_cpu,
+            rss
+        );
+    };
+    let needles = dir.join("needles.txt");
+    std::fs::write(&needles, NEEDLES.join("\n") + "\n")?;
+    let needles = needles.to_string_lossy().into_owned();
+    for (name, file) in [("noise.log", &noise), ("reports.log", &many)] {
+        println!("{name}: {:.1} MB", mb(std::fs::metadata(file)?.len()));
+        for (label, g) in [
+            (
+                "grep -c -F 'circular locking dependency'",
+                vec!["-F", "circular locking dependency"],
+            ),
+            (
+                "grep -c -F -f needles.txt",
+                vec!["-F", "-f", needles.as_str()],
+            ),
+        ] {
+            line(
+                &format!("  {label}"),
+                &best(runs, || grep(&g, file))?,
+                false,
+            );
+        }
+        line(
+            "  splatdec triage --jobs 1",
+            &best(runs, || child("triage", 1, std::slice::from_ref(file)))?,
+            true,
+        );
+        if name == "reports.log" {
+            line(
+                "  splatdec --format jsonl (every report)",
+                &best(runs, || child("full-jsonl", 1, std::slice::from_ref(file)))?,
+                true,
+            );
+            line(
+                "  triage --jobs 2 over reports-{a,b}.log",
+                &best(runs, || child("triage", 2, &halves))?,
+                true,
+            );
+            println!();
+            let out = Command::new(std::env::current_exe()?)
+                .args(["measure", "stages", "1"])
+                .arg(file)
+                .output()?;
+            print!("{}", String::from_utf8_lossy(&out.stdout));
+        }
+    }
+    Ok(())
+}
