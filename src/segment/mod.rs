@@ -71,6 +71,8 @@ pub struct RawReport {
     /// rather than being cut by the end of input.
     pub trace_closed: bool,
     pub caller: Option<Caller>,
+    /// The input stopped inside the report's last line (no line end).
+    pub cut_mid_line: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -608,6 +610,7 @@ impl Segmenter {
                 end: EndReason::EndOfInput,
                 trace_closed: false,
                 caller,
+                cut_mid_line: false,
             },
             tracker,
             bytes,
@@ -649,6 +652,7 @@ impl Segmenter {
                 why = EndReason::Finished;
             }
         }
+        o.raw.cut_mid_line = took_cut_line && o.raw.lines.last().map(|l| l.no) == Some(last_no);
         o.raw.end = why;
         o.raw.trace_closed = match why {
             // Cut by the next report: the trace ended on its own only if it
