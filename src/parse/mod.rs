@@ -1361,6 +1361,25 @@ fn judge(p: &mut Parser<'_>) {
     if dangling_inline {
         missing.push("the caller of an inlined acquire site");
     }
+    // The input stopped inside the report's last line: what it held may
+    // go on (a lock line's `at:`, a frame's offset). Only a line that ends
+    // a report whatever follows (an end marker, a stack's last frame)
+    // leaves it whole.
+    if raw.cut_mid_line && missing.is_empty() {
+        let last = raw.lines.last();
+        let ends_report = last.is_some_and(|l| {
+            let t = l.text.trim();
+            t.starts_with("---[ end trace")
+                || t.starts_with("=====")
+                || r.backtrace.last().is_some_and(|f| {
+                    f.source_line == l.no
+                        && (is_terminal_frame(&f.base) || ROOT_FRAMES.contains(&f.base.as_str()))
+                })
+        });
+        if !ends_report {
+            missing.push("the rest of its last line, where the input stopped");
+        }
+    }
     // Held lists whose printed count exceeds the entries seen.
     let short_list = r
         .held_lock_lists
