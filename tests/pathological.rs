@@ -594,7 +594,10 @@ fn foreign_text_kept_beside_a_report_is_capped() {
     use splatdec::segment::limits::MAX_INTERLEAVED_BYTES;
     let mut log = String::new();
     let long = "q".repeat(MAX_LINE_BYTES - 40);
-    let own: Vec<String> = CIRCULAR.lines().map(|l| format!("[  1.0][T1] {l}\n")).collect();
+    let own: Vec<String> = CIRCULAR
+        .lines()
+        .map(|l| format!("[  1.0][T1] {l}\n"))
+        .collect();
     for (i, l) in own.iter().enumerate() {
         log.push_str(l);
         if i == 5 {
@@ -610,7 +613,9 @@ fn foreign_text_kept_beside_a_report_is_capped() {
     assert!(kept <= MAX_INTERLEAVED_BYTES, "{kept} bytes set aside");
     assert!(r.interleaved.len() < 40);
     assert!(
-        r.problems.iter().any(|p| p.contains("interleaved foreign lines were dropped")),
+        r.problems
+            .iter()
+            .any(|p| p.contains("interleaved foreign lines were dropped")),
         "{:?}",
         r.problems
     );

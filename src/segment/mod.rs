@@ -562,10 +562,14 @@ impl Segmenter {
             Feed::EndBefore(give_back) => {
                 let keep = o.raw.lines.len().saturating_sub(give_back).max(1);
                 o.raw.lines.truncate(keep);
-                if in_trace && self.cut_mid_line {
-                    // The line that ended the trace is the input's last and
-                    // was cut short: it may have been the next frame.
-                    o.tracker.trace_closed = o.tracker.regs_closed;
+                if self.cut_mid_line {
+                    // The line that ended the report is the input's last and
+                    // was cut short: what it would have been (the next
+                    // frame, a report line) is unknown, so the input, not
+                    // the report's shape, ended it.
+                    if in_trace {
+                        o.tracker.trace_closed = o.tracker.regs_closed;
+                    }
                     self.close(idx, EndReason::EndOfInput, sink);
                 } else {
                     self.close(idx, EndReason::Finished, sink);
