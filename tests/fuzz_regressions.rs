@@ -149,3 +149,17 @@ fn a_capacity_report_cut_before_its_stack_is_incomplete() {
     ));
     assert!(!r.complete, "{:?}", r.problems);
 }
+
+/// pipeline: a scenario header `CPU0` followed by NUL bytes became a
+/// column name, which the text renderer printed raw.
+#[test]
+fn scenario_column_names_carry_no_controls() {
+    let data = include_bytes!("fuzz_inputs/pipeline-scenario-column-nul.txt");
+    let all = run_all(data);
+    assert!(all.iter().any(|a| a.report.scenario.is_some()));
+    for a in &all {
+        for cpu in a.report.scenario.iter().flat_map(|s| &s.cpus) {
+            assert!(cpu.bytes().all(|c| c.is_ascii_alphanumeric()), "{cpu:?}");
+        }
+    }
+}

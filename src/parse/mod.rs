@@ -334,13 +334,15 @@ fn parse_cpu_line(t: &str, r: &mut Report) {
 }
 
 /// Column start positions of a scenario header line (`CPU0 ... CPU1`).
+/// A column name is `CPU` and alphanumerics: whatever else follows it on
+/// a damaged line (controls, NULs) is not part of the name.
 fn scenario_columns(text: &str) -> Vec<(usize, String)> {
     let mut cols = Vec::new();
     let mut search = 0;
     while let Some(pos) = text[search..].find("CPU") {
         let at = search + pos;
         let end = text[at..]
-            .find(char::is_whitespace)
+            .find(|c: char| !c.is_ascii_alphanumeric())
             .map(|e| at + e)
             .unwrap_or(text.len());
         cols.push((at, text[at..end].to_string()));
