@@ -34,3 +34,132 @@ fn gfp_deep_nesting_is_an_error_not_a_stack_overflow() {
         gfp::parse("GFP_KERNEL", v).unwrap().bits()
     );
 }
+
+// Defects the property tests (tests/properties.rs) found, pinned with the
+// smallest input that showed each.
+
+fn one(log: &str) -> splatdec::Report {
+    let reps = splatdec::decode_str(log, "-");
+    assert_eq!(reps.len(), 1, "{reps:#?}");
+    reps.into_iter().next().unwrap()
+}
+
+const RECURSIVE_HEAD: &str = "\
+WARNING: possible recursive locking detected
+6.8.0 #1 Not tainted
+kworker/0:1/12 is trying to acquire lock:
+ffff888010c8a0b0 (&a->lock){+.+.}-{3:3}, at: f+0x1/0x2
+
+but task is already holding lock:
+ffff888010c8a0b0 (&a->lock){+.+.}-{3:3}, at: g+0x1/0x2
+
+stack backtrace:
+CPU: 0 PID: 12 Comm: kworker/0:1 Not tainted 6.8.0 #1
+Call Trace:
+ <TASK>
+ dump_stack_lvl+0x1/0x2
+ f+0x1/0x2
+";
+
+#[test]
+fn another_tasks_line_after_ret_from_fork_does_not_close_the_report() {
+    let own = format!("{RECURSIVE_HEAD} kthread+0x1/0x2\n ret_from_fork+0x1/0x2\n ret_from_fork_asm+0x1/0x2\n </TASK>\n");
+    let mut log = String::new();
+    for line in own.lines() {
+        log.push_str(&format!("[    1.0][ T12] {line}\n"));
+        if line.contains("ret_from_fork+") {
+            log.push_str("[    1.0][T99] audit: something else\n");
+        }
+    }
+    let r = one(&log);
+    assert_eq!(r.backtrace.last().unwrap().function, "ret_from_fork_asm");
+    assert_eq!(r.interleaved.len(), 1);
+}
+
+#[test]
+fn a_trace_cut_mid_line_is_incomplete() {
+    // The cut left a lone space of the next frame line.
+    let r = one(&format!("{RECURSIVE_HEAD} "));
+    assert!(!r.complete, "{:?}", r.problems);
+    let r = one(&format!("{RECURSIVE_HEAD}[    1.2"));
+    assert!(!r.complete, "{:?}", r.problems);
+}
+
+#[test]
+fn a_trace_ending_at_kthread_or_do_syscall_64_was_cut() {
+    for root in ["kthread", "do_syscall_64"] {
+        let r = one(&format!("{RECURSIVE_HEAD} {root}+0x1/0x2\n"));
+        assert!(!r.complete, "{root}: {:?}", r.problems);
+        let r = one(&format!(
+            "{RECURSIVE_HEAD} {root}+0x1/0x2\n ret_from_fork+0x1/0x2\n"
+        ));
+        assert!(r.complete, "{root}: {:?}", r.problems);
+    }
+}
+
+#[test]
+fn a_foreign_line_then_the_end_of_input_leaves_the_trace_open() {
+    let r = one(&format!("{RECURSIVE_HEAD}VFS: Disk quotas dquot_6.6.0\n"));
+    assert!(!r.complete, "{:?}", r.problems);
+    // A blank line ends a trace.
+    let r = one(&format!(
+        "{RECURSIVE_HEAD} kthread+0x1/0x2\n ret_from_fork+0x1/0x2\n\n"
+    ));
+    assert!(r.complete, "{:?}", r.problems);
+}
+
+const HELD_TO_USER: &str = "\
+WARNING: lock held when returning to user space!
+6.0.0 #0 Not tainted
+syz-executor.3/10164 is leaving the kernel with locks still held!
+1 lock held by syz-executor.3/10164:
+";
+
+#[test]
+fn a_held_locks_list_cut_before_its_locks_is_incomplete() {
+    let r = one(HELD_TO_USER);
+    assert!(!r.complete, "{:?}", r.problems);
+    let r = one(&format!(
+        "{HELD_TO_USER} #0: ffff888147acaa88 (&local->mtx)"
+    ));
+    assert!(!r.complete, "cut inside the lock line: {:?}", r.problems);
+    let r = one(&format!(
+        "{HELD_TO_USER} #0: ffff888147acaa88 (&local->mtx){{+.+.}}-{{3:3}}, at: f+0x1/0x2\n"
+    ));
+    assert!(r.complete, "{:?}", r.problems);
+}
+
+#[test]
+fn an_inlined_acquire_site_without_its_caller_is_incomplete() {
+    let r = one(&format!(
+        "{HELD_TO_USER} #0: ffff888147acaa88 (&local->mtx){{+.+.}}-{{3:3}}, at: f net/x.c:217 [inline]\n"
+    ));
+    assert!(!r.complete, "{:?}", r.problems);
+}
+
+#[test]
+fn a_capacity_report_cut_before_its_stack_is_incomplete() {
+    let head =
+        "BUG: MAX_LOCKDEP_CHAIN_HLOCKS too low!\nturning off the locking correctness validator.\n";
+    let r = one(head);
+    assert!(!r.complete, "{:?}", r.problems);
+    // Cut inside a wrapped line that would have been junk.
+    let r = one(&format!(
+        "{head}Please attach the output of /proc/lock_stat to\nthe bug report\n["
+    ));
+    assert!(!r.complete, "{:?}", r.problems);
+}
+
+/// pipeline: a scenario header `CPU0` followed by NUL bytes became a
+/// column name, which the text renderer printed raw.
+#[test]
+fn scenario_column_names_carry_no_controls() {
+    let data = include_bytes!("fuzz_inputs/pipeline-scenario-column-nul.txt");
+    let all = run_all(data);
+    assert!(all.iter().any(|a| a.report.scenario.is_some()));
+    for a in &all {
+        for cpu in a.report.scenario.iter().flat_map(|s| &s.cpus) {
+            assert!(cpu.bytes().all(|c| c.is_ascii_alphanumeric()), "{cpu:?}");
+        }
+    }
+}

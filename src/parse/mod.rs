@@ -334,13 +334,15 @@ fn parse_cpu_line(t: &str, r: &mut Report) {
 }
 
 /// Column start positions of a scenario header line (`CPU0 ... CPU1`).
+/// A column name is `CPU` and alphanumerics: whatever else follows it on
+/// a damaged line (controls, NULs) is not part of the name.
 fn scenario_columns(text: &str) -> Vec<(usize, String)> {
     let mut cols = Vec::new();
     let mut search = 0;
     while let Some(pos) = text[search..].find("CPU") {
         let at = search + pos;
         let end = text[at..]
-            .find(char::is_whitespace)
+            .find(|c: char| !c.is_ascii_alphanumeric())
             .map(|e| at + e)
             .unwrap_or(text.len());
         cols.push((at, text[at..end].to_string()));
@@ -1360,6 +1362,25 @@ fn judge(p: &mut Parser<'_>) {
         .any(|l| l.at.as_ref().is_some_and(|f| f.inline));
     if dangling_inline {
         missing.push("the caller of an inlined acquire site");
+    }
+    // The input stopped inside the report's last line: what it held may
+    // go on (a lock line's `at:`, a frame's offset). Only a line that ends
+    // a report whatever follows (an end marker, a stack's last frame)
+    // leaves it whole.
+    if raw.cut_mid_line && missing.is_empty() {
+        let last = raw.lines.last();
+        let ends_report = last.is_some_and(|l| {
+            let t = l.text.trim();
+            t.starts_with("---[ end trace")
+                || t.starts_with("=====")
+                || r.backtrace.last().is_some_and(|f| {
+                    f.source_line == l.no
+                        && (is_terminal_frame(&f.base) || ROOT_FRAMES.contains(&f.base.as_str()))
+                })
+        });
+        if !ends_report {
+            missing.push("the rest of its last line, where the input stopped");
+        }
     }
     // Held lists whose printed count exceeds the entries seen.
     let short_list = r

@@ -71,6 +71,8 @@ pub struct RawReport {
     /// rather than being cut by the end of input.
     pub trace_closed: bool,
     pub caller: Option<Caller>,
+    /// The input stopped inside the report's last line (no line end).
+    pub cut_mid_line: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -561,10 +563,14 @@ impl Segmenter {
             Feed::EndBefore(give_back) => {
                 let keep = o.raw.lines.len().saturating_sub(give_back).max(1);
                 o.raw.lines.truncate(keep);
-                if in_trace && self.cut_mid_line {
-                    // The line that ended the trace is the input's last and
-                    // was cut short: it may have been the next frame.
-                    o.tracker.trace_closed = o.tracker.regs_closed;
+                if self.cut_mid_line {
+                    // The line that ended the report is the input's last and
+                    // was cut short: what it would have been (the next
+                    // frame, a report line) is unknown, so the input, not
+                    // the report's shape, ended it.
+                    if in_trace {
+                        o.tracker.trace_closed = o.tracker.regs_closed;
+                    }
                     self.close(idx, EndReason::EndOfInput, sink);
                 } else {
                     self.close(idx, EndReason::Finished, sink);
@@ -609,6 +615,7 @@ impl Segmenter {
                 end: EndReason::EndOfInput,
                 trace_closed: false,
                 caller,
+                cut_mid_line: false,
             },
             tracker,
             bytes,
@@ -650,6 +657,7 @@ impl Segmenter {
                 why = EndReason::Finished;
             }
         }
+        o.raw.cut_mid_line = took_cut_line && o.raw.lines.last().map(|l| l.no) == Some(last_no);
         o.raw.end = why;
         o.raw.trace_closed = match why {
             // Cut by the next report: the trace ended on its own only if it
