@@ -411,9 +411,9 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Some(Command::Triage(args)) => {
+            // stderr stays unlocked: the progress bar draws from workers.
             let stdout = io::stdout();
-            let stderr = io::stderr();
-            return splatdec::triage::run(args, &mut stdout.lock(), &mut stderr.lock());
+            return splatdec::triage::run(args, &mut stdout.lock(), &mut io::stderr());
         }
         Some(Command::Man) => {
             let man = clap_mangen::Man::new(Cli::command());
