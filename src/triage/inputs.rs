@@ -4,8 +4,8 @@
 //!
 //! * A file is one input; `-` is standard input.
 //! * A directory is walked recursively, entries in byte order of their
-//!   names, dot-entries and symbolic links to directories skipped (a link
-//!   cycle would never end; name the target to read it).
+//!   names; dot-entries, symbolic links to directories (a link cycle would
+//!   never end; name the target to read it) and special files are skipped.
 //! * A syzkaller crash directory — one holding a `description` file and
 //!   `reportN` or `logN` files (syz-manager's `crashes/<hash>/`) — is one
 //!   input and one bug: its `reportN` files are decoded (its `logN` console
@@ -94,8 +94,10 @@ fn numbered(name: &str, stem: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
-/// The sorted entries of a directory: (name, path, is_dir), dot-entries
-/// and links to directories left out.
+/// The sorted entries of a directory: (name, path, is_dir). Left out:
+/// dot-entries, links to directories, and anything that is not a regular
+/// file or directory (a FIFO or device found while walking would block or
+/// never end; named on the command line, it is read).
 fn entries(dir: &Path) -> io::Result<Vec<(String, PathBuf, bool)>> {
     let mut out = Vec::new();
     for e in fs::read_dir(dir)? {
@@ -108,12 +110,15 @@ fn entries(dir: &Path) -> io::Result<Vec<(String, PathBuf, bool)>> {
         let ft = e.file_type()?;
         let is_dir = if ft.is_symlink() {
             match fs::metadata(&path) {
-                Ok(m) if m.is_dir() => continue,
+                Ok(m) if m.is_file() => false,
+                Ok(_) => continue,
                 // A dangling link is reported when it is opened.
-                _ => false,
+                Err(_) => false,
             }
-        } else {
+        } else if ft.is_dir() || ft.is_file() {
             ft.is_dir()
+        } else {
+            continue;
         };
         out.push((name, path, is_dir));
     }

@@ -102,7 +102,8 @@ pub struct Outcome {
     /// Bytes of text decoded (after decompression).
     pub bytes: u64,
     pub reports: u64,
-    /// Inputs that could not be read, in input order.
+    /// What could not be read: paths that could not be listed first (in
+    /// argument order), then inputs that failed, in input order.
     pub errors: Vec<InputError>,
 }
 
@@ -161,7 +162,7 @@ fn progress_bar(units: &[Unit], wanted: bool) -> ProgressBar {
     let total: u64 = units.iter().map(Unit::size).sum();
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
     if let Ok(style) = ProgressStyle::with_template(
-        "{elapsed_precise} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec}",
+        "{elapsed_precise} [{wide_bar}] {bytes}/{total_bytes} {bytes_per_sec}",
     ) {
         bar.set_style(style.progress_chars("=> "));
     }
@@ -338,6 +339,10 @@ fn read_unit(index: usize, unit: &Unit, bar: &ProgressBar) -> UnitResult {
 /// The `splatdec triage` command: run, print, and say how it went. Errors
 /// go to `err` (and into the table's summary); the exit status is 2 when
 /// some input could not be read.
+///
+/// `err` must not hold the lock on the process's stderr (pass
+/// `io::stderr()`, not `io::stderr().lock()`): when stderr is a terminal
+/// the progress bar is drawn on it from the worker threads.
 pub fn run(args: &TriageArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
     let opts = Options {
         jobs: args.jobs.map(usize::from),

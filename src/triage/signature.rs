@@ -35,7 +35,9 @@
 //! cycle comes with another "trying to acquire" lock, another backtrace and
 //! another syzbot title. Its signature is the kind plus the cycle of lock
 //! classes, read from the dependency chain in dependency order and rotated
-//! to start at its smallest class, so every edge gives the same key.
+//! to start at its smallest class, so every edge gives the same key. (A
+//! report cut before any of its locks was printed has no cycle and is
+//! keyed like the other kinds.)
 //!
 //! The guilty frame named for a group is the first guilty frame of the
 //! final backtrace (then the current acquisition's chain stack, then the
@@ -288,9 +290,16 @@ fn fnv1a(s: &str) -> u64 {
 pub fn sighting(r: &Report) -> Sighting {
     let guilty = first_guilty(r);
     let mut parts = vec![format!("kind: {}", r.kind)];
-    if r.kind == ReportKind::CircularDependency {
-        parts.push(format!("cycle: {}", canonical_cycle(r).join(" -> ")));
+    let cycle = if r.kind == ReportKind::CircularDependency {
+        canonical_cycle(r)
     } else {
+        Vec::new()
+    };
+    if !cycle.is_empty() {
+        parts.push(format!("cycle: {}", cycle.join(" -> ")));
+    } else {
+        // Every other kind, and a circular report cut before any lock
+        // was printed (grouped like the rest rather than all together).
         parts.push(format!("title: {}", r.title));
         let t = table();
         let slots = t
@@ -371,6 +380,19 @@ mod tests {
         ] {
             assert!(!is_noise(f), "{f}");
         }
+    }
+
+    #[test]
+    fn a_circular_report_without_locks_is_keyed_by_title() {
+        let reps = crate::decode_str(
+            "WARNING: possible circular locking dependency detected\n",
+            "-",
+        );
+        let key = sighting(&reps[0]).signature.key;
+        assert!(
+            key.starts_with("kind: circular_dependency | title: "),
+            "{key}"
+        );
     }
 
     #[test]
