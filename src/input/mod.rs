@@ -67,6 +67,9 @@ pub struct LineReader<R> {
     after_kmsg: bool,
     /// A lone `\r` ended the previous line: swallow a following `\n`.
     pending_cr: bool,
+    /// The previous line ended with `\r\n`: a `\r` starting this line is
+    /// a line end of its own (a blank CRLF line), not a leftover.
+    crlf_end: bool,
     eof: bool,
 }
 
@@ -78,6 +81,7 @@ impl<R: Read> LineReader<R> {
             no: 0,
             after_kmsg: false,
             pending_cr: false,
+            crlf_end: false,
             eof: false,
         }
     }
@@ -111,13 +115,14 @@ impl<R: Read> LineReader<R> {
                 self.pending_cr = false;
                 if chunk[0] == b'\n' {
                     self.inner.consume(1);
+                    self.crlf_end = true;
                     continue;
                 }
             }
             // A CR at the start of a line (`\n\r`, `\r\r\n` endings from
             // serial consoles) is part of the previous line end, not an
             // empty line.
-            if self.buf.is_empty() && !got_any && chunk[0] == b'\r' {
+            if self.buf.is_empty() && !got_any && chunk[0] == b'\r' && !self.crlf_end {
                 let n = chunk.iter().take_while(|&&c| c == b'\r').count();
                 self.inner.consume(n);
                 self.pending_cr = true;
@@ -128,14 +133,19 @@ impl<R: Read> LineReader<R> {
             // line ends; serial consoles sometimes emit them).
             let end = memchr::memchr2(b'\n', b'\r', chunk);
             let (take, consumed, done) = match end {
-                Some(i) if chunk[i] == b'\n' => (i, i + 1, true),
+                Some(i) if chunk[i] == b'\n' => {
+                    self.crlf_end = false;
+                    (i, i + 1, true)
+                }
                 Some(i) => {
                     // `\r`: either CRLF or a lone CR.
                     if i + 1 < chunk.len() {
                         let skip = if chunk[i + 1] == b'\n' { 2 } else { 1 };
+                        self.crlf_end = skip == 2;
                         (i, i + skip, true)
                     } else {
                         self.pending_cr = true;
+                        self.crlf_end = false;
                         (i, i + 1, true)
                     }
                 }
