@@ -122,7 +122,8 @@ impl<R: Read> LineReader<R> {
             // A CR at the start of a line (`\n\r`, `\r\r\n` endings from
             // serial consoles) is part of the previous line end, not an
             // empty line.
-            if self.buf.is_empty() && !got_any && chunk[0] == b'\r' && !self.crlf_end {
+            if self.buf.is_empty() && !got_any && chunk[0] == b'\r' && !self.crlf_end && self.no > 0
+            {
                 let n = chunk.iter().take_while(|&&c| c == b'\r').count();
                 self.inner.consume(n);
                 self.pending_cr = true;
