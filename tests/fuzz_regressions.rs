@@ -163,3 +163,48 @@ fn scenario_column_names_carry_no_controls() {
         }
     }
 }
+
+/// A blank line in a CRLF file vanished (a `\r` at the start of a line was
+/// taken for the rest of the previous line's end), so every line number
+/// after it was off by one.
+#[test]
+fn blank_crlf_lines_are_kept_and_counted() {
+    let texts = |data: &[u8]| -> Vec<(u64, String)> {
+        splatdec::input::read_lines(data)
+            .unwrap()
+            .into_iter()
+            .map(|l| (l.no, l.text))
+            .collect()
+    };
+    let want = vec![
+        (1, "a".to_string()),
+        (2, String::new()),
+        (3, "b".to_string()),
+    ];
+    assert_eq!(texts(b"a\r\n\r\nb\r\n"), want);
+    assert_eq!(texts(b"a\n\nb\n"), want);
+    assert_eq!(texts(b"a\r\r\n\r\r\nb\r\r\n"), want);
+    // Serial-console endings still add no lines.
+    assert_eq!(
+        texts(b"a\n\rb\n\r"),
+        vec![(1, "a".to_string()), (2, "b".to_string())]
+    );
+    // One byte at a time: the CRLF split across reads.
+    struct OneByte<'a>(&'a [u8]);
+    impl std::io::Read for OneByte<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.0.is_empty() || buf.is_empty() {
+                return Ok(0);
+            }
+            buf[0] = self.0[0];
+            self.0 = &self.0[1..];
+            Ok(1)
+        }
+    }
+    let one: Vec<_> = splatdec::input::read_lines(OneByte(b"a\r\n\r\nb\r\n"))
+        .unwrap()
+        .into_iter()
+        .map(|l| (l.no, l.text))
+        .collect();
+    assert_eq!(one, want);
+}

@@ -532,9 +532,9 @@ fn sixteen_open_reports_at_their_caps_stay_bounded() {
 // ---------------------------------------------------------------------
 // Linear time.
 
-/// Time to decode `make(n)`; the best of three to smooth out noise.
+/// Time to decode `make(n)`; the best of five to smooth out noise.
 fn best_time(make: &dyn Fn() -> Box<dyn Read>) -> Duration {
-    (0..3)
+    (0..5)
         .map(|_| decode_counting(make(), |_| {}).1)
         .min()
         .unwrap()
@@ -582,8 +582,10 @@ fn decoding_time_is_linear_in_size() {
         let big = best_time(&make(400));
         let ratio = big.as_secs_f64() / small.as_secs_f64().max(1e-6);
         eprintln!("{name}: 100 lines {small:.2?}, 400 lines {big:.2?} (x{ratio:.1})");
+        // Linear is 4x; quadratic would be 16x. Leave room for a busy
+        // machine.
         assert!(
-            ratio < 8.0 || big < Duration::from_millis(50),
+            ratio < 10.0 || big < Duration::from_millis(50),
             "{name}: 4x the input took {ratio:.1}x the time"
         );
     }

@@ -662,3 +662,26 @@ fn a_missing_final_line_end_is_a_cut_unless_the_line_ends_the_report() {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(cases(256))]
+
+    /// Any lines, ended by `\n` or by `\r\n`, read back as the same lines
+    /// with the same numbers (blank lines included).
+    #[test]
+    fn line_ends_do_not_change_lines_or_numbers(
+        lines in prop::collection::vec("[^\r\n]{0,12}", 0..12),
+    ) {
+        let read = |end: &str| -> Vec<(u64, String)> {
+            let data: String = lines.iter().map(|l| format!("{l}{end}")).collect();
+            splatdec::input::read_lines(data.as_bytes())
+                .unwrap()
+                .into_iter()
+                .map(|l| (l.no, l.text))
+                .collect()
+        };
+        let lf = read("\n");
+        prop_assert_eq!(lf.len(), lines.len());
+        prop_assert_eq!(&read("\r\n"), &lf);
+    }
+}

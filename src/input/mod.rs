@@ -83,6 +83,10 @@ pub struct LineReader<R> {
     after_kmsg: bool,
     /// A `\r` ended the previous line: swallow a following `\n`.
     pending_cr: bool,
+    /// The previous line ended with `\r\n` (or nothing was read yet): a
+    /// `\r` starting this line ends a blank line of its own, where after a
+    /// plain `\n` it is a serial console's leftover (`\n\r`).
+    crlf_end: bool,
     eof: bool,
 }
 
@@ -106,6 +110,7 @@ impl<R: Read> LineReader<R> {
             no: 0,
             after_kmsg: false,
             pending_cr: false,
+            crlf_end: true,
             eof: false,
         }
     }
@@ -158,10 +163,11 @@ impl<R: Read> LineReader<R> {
                 self.pending_cr = false;
                 if b == b'\n' {
                     self.start += 1;
+                    self.crlf_end = true;
                     continue;
                 }
             }
-            if b == b'\r' {
+            if b == b'\r' && !self.crlf_end {
                 let run = self.buf[self.start..self.end]
                     .iter()
                     .take_while(|&&c| c == b'\r')
@@ -228,6 +234,7 @@ impl<R: Read> LineReader<R> {
     /// Consume the line end at `t` (a `\n` or `\r`).
     fn end_line(&mut self, t: usize) {
         self.start = t + 1;
+        self.crlf_end = false;
         if self.buf[t] == b'\r' {
             self.pending_cr = true;
         }
@@ -325,17 +332,19 @@ impl<R: Read> LineReader<R> {
     /// line end), counting them and following the kmsg state.
     fn skip_complete(&mut self, to: usize) {
         let region = &self.buf[self.start..to];
-        let (lines, pending_cr, kmsg) = if memchr::memchr(b'\r', region).is_none() {
+        let (lines, pending_cr, crlf_end, kmsg) = if memchr::memchr(b'\r', region).is_none() {
             (
                 memchr::memchr_iter(b'\n', region).count() as u64,
+                false,
                 false,
                 kmsg_state_after_region(self.after_kmsg, region),
             )
         } else {
-            count_lines_with_cr(region, self.after_kmsg)
+            count_lines_with_cr(region, self.after_kmsg, self.crlf_end)
         };
         self.no += lines;
         self.pending_cr = pending_cr;
+        self.crlf_end = crlf_end;
         self.after_kmsg = kmsg;
         self.start = to;
     }
@@ -344,17 +353,24 @@ impl<R: Read> LineReader<R> {
 /// Lines of `region` (from a line start, ending with a line end) under the
 /// serial-console rules: how many, whether a `\r` ended the last one (so a
 /// following `\n` still belongs to it), and the kmsg state after them.
-fn count_lines_with_cr(region: &[u8], mut kmsg: bool) -> (u64, bool, bool) {
-    #[derive(PartialEq)]
+fn count_lines_with_cr(region: &[u8], mut kmsg: bool, crlf_end: bool) -> (u64, bool, bool, bool) {
+    #[derive(PartialEq, Clone, Copy)]
     enum State {
-        /// At a line start.
-        Start,
+        /// At a line start after `\n` (or after a `\r` run and its `\n`
+        /// that followed plain text): a `\r` here is a leftover.
+        StartLf,
+        /// At a line start after `\r\n`: a `\r` here ends a blank line.
+        StartCrlf,
         /// After a `\r`: a `\n` or more `\r`s are still the line end.
         AfterCr,
         /// Inside a line's text.
         Text,
     }
-    let mut state = State::Start;
+    let mut state = if crlf_end {
+        State::StartCrlf
+    } else {
+        State::StartLf
+    };
     let mut lines = 0;
     let mut prev = 0;
     for t in memchr::memchr2_iter(b'\n', b'\r', region) {
@@ -363,17 +379,29 @@ fn count_lines_with_cr(region: &[u8], mut kmsg: bool) -> (u64, bool, bool) {
             state = State::Text;
         }
         prev = t + 1;
-        let ends_line = state == State::Text || (state == State::Start && region[t] == b'\n');
+        let c = region[t];
+        let ends_line = match state {
+            State::Text => true,
+            State::StartLf => c == b'\n',
+            State::StartCrlf => true,
+            State::AfterCr => false,
+        };
         if ends_line {
             lines += 1;
             kmsg = kmsg_state_after(kmsg, &text[..text.len().min(MAX_LINE_BYTES)]);
         }
-        state = match (state, region[t]) {
-            (State::AfterCr, b'\n') | (State::Text, b'\n') | (State::Start, b'\n') => State::Start,
+        state = match (state, c) {
+            (State::AfterCr, b'\n') => State::StartCrlf,
+            (_, b'\n') => State::StartLf,
             _ => State::AfterCr,
         };
     }
-    (lines, state == State::AfterCr, kmsg)
+    (
+        lines,
+        state == State::AfterCr,
+        state == State::StartCrlf,
+        kmsg,
+    )
 }
 
 /// The kmsg state after the `\n`-terminated lines of `region` (no `\r` in
@@ -526,6 +554,7 @@ mod tests {
         pub fn lines<R: Read>(r: R) -> Vec<(u64, Vec<u8>, bool, bool)> {
             let mut inner = BufReader::with_capacity(64, r);
             let (mut no, mut after_kmsg, mut pending_cr) = (0, false, false);
+            let mut crlf_end = true;
             let mut out = Vec::new();
             loop {
                 let mut buf = Vec::new();
@@ -540,20 +569,24 @@ mod tests {
                         pending_cr = false;
                         if chunk[0] == b'\n' {
                             inner.consume(1);
+                            crlf_end = true;
                             continue;
                         }
                     }
-                    if buf.is_empty() && !got_any && chunk[0] == b'\r' {
+                    if buf.is_empty() && !got_any && chunk[0] == b'\r' && !crlf_end {
                         let n = chunk.iter().take_while(|&&c| c == b'\r').count();
                         inner.consume(n);
                         pending_cr = true;
                         continue;
                     }
                     got_any = true;
+                    crlf_end = false;
                     let (take, consumed, done) = match memchr::memchr2(b'\n', b'\r', chunk) {
                         Some(i) if chunk[i] == b'\n' => (i, i + 1, true),
                         Some(i) if i + 1 < chunk.len() => {
-                            (i, i + if chunk[i + 1] == b'\n' { 2 } else { 1 }, true)
+                            let crlf = chunk[i + 1] == b'\n';
+                            crlf_end = crlf;
+                            (i, i + if crlf { 2 } else { 1 }, true)
                         }
                         Some(i) => {
                             pending_cr = true;
