@@ -540,7 +540,11 @@ fn best_time(make: &dyn Fn() -> Box<dyn Read>) -> Duration {
         .unwrap()
 }
 
+/// Wall-clock timing, so not part of CI (a busy machine makes any timed
+/// assertion flaky; the guide keeps timing out of tests). Run it by hand:
+/// `cargo test --release --test pathological -- --ignored linear`.
 #[test]
+#[ignore = "timed: run by hand with --ignored"]
 fn decoding_time_is_linear_in_size() {
     // Adversarial line shapes at the line-length cap, inside a report's
     // trace (every line goes through the frame and section parsers).
