@@ -208,3 +208,36 @@ fn blank_crlf_lines_are_kept_and_counted() {
         .collect();
     assert_eq!(one, want);
 }
+
+/// A whole report followed by the first bytes of an unrelated line that a
+/// body-phase report absorbs as junk: the cut junk line does not make the
+/// report incomplete.
+#[test]
+fn a_cut_junk_line_after_a_whole_report_does_not_make_it_incomplete() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/real/013-non-static-key-neigh-seqlock-2.6.19.txt");
+    let text = std::fs::read_to_string(path).unwrap();
+    let whole = one(&text);
+    assert!(whole.complete, "{:?}", whole.problems);
+    let r = one(&format!("{text}usb 1-1: new hi"));
+    assert!(r.complete, "{:?}", r.problems);
+}
+
+/// ... nor does a cut line that is blank so far (a printk prefix whose
+/// text the cut removed).
+#[test]
+fn a_cut_blank_line_after_a_whole_report_does_not_make_it_incomplete() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/real/024-hung-task-held-locks-dump-rcu-gp-state-I.txt");
+    let text: String = std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .skip(14)
+        .take(15)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let whole = one(&text);
+    assert!(whole.complete, "{:?}", whole.problems);
+    let r = one(&format!("{text}\n[   12.345678] "));
+    assert!(r.complete, "{:?}", r.problems);
+}

@@ -390,8 +390,14 @@ fn ends_on_possible_stack_end(text: &[u8]) -> bool {
             return true;
         }
     }
-    // The last line with a reliable frame (`?` frames are noise).
-    text.lines()
+    // The last whole line with a reliable frame (`?` frames are noise; a
+    // line the cut left unfinished says nothing).
+    let whole = match text.rfind('\n') {
+        Some(i) => &text[..i],
+        None => "",
+    };
+    whole
+        .lines()
         .rev()
         .map(|l| splatdec::input::prefix::strip(l, false).1.trim())
         .find(|t| !t.is_empty() && !t.starts_with("? "))

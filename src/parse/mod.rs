@@ -1366,8 +1366,12 @@ fn judge(p: &mut Parser<'_>) {
     // The input stopped inside the report's last line: what it held may
     // go on (a lock line's `at:`, a frame's offset). Only a line that ends
     // a report whatever follows (an end marker, a stack's last frame)
-    // leaves it whole.
-    if raw.cut_mid_line && missing.is_empty() {
+    // leaves it whole, and so does one nothing was read from (blank so
+    // far, or kept as unparsed: the report did not need it).
+    let last_unparsed = raw.lines.last().is_some_and(|l| {
+        l.text.trim().is_empty() || r.unparsed.last().is_some_and(|k| k.line == l.no)
+    });
+    if raw.cut_mid_line && missing.is_empty() && !last_unparsed {
         let last = raw.lines.last();
         let ends_report = last.is_some_and(|l| {
             let t = l.text.trim();
