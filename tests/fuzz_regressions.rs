@@ -241,3 +241,21 @@ fn a_cut_blank_line_after_a_whole_report_does_not_make_it_incomplete() {
     let r = one(&format!("{text}\n[   12.345678] "));
     assert!(r.complete, "{:?}", r.problems);
 }
+
+/// A hung task's stack cut right after `kthread`, leaving only the printk
+/// prefix of the next line, is incomplete (`ret_from_fork` follows).
+#[test]
+fn a_hung_task_stack_cut_after_kthread_is_incomplete() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/real/024-hung-task-held-locks-dump-rcu-gp-state-I.txt");
+    let text: String = std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .skip(14)
+        .take_while(|l| !l.contains("kthread_complete_and_exit"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(text.trim_end().ends_with("kthread+0xe6/0x110"));
+    let r = one(&format!("{text}[  249.263997] "));
+    assert!(!r.complete, "{:?}", r.problems);
+}

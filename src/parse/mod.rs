@@ -1327,7 +1327,13 @@ fn judge(p: &mut Parser<'_>) {
         // its caller below it (`kthread` above `ret_from_fork`): then
         // the input cut it.
         let cut_by_input = raw.end == EndReason::EndOfInput
-            && r.backtrace.last().map(|f| f.source_line) == raw.lines.last().map(|l| l.no);
+            && r.backtrace.last().is_some_and(|f| {
+                raw.lines
+                    .iter()
+                    .rev()
+                    .take_while(|l| l.no > f.source_line)
+                    .all(|l| l.text.trim().is_empty())
+            });
         let reached_root = r
             .backtrace
             .iter()
