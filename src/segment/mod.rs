@@ -722,14 +722,7 @@ mod tests {
     use super::*;
 
     fn segment(text: &str) -> Vec<RawReport> {
-        let mut r = LineReader::new(text.as_bytes());
-        let mut s = Segmenter::new();
-        let mut out = Vec::new();
-        while let Some(raw) = r.next_raw().unwrap() {
-            s.push(&raw, &mut |rep| out.push(rep));
-        }
-        s.finish(&mut |rep| out.push(rep));
-        out
+        segment_line_by_line(text.as_bytes())
     }
 
     /// Every line pushed one by one, as before idle skipping.

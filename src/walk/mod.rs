@@ -160,14 +160,10 @@ impl Walker<'_> {
         }
         match st.gfp {
             Gfp::Known(m) => Some(task::direct_reclaim_possible(m, st.task, self.v)),
-            Gfp::Caller { set, clear } => {
+            // Only a known-cleared __GFP_DIRECT_RECLAIM decides it.
+            Gfp::Caller { clear, .. } => {
                 let dr = self.layout.value(GfpFlag::DirectReclaim).unwrap_or(0);
-                if dr != 0 && clear & dr != 0 {
-                    Some(false)
-                } else {
-                    let _ = set;
-                    None
-                }
+                (dr != 0 && clear & dr != 0).then_some(false)
             }
         }
     }
