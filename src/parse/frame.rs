@@ -1,9 +1,13 @@
 //! Stack-frame lines in every common shape.
 //!
-//! One entry point, [`parse_trace_line`], classifies a line seen inside a
-//! stack trace: a frame, a stack-switch marker (which changes the context of
-//! the frames that follow), a register-dump line that belongs to the trace,
-//! or something else. Shapes handled:
+//! One entry point, [`classify_trace_line`], classifies a line seen inside
+//! a stack trace: a frame, a stack-switch marker (which changes the context
+//! of the frames that follow), a register-dump line that belongs to the
+//! trace, or something else. It borrows from the line and allocates
+//! nothing, because the segmenter asks it about every line of every open
+//! report just to see where a trace ends; [`parse_trace_line`] and
+//! [`parse_frame`] are the owning wrappers for frames that are kept.
+//! Shapes handled:
 //!
 //! * x86 4.4: `[<ffffffff81234567>] func+0x1/0x2`, `[<...>] ? func+...`,
 //!   inline markers ` <IRQ>  [<...>] func...`
@@ -19,7 +23,92 @@
 
 use crate::model::{Frame, FrameContext};
 
-/// What one line inside a trace is.
+/// A frame as printed, borrowing its text from the line: what
+/// [`classify_trace_line`] finds without allocating. [`FrameRef::to_frame`]
+/// makes the owned model [`Frame`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameRef<'a> {
+    /// The symbol exactly as printed, compiler suffixes included.
+    pub function: &'a str,
+    pub offset: Option<u64>,
+    pub size: Option<u64>,
+    pub module: Option<&'a str>,
+    pub file: Option<&'a str>,
+    pub line: Option<u32>,
+    pub inline: bool,
+    pub reliable: bool,
+    pub context: FrameContext,
+    pub address: Option<u64>,
+}
+
+impl<'a> FrameRef<'a> {
+    fn new(function: &'a str, context: FrameContext) -> Self {
+        FrameRef {
+            function,
+            offset: None,
+            size: None,
+            module: None,
+            file: None,
+            line: None,
+            inline: false,
+            reliable: true,
+            context,
+            address: None,
+        }
+    }
+
+    /// The source-level function name (see [`base_name`]).
+    pub fn base(&self) -> &'a str {
+        base_name(self.function)
+    }
+
+    /// The owned frame, printed on input line `no`.
+    pub fn to_frame(&self, no: u64) -> Frame {
+        Frame {
+            function: self.function.to_string(),
+            base: self.base().to_string(),
+            offset: self.offset,
+            size: self.size,
+            module: self.module.map(str::to_string),
+            file: self.file.map(str::to_string),
+            line: self.line,
+            inline: self.inline,
+            reliable: self.reliable,
+            context: self.context,
+            address: self.address,
+            source_line: no,
+        }
+    }
+}
+
+/// What one line inside a trace is, borrowing from the line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TraceLineRef<'a> {
+    /// A stack frame (the context markers before it on the line, if any,
+    /// have already been applied).
+    Frame(FrameRef<'a>),
+    /// Only stack-switch markers (`<IRQ>`, `</TASK>` ...).
+    Marker,
+    /// A register-dump line that belongs to the trace. When it names the
+    /// faulting PC (`RIP:`, `pc :`, `NIP`), the frame is given.
+    Register(Option<FrameRef<'a>>),
+    /// Not part of a trace.
+    Other,
+}
+
+impl TraceLineRef<'_> {
+    /// The owned form, for a line printed as input line `no`.
+    pub fn to_owned(&self, no: u64) -> TraceLine {
+        match self {
+            TraceLineRef::Frame(f) => TraceLine::Frame(f.to_frame(no)),
+            TraceLineRef::Marker => TraceLine::Marker,
+            TraceLineRef::Register(f) => TraceLine::Register(f.map(|f| f.to_frame(no))),
+            TraceLineRef::Other => TraceLine::Other,
+        }
+    }
+}
+
+/// What one line inside a trace is, with an owned frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TraceLine {
     /// A stack frame (the context markers before it on the line, if any,
@@ -49,6 +138,10 @@ const SUFFIXES: [&str; 7] = [
 /// `.part.N`, `.isra.N`, `.constprop.N`, `.cold`, `.llvm.N` ... and chains
 /// of them (`foo.isra.56.cold.74` -> `foo`).
 pub fn base_name(sym: &str) -> &str {
+    // Most symbols carry no suffix at all: one byte scan settles them.
+    if !sym.as_bytes().contains(&b'.') {
+        return sym;
+    }
     let mut s = sym;
     loop {
         // Strip one trailing `.N` numeric component if preceded by a suffix.
@@ -153,21 +246,10 @@ fn parse_file_line(tok: &str) -> Option<(&str, u32)> {
     Some((path, line))
 }
 
-fn frame(name: &str, ctx: FrameContext, no: u64) -> Frame {
-    Frame {
-        function: name.to_string(),
-        base: base_name(name).to_string(),
-        reliable: true,
-        context: ctx,
-        source_line: no,
-        ..Frame::default()
-    }
-}
-
 /// Parse the tail after `sym+off/size`: module, file:line, `[inline]`,
 /// `(unreliable)`, arm64 flags, decode_stacktrace `(file:line ...)`.
 /// Returns false when unknown text remains (then this is not a frame line).
-fn parse_frame_tail(f: &mut Frame, mut rest: &str) -> bool {
+fn parse_frame_tail<'a>(f: &mut FrameRef<'a>, mut rest: &'a str) -> bool {
     loop {
         rest = rest.trim_start();
         if rest.is_empty() {
@@ -197,7 +279,7 @@ fn parse_frame_tail(f: &mut Frame, mut rest: &str) -> bool {
             {
                 return false;
             }
-            f.module = Some(module.to_string());
+            f.module = Some(module);
             rest = &r[close + 1..];
             continue;
         }
@@ -219,7 +301,7 @@ fn parse_frame_tail(f: &mut Frame, mut rest: &str) -> bool {
             for tok in inner.split_whitespace() {
                 if let Some((path, line)) = parse_file_line(tok) {
                     if f.file.is_none() {
-                        f.file = Some(path.to_string());
+                        f.file = Some(path);
                         f.line = Some(line);
                     }
                     any = true;
@@ -236,7 +318,7 @@ fn parse_frame_tail(f: &mut Frame, mut rest: &str) -> bool {
         // `path/file.c:123` token.
         let tok_end = rest.find(char::is_whitespace).unwrap_or(rest.len());
         if let Some((path, line)) = parse_file_line(&rest[..tok_end]) {
-            f.file = Some(path.to_string());
+            f.file = Some(path);
             f.line = Some(line);
             rest = &rest[tok_end..];
             continue;
@@ -280,7 +362,7 @@ fn take_markers<'a>(mut s: &'a str, ctx: &mut FrameContext) -> (&'a str, bool) {
 }
 
 /// Register-dump lines that sit inside a trace.
-fn register_line(t: &str, ctx: FrameContext, no: u64) -> Option<TraceLine> {
+fn register_line(t: &str, ctx: FrameContext) -> Option<TraceLineRef<'_>> {
     // Faulting-PC lines carry a frame.
     for tag in ["RIP: ", "EIP: ", "pc : ", "lr : ", "NIP ", "LR "] {
         if let Some(rest) = t.strip_prefix(tag) {
@@ -300,14 +382,14 @@ fn register_line(t: &str, ctx: FrameContext, no: u64) -> Option<TraceLine> {
             }
             let r = r.trim_start();
             if let Some((name, off, size, rest)) = take_symbol_offset(r) {
-                let mut f = frame(name, ctx, no);
+                let mut f = FrameRef::new(name, ctx);
                 f.offset = Some(off);
                 f.size = size;
                 if parse_frame_tail(&mut f, rest) {
-                    return Some(TraceLine::Register(Some(f)));
+                    return Some(TraceLineRef::Register(Some(f)));
                 }
             }
-            return Some(TraceLine::Register(None));
+            return Some(TraceLineRef::Register(None));
         }
     }
     const REG_PREFIXES: [&str; 24] = [
@@ -358,38 +440,49 @@ fn register_line(t: &str, ctx: FrameContext, no: u64) -> Option<TraceLine> {
         || t.starts_with("--- interrupt: ")
         || t.starts_with("[exception RIP: ")
     {
-        return Some(TraceLine::Register(None));
+        return Some(TraceLineRef::Register(None));
     }
     None
 }
 
-/// Classify one line seen inside a stack trace. `ctx` is the running
-/// stack context and is updated by markers.
-pub fn parse_trace_line(text: &str, no: u64, ctx: &mut FrameContext) -> TraceLine {
+/// Classify one line seen inside a stack trace without allocating. `ctx`
+/// is the running stack context and is updated by markers.
+pub fn classify_trace_line<'a>(text: &'a str, ctx: &mut FrameContext) -> TraceLineRef<'a> {
     let (t, marker) = take_markers(text, ctx);
     if t.is_empty() {
         return if marker {
-            TraceLine::Marker
+            TraceLineRef::Marker
         } else {
-            TraceLine::Other
+            TraceLineRef::Other
         };
     }
-    if let Some(r) = register_line(t, *ctx, no) {
+    if let Some(r) = register_line(t, *ctx) {
         return r;
     }
-    match parse_frame(t, *ctx, no) {
-        Some(f) => TraceLine::Frame(f),
-        None if marker => TraceLine::Marker,
-        None => TraceLine::Other,
+    match parse_frame_ref(t, *ctx) {
+        Some(f) => TraceLineRef::Frame(f),
+        None if marker => TraceLineRef::Marker,
+        None => TraceLineRef::Other,
     }
 }
 
-/// Parse a single frame from `t` (leading whitespace allowed).
+/// [`classify_trace_line`] with an owned frame, for input line `no`.
+pub fn parse_trace_line(text: &str, no: u64, ctx: &mut FrameContext) -> TraceLine {
+    classify_trace_line(text, ctx).to_owned(no)
+}
+
+/// Parse a single frame from `t` (leading whitespace allowed), printed as
+/// input line `no`.
 pub fn parse_frame(t: &str, ctx: FrameContext, no: u64) -> Option<Frame> {
+    parse_frame_ref(t, ctx).map(|f| f.to_frame(no))
+}
+
+/// [`parse_frame`] without allocating.
+pub fn parse_frame_ref(t: &str, ctx: FrameContext) -> Option<FrameRef<'_>> {
     let mut t = t.trim_start();
     // crash `bt`: `#3 [ffff880002207ef0] notify_die at ffffffff810a155e`.
     if let Some(rest) = t.strip_prefix('#') {
-        return parse_crash_frame(rest, ctx, no);
+        return parse_crash_frame(rest, ctx);
     }
     let mut address = None;
     let mut reliable = true;
@@ -402,7 +495,7 @@ pub fn parse_frame(t: &str, ctx: FrameContext, no: u64) -> Option<Frame> {
         if name.is_empty() || !name.bytes().all(is_sym_char) {
             return None;
         }
-        let mut f = frame(name, ctx, no);
+        let mut f = FrameRef::new(name, ctx);
         f.offset = off.parse().ok();
         f.address = Some(addr);
         return Some(f);
@@ -421,12 +514,14 @@ pub fn parse_frame(t: &str, ctx: FrameContext, no: u64) -> Option<Frame> {
             let inner = &rest[..close];
             let mut f = match take_symbol_offset(inner) {
                 Some((name, off, size, "")) => {
-                    let mut f = frame(name, ctx, no);
+                    let mut f = FrameRef::new(name, ctx);
                     f.offset = Some(off);
                     f.size = size;
                     f
                 }
-                _ if !inner.is_empty() && inner.bytes().all(is_sym_char) => frame(inner, ctx, no),
+                _ if !inner.is_empty() && inner.bytes().all(is_sym_char) => {
+                    FrameRef::new(inner, ctx)
+                }
                 _ => return None,
             };
             if !rest[close + 1..].trim_start().starts_with("from ") {
@@ -449,7 +544,7 @@ pub fn parse_frame(t: &str, ctx: FrameContext, no: u64) -> Option<Frame> {
     }
     if let Some((name, off, size, rest)) = take_symbol_offset(t) {
         size?;
-        let mut f = frame(name, ctx, no);
+        let mut f = FrameRef::new(name, ctx);
         f.offset = Some(off);
         f.size = size;
         f.address = address;
@@ -471,7 +566,7 @@ pub fn parse_frame(t: &str, ctx: FrameContext, no: u64) -> Option<Frame> {
     }
     if i > 0 && i < b.len() && b[i] == b' ' {
         let name = &t[..i];
-        let mut f = frame(name, ctx, no);
+        let mut f = FrameRef::new(name, ctx);
         f.address = address;
         f.reliable = reliable;
         if parse_frame_tail(&mut f, &t[i..]) && f.file.is_some() {
@@ -488,7 +583,7 @@ pub fn parse_frame(t: &str, ctx: FrameContext, no: u64) -> Option<Frame> {
             && take_symbol_offset(rest.trim())
                 .is_some_and(|(_, _, size, tail)| size.is_some() && tail.trim().is_empty())
         {
-            let mut f = frame(name, ctx, no);
+            let mut f = FrameRef::new(name, ctx);
             f.reliable = reliable;
             return Some(f);
         }
@@ -496,7 +591,7 @@ pub fn parse_frame(t: &str, ctx: FrameContext, no: u64) -> Option<Frame> {
     // An address the kernel could not symbolize: `0xffffffffc0123456`.
     if let Some(hex) = t.strip_prefix("0x") {
         if (8..=16).contains(&hex.len()) && hex.bytes().all(|c| c.is_ascii_hexdigit()) {
-            let mut f = frame(t, ctx, no);
+            let mut f = FrameRef::new(t, ctx);
             f.address = parse_hex(hex);
             f.reliable = reliable;
             return Some(f);
@@ -505,7 +600,7 @@ pub fn parse_frame(t: &str, ctx: FrameContext, no: u64) -> Option<Frame> {
     None
 }
 
-fn parse_crash_frame(rest: &str, ctx: FrameContext, no: u64) -> Option<Frame> {
+fn parse_crash_frame(rest: &str, ctx: FrameContext) -> Option<FrameRef<'_>> {
     let digits = rest.bytes().take_while(|c| c.is_ascii_digit()).count();
     if digits == 0 {
         return None;
@@ -536,14 +631,14 @@ fn parse_crash_frame(rest: &str, ctx: FrameContext, no: u64) -> Option<Frame> {
             (sym, None)
         }
     };
-    let mut f = frame(name, ctx, no);
+    let mut f = FrameRef::new(name, ctx);
     f.offset = offset;
     f.address = Some(address);
     // `(via foo)` annotations and module `[mod]` after the address.
     let tail = &after[addr_tok.len()..];
     if let Some(open) = tail.find('[') {
         if let Some(close) = tail[open..].find(']') {
-            f.module = Some(tail[open + 1..open + close].to_string());
+            f.module = Some(&tail[open + 1..open + close]);
         }
     }
     Some(f)

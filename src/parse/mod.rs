@@ -18,7 +18,7 @@ use crate::model::{
     Report, ReportKind, Scenario, ScenarioStep, Trace, UsageTransition,
 };
 use crate::segment::{EndReason, RawReport};
-use frame::{parse_frame, parse_trace_line, TraceLine};
+use frame::{classify_trace_line, parse_frame, parse_frame_ref, TraceLineRef};
 use lock::{
     class_in_parens, parse_chain_header, parse_dependency, parse_held_header, parse_held_lock,
     parse_irq_context, parse_lock, parse_task, parse_wait_context,
@@ -184,7 +184,7 @@ pub fn is_report_body_line(text: &str) -> bool {
         || is_ident_line(t)
         || is_rcu_location(t)
         || parse_lock(t, 0).is_some()
-        || parse_frame(t, FrameContext::Task, 0).is_some()
+        || parse_frame_ref(t, FrameContext::Task).is_some()
         || t.starts_with("[<")
 }
 
@@ -778,10 +778,10 @@ impl<'a> Parser<'a> {
         }
         if t.starts_with("RIP: ") || t.starts_with("pc : ") || t.starts_with("NIP ") {
             let mut ctx = FrameContext::Task;
-            if let TraceLine::Register(Some(f)) = parse_trace_line(t, line.no, &mut ctx) {
+            if let TraceLineRef::Register(Some(f)) = classify_trace_line(t, &mut ctx) {
                 r.traces.push(Trace {
                     name: "faulting pc".to_string(),
-                    frames: vec![f],
+                    frames: vec![f.to_frame(line.no)],
                 });
             }
             return true;
@@ -894,16 +894,16 @@ impl<'a> Parser<'a> {
                 if t.is_empty() {
                     return true;
                 }
-                match parse_trace_line(text, line.no, &mut self.ctx) {
-                    TraceLine::Frame(f) => {
+                match classify_trace_line(text, &mut self.ctx) {
+                    TraceLineRef::Frame(f) => {
                         if let Some(e) = self.r.chain.last_mut() {
-                            e.stack.push(f);
+                            e.stack.push(f.to_frame(line.no));
                             true
                         } else {
                             false
                         }
                     }
-                    TraceLine::Marker => true,
+                    TraceLineRef::Marker => true,
                     _ => false,
                 }
             }
@@ -992,12 +992,12 @@ impl<'a> Parser<'a> {
                 if t == "..." {
                     return true;
                 }
-                match parse_trace_line(text, line.no, &mut self.ctx) {
-                    TraceLine::Frame(f) => {
-                        self.r.traces[i].frames.push(f);
+                match classify_trace_line(text, &mut self.ctx) {
+                    TraceLineRef::Frame(f) => {
+                        self.r.traces[i].frames.push(f.to_frame(line.no));
                         true
                     }
-                    TraceLine::Marker => true,
+                    TraceLineRef::Marker => true,
                     _ => {
                         // Class-dump blocks go back to the dump.
                         self.section = if self.dump_class.is_some() {
@@ -1098,18 +1098,40 @@ impl<'a> Parser<'a> {
                 }
                 false
             }
-            Section::Backtrace => match parse_trace_line(text, line.no, &mut self.ctx) {
-                TraceLine::Frame(f) => {
-                    self.r.backtrace.push(f);
+            Section::Backtrace => match classify_trace_line(text, &mut self.ctx) {
+                TraceLineRef::Frame(f) => {
+                    self.r.backtrace.push(f.to_frame(line.no));
                     true
                 }
-                TraceLine::Marker | TraceLine::Register(_) => true,
+                TraceLineRef::Marker | TraceLineRef::Register(_) => true,
                 // The segmenter decided where the report ends; a foreign
                 // line spliced into the trace is kept as unparsed and the
                 // trace goes on (headers are tested before this).
-                TraceLine::Other => t.is_empty(),
+                TraceLineRef::Other => t.is_empty(),
             },
         }
+    }
+
+    /// A frame or marker line in an open trace section, classified once:
+    /// store the frame where the section says. False when the section
+    /// cannot take it (then the line is tried as a header and so on).
+    fn trace_item(&mut self, item: TraceLineRef<'_>, no: u64) -> bool {
+        let f = match item {
+            TraceLineRef::Frame(f) => f,
+            TraceLineRef::Marker => return true,
+            _ => return false,
+        };
+        let stack = match self.section {
+            Section::Backtrace => &mut self.r.backtrace,
+            Section::Trace(i) => &mut self.r.traces[i].frames,
+            Section::Chain => match self.r.chain.last_mut() {
+                Some(e) => &mut e.stack,
+                None => return false,
+            },
+            _ => return false,
+        };
+        stack.push(f.to_frame(no));
+        true
     }
 
     fn line(&mut self, line: &Line) {
@@ -1148,7 +1170,7 @@ impl<'a> Parser<'a> {
             let indent = line.text.len() - line.text.trim_start().len();
             if indent <= 1 && line.text.contains("[<") {
                 let mut ctx = FrameContext::Task;
-                if let TraceLine::Frame(_) = parse_trace_line(&line.text, line.no, &mut ctx) {
+                if let TraceLineRef::Frame(_) = classify_trace_line(&line.text, &mut ctx) {
                     self.ctx = FrameContext::Task;
                     self.section = Section::Backtrace;
                 }
@@ -1160,11 +1182,9 @@ impl<'a> Parser<'a> {
             Section::Backtrace | Section::Chain | Section::Trace(_)
         ) {
             let mut ctx = self.ctx;
-            if matches!(
-                parse_trace_line(&line.text, line.no, &mut ctx),
-                TraceLine::Frame(_) | TraceLine::Marker
-            ) && self.section_line(line)
-            {
+            let item = classify_trace_line(&line.text, &mut ctx);
+            if self.trace_item(item, line.no) {
+                self.ctx = ctx;
                 return;
             }
         }

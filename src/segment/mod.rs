@@ -16,7 +16,7 @@ pub mod banner;
 
 use crate::input::{Caller, Line, LineReader, RawLine};
 use crate::model::{FrameContext, ReportKind};
-use crate::parse::frame::{parse_trace_line, TraceLine};
+use crate::parse::frame::{classify_trace_line, TraceLineRef};
 use crate::parse::is_report_body_line;
 pub use banner::{match_banner, Banner, Prefilter};
 
@@ -206,7 +206,7 @@ impl Tracker {
                 if self.saw_cpu_line {
                     // Traces printed without a `Call Trace:` header (arm32).
                     let mut ctx = FrameContext::Task;
-                    if let TraceLine::Frame(_) = parse_trace_line(text, line.no, &mut ctx) {
+                    if let TraceLineRef::Frame(_) = classify_trace_line(text, &mut ctx) {
                         self.enter_trace(1);
                         return Feed::Continue;
                     }
@@ -226,18 +226,18 @@ impl Tracker {
                     }
                 }
             }
-            Phase::Trace => match parse_trace_line(text, line.no, &mut self.ctx) {
-                TraceLine::Frame(f) => {
+            Phase::Trace => match classify_trace_line(text, &mut self.ctx) {
+                TraceLineRef::Frame(f) => {
                     self.frames += 1;
                     self.trace_closed = false;
                     self.regs_closed = false;
                     if f.reliable {
-                        self.reached_root = crate::parse::is_terminal_frame(&f.base);
+                        self.reached_root = crate::parse::is_terminal_frame(f.base());
                     }
                     Feed::Continue
                 }
-                TraceLine::Marker => Feed::Continue,
-                TraceLine::Register(_) => {
+                TraceLineRef::Marker => Feed::Continue,
+                TraceLineRef::Register(_) => {
                     // A register dump after frames is the saved user/exception
                     // state: a syscall trace ends with it.
                     if self.frames > 0 {
@@ -246,7 +246,7 @@ impl Tracker {
                     }
                     Feed::Continue
                 }
-                TraceLine::Other if self.frames == 0 => {
+                TraceLineRef::Other if self.frames == 0 => {
                     self.pre_frame_junk += 1;
                     if self.pre_frame_junk > 4 {
                         Feed::EndBefore(self.pre_frame_junk - 1)
@@ -254,14 +254,14 @@ impl Tracker {
                         Feed::Continue
                     }
                 }
-                TraceLine::Other if starts_other_output(t) => {
+                TraceLineRef::Other if starts_other_output(t) => {
                     // Cut by the next report or an oops: the trace ended on
                     // its own only if it reached the register dump.
                     self.trace_closed = self.regs_closed;
                     self.traces_done += 1;
                     Feed::EndBefore(0)
                 }
-                TraceLine::Other => {
+                TraceLineRef::Other => {
                     self.trace_closed = true;
                     match self.after_trace(t) {
                         Feed::EndBefore(_) => {
@@ -276,8 +276,8 @@ impl Tracker {
                     }
                 }
             },
-            Phase::TraceSuspended => match parse_trace_line(text, line.no, &mut self.ctx) {
-                TraceLine::Frame(_) => {
+            Phase::TraceSuspended => match classify_trace_line(text, &mut self.ctx) {
+                TraceLineRef::Frame(_) => {
                     self.phase = Phase::Trace;
                     self.frames += 1;
                     self.pending = 0;
