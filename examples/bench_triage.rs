@@ -27,6 +27,41 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+/// The allocator the `splatdec` binary uses (mimalloc), counting calls:
+/// `stages` prints allocations per report, the other cost a profile shows
+/// besides parsing itself.
+struct Counting;
+
+static ALLOCATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+use std::alloc::GlobalAlloc;
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // SAFETY: the caller's contract is passed on unchanged.
+        unsafe { mimalloc::MiMalloc.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        // SAFETY: as above.
+        unsafe { mimalloc::MiMalloc.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // SAFETY: as above.
+        unsafe { mimalloc::MiMalloc.realloc(ptr, layout, size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations() -> u64 {
+    ALLOCATIONS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// splitmix64: a tiny seeded generator, so the corpus is the same on every
 /// run and machine.
 struct Rng(u64);
@@ -223,7 +258,7 @@ fn templates() -> Vec<Template> {
             let text: Vec<String> = lines
                 .iter()
                 .filter(|l| l.no >= r.line && l.no <= r.end_line && !l.prefix.kmsg_dict)
-                .map(|l| l.text.clone())
+                .map(|l| l.text.to_string())
                 .collect();
             let t = Template {
                 kind: r.kind,
@@ -421,7 +456,10 @@ fn measure(mode: &str, jobs: usize, files: &[PathBuf]) -> io::Result<()> {
             }
             (n, bytes)
         }
-        "stages" => return stages(files),
+        "stages" => return stages(files, None),
+        // One stage alone (0 segment, 1 + parse, 2 + analyze, 3 +
+        // signature), to profile it: `perf record bench_triage measure 1 ...`.
+        "0" | "1" | "2" | "3" => return stages(files, mode.parse().ok()),
         _ => return Err(io::Error::other("unknown mode")),
     };
     let secs = start.elapsed().as_secs_f64();
@@ -435,7 +473,7 @@ fn measure(mode: &str, jobs: usize, files: &[PathBuf]) -> io::Result<()> {
 
 /// Where one thread's time goes per report: each stage run alone over
 /// the whole input (in memory), so the differences are the stage costs.
-fn stages(files: &[PathBuf]) -> io::Result<()> {
+fn stages(files: &[PathBuf], only: Option<u8>) -> io::Result<()> {
     use splatdec::input::LineReader;
     use splatdec::segment::{drive, Segmenter};
     let mut data = Vec::new();
@@ -443,9 +481,11 @@ fn stages(files: &[PathBuf]) -> io::Result<()> {
         data.extend(std::fs::read(f)?);
     }
     let walk = splatdec::WalkOptions::default();
-    let time = |f: &mut dyn FnMut() -> u64| {
-        let t = cpu_seconds();
+    let mut allocs = Vec::new();
+    let mut time = |f: &mut dyn FnMut() -> u64| {
+        let (t, a) = (cpu_seconds(), allocations());
         let n = f();
+        allocs.push(allocations() - a);
         (cpu_seconds() - t, n)
     };
     let (t_lines, lines) = time(&mut || {
@@ -475,6 +515,11 @@ fn stages(files: &[PathBuf]) -> io::Result<()> {
         });
         n
     };
+    if let Some(stage) = only {
+        let (t, n) = time(&mut || run(stage));
+        println!("stage {stage}: {n} reports, {:.1} µs each", t * 1e6 / n.max(1) as f64);
+        return Ok(());
+    }
     let (t_seg, reports) = time(&mut || run(0));
     let (t_parse, _) = time(&mut || run(1));
     let (t_analyze, _) = time(&mut || run(2));
@@ -485,18 +530,23 @@ fn stages(files: &[PathBuf]) -> io::Result<()> {
         lines,
         data.len() as f64 / 1e6
     );
-    println!("per report, CPU microseconds (one thread):");
-    println!("  read lines (input)        {:7.1}", us(t_lines));
-    println!("  segment (segment)         {:7.1}", us(t_seg - t_lines));
-    println!("  parse (parse)             {:7.1}", us(t_parse - t_seg));
+    let per = |a: u64| a as f64 / reports.max(1) as f64;
+    println!("per report, one thread:    CPU µs   allocations");
+    let rows = [
+        ("read lines (input)", t_lines, allocs[0]),
+        ("segment (segment)", t_seg - t_lines, allocs[1] - allocs[0]),
+        ("parse (parse)", t_parse - t_seg, allocs[2] - allocs[1]),
+        ("walk + verdict (analyze)", t_analyze - t_parse, allocs[3] - allocs[2]),
+        ("signature (triage)", t_sig - t_analyze, allocs[4] - allocs[3]),
+    ];
+    for (name, t, a) in rows {
+        println!("  {name:<24} {:7.1} {:11.1}", us(t), per(a));
+    }
     println!(
-        "  walk + verdict (analyze)  {:7.1}",
-        us(t_analyze - t_parse)
-    );
-    println!("  signature (triage)        {:7.1}", us(t_sig - t_analyze));
-    println!(
-        "  total                     {:7.1}  = {:.0} reports/s per core",
+        "  {:<24} {:7.1} {:11.1}  = {:.0} reports/s per core",
+        "total",
         us(t_sig),
+        per(allocs[4]),
         reports as f64 / t_sig
     );
     Ok(())

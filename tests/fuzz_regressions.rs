@@ -172,8 +172,8 @@ fn blank_crlf_lines_are_kept_and_counted() {
     let texts = |data: &[u8]| -> Vec<(u64, String)> {
         splatdec::input::read_lines(data)
             .unwrap()
-            .into_iter()
-            .map(|l| (l.no, l.text))
+            .iter()
+            .map(|l| (l.no, l.text.to_string()))
             .collect()
     };
     let want = vec![
@@ -203,8 +203,8 @@ fn blank_crlf_lines_are_kept_and_counted() {
     }
     let one: Vec<_> = splatdec::input::read_lines(OneByte(b"a\r\n\r\nb\r\n"))
         .unwrap()
-        .into_iter()
-        .map(|l| (l.no, l.text))
+        .iter()
+        .map(|l| (l.no, l.text.to_string()))
         .collect();
     assert_eq!(one, want);
 }

@@ -198,9 +198,9 @@ fn blocks() -> &'static [Block] {
                 let last_data_line = (last.max(a.report.line) - a.report.line) as usize;
                 let texts: Vec<String> = splatdec::input::read_lines(&raw[..])
                     .unwrap()
-                    .into_iter()
+                    .iter()
                     .filter(|l| !l.prefix.kmsg_dict)
-                    .map(|l| l.text)
+                    .map(|l| l.text.to_string())
                     .collect();
                 let plain = decode_plain(&texts);
                 assert_eq!(plain.len(), 1, "{name}:{}: stripped lines", r.line);
@@ -682,8 +682,8 @@ proptest! {
             let data: String = lines.iter().map(|l| format!("{l}{end}")).collect();
             splatdec::input::read_lines(data.as_bytes())
                 .unwrap()
-                .into_iter()
-                .map(|l| (l.no, l.text))
+                .iter()
+                .map(|l| (l.no, l.text.to_string()))
                 .collect()
         };
         let lf = read("\n");

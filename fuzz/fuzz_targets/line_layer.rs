@@ -28,10 +28,18 @@ fn lines<R: Read>(r: R) -> Vec<(u64, String, bool, splatdec::input::Prefix)> {
     let mut out = Vec::new();
     while let Some(raw) = lr.next_raw().expect("reading memory cannot fail") {
         assert!(raw.bytes.len() <= MAX_LINE_BYTES);
-        let l = raw.decode();
+        let full = raw.text();
+        let l = raw.line(&full);
         // Lossy decoding turns one bad byte into U+FFFD (3 bytes).
         assert!(l.text.len() <= 3 * MAX_LINE_BYTES);
-        out.push((l.no, l.text, l.truncated, l.prefix));
+        // Every stripped field is a piece of the whole line.
+        for span in [l.prefix.timestamp, l.prefix.wall_time, l.prefix.host]
+            .into_iter()
+            .flatten()
+        {
+            assert!(span.start <= span.end && span.end as usize <= full.len());
+        }
+        out.push((l.no, l.text.to_string(), l.truncated, l.prefix));
     }
     out
 }

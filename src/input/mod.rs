@@ -5,30 +5,157 @@
 //! numbers, caps the length it keeps of any one line (an overlong line is
 //! truncated and flagged, never held whole), and never fails on bad bytes:
 //! text is decoded lossily. [`RawLine`] gives the bytes for cheap prefilters;
-//! [`RawLine::decode`] strips the logging prefixes into a [`Line`].
+//! [`RawLine::text`] and [`RawLine::line`] strip the logging prefixes into a
+//! [`Line`], which borrows its text. Lines that are kept (a report's) go
+//! into a [`Lines`] buffer: one growing string for all of them, not an
+//! allocation per line.
 
 pub mod prefix;
 
+use std::borrow::Cow;
 use std::io::{self, Read};
 
-pub use prefix::{Caller, Prefix};
+pub use prefix::{Caller, Prefix, Span};
 
 /// The most bytes of one line that are kept. Kernel lines are at most about
 /// 1 KiB (printk's LOG_LINE_MAX) plus logging prefixes; anything longer is
 /// not kernel text and is cut here so memory stays bounded.
 pub const MAX_LINE_BYTES: usize = 8 * 1024;
 
-/// One decoded input line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Line {
+/// One decoded input line, borrowing its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Line<'a> {
     /// 1-based line number in the input.
     pub no: u64,
     /// The kernel text with all logging prefixes removed.
-    pub text: String,
+    pub text: &'a str,
+    /// The whole line as read, prefixes included, line end excluded: the
+    /// text `prefix`'s spans point into.
+    pub full: &'a str,
     /// What was stripped.
     pub prefix: Prefix,
     /// The line was longer than [`MAX_LINE_BYTES`] and was cut.
     pub truncated: bool,
+}
+
+impl<'a> Line<'a> {
+    /// The printk time as printed (`12.345678`), or kmsg microseconds.
+    pub fn timestamp(&self) -> Option<&'a str> {
+        self.prefix.timestamp.map(|s| s.get(self.full))
+    }
+
+    /// The wall-clock stamp of syslog, journalctl, `dmesg -T` or ISO output.
+    pub fn wall_time(&self) -> Option<&'a str> {
+        self.prefix.wall_time.map(|s| s.get(self.full))
+    }
+
+    /// The host name of a syslog or journalctl line.
+    pub fn host(&self) -> Option<&'a str> {
+        self.prefix.host.map(|s| s.get(self.full))
+    }
+}
+
+/// Where one kept line sits in its [`Lines`] buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Row {
+    no: u64,
+    /// The whole line is `buf[start..end]`, its text `buf[text..text_end]`.
+    start: usize,
+    end: usize,
+    text: usize,
+    text_end: usize,
+    prefix: Prefix,
+    truncated: bool,
+}
+
+/// Kept lines in one text buffer. A report holds its lines here: pushing a
+/// line copies its bytes once onto the end of the buffer, and dropping the
+/// report frees two allocations however many lines it had.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Lines {
+    buf: String,
+    rows: Vec<Row>,
+}
+
+impl Lines {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Keep a copy of `line`.
+    pub fn push(&mut self, line: &Line<'_>) {
+        let start = self.buf.len();
+        self.buf.push_str(line.full);
+        let end = self.buf.len();
+        // The text is normally a piece of the whole line; a line built by
+        // hand may carry other text, kept after it.
+        let offset = (line.text.as_ptr() as usize).wrapping_sub(line.full.as_ptr() as usize);
+        let (text, text_end) = if offset <= line.full.len()
+            && line.text.len() <= line.full.len() - offset
+        {
+            (start + offset, start + offset + line.text.len())
+        } else {
+            self.buf.push_str(line.text);
+            (end, self.buf.len())
+        };
+        self.rows.push(Row {
+            no: line.no,
+            start,
+            end,
+            text,
+            text_end,
+            prefix: line.prefix,
+            truncated: line.truncated,
+        });
+    }
+
+    fn at(&self, r: &Row) -> Line<'_> {
+        Line {
+            no: r.no,
+            text: &self.buf[r.text..r.text_end],
+            full: &self.buf[r.start..r.end],
+            prefix: r.prefix,
+            truncated: r.truncated,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    pub fn get(&self, i: usize) -> Option<Line<'_>> {
+        self.rows.get(i).map(|r| self.at(r))
+    }
+
+    pub fn first(&self) -> Option<Line<'_>> {
+        self.rows.first().map(|r| self.at(r))
+    }
+
+    pub fn last(&self) -> Option<Line<'_>> {
+        self.rows.last().map(|r| self.at(r))
+    }
+
+    /// Every line, in order.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = Line<'_>> + ExactSizeIterator + '_ {
+        self.rows.iter().map(|r| self.at(r))
+    }
+
+    /// Keep only the first `n` lines (and free nothing: the buffer is
+    /// reused by later pushes).
+    pub fn truncate(&mut self, n: usize) {
+        self.rows.truncate(n);
+        let end = self.rows.last().map_or(0, |r| r.end.max(r.text_end));
+        self.buf.truncate(end);
+    }
+
+    /// Bytes of text held.
+    pub fn text_bytes(&self) -> usize {
+        self.buf.len()
+    }
 }
 
 /// A line as read, before prefix stripping.
@@ -41,16 +168,29 @@ pub struct RawLine<'a> {
     /// it (a log cut mid-line).
     pub terminated: bool,
     after_kmsg: bool,
+    /// From [`LineReader::next_raw_marked`]: whether its `find` matched
+    /// in the line (`None` from [`LineReader::next_raw`]).
+    pub marked: Option<bool>,
 }
 
-impl RawLine<'_> {
-    /// Strip prefixes and decode (lossily) into an owned [`Line`].
-    pub fn decode(&self) -> Line {
-        let text = String::from_utf8_lossy(self.bytes);
-        let (prefix, rest) = prefix::strip(&text, self.after_kmsg);
+impl<'a> RawLine<'a> {
+    /// The line as text: borrowed when it is valid UTF-8, as kernel text
+    /// nearly always is; otherwise each bad sequence becomes U+FFFD.
+    pub fn text(&self) -> Cow<'a, str> {
+        match std::str::from_utf8(self.bytes) {
+            Ok(s) => Cow::Borrowed(s),
+            Err(_) => String::from_utf8_lossy(self.bytes),
+        }
+    }
+
+    /// Strip the logging prefixes from `full`, this line's
+    /// [`RawLine::text`].
+    pub fn line<'b>(&self, full: &'b str) -> Line<'b> {
+        let (prefix, text) = prefix::strip(full, self.after_kmsg);
         Line {
             no: self.no,
-            text: rest.to_string(),
+            text,
+            full,
             prefix,
             truncated: self.truncated,
         }
@@ -88,6 +228,17 @@ pub struct LineReader<R> {
     /// plain `\n` it is a serial console's leftover (`\n\r`).
     crlf_end: bool,
     eof: bool,
+    /// The last needle scan of [`LineReader::next_raw_marked`].
+    scan: Option<Scan>,
+}
+
+/// One needle scan over buffered text: `buf[from..to]` was searched and its
+/// first match (if any) starts at `hit`. Valid until the buffer moves.
+#[derive(Debug, Clone, Copy)]
+struct Scan {
+    from: usize,
+    to: usize,
+    hit: Option<usize>,
 }
 
 /// Where the next line is, once [`LineReader::find_line`] found it.
@@ -112,6 +263,7 @@ impl<R: Read> LineReader<R> {
             pending_cr: false,
             crlf_end: true,
             eof: false,
+            scan: None,
         }
     }
 
@@ -123,6 +275,7 @@ impl<R: Read> LineReader<R> {
     /// Move what is unread to the front of the buffer and read more after
     /// it. False at end of input.
     fn refill(&mut self) -> io::Result<bool> {
+        self.scan = None;
         if self.eof {
             return Ok(false);
         }
@@ -242,6 +395,49 @@ impl<R: Read> LineReader<R> {
 
     /// The next line, or `None` at end of input.
     pub fn next_raw(&mut self) -> io::Result<Option<RawLine<'_>>> {
+        self.next_line(None)
+    }
+
+    /// [`LineReader::next_raw`], with [`RawLine::marked`] telling whether
+    /// `find` (which returns where its first match in a haystack starts)
+    /// matches in the line. `find` runs over everything buffered at once
+    /// and again only past a match or after a read, so a caller that tests
+    /// every line for rare needles pays per buffer, not per line.
+    pub fn next_raw_marked(
+        &mut self,
+        find: &mut dyn FnMut(&[u8]) -> Option<usize>,
+    ) -> io::Result<Option<RawLine<'_>>> {
+        self.next_line(Some(find))
+    }
+
+    /// Does `find` match in `buf[from..to]`, a whole line? Needles never
+    /// hold a line end, so the first match in the buffer from the line's
+    /// start falls inside the line exactly when the line holds one.
+    fn line_matches(
+        &mut self,
+        from: usize,
+        to: usize,
+        find: &mut dyn FnMut(&[u8]) -> Option<usize>,
+    ) -> bool {
+        let scan = match self.scan {
+            Some(s) if s.from <= from && to <= s.to && s.hit.is_none_or(|h| h >= from) => s,
+            _ => {
+                let s = Scan {
+                    from,
+                    to: self.end,
+                    hit: find(&self.buf[from..self.end]).map(|m| from + m),
+                };
+                self.scan = Some(s);
+                s
+            }
+        };
+        scan.hit.is_some_and(|h| h < to)
+    }
+
+    fn next_line(
+        &mut self,
+        find: Option<&mut dyn FnMut(&[u8]) -> Option<usize>>,
+    ) -> io::Result<Option<RawLine<'_>>> {
         if !self.at_line_start()? {
             return Ok(None);
         }
@@ -265,6 +461,11 @@ impl<R: Read> LineReader<R> {
             Found::Long => (None, 0, true, !self.eof),
         };
         self.no += 1;
+        let marked = match (find, from) {
+            (None, _) => None,
+            (Some(f), Some(from)) => Some(self.line_matches(from, to, f)),
+            (Some(f), None) => Some(f(&self.long).is_some()),
+        };
         let bytes: &[u8] = match from {
             Some(from) => &self.buf[from..to],
             None => &self.long,
@@ -277,6 +478,7 @@ impl<R: Read> LineReader<R> {
             truncated,
             terminated,
             after_kmsg,
+            marked,
         }))
     }
 
@@ -455,13 +657,14 @@ fn looks_like_kmsg(b: &[u8]) -> bool {
     }
 }
 
-/// Read all lines of `reader` into decoded [`Line`]s. Convenience for tests
+/// Read all lines of `reader` into decoded [`Lines`]. Convenience for tests
 /// and small inputs; the decoder itself streams.
-pub fn read_lines<R: Read>(reader: R) -> io::Result<Vec<Line>> {
+pub fn read_lines<R: Read>(reader: R) -> io::Result<Lines> {
     let mut r = LineReader::new(reader);
-    let mut out = Vec::new();
+    let mut out = Lines::new();
     while let Some(raw) = r.next_raw()? {
-        out.push(raw.decode());
+        let full = raw.text();
+        out.push(&raw.line(&full));
     }
     Ok(out)
 }
@@ -473,9 +676,40 @@ mod tests {
     #[test]
     fn splits_all_line_ends_and_numbers_lines() {
         let lines = read_lines(&b"a\nb\r\nc\rd\n\ne"[..]).unwrap();
-        let texts: Vec<_> = lines.iter().map(|l| l.text.as_str()).collect();
+        let texts: Vec<_> = lines.iter().map(|l| l.text).collect();
         assert_eq!(texts, ["a", "b", "c", "d", "", "e"]);
         assert_eq!(lines.last().unwrap().no, 6);
+    }
+
+    #[test]
+    fn kept_lines_share_one_buffer_and_keep_their_prefix() {
+        let data = b"[    1.500000][ T42] first\nNov 21 10:00:00 box kernel: second\n";
+        let lines = read_lines(&data[..]).unwrap();
+        let a = lines.get(0).unwrap();
+        assert_eq!((a.no, a.text, a.timestamp()), (1, "first", Some("1.500000")));
+        assert_eq!(a.full, "[    1.500000][ T42] first");
+        assert_eq!(a.prefix.caller, Some(Caller::Task(42)));
+        let b = lines.last().unwrap();
+        assert_eq!((b.text, b.host()), ("second", Some("box")));
+        assert_eq!(b.wall_time(), Some("Nov 21 10:00:00"));
+        // A line whose text is not a piece of its whole line (a parser's
+        // joined line) keeps both.
+        let mut kept = Lines::new();
+        let joined = String::from("joined text");
+        kept.push(&Line { text: &joined, ..a });
+        kept.push(&b);
+        assert_eq!(kept.get(0).unwrap().text, "joined text");
+        assert_eq!(kept.get(0).unwrap().full, a.full);
+        kept.truncate(1);
+        assert_eq!(kept.len(), 1);
+        kept.push(&a);
+        assert_eq!(kept.last().unwrap().text, "first");
+        assert_eq!(kept.iter().rev().map(|l| l.no).collect::<Vec<_>>(), [1, 1]);
+        assert_eq!(
+            kept.text_bytes(),
+            2 * a.full.len() + joined.len(),
+            "truncate gave the dropped line's bytes back"
+        );
     }
 
     #[test]
@@ -488,8 +722,9 @@ mod tests {
     fn invalid_utf8_and_nul_survive() {
         let lines = read_lines(&b"ok\xff\xfe\x00x\n"[..]).unwrap();
         assert_eq!(lines.len(), 1);
-        assert!(lines[0].text.starts_with("ok"));
-        assert!(lines[0].text.ends_with("\0x"));
+        let l = lines.first().unwrap();
+        assert!(l.text.starts_with("ok"));
+        assert!(l.text.ends_with("\0x"));
     }
 
     #[test]
@@ -498,10 +733,11 @@ mod tests {
         data.extend_from_slice(b"\nnext\n");
         let lines = read_lines(&data[..]).unwrap();
         assert_eq!(lines.len(), 2);
-        assert!(lines[0].truncated);
-        assert_eq!(lines[0].text.len(), MAX_LINE_BYTES);
-        assert_eq!(lines[1].text, "next");
-        assert!(!lines[1].truncated);
+        let (a, b) = (lines.get(0).unwrap(), lines.get(1).unwrap());
+        assert!(a.truncated);
+        assert_eq!(a.text.len(), MAX_LINE_BYTES);
+        assert_eq!(b.text, "next");
+        assert!(!b.truncated);
     }
 
     #[test]
@@ -509,8 +745,8 @@ mod tests {
         let texts = |data: &[u8]| -> Vec<String> {
             read_lines(data)
                 .unwrap()
-                .into_iter()
-                .map(|l| l.text)
+                .iter()
+                .map(|l| l.text.to_string())
                 .collect()
         };
         assert_eq!(texts(b"a\r\r\nb\r\r\n"), ["a", "b"]);
@@ -521,8 +757,8 @@ mod tests {
     #[test]
     fn quoted_kmsg_dictionary_lines() {
         let lines = read_lines(&b"> 6,1,2,-;hello\n>  SUBSYSTEM=pci\n> next\n"[..]).unwrap();
-        assert!(lines[1].prefix.kmsg_dict);
-        assert!(!lines[2].prefix.kmsg_dict);
+        assert!(lines.get(1).unwrap().prefix.kmsg_dict);
+        assert!(!lines.get(2).unwrap().prefix.kmsg_dict);
     }
 
     #[test]
@@ -540,7 +776,7 @@ mod tests {
             }
         }
         let lines = read_lines(OneByte(b"ab\r\ncd\r\n")).unwrap();
-        let texts: Vec<_> = lines.iter().map(|l| l.text.as_str()).collect();
+        let texts: Vec<_> = lines.iter().map(|l| l.text).collect();
         assert_eq!(texts, ["ab", "cd"]);
     }
 
@@ -658,6 +894,26 @@ mod tests {
         }
     }
 
+    /// Every line through [`LineReader::next_raw_marked`], checking its
+    /// mark against a search of the line alone: equal, except that a line
+    /// cut at the length cap may be marked for a needle cut with it.
+    fn marked_lines<R: Read>(r: R, needle: &[u8]) -> Vec<(u64, Vec<u8>, bool, bool)> {
+        let finder = memchr::memmem::Finder::new(needle);
+        let mut lr = LineReader::new(r);
+        let mut out = Vec::new();
+        while let Some(l) = lr.next_raw_marked(&mut |h| finder.find(h)).unwrap() {
+            let has = finder.find(l.bytes).is_some();
+            let marked = l.marked.expect("next_raw_marked marks every line");
+            assert!(
+                marked == has || (l.truncated && marked),
+                "line {} marked {marked}, holds the needle: {has}",
+                l.no
+            );
+            out.push((l.no, l.bytes.to_vec(), l.truncated, l.after_kmsg));
+        }
+        out
+    }
+
     proptest::proptest! {
         #[test]
         fn splitting_and_skipping_agree_with_line_by_line(
@@ -681,6 +937,8 @@ mod tests {
             let want = reference::lines(&data[..]);
             proptest::prop_assert_eq!(&all_lines(&data[..]), &want);
             proptest::prop_assert_eq!(&all_lines(Trickle(&data, &sizes, 0)), &want);
+            proptest::prop_assert_eq!(&marked_lines(&data[..], b"ZZ"), &want);
+            proptest::prop_assert_eq!(&marked_lines(Trickle(&data, &sizes, 0), b"ZZ"), &want);
             let with_zz: Vec<_> = want
                 .iter()
                 .filter(|l| memchr::memmem::find(&l.1, b"ZZ").is_some())
@@ -715,6 +973,8 @@ mod tests {
         let want = reference::lines(&data[..]);
         assert_eq!(all_lines(&data[..]), want);
         assert_eq!(all_lines(Trickle(&data, &[4093, 7, 65536], 0)), want);
+        assert_eq!(marked_lines(&data[..], b"ZZ"), want);
+        assert_eq!(marked_lines(Trickle(&data, &[4093, 7, 65536], 0), b"ZZ"), want);
         let with_zz: Vec<_> = want
             .iter()
             .filter(|l| memchr::memmem::find(&l.1, b"ZZ").is_some())
@@ -731,8 +991,9 @@ mod tests {
     fn kmsg_dictionary_lines_are_recognised() {
         let lines =
             read_lines(&b"6,1,2,-;hello\n SUBSYSTEM=pci\n DEVICE=+pci:0\nnext\n"[..]).unwrap();
-        assert!(lines[1].prefix.kmsg_dict);
-        assert!(lines[2].prefix.kmsg_dict);
-        assert!(!lines[3].prefix.kmsg_dict);
+        let dict = |i| lines.get(i).unwrap().prefix.kmsg_dict;
+        assert!(dict(1));
+        assert!(dict(2));
+        assert!(!dict(3));
     }
 }

@@ -17,21 +17,51 @@ pub enum Caller {
     Cpu(u32),
 }
 
-/// What was stripped from one line.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+/// Where a stripped field sits in the line given to [`strip`], as byte
+/// offsets: recording it costs no allocation, which matters because every
+/// line inside a report is stripped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Span {
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    /// The span of `part`, a subslice of `line`.
+    fn of(line: &str, part: &str) -> Span {
+        let start = (part.as_ptr() as usize).saturating_sub(line.as_ptr() as usize);
+        let start = start.min(line.len());
+        let end = (start + part.len()).min(line.len());
+        Span {
+            start: start as u32,
+            end: end as u32,
+        }
+    }
+
+    /// The text this span covers in `line` (empty if `line` is not the
+    /// line it was taken from and the span does not fit).
+    pub fn get(self, line: &str) -> &str {
+        line.get(self.start as usize..self.end as usize)
+            .unwrap_or("")
+    }
+}
+
+/// What was stripped from one line. Text fields are [`Span`]s into the
+/// whole line (see [`crate::input::Line::full`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Prefix {
     /// Mail quote depth (`> > ` is 2).
     pub quote_depth: u8,
     /// A wall-clock stamp from syslog, journalctl, `dmesg -T` or ISO output.
-    pub wall_time: Option<String>,
+    pub wall_time: Option<Span>,
     /// Host name from syslog/journalctl lines.
-    pub host: Option<String>,
+    pub host: Option<Span>,
     /// Syslog priority `<N>` or the kmsg record's faclev, or from `dmesg -x`.
     pub level: Option<u8>,
     /// /dev/kmsg sequence number.
     pub seq: Option<u64>,
     /// printk time in seconds as printed (`12.345678`), or kmsg microseconds.
-    pub timestamp: Option<String>,
+    pub timestamp: Option<Span>,
     pub caller: Option<Caller>,
     /// True when the line is a /dev/kmsg dictionary line (` KEY=value`)
     /// rather than kernel text.
@@ -46,6 +76,8 @@ pub struct Prefix {
 /// `after_kmsg` says whether the previous line was a /dev/kmsg record, which
 /// is the only case where a line starting with ` KEY=` is a dictionary line.
 pub fn strip(mut line: &str, after_kmsg: bool) -> (Prefix, &str) {
+    let whole = line;
+    let span = |part: &str| Some(Span::of(whole, part));
     let mut p = Prefix::default();
     if let Some(rest) = line.strip_suffix('\r') {
         line = rest;
@@ -62,12 +94,12 @@ pub fn strip(mut line: &str, after_kmsg: bool) -> (Prefix, &str) {
 
     // Transport prefixes: at most one of these.
     if let Some((rest, host, time)) = strip_syslog(line) {
-        p.host = Some(host.to_string());
-        p.wall_time = Some(time.to_string());
+        p.host = span(host);
+        p.wall_time = span(time);
         line = rest;
     } else if let Some((rest, host, time)) = strip_iso_syslog(line) {
-        p.host = Some(host.to_string());
-        p.wall_time = Some(time.to_string());
+        p.host = span(host);
+        p.wall_time = span(time);
         line = rest;
     } else if let Some((rest, level)) = strip_dmesg_decode(line) {
         p.level = Some(level);
@@ -76,7 +108,7 @@ pub fn strip(mut line: &str, after_kmsg: bool) -> (Prefix, &str) {
         p.kmsg = true;
         p.level = Some(level);
         p.seq = Some(seq);
-        p.timestamp = Some(usec.to_string());
+        p.timestamp = span(usec);
         p.caller = caller;
         line = rest;
     }
@@ -86,14 +118,14 @@ pub fn strip(mut line: &str, after_kmsg: bool) -> (Prefix, &str) {
         line = rest;
     }
     if let Some((rest, stamp)) = strip_ctime(line) {
-        p.wall_time = Some(stamp.to_string());
+        p.wall_time = span(stamp);
         line = rest;
     } else if let Some((rest, stamp)) = strip_iso_stamp(line) {
-        p.wall_time = Some(stamp.to_string());
+        p.wall_time = span(stamp);
         line = rest;
     }
     if let Some((rest, ts)) = strip_printk_time(line) {
-        p.timestamp = Some(ts.to_string());
+        p.timestamp = span(ts);
         line = rest;
         if let Some((rest, caller)) = strip_caller(line) {
             p.caller = Some(caller);
@@ -221,7 +253,11 @@ fn strip_journal_tag(line: &str) -> Option<&str> {
 /// Classic syslog / journalctl short: `Nov 21 10:00:00 host kernel: `.
 fn strip_syslog(line: &str) -> Option<(&str, &str, &str)> {
     let b = line.as_bytes();
-    if b.len() < 16 || !MONTHS.iter().any(|m| line.starts_with(m)) || b[3] != b' ' {
+    if b.len() < 16
+        || !b[0].is_ascii_uppercase()
+        || b[3] != b' '
+        || !MONTHS.iter().any(|m| line.starts_with(m))
+    {
         return None;
     }
     // Day: two digits or space + digit.
@@ -311,6 +347,10 @@ const LEVELS: [&str; 8] = [
 
 /// `dmesg -x`: `kern  :warn  : `.
 fn strip_dmesg_decode(line: &str) -> Option<(&str, u8)> {
+    // Every facility name is lower case: most lines fail at the first byte.
+    if !line.as_bytes().first()?.is_ascii_lowercase() {
+        return None;
+    }
     let fac = FACILITIES.iter().find(|f| line.starts_with(**f))?;
     let rest = line[fac.len()..].trim_start_matches(' ');
     let rest = rest.strip_prefix(':')?;
@@ -372,7 +412,11 @@ fn strip_level(line: &str) -> Option<(&str, u8)> {
 fn strip_ctime(line: &str) -> Option<(&str, &str)> {
     let rest = line.strip_prefix('[')?;
     let b = rest.as_bytes();
-    if b.len() < 25 || !DAYS.iter().any(|d| rest.starts_with(d)) || b[3] != b' ' {
+    if b.len() < 25
+        || !b[0].is_ascii_uppercase()
+        || b[3] != b' '
+        || !DAYS.iter().any(|d| rest.starts_with(d))
+    {
         return None;
     }
     if !MONTHS.iter().any(|m| rest[4..].starts_with(m)) || b[7] != b' ' {
@@ -443,11 +487,17 @@ mod tests {
         strip(line, false).1
     }
 
+    /// A span's text in the line it was taken from.
+    fn at(line: &str, span: Option<Span>) -> Option<&str> {
+        span.map(|s| s.get(line))
+    }
+
     #[test]
     fn printk_time_and_caller() {
-        let (p, t) = strip("[  513.624689][ T4448] WARNING: x", false);
+        let l = "[  513.624689][ T4448] WARNING: x";
+        let (p, t) = strip(l, false);
         assert_eq!(t, "WARNING: x");
-        assert_eq!(p.timestamp.as_deref(), Some("513.624689"));
+        assert_eq!(at(l, p.timestamp), Some("513.624689"));
         assert_eq!(p.caller, Some(Caller::Task(4448)));
         let (p, t) = strip("[  733.821164][    C1]  lock_acquire+0x1/0x2", false);
         assert_eq!(t, " lock_acquire+0x1/0x2");
@@ -475,9 +525,10 @@ mod tests {
 
     #[test]
     fn dmesg_ctime_and_decode() {
-        let (p, t) = strip("[Sat Nov 21 10:00:00 2026] WARNING: x", false);
+        let l = "[Sat Nov 21 10:00:00 2026] WARNING: x";
+        let (p, t) = strip(l, false);
         assert_eq!(t, "WARNING: x");
-        assert_eq!(p.wall_time.as_deref(), Some("Sat Nov 21 10:00:00 2026"));
+        assert_eq!(at(l, p.wall_time), Some("Sat Nov 21 10:00:00 2026"));
         let (p, t) = strip("kern  :warn  : [   1.000000] WARNING: x", false);
         assert_eq!((p.level, t), (Some(4), "WARNING: x"));
         assert_eq!(text("kern  :info  :  #0: (x){+.+.}"), " #0: (x){+.+.}");
@@ -485,9 +536,17 @@ mod tests {
 
     #[test]
     fn syslog_and_journal() {
-        let (p, t) = strip("Nov 21 10:00:00 myhost kernel: WARNING: x", false);
+        let l = "Nov 21 10:00:00 myhost kernel: WARNING: x";
+        let (p, t) = strip(l, false);
         assert_eq!(t, "WARNING: x");
-        assert_eq!(p.host.as_deref(), Some("myhost"));
+        assert_eq!(at(l, p.host), Some("myhost"));
+        assert_eq!(at(l, p.wall_time), Some("Nov 21 10:00:00"));
+        let l = "2026-11-21T10:00:00.1+00:00 h2 kernel: [  7.000001] x";
+        let (p, _) = strip(l, false);
+        assert_eq!(at(l, p.host), Some("h2"));
+        assert_eq!(at(l, p.timestamp), Some("7.000001"));
+        let l = "6,9,10,-;x";
+        assert_eq!(at(l, strip(l, false).0.timestamp), Some("10"));
         assert_eq!(
             text("Nov  1 10:00:00 h kernel: [   12.345678]  func+0x1/0x2"),
             " func+0x1/0x2"

@@ -164,8 +164,31 @@ pub fn base_name(sym: &str) -> &str {
     }
 }
 
+/// Bytes of a printed symbol name, as a table: this test runs on every
+/// byte of every frame line.
+const SYM_CHARS: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'$';
+        c += 1;
+    }
+    t
+};
+
 fn is_sym_char(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'_' || c == b'.' || c == b'$'
+    SYM_CHARS[c as usize]
+}
+
+/// The value of one hex digit.
+fn hex_digit(c: u8) -> Option<u64> {
+    match c {
+        b'0'..=b'9' => Some(u64::from(c - b'0')),
+        b'a'..=b'f' => Some(u64::from(c - b'a' + 10)),
+        b'A'..=b'F' => Some(u64::from(c - b'A' + 10)),
+        _ => None,
+    }
 }
 
 fn parse_hex(s: &str) -> Option<u64> {
@@ -176,7 +199,8 @@ fn parse_hex(s: &str) -> Option<u64> {
     if s.is_empty() || s.len() > 16 {
         return None;
     }
-    u64::from_str_radix(s, 16).ok()
+    s.bytes()
+        .try_fold(0u64, |v, c| Some((v << 4) | hex_digit(c)?))
 }
 
 /// `[<hex>]` at the start; returns the address and the rest.

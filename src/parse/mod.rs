@@ -463,7 +463,7 @@ impl<'a> Parser<'a> {
     fn keep(&mut self, line: &Line) {
         self.r.unparsed.push(KeptLine {
             line: line.no,
-            text: line.text.clone(),
+            text: line.text.to_string(),
         });
     }
 
@@ -486,7 +486,7 @@ impl<'a> Parser<'a> {
 
     /// Headers that open or switch sections. Returns true when handled.
     fn header(&mut self, line: &Line) -> bool {
-        let text = line.text.as_str();
+        let text = line.text;
         let t = text.trim();
         let r = &mut self.r;
         let next = if t.ends_with(" is trying to acquire lock:")
@@ -800,7 +800,7 @@ impl<'a> Parser<'a> {
 
     /// Feed a line to the open section. Returns true when consumed.
     fn section_line(&mut self, line: &Line) -> bool {
-        let text = line.text.as_str();
+        let text = line.text;
         let t = text.trim();
         match self.section {
             Section::None => false,
@@ -1136,9 +1136,10 @@ impl<'a> Parser<'a> {
 
     fn line(&mut self, line: &Line) {
         if let Some(head) = self.carry.take() {
+            let text = format!("{head} {}", line.text.trim_start());
             let joined = Line {
-                text: format!("{head} {}", line.text.trim_start()),
-                ..line.clone()
+                text: &text,
+                ..*line
             };
             return self.line_inner(&joined);
         }
@@ -1506,7 +1507,7 @@ pub fn parse_report(raw: &RawReport, source: &str) -> Report {
         dump_class: None,
     };
     for line in raw.lines.iter().skip(1) {
-        p.line(line);
+        p.line(&line);
     }
     // The main held list: the report task's, else the first printed.
     if let Some(first) = p.r.held_lock_lists.first() {
@@ -1518,7 +1519,7 @@ pub fn parse_report(raw: &RawReport, source: &str) -> Report {
         .iter()
         .map(|l| KeptLine {
             line: l.no,
-            text: l.text.clone(),
+            text: l.text.to_string(),
         })
         .collect();
     repair_scenario(&mut p.r);

@@ -14,7 +14,7 @@
 
 pub mod banner;
 
-use crate::input::{Caller, Line, LineReader, RawLine};
+use crate::input::{Caller, Line, LineReader, Lines, RawLine};
 use crate::model::{FrameContext, ReportKind};
 use crate::parse::frame::{classify_trace_line, TraceLineRef};
 use crate::parse::is_report_body_line;
@@ -61,9 +61,9 @@ pub enum EndReason {
 pub struct RawReport {
     pub banner: Banner,
     /// All lines of the report, the banner line first.
-    pub lines: Vec<Line>,
+    pub lines: Lines,
     /// Lines other callers printed while it was open.
-    pub interleaved: Vec<Line>,
+    pub interleaved: Lines,
     /// Foreign lines dropped past the interleave cap.
     pub interleaved_dropped: u64,
     pub end: EndReason,
@@ -181,7 +181,7 @@ impl Tracker {
         matches!(self.phase, Phase::Trace | Phase::TraceSuspended) && self.frames > 0
     }
 
-    fn feed(&mut self, line: &Line) -> Feed {
+    fn feed(&mut self, line: &Line<'_>) -> Feed {
         let was_closed = self.trace_closed;
         let feed = self.feed_inner(line);
         if self.trace_closed && !was_closed {
@@ -190,9 +190,9 @@ impl Tracker {
         feed
     }
 
-    fn feed_inner(&mut self, line: &Line) -> Feed {
+    fn feed_inner(&mut self, line: &Line<'_>) -> Feed {
         self.lines += 1;
-        let text = line.text.as_str();
+        let text = line.text;
         let t = text.trim();
         match self.phase {
             Phase::Body => {
@@ -456,27 +456,33 @@ impl Segmenter {
     pub fn push(&mut self, raw: &RawLine<'_>, sink: &mut dyn FnMut(RawReport)) {
         self.cut_mid_line = !raw.terminated;
         self.last_no = raw.no;
+        // A banner needle in the raw bytes: a superset of the needles in
+        // the stripped text, which is all a prefilter needs.
+        let needle = raw
+            .marked
+            .unwrap_or_else(|| Prefilter::may_match(raw.bytes));
         if self.open.iter().all(|o| o.done) {
             // Fast path: nothing open, most lines are not banners.
-            if !Prefilter::may_match(raw.bytes) {
+            if !needle {
                 return;
             }
-            let line = raw.decode();
-            if let Some(b) = match_banner(&line.text) {
+            let full = raw.text();
+            let line = raw.line(&full);
+            if let Some(b) = match_banner(line.text) {
                 self.start(b, line, sink);
             }
             return;
         }
-        let line = raw.decode();
-        self.push_line(line, sink);
+        let full = raw.text();
+        self.push_line(raw.line(&full), needle, sink);
     }
 
-    fn push_line(&mut self, line: Line, sink: &mut dyn FnMut(RawReport)) {
+    fn push_line(&mut self, line: Line<'_>, needle: bool, sink: &mut dyn FnMut(RawReport)) {
         if line.prefix.kmsg_dict {
             return;
         }
-        let banner = if Prefilter::may_match(line.text.as_bytes()) {
-            match_banner(&line.text)
+        let banner = if needle {
+            match_banner(line.text)
         } else {
             None
         };
@@ -506,7 +512,7 @@ impl Segmenter {
 
     /// A line of a caller no open report belongs to: keep it beside the
     /// open reports, and close those whose own caller has gone quiet.
-    fn set_aside(&mut self, line: Line, sink: &mut dyn FnMut(RawReport)) {
+    fn set_aside(&mut self, line: Line<'_>, sink: &mut dyn FnMut(RawReport)) {
         let mut i = 0;
         while i < self.open.len() {
             let o = &mut self.open[i];
@@ -534,7 +540,7 @@ impl Segmenter {
                 && o.interleaved_bytes + line.text.len() <= limits::MAX_INTERLEAVED_BYTES
             {
                 o.interleaved_bytes += line.text.len();
-                o.raw.interleaved.push(line.clone());
+                o.raw.interleaved.push(&line);
             } else {
                 o.raw.interleaved_dropped += 1;
             }
@@ -543,13 +549,13 @@ impl Segmenter {
     }
 
     /// Give `line` to open report `idx` and act on what its tracker says.
-    fn take(&mut self, idx: usize, line: Line, sink: &mut dyn FnMut(RawReport)) {
+    fn take(&mut self, idx: usize, line: Line<'_>, sink: &mut dyn FnMut(RawReport)) {
         let o = &mut self.open[idx];
         let in_trace = matches!(o.tracker.phase, Phase::Trace | Phase::TraceSuspended);
         match o.tracker.feed(&line) {
             Feed::Continue => {
                 o.bytes += line.text.len();
-                o.raw.lines.push(line);
+                o.raw.lines.push(&line);
                 if o.raw.lines.len() >= limits::MAX_REPORT_LINES
                     || o.bytes >= limits::MAX_REPORT_BYTES
                 {
@@ -557,7 +563,7 @@ impl Segmenter {
                 }
             }
             Feed::EndAfter => {
-                o.raw.lines.push(line);
+                o.raw.lines.push(&line);
                 self.close(idx, EndReason::Finished, sink);
             }
             Feed::EndBefore(give_back) => {
@@ -576,7 +582,7 @@ impl Segmenter {
                     self.close(idx, EndReason::Finished, sink);
                 }
                 // The line may start something else.
-                if let Some(b) = match_banner(&line.text) {
+                if let Some(b) = match_banner(line.text) {
                     self.start(b, line, sink);
                 }
             }
@@ -595,7 +601,7 @@ impl Segmenter {
         }
     }
 
-    fn start(&mut self, banner: Banner, line: Line, sink: &mut dyn FnMut(RawReport)) {
+    fn start(&mut self, banner: Banner, line: Line<'_>, sink: &mut dyn FnMut(RawReport)) {
         if self.open.iter().filter(|o| !o.done).count() >= limits::MAX_OPEN_REPORTS
             || self.open.len() >= limits::MAX_QUEUED_REPORTS
         {
@@ -606,11 +612,13 @@ impl Segmenter {
         let tracker = Tracker::new(&banner);
         let caller = line.prefix.caller;
         let bytes = line.text.len();
+        let mut lines = Lines::new();
+        lines.push(&line);
         self.open.push_back(Open {
             raw: RawReport {
                 banner,
-                lines: vec![line],
-                interleaved: Vec::new(),
+                lines,
+                interleaved: Lines::new(),
                 interleaved_dropped: 0,
                 end: EndReason::EndOfInput,
                 trace_closed: false,
@@ -707,7 +715,7 @@ pub fn drive<R: std::io::Read>(
                 break Err(e);
             }
         }
-        match lines.next_raw() {
+        match lines.next_raw_marked(&mut Prefilter::find) {
             Ok(Some(raw)) => seg.push(&raw, sink),
             Ok(None) => break Ok(()),
             Err(e) => break Err(e),
@@ -808,7 +816,7 @@ more noise
         assert_eq!(reps.len(), 1);
         let r = &reps[0];
         assert_eq!(r.banner.kind, ReportKind::RecursiveLocking);
-        assert_eq!(r.lines[0].no, 3);
+        assert_eq!(r.lines.first().unwrap().no, 3);
         assert_eq!(r.lines.last().unwrap().text, " f+0x1/0x2");
         assert_eq!(r.end, EndReason::Finished);
         assert!(r.trace_closed);
