@@ -90,14 +90,13 @@ impl Lines {
         // The text is normally a piece of the whole line; a line built by
         // hand may carry other text, kept after it.
         let offset = (line.text.as_ptr() as usize).wrapping_sub(line.full.as_ptr() as usize);
-        let (text, text_end) = if offset <= line.full.len()
-            && line.text.len() <= line.full.len() - offset
-        {
-            (start + offset, start + offset + line.text.len())
-        } else {
-            self.buf.push_str(line.text);
-            (end, self.buf.len())
-        };
+        let (text, text_end) =
+            if offset <= line.full.len() && line.text.len() <= line.full.len() - offset {
+                (start + offset, start + offset + line.text.len())
+            } else {
+                self.buf.push_str(line.text);
+                (end, self.buf.len())
+            };
         self.rows.push(Row {
             no: line.no,
             start,
@@ -686,7 +685,10 @@ mod tests {
         let data = b"[    1.500000][ T42] first\nNov 21 10:00:00 box kernel: second\n";
         let lines = read_lines(&data[..]).unwrap();
         let a = lines.get(0).unwrap();
-        assert_eq!((a.no, a.text, a.timestamp()), (1, "first", Some("1.500000")));
+        assert_eq!(
+            (a.no, a.text, a.timestamp()),
+            (1, "first", Some("1.500000"))
+        );
         assert_eq!(a.full, "[    1.500000][ T42] first");
         assert_eq!(a.prefix.caller, Some(Caller::Task(42)));
         let b = lines.last().unwrap();
@@ -974,7 +976,10 @@ mod tests {
         assert_eq!(all_lines(&data[..]), want);
         assert_eq!(all_lines(Trickle(&data, &[4093, 7, 65536], 0)), want);
         assert_eq!(marked_lines(&data[..], b"ZZ"), want);
-        assert_eq!(marked_lines(Trickle(&data, &[4093, 7, 65536], 0), b"ZZ"), want);
+        assert_eq!(
+            marked_lines(Trickle(&data, &[4093, 7, 65536], 0), b"ZZ"),
+            want
+        );
         let with_zz: Vec<_> = want
             .iter()
             .filter(|l| memchr::memmem::find(&l.1, b"ZZ").is_some())

@@ -387,6 +387,19 @@ fn take_markers<'a>(mut s: &'a str, ctx: &mut FrameContext) -> (&'a str, bool) {
 
 /// Register-dump lines that sit inside a trace.
 fn register_line(t: &str, ctx: FrameContext) -> Option<TraceLineRef<'_>> {
+    // Every register line starts with one of these bytes; a frame line
+    // (`func+0x1/0x2`, `? func`, `[<addr>]`) seldom does, and most lines
+    // this sees are frames, so look no further for the others.
+    let first = *t.as_bytes().first()?;
+    let upper = first.is_ascii_uppercase();
+    if !(upper
+        || first.is_ascii_lowercase()
+        || first.is_ascii_digit()
+        || first == b'-'
+        || first == b'[')
+    {
+        return None;
+    }
     // Faulting-PC lines carry a frame.
     for tag in ["RIP: ", "EIP: ", "pc : ", "lr : ", "NIP ", "LR "] {
         if let Some(rest) = t.strip_prefix(tag) {
@@ -453,7 +466,7 @@ fn register_line(t: &str, ctx: FrameContext) -> Option<TraceLineRef<'_>> {
         })
     });
     if arm_regs
-        || REG_PREFIXES.iter().any(|p| t.starts_with(p))
+        || (upper && REG_PREFIXES.iter().any(|p| t.starts_with(p)))
         || t.starts_with("sp : ")
         || t.starts_with("pstate: ")
         || (t.starts_with('x')

@@ -171,6 +171,15 @@ const KNOWN_PHRASES: &[&str] = &[
     " Tainted: ",
 ];
 
+/// [`KNOWN_PHRASES`] as one automaton: the segmenter asks about every
+/// unindented line of an open report.
+fn known_phrases() -> &'static aho_corasick::AhoCorasick {
+    static AC: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
+    AC.get_or_init(|| {
+        aho_corasick::AhoCorasick::new(KNOWN_PHRASES).expect("the phrases are plain strings")
+    })
+}
+
 /// True when `text` looks like a line of a lockdep report body (the
 /// segmenter's test for "still inside the report").
 pub fn is_report_body_line(text: &str) -> bool {
@@ -180,7 +189,7 @@ pub fn is_report_body_line(text: &str) -> bool {
     }
     KNOWN_LINES.contains(&t)
         || KNOWN_PREFIXES.iter().any(|p| t.starts_with(p))
-        || KNOWN_PHRASES.iter().any(|p| t.contains(p))
+        || known_phrases().is_match(t)
         || is_ident_line(t)
         || is_rcu_location(t)
         || parse_lock(t, 0).is_some()

@@ -646,11 +646,10 @@ fn normalise(title: &str) -> String {
     for (re, rep) in rules {
         // Re-apply until stable (a match can uncover another).
         for _ in 0..8 {
-            let next = re.replace_all(&s, *rep).into_owned();
-            if next == s {
-                break;
+            match re.replace_all(&s, *rep) {
+                std::borrow::Cow::Owned(next) if next != s => s = next,
+                _ => break,
             }
-            s = next;
         }
     }
     let s: String = s
