@@ -240,6 +240,10 @@ struct Scan {
     hit: Option<usize>,
 }
 
+/// Where a needle first matches in a haystack (see
+/// [`LineReader::next_raw_marked`]).
+type NeedleFinder<'f> = &'f mut dyn FnMut(&[u8]) -> Option<usize>;
+
 /// Where the next line is, once [`LineReader::find_line`] found it.
 enum Found {
     /// `buf[start..end]`; its line end (if any) is at `end` when `next`
@@ -433,10 +437,7 @@ impl<R: Read> LineReader<R> {
         scan.hit.is_some_and(|h| h < to)
     }
 
-    fn next_line(
-        &mut self,
-        find: Option<&mut dyn FnMut(&[u8]) -> Option<usize>>,
-    ) -> io::Result<Option<RawLine<'_>>> {
+    fn next_line(&mut self, find: Option<NeedleFinder<'_>>) -> io::Result<Option<RawLine<'_>>> {
         if !self.at_line_start()? {
             return Ok(None);
         }

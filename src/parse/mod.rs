@@ -1180,7 +1180,7 @@ impl<'a> Parser<'a> {
             let indent = line.text.len() - line.text.trim_start().len();
             if indent <= 1 && line.text.contains("[<") {
                 let mut ctx = FrameContext::Task;
-                if let TraceLineRef::Frame(_) = classify_trace_line(&line.text, &mut ctx) {
+                if let TraceLineRef::Frame(_) = classify_trace_line(line.text, &mut ctx) {
                     self.ctx = FrameContext::Task;
                     self.section = Section::Backtrace;
                 }
@@ -1192,7 +1192,7 @@ impl<'a> Parser<'a> {
             Section::Backtrace | Section::Chain | Section::Trace(_)
         ) {
             let mut ctx = self.ctx;
-            let item = classify_trace_line(&line.text, &mut ctx);
+            let item = classify_trace_line(line.text, &mut ctx);
             if self.trace_item(item, line.no) {
                 self.ctx = ctx;
                 return;
