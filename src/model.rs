@@ -5,6 +5,7 @@
 //! text. Field names are part of the JSON contract (`splatdec/1`): extend
 //! them, never rename them.
 
+use compact_str::CompactString;
 use serde::Serialize;
 
 /// Every report kind splatdec recognises. The snake_case names are the JSON
@@ -131,9 +132,9 @@ pub enum FrameContext {
 pub struct Frame {
     /// The symbol exactly as printed, compiler suffixes included
     /// (`shrink_node_memcg.constprop.88`).
-    pub function: String,
+    pub function: CompactString,
     /// The source-level function name: compiler suffixes removed.
-    pub base: String,
+    pub base: CompactString,
     pub offset: Option<u64>,
     pub size: Option<u64>,
     pub module: Option<String>,

@@ -300,7 +300,7 @@ fn xfs_inode_reclaim_alias(ctx: &Ctx<'_>) -> Option<Finding> {
     let reclaim_frame = all_frames
         .filter(|f| f.reliable)
         .find(|f| is_inode_reclaim(&f.base))
-        .map(|f| f.base.clone())
+        .map(|f| f.base.to_string())
         .or_else(|| {
             r.task
                 .as_ref()

@@ -22,6 +22,7 @@
 //!   `NIP [c000...] func+...`, `LR [c000...] func+...`
 
 use crate::model::{Frame, FrameContext};
+use compact_str::CompactString;
 
 /// A frame as printed, borrowing its text from the line: what
 /// [`classify_trace_line`] finds without allocating. [`FrameRef::to_frame`]
@@ -65,8 +66,8 @@ impl<'a> FrameRef<'a> {
     /// The owned frame, printed on input line `no`.
     pub fn to_frame(&self, no: u64) -> Frame {
         Frame {
-            function: self.function.to_string(),
-            base: self.base().to_string(),
+            function: CompactString::from(self.function),
+            base: CompactString::from(self.base()),
             offset: self.offset,
             size: self.size,
             module: self.module.map(str::to_string),

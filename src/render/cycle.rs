@@ -56,7 +56,7 @@ pub fn cycle_edges(r: &Report) -> Vec<Edge> {
                 edges.push(Edge {
                     from: prev.clone(),
                     to: e.lock.class.clone(),
-                    via: actor(&e.stack).map(|f| f.base.clone()),
+                    via: actor(&e.stack).map(|f| f.base.to_string()),
                     stack: format!("chain #{}", e.index),
                 });
                 prev = e.lock.class.clone();
@@ -64,13 +64,13 @@ pub fn cycle_edges(r: &Report) -> Vec<Edge> {
             let current = by_index
                 .iter()
                 .find(|e| e.index == 0)
-                .map(|e| actor(&e.stack).map(|f| f.base.clone()))
+                .map(|e| actor(&e.stack).map(|f| f.base.to_string()))
                 .unwrap_or(None)
                 .or_else(|| {
                     r.acquiring
                         .as_ref()
                         .and_then(|l| l.at.as_ref())
-                        .map(|f| f.base.clone())
+                        .map(|f| f.base.to_string())
                 });
             edges.push(Edge {
                 from: prev,
@@ -84,7 +84,7 @@ pub fn cycle_edges(r: &Report) -> Vec<Edge> {
                 edges.push(Edge {
                     from: h.class.clone(),
                     to: a.class.clone(),
-                    via: a.at.as_ref().map(|f| f.base.clone()),
+                    via: a.at.as_ref().map(|f| f.base.to_string()),
                     stack: "current".to_string(),
                 });
             }

@@ -323,7 +323,7 @@ pub fn sighting(r: &Report) -> Sighting {
         },
         kind: r.kind,
         title: r.title.clone(),
-        guilty_frame: guilty.first().map(|f| f.base.clone()),
+        guilty_frame: guilty.first().map(|f| f.base.to_string()),
         guilty_file: guilty.first().and_then(|f| f.file.clone()),
     }
 }
