@@ -82,6 +82,16 @@ impl Lines {
         Self::default()
     }
 
+    /// Room for `lines` lines of `bytes` bytes in all before any growth:
+    /// a report is sized for a typical one up front instead of growing
+    /// through a dozen reallocations.
+    pub fn with_capacity(lines: usize, bytes: usize) -> Self {
+        Lines {
+            buf: String::with_capacity(bytes),
+            rows: Vec::with_capacity(lines),
+        }
+    }
+
     /// Keep a copy of `line`.
     pub fn push(&mut self, line: &Line<'_>) {
         let start = self.buf.len();

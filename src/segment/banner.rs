@@ -229,6 +229,11 @@ pub fn match_banner(text: &str) -> Option<Banner> {
         None => (t, BannerStyle::Plain),
     };
     for (i, (kind, re)) in compiled().rows.iter().enumerate() {
+        // `is_match` first: `captures` allocates its slots, and most rows
+        // do not match.
+        if !re.is_match(inner) {
+            continue;
+        }
         if let Some(c) = re.captures(inner) {
             let tag = c.get(1).map(|m| m.as_str().to_string()).unwrap_or_default();
             let captures = c

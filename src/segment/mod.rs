@@ -612,7 +612,8 @@ impl Segmenter {
         let tracker = Tracker::new(&banner);
         let caller = line.prefix.caller;
         let bytes = line.text.len();
-        let mut lines = Lines::new();
+        // Most reports are 30-150 lines of 40-80 bytes.
+        let mut lines = Lines::with_capacity(128, 8 * 1024);
         lines.push(&line);
         self.open.push_back(Open {
             raw: RawReport {
