@@ -364,9 +364,7 @@ fn fs_reclaim_cycle(ctx: &Ctx<'_>) -> Option<Finding> {
     if let Some(rs) = &reclaim_side {
         evidence.push(format!("reclaim side takes {held} in {rs}"));
     }
-    let at = site
-        .clone()
-        .unwrap_or_else(|| "the allocation site".to_string());
+    let at = site.clone().unwrap_or_else(|| "the allocation site".into());
     Some(Finding {
         explanation: format!(
             "{at} allocates with a mask that may enter filesystem reclaim while {held} is held{}; reclaim can then need {held} again.",

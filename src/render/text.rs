@@ -341,7 +341,7 @@ fn stack(d: &mut Doc, title: &str, frames: &[Frame], walk: Option<&TraceWalk>, f
         "outermost first"
     };
     d.line(Style::Heading, 0, format!("{title} ({rules_note}):"));
-    let mut last_gfp = String::new();
+    let mut last_gfp = compact_str::CompactString::default();
     let mut last_flags: Vec<String> = Vec::new();
     let mut last_depth = 0;
     for f in &w.frames {

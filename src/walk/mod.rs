@@ -20,6 +20,7 @@ use crate::kernel::kb::{FnEntry, FsReclaimOp, KnowledgeBase};
 use crate::kernel::task::{self, TaskFlag, TaskFlags};
 use crate::kernel::version::KernelVersion;
 use crate::model::{Frame, Report};
+use compact_str::CompactString;
 
 /// Which kernel rules a walk used, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -36,12 +37,12 @@ pub struct RulesUsed {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WalkFrame {
     /// The function (base name) as in the trace or as restored.
-    pub function: String,
+    pub function: CompactString,
     /// A callee the compiler inlined, restored from the knowledge base.
     pub inlined: bool,
     /// The gfp this frame passes on, symbolic (`GFP_KERNEL|__GFP_NOWARN`,
     /// `caller's gfp`, `caller's gfp|__GFP_NOWARN`).
-    pub gfp: String,
+    pub gfp: CompactString,
     /// The same, numeric, when fully known.
     pub gfp_bits: Option<u32>,
     pub task_flags: Vec<String>,
@@ -51,7 +52,7 @@ pub struct WalkFrame {
     /// What changed here, naming the knowledge-base entry.
     pub note: Option<String>,
     /// The knowledge-base entry applied (`builtin:net.toml`).
-    pub kb: Option<String>,
+    pub kb: Option<CompactString>,
     /// The input line of the frame (0 for restored inline frames).
     pub source_line: u64,
     /// This frame takes `fs_reclaim` while it is already held: the nested
@@ -127,17 +128,23 @@ impl Walker<'_> {
         self.layout.parse(expr).ok()
     }
 
-    fn show(&self, g: Gfp) -> (String, Option<u32>) {
+    fn show(&self, g: Gfp) -> (CompactString, Option<u32>) {
         match g {
             Gfp::Known(m) => {
                 let s = m.decode();
                 (
-                    if s.is_empty() { "0".to_string() } else { s },
+                    if s.is_empty() {
+                        CompactString::const_new("0")
+                    } else {
+                        CompactString::from(s)
+                    },
                     Some(m.bits()),
                 )
             }
             Gfp::Caller { set, clear } => {
-                let mut s = "caller's gfp".to_string();
+                // Inline up to 24 bytes: the common unchanged case costs
+                // no allocation.
+                let mut s = CompactString::const_new("caller's gfp");
                 if set != 0 {
                     s.push('|');
                     s.push_str(&self.layout.decode(set));
@@ -327,7 +334,7 @@ impl Walker<'_> {
         let note = entry.and_then(|e| self.apply(e, st, &mut nested));
         let (gfp, gfp_bits) = self.show(st.gfp);
         out.push(WalkFrame {
-            function: function.to_string(),
+            function: CompactString::from(function),
             inlined,
             gfp,
             gfp_bits,
@@ -335,7 +342,7 @@ impl Walker<'_> {
             fs_reclaim_depth: st.depth,
             direct_reclaim_possible: self.direct_reclaim(st),
             note,
-            kb: entry.map(|e| e.origin.clone()),
+            kb: entry.map(|e| CompactString::from(e.origin.as_str())),
             source_line,
             nested_fs_reclaim: nested,
         });
@@ -450,7 +457,7 @@ pub fn apply_entry(
     };
     let mut nested = false;
     w.apply(e, &mut st, &mut nested);
-    (w.show(st.gfp).0, st.task, st.depth > 0)
+    (w.show(st.gfp).0.to_string(), st.task, st.depth > 0)
 }
 
 #[cfg(test)]
