@@ -655,7 +655,11 @@ fn skip_quoting(b: &[u8]) -> &[u8] {
 }
 
 fn looks_like_kmsg(b: &[u8]) -> bool {
-    // `N,N,N,X` before a `;` within the first 64 bytes.
+    // `N,N,N,X` before a `;` within the first 64 bytes. Nearly every line
+    // fails the first test, so it comes first.
+    if !b.first().is_some_and(u8::is_ascii_digit) {
+        return false;
+    }
     let head = &b[..b.len().min(64)];
     match memchr::memchr(b';', head) {
         Some(semi) => {

@@ -433,25 +433,40 @@ fn strip_ctime(line: &str) -> Option<(&str, &str)> {
 }
 
 /// printk time: `[   12.345678]` (any amount of padding).
+///
+/// One pass over the bytes: it runs on nearly every line of a report.
 fn strip_printk_time(line: &str) -> Option<(&str, &str)> {
-    let rest = line.strip_prefix('[')?;
-    let close = rest.find(']')?;
-    let inner = rest[..close].trim_start_matches(' ');
-    // `dmesg --reltime` / `-d` print `[  +0.003631]`.
-    let inner = inner
-        .strip_prefix('+')
-        .unwrap_or(inner)
-        .trim_start_matches(' ');
-    let dot = inner.find('.')?;
-    let (secs, frac) = (&inner[..dot], &inner[dot + 1..]);
-    if secs.is_empty()
-        || frac.is_empty()
-        || !secs.bytes().all(|c| c.is_ascii_digit())
-        || !frac.bytes().all(|c| c.is_ascii_digit())
-    {
+    let b = line.as_bytes();
+    if b.first() != Some(&b'[') {
         return None;
     }
-    Some((&rest[close + 1..], inner))
+    let mut i = 1;
+    while b.get(i) == Some(&b' ') {
+        i += 1;
+    }
+    // `dmesg --reltime` / `-d` print `[  +0.003631]`.
+    if b.get(i) == Some(&b'+') {
+        i += 1;
+        while b.get(i) == Some(&b' ') {
+            i += 1;
+        }
+    }
+    let start = i;
+    let digits = |mut i: usize| {
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        i
+    };
+    let dot = digits(start);
+    if dot == start || b.get(dot) != Some(&b'.') {
+        return None;
+    }
+    let close = digits(dot + 1);
+    if close == dot + 1 || b.get(close) != Some(&b']') {
+        return None;
+    }
+    Some((&line[close + 1..], &line[start..close]))
 }
 
 fn parse_caller_id(s: &str) -> Option<Caller> {
@@ -471,7 +486,8 @@ fn parse_caller_id(s: &str) -> Option<Caller> {
 /// printk caller id: `[ T1234]`, `[T24950]`, `[    C1]`.
 fn strip_caller(line: &str) -> Option<(&str, Caller)> {
     let rest = line.strip_prefix('[')?;
-    let close = rest.find(']')?;
+    // The id is short: look for its `]` in the first bytes only.
+    let close = memchr::memchr(b']', &rest.as_bytes()[..rest.len().min(13)])?;
     if close > 12 {
         return None;
     }

@@ -228,35 +228,45 @@ fn take_plain_addr(s: &str) -> Option<(u64, &str)> {
     Some((parse_hex(inner)?, &rest[close + 1..]))
 }
 
+/// The hex digits at `b[i..]` (1 to 16 of them): their value and where
+/// they end.
+fn hex_run(b: &[u8], start: usize) -> Option<(u64, usize)> {
+    let mut i = start;
+    let mut v = 0u64;
+    while let Some(d) = b.get(i).and_then(|&c| hex_digit(c)) {
+        if i - start == 16 {
+            return None;
+        }
+        v = (v << 4) | d;
+        i += 1;
+    }
+    (i > start).then_some((v, i))
+}
+
 /// `name+0xOFF/0xSIZE` at the start. Returns (name, offset, size, rest).
+/// One pass over the bytes: every frame line goes through here.
 fn take_symbol_offset(s: &str) -> Option<(&str, u64, Option<u64>, &str)> {
     let b = s.as_bytes();
     let mut i = 0;
     while i < b.len() && is_sym_char(b[i]) {
         i += 1;
     }
-    if i == 0 {
+    if i == 0 || !b[i..].starts_with(b"+0x") {
         return None;
     }
     let name = &s[..i];
-    let rest = s[i..].strip_prefix("+0x")?;
-    let hex_end = rest
-        .bytes()
-        .position(|c| !c.is_ascii_hexdigit())
-        .unwrap_or(rest.len());
-    let offset = parse_hex(&rest[..hex_end])?;
-    let rest = &rest[hex_end..];
-    if let Some(r) = rest.strip_prefix('/') {
-        let r = r.strip_prefix("0x").unwrap_or(r);
-        let e = r
-            .bytes()
-            .position(|c| !c.is_ascii_hexdigit())
-            .unwrap_or(r.len());
-        let size = parse_hex(&r[..e])?;
-        Some((name, offset, Some(size), &r[e..]))
+    let (offset, j) = hex_run(b, i + 3)?;
+    if b.get(j) == Some(&b'/') {
+        let k = if b[j + 1..].starts_with(b"0x") {
+            j + 3
+        } else {
+            j + 1
+        };
+        let (size, e) = hex_run(b, k)?;
+        Some((name, offset, Some(size), &s[e..]))
     } else {
         // crash `bt -s`: `func+0x167 at ffff...` has no size.
-        Some((name, offset, None, rest))
+        Some((name, offset, None, &s[j..]))
     }
 }
 
@@ -615,11 +625,11 @@ pub fn parse_frame_ref(t: &str, ctx: FrameContext) -> Option<FrameRef<'_>> {
         }
     }
     // arm32 5.17+ without CONFIG_BACKTRACE_VERBOSE: ` func from caller+0x1/0x2`.
-    if let Some((name, rest)) = t.split_once(" from ") {
-        if !name.is_empty()
-            && name.bytes().all(is_sym_char)
-            && take_symbol_offset(rest.trim())
-                .is_some_and(|(_, _, size, tail)| size.is_some() && tail.trim().is_empty())
+    // The name is all symbol bytes, so ` from ` can only follow it at `i`.
+    if let Some(rest) = t[i..].strip_prefix(" from ").filter(|_| i > 0) {
+        let name = &t[..i];
+        if take_symbol_offset(rest.trim())
+            .is_some_and(|(_, _, size, tail)| size.is_some() && tail.trim().is_empty())
         {
             let mut f = FrameRef::new(name, ctx);
             f.reliable = reliable;

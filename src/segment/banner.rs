@@ -176,6 +176,23 @@ pub struct Banner {
 struct Compiled {
     prefilter: AhoCorasick,
     rows: Vec<(ReportKind, Regex)>,
+    /// The distinct needles, every occurrence reported (overlapping
+    /// search), so a candidate line is tried only against its rows.
+    needles: AhoCorasick,
+    /// For each distinct needle, the rows (bit `i` for `ROWS[i]`) it
+    /// belongs to.
+    rows_of_needle: Vec<u64>,
+}
+
+/// The distinct needles of [`ROWS`], in first-seen order.
+fn distinct_needles() -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = Vec::new();
+    for r in ROWS {
+        if !out.contains(&r.needle) {
+            out.push(r.needle);
+        }
+    }
+    out
 }
 
 fn compiled() -> &'static Compiled {
@@ -195,6 +212,16 @@ fn compiled() -> &'static Compiled {
                     r.kind,
                     Regex::new(r.pattern).expect("banner pattern is valid"),
                 )
+            })
+            .collect(),
+        needles: AhoCorasick::new(distinct_needles()).expect("banner needles are valid"),
+        rows_of_needle: distinct_needles()
+            .iter()
+            .map(|n| {
+                ROWS.iter()
+                    .enumerate()
+                    .filter(|(_, r)| r.needle == *n)
+                    .fold(0u64, |m, (i, _)| m | (1 << i))
             })
             .collect(),
     })
@@ -218,6 +245,8 @@ impl Prefilter {
     }
 }
 
+const _: () = assert!(ROWS.len() <= 64, "rows_of_needle holds a u64 mask");
+
 /// Match a prefix-stripped line against the banner table.
 pub fn match_banner(text: &str) -> Option<Banner> {
     let t = text.trim();
@@ -228,10 +257,15 @@ pub fn match_banner(text: &str) -> Option<Banner> {
         Some(inner) => (inner.trim(), BannerStyle::Bracketed),
         None => (t, BannerStyle::Plain),
     };
-    for (i, (kind, re)) in compiled().rows.iter().enumerate() {
-        // `is_match` first: `captures` allocates its slots, and most rows
-        // do not match.
-        if !re.is_match(inner) {
+    // Only the rows whose needle the line holds can match; trying them in
+    // table order keeps the first-row-wins rule.
+    let c = compiled();
+    let candidates = c.needles.find_overlapping_iter(inner).fold(0u64, |m, hit| {
+        m | c.rows_of_needle[hit.pattern().as_usize()]
+    });
+    for (i, (kind, re)) in c.rows.iter().enumerate() {
+        // `is_match` first: `captures` allocates its slots.
+        if candidates & (1 << i) == 0 || !re.is_match(inner) {
             continue;
         }
         if let Some(c) = re.captures(inner) {
@@ -374,6 +408,48 @@ mod tests {
         let b = match_banner("INFO: task syz-executor:1234 blocked for more than 143 seconds.")
             .unwrap();
         assert!(b.hung_task);
+    }
+
+    /// Every row's needle is in every line its pattern matches, so trying
+    /// only the rows of the needles present finds what trying every row
+    /// would: checked over every line of every fixture.
+    #[test]
+    fn needle_dispatch_agrees_with_trying_every_row() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut seen = 0;
+        for dir in ["real", "formats", "rules", "walk", "triage"] {
+            let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let Ok(bytes) = std::fs::read(e.path()) else {
+                    continue;
+                };
+                let lines = crate::input::read_lines(&bytes[..]).unwrap();
+                for l in lines.iter() {
+                    let t = l.text.trim();
+                    let inner = t
+                        .strip_prefix("[ ")
+                        .and_then(|r| r.strip_suffix(" ]"))
+                        .map_or(t, str::trim);
+                    // The old way: the prefilter, then every row in turn.
+                    let every_row = ROWS
+                        .iter()
+                        .zip(&compiled().rows)
+                        .filter(|_| !t.is_empty() && Prefilter::may_match(t.as_bytes()))
+                        .find(|(_, (_, re))| re.is_match(inner));
+                    seen += usize::from(every_row.is_some());
+                    assert_eq!(
+                        match_banner(l.text).map(|b| b.kind),
+                        every_row.map(|(r, _)| r.kind),
+                        "{}:{}",
+                        e.path().display(),
+                        l.no
+                    );
+                }
+            }
+        }
+        assert!(seen > 50, "only {seen} banner lines in the fixtures");
     }
 
     #[test]
