@@ -207,7 +207,12 @@ fn parse_hex(s: &str) -> Option<u64> {
 /// `[<hex>]` at the start; returns the address and the rest.
 fn take_angle_addr(s: &str) -> Option<(Option<u64>, &str)> {
     let rest = s.strip_prefix("[<")?;
-    let close = rest.find(">]")?;
+    // The first `>` closes it (`memchr`, not a substring search: this runs
+    // on every old-style frame line).
+    let close = memchr::memchr(b'>', rest.as_bytes())?;
+    if rest.as_bytes().get(close + 1) != Some(&b']') {
+        return None;
+    }
     let inner = rest[..close].trim();
     // `[<  (null)>]` in old oopses.
     let addr = parse_hex(inner);

@@ -187,6 +187,14 @@ fn chain_index(i: &str) -> IResult<&str, u32> {
 /// Returns (count, task).
 pub fn parse_held_header(text: &str) -> Option<(u32, Option<Task>)> {
     let t = text.trim();
+    // A count or `no`: most lines are rejected by their first byte.
+    if !t
+        .as_bytes()
+        .first()
+        .is_some_and(|c| c.is_ascii_digit() || *c == b'n')
+    {
+        return None;
+    }
     let (count, rest) = if let Some(r) = t.strip_prefix("no locks held by ") {
         (0, r)
     } else {

@@ -171,6 +171,18 @@ const KNOWN_PHRASES: &[&str] = &[
     " Tainted: ",
 ];
 
+/// [`KNOWN_PREFIXES`] as one anchored automaton: one pass instead of a
+/// comparison per prefix.
+fn known_prefixes() -> &'static aho_corasick::AhoCorasick {
+    static AC: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
+    AC.get_or_init(|| {
+        aho_corasick::AhoCorasick::builder()
+            .start_kind(aho_corasick::StartKind::Anchored)
+            .build(KNOWN_PREFIXES)
+            .expect("the prefixes are plain strings")
+    })
+}
+
 /// [`KNOWN_PHRASES`] as one automaton: the segmenter asks about every
 /// unindented line of an open report.
 fn known_phrases() -> &'static aho_corasick::AhoCorasick {
@@ -188,7 +200,8 @@ pub fn is_report_body_line(text: &str) -> bool {
         return true;
     }
     KNOWN_LINES.contains(&t)
-        || KNOWN_PREFIXES.iter().any(|p| t.starts_with(p))
+        || known_prefixes()
+            .is_match(aho_corasick::Input::new(t).anchored(aho_corasick::Anchored::Yes))
         || known_phrases().is_match(t)
         || is_ident_line(t)
         || is_rcu_location(t)
