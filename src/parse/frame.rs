@@ -472,15 +472,17 @@ fn register_line(t: &str, ctx: FrameContext) -> Option<TraceLineRef<'_>> {
         "ORIG_RAX: ",
     ];
     // arm32 register lines: `r9:60000193 r8:ffffffff ...`, `fp:... ip:...`.
-    let arm_regs = t.split_whitespace().all(|tok| {
-        tok.split_once(':').is_some_and(|(n, v)| {
-            (1..=3).contains(&n.len())
-                && n.bytes()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-                && v.len() >= 8
-                && v.bytes().all(|c| c.is_ascii_hexdigit())
-        })
-    });
+    // (Its first register name is 1-3 bytes: a `:` must come that early.)
+    let arm_regs = t.as_bytes().get(1..4).is_some_and(|h| h.contains(&b':'))
+        && t.split_whitespace().all(|tok| {
+            tok.split_once(':').is_some_and(|(n, v)| {
+                (1..=3).contains(&n.len())
+                    && n.bytes()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+                    && v.len() >= 8
+                    && v.bytes().all(|c| c.is_ascii_hexdigit())
+            })
+        });
     if arm_regs
         || (upper && REG_PREFIXES.iter().any(|p| t.starts_with(p)))
         || t.starts_with("sp : ")
