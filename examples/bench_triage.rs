@@ -5,6 +5,8 @@
 //! ```sh
 //! cargo run --release --example bench_triage              # defaults below
 //! cargo run --release --example bench_triage -- --noise-mb 2048 --reports 100000
+//! # reports taken from other logs (syzkaller's report test data) instead of fixtures/
+//! cargo run --release --example bench_triage -- --templates ../shared/corpus/syzkaller-report
 //! ```
 //!
 //! Two corpora are written to `--dir` (default `target/bench-triage`):
@@ -226,20 +228,28 @@ struct Template {
     lines: Vec<String>,
 }
 
-/// The reports of every fixture, as templates that re-decode to one report
+/// The reports of every fixture (or of every file in `from`, such as
+/// syzkaller's report test data), as templates that re-decode to one report
 /// of the same kind in every prefix style.
-fn templates() -> Vec<Template> {
+fn templates(from: Option<&Path>) -> Vec<Template> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let dirs: Vec<PathBuf> = match from {
+        Some(dir) => vec![dir.to_path_buf()],
+        None => ["real", "rules", "walk", "formats"]
+            .iter()
+            .map(|d| root.join(d))
+            .collect(),
+    };
     let mut files = Vec::new();
-    for dir in ["real", "rules", "walk", "formats"] {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(root.join(dir))
+    for dir in dirs {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
             .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
             .unwrap_or_default();
         entries.sort();
         files.extend(
             entries
                 .into_iter()
-                .filter(|p| p.extension().is_some_and(|e| e == "txt")),
+                .filter(|p| from.is_some() || p.extension().is_some_and(|e| e == "txt")),
         );
     }
     let mut out = Vec::new();
@@ -688,14 +698,24 @@ fn main() -> io::Result<()> {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-triage"));
     std::fs::create_dir_all(&dir)?;
 
-    let templates = templates();
+    // `--templates DIR`: the reports of the logs in DIR instead of fixtures/.
+    let from = args
+        .iter()
+        .position(|a| a == "--templates")
+        .and_then(|i| args.get(i + 1))
+        .map(PathBuf::from);
+    let templates = templates(from.as_deref());
     let mut kinds: Vec<_> = templates.iter().map(|t| t.kind).collect();
     kinds.sort();
     kinds.dedup();
+    let lines: usize = templates.iter().map(|t| t.lines.len()).sum();
     println!(
-        "templates: {} reports of {} kinds from fixtures/ (seed {seed})",
+        "templates: {} reports of {} kinds from {}, {:.0} lines each on average (seed {seed})",
         templates.len(),
-        kinds.len()
+        kinds.len(),
+        from.as_deref()
+            .map_or("fixtures/".into(), |p| p.display().to_string()),
+        lines as f64 / templates.len().max(1) as f64
     );
     let noise = dir.join("noise.log");
     let many = dir.join("reports.log");
