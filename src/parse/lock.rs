@@ -37,7 +37,8 @@ fn usage_char(c: char) -> Option<UsageChar> {
 /// mean HARDIRQ, SOFTIRQ (4.14+); six add RECLAIM_FS (2.6.29-4.13).
 pub fn decode_usage(body: &str) -> Option<Vec<UsageBit>> {
     const STATES: [&str; 3] = ["HARDIRQ", "SOFTIRQ", "RECLAIM_FS"];
-    let chars: Vec<char> = body.chars().collect();
+    // Every usage character is ASCII, so bytes are characters here.
+    let chars = body.as_bytes();
     if chars.is_empty() || chars.len() % 2 != 0 || chars.len() > 6 {
         return None;
     }
@@ -46,7 +47,7 @@ pub fn decode_usage(body: &str) -> Option<Vec<UsageBit>> {
         out.push(UsageBit {
             state: STATES[i / 2],
             access: if i % 2 == 0 { "write" } else { "read" },
-            mark: usage_char(*c)?,
+            mark: usage_char(char::from(*c))?,
         });
     }
     Some(out)
@@ -85,13 +86,10 @@ pub fn parse_wait_context(line: &str) -> Option<WaitType> {
 fn split_class(s: &str) -> Option<(&str, &str)> {
     let body = s.strip_prefix('(')?;
     // Prefer `){` followed by a valid usage string.
-    let mut from = 0;
-    while let Some(pos) = body[from..].find("){") {
-        let at = from + pos;
-        if usage_body(&body[at + 1..]).is_ok() {
+    for at in memchr::memchr_iter(b')', body.as_bytes()) {
+        if body.as_bytes().get(at + 1) == Some(&b'{') && usage_body(&body[at + 1..]).is_ok() {
             return Some((&body[..at], &body[at + 1..]));
         }
-        from = at + 2;
     }
     // No usage: the name runs to the last `)` before `, at:`/` at:`/end.
     let end_search = body
@@ -112,33 +110,13 @@ fn parse_at(rest: &str, no: u64) -> Option<crate::model::Frame> {
 /// Parse a lock line (without the ` #N: ` prefix). Returns `None` when the
 /// text is not lock-shaped.
 pub fn parse_lock(text: &str, no: u64) -> Option<Lock> {
-    let mut t = text.trim_start();
+    let (address, class, mut rest) = lock_head(text)?;
     let mut lock = Lock {
         source_line: no,
+        address: address.map(str::to_string),
+        class: class.to_string(),
         ..Lock::default()
     };
-    if let Some(marker) = ["<RELEASED>", "(____ptrval____)"]
-        .iter()
-        .find(|m| t.starts_with(**m))
-    {
-        // A racy dump's released entry; an early-boot unhashed pointer.
-        t = t[marker.len()..].trim_start();
-        lock.address = Some(marker.to_string());
-    } else if !t.starts_with('(') {
-        // An instance address: hex digits, then a space.
-        let sp = t.find(' ')?;
-        let addr = &t[..sp];
-        if addr.len() < 8 || !addr.bytes().all(|c| c.is_ascii_hexdigit()) {
-            return None;
-        }
-        lock.address = Some(addr.to_string());
-        t = t[sp..].trim_start();
-    }
-    let (class, mut rest) = split_class(t)?;
-    if class.is_empty() {
-        return None;
-    }
-    lock.class = class.to_string();
     if let Ok((r, body)) = usage_body(rest) {
         lock.usage = Some(format!("{{{body}}}"));
         lock.usage_bits = decode_usage(body).unwrap_or_default();
@@ -150,6 +128,43 @@ pub fn parse_lock(text: &str, no: u64) -> Option<Lock> {
     }
     lock.at = parse_at(rest, no);
     Some(lock)
+}
+
+/// What every lock line starts with: the instance address or marker (if
+/// printed), the class name, and the rest (usage, wait type, `at:`). `None`
+/// when the text is not lock-shaped; nothing after the class can make it so.
+fn lock_head(text: &str) -> Option<(Option<&str>, &str, &str)> {
+    let mut t = text.trim_start();
+    let mut address = None;
+    if let Some(marker) = ["<RELEASED>", "(____ptrval____)"]
+        .iter()
+        .find(|m| t.starts_with(**m))
+    {
+        // A racy dump's released entry; an early-boot unhashed pointer.
+        t = t[marker.len()..].trim_start();
+        address = Some(*marker);
+    } else if !t.starts_with('(') {
+        // An instance address: hex digits, then a space.
+        let sp = t.find(' ')?;
+        let addr = &t[..sp];
+        if addr.len() < 8 || !addr.bytes().all(|c| c.is_ascii_hexdigit()) {
+            return None;
+        }
+        address = Some(addr);
+        t = t[sp..].trim_start();
+    }
+    let (class, rest) = split_class(t)?;
+    if class.is_empty() {
+        return None;
+    }
+    Some((address, class, rest))
+}
+
+/// Whether [`parse_held_lock`] would find a held-lock entry in `text`,
+/// without building it: the segmenter asks this of every line of a
+/// held-locks dump just to see where the dump ends.
+pub fn is_held_lock(text: &str) -> bool {
+    held_index(text).is_ok_and(|(rest, _)| lock_head(rest).is_some())
 }
 
 /// A held-lock entry: ` #N: <lock line>`.
@@ -293,6 +308,41 @@ pub fn class_in_parens(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The segmenter's cheap test says what the full parse would, on every
+    /// line of every fixture and on look-alikes.
+    #[test]
+    fn is_held_lock_agrees_with_parse_held_lock() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut held = 0;
+        for dir in ["real", "formats", "rules", "walk", "triage"] {
+            let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let Ok(bytes) = std::fs::read(e.path()) else {
+                    continue;
+                };
+                for l in crate::input::read_lines(&bytes[..]).unwrap().iter() {
+                    let full = parse_held_lock(l.text, 1).is_some();
+                    assert_eq!(is_held_lock(l.text), full, "{}", l.text);
+                    held += usize::from(full);
+                }
+            }
+        }
+        assert!(held > 50, "only {held} held-lock lines in the fixtures");
+        for t in [
+            " #0: (x){+.+.}, at: f+0x1/0x2",
+            " #1: ffff8880 (&x->y){++++}-{3:3}",
+            " #2: <RELEASED> (z){....}",
+            " #3: 1234 (short address){+.+.}",
+            " #4: ()",
+            " #5 (no colon){+.+.}",
+            " #6: ffff8880",
+        ] {
+            assert_eq!(is_held_lock(t), parse_held_lock(t, 1).is_some(), "{t}");
+        }
+    }
 
     #[test]
     fn old_style_lock_line() {

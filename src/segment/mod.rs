@@ -320,7 +320,7 @@ impl Tracker {
                 }
                 if t.is_empty()
                     || crate::parse::lock::parse_held_header(t).is_some()
-                    || crate::parse::lock::parse_held_lock(text, line.no).is_some()
+                    || crate::parse::lock::is_held_lock(text)
                     || t.starts_with("INFO: lockdep is turned off")
                     || t.starts_with("Showing all locks held")
                 {
