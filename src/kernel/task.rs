@@ -438,7 +438,11 @@ pub const LOCKDEP_RECLAIM_RULES: &[LockdepReclaimRule] = &[
         function: "__need_fs_reclaim",
         source: "Tetsuo Handa, lockdep: Fix fs_reclaim warning (v2, linux-mm \
                  2018-02-08); present in K4.17, K4.19, K5.4, K5.10, absent in K4.15 \
-                 (4.15.1); commit believed 2e517d681632, release believed 4.16",
+                 (4.15.1); commit believed 2e517d681632. Release 4.16 by \
+                 akpm's queue: listed among the fixes against 4.16-rc4 in the \
+                 mmotm 2018-03-09-16-34 announcement and gone, with that batch, \
+                 from mmotm 2018-03-28-16-05 (against 4.16-rc7) while the 4.17 \
+                 queue stayed; not yet checked in a v4.16 tree",
     },
     LockdepReclaimRule {
         since: kv(5, 11),
