@@ -58,7 +58,10 @@ pub fn json(s: String) -> String {
     // serde_json has already escaped every C0 control inside strings, so
     // any remaining C0 byte is JSON whitespace (pretty-printing).
     let needs = |c: char| c as u32 >= 0x7f && is_dangerous(c);
-    if !s.chars().any(needs) {
+    // Every character it escapes is at or above DEL, so two word-at-a-time
+    // scans settle the usual all-ASCII document at once.
+    let ascii_without_del = s.is_ascii() && memchr::memchr(0x7f, s.as_bytes()).is_none();
+    if ascii_without_del || !s.chars().any(needs) {
         return s;
     }
     let mut out = String::with_capacity(s.len() + 16);
