@@ -916,18 +916,8 @@ impl<'a> Parser<'a> {
                 if t.is_empty() {
                     return true;
                 }
-                match classify_trace_line(text, &mut self.ctx) {
-                    TraceLineRef::Frame(f) => {
-                        if let Some(e) = self.r.chain.last_mut() {
-                            e.stack.push(f.to_frame(line.no));
-                            true
-                        } else {
-                            false
-                        }
-                    }
-                    TraceLineRef::Marker => true,
-                    _ => false,
-                }
+                let item = classify_trace_line(text, &mut self.ctx);
+                self.trace_item(item, line.no)
             }
             Section::ChainExists => {
                 if t.is_empty() {
@@ -1002,7 +992,7 @@ impl<'a> Parser<'a> {
                     }
                 }
             }
-            Section::Trace(i) => {
+            Section::Trace(_) => {
                 if t.is_empty() {
                     self.section = if self.dump_class.is_some() {
                         Section::ClassDump
@@ -1015,11 +1005,9 @@ impl<'a> Parser<'a> {
                     return true;
                 }
                 match classify_trace_line(text, &mut self.ctx) {
-                    TraceLineRef::Frame(f) => {
-                        self.r.traces[i].frames.push(f.to_frame(line.no));
-                        true
+                    item @ (TraceLineRef::Frame(_) | TraceLineRef::Marker) => {
+                        self.trace_item(item, line.no)
                     }
-                    TraceLineRef::Marker => true,
                     _ => {
                         // Class-dump blocks go back to the dump.
                         self.section = if self.dump_class.is_some() {
@@ -1121,11 +1109,10 @@ impl<'a> Parser<'a> {
                 false
             }
             Section::Backtrace => match classify_trace_line(text, &mut self.ctx) {
-                TraceLineRef::Frame(f) => {
-                    self.r.backtrace.push(f.to_frame(line.no));
-                    true
+                item @ (TraceLineRef::Frame(_) | TraceLineRef::Marker) => {
+                    self.trace_item(item, line.no)
                 }
-                TraceLineRef::Marker | TraceLineRef::Register(_) => true,
+                TraceLineRef::Register(_) => true,
                 // The segmenter decided where the report ends; a foreign
                 // line spliced into the trace is kept as unparsed and the
                 // trace goes on (headers are tested before this).
