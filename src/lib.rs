@@ -23,6 +23,10 @@
 //! assert!(!reports[0].complete);
 //! ```
 
+// Untrusted input is all this crate reads; it has no unsafe code, which is
+// also why it is fuzzed without a sanitizer (see README, Hardening).
+#![forbid(unsafe_code)]
+
 pub mod check;
 pub mod classify;
 pub mod graph;

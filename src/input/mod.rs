@@ -186,13 +186,6 @@ impl<'a> RawLine<'a> {
     /// The line as text: borrowed when it is valid UTF-8, as kernel text
     /// nearly always is; otherwise each bad sequence becomes U+FFFD.
     pub fn text(&self) -> Cow<'a, str> {
-        // Kernel text is ASCII: a word-at-a-time check settles it for a
-        // fraction of full UTF-8 validation, which this would run on every
-        // line of every report.
-        if self.bytes.is_ascii() {
-            // SAFETY: ASCII bytes are valid UTF-8.
-            return Cow::Borrowed(unsafe { std::str::from_utf8_unchecked(self.bytes) });
-        }
         match std::str::from_utf8(self.bytes) {
             Ok(s) => Cow::Borrowed(s),
             Err(_) => String::from_utf8_lossy(self.bytes),
