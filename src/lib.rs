@@ -36,6 +36,8 @@ pub mod model;
 pub mod parse;
 pub mod render;
 pub mod segment;
+#[cfg(test)]
+pub(crate) mod test_support;
 pub mod triage;
 pub mod walk;
 

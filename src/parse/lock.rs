@@ -313,23 +313,12 @@ mod tests {
     /// line of every fixture and on look-alikes.
     #[test]
     fn is_held_lock_agrees_with_parse_held_lock() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
         let mut held = 0;
-        for dir in ["real", "formats", "rules", "walk", "triage"] {
-            let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
-                continue;
-            };
-            for e in entries.flatten() {
-                let Ok(bytes) = std::fs::read(e.path()) else {
-                    continue;
-                };
-                for l in crate::input::read_lines(&bytes[..]).unwrap().iter() {
-                    let full = parse_held_lock(l.text, 1).is_some();
-                    assert_eq!(is_held_lock(l.text), full, "{}", l.text);
-                    held += usize::from(full);
-                }
-            }
-        }
+        crate::test_support::for_each_fixture_line(|_, l| {
+            let full = parse_held_lock(l.text, 1).is_some();
+            assert_eq!(is_held_lock(l.text), full, "{}", l.text);
+            held += usize::from(full);
+        });
         assert!(held > 50, "only {held} held-lock lines in the fixtures");
         for t in [
             " #0: (x){+.+.}, at: f+0x1/0x2",

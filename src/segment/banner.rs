@@ -410,45 +410,33 @@ mod tests {
         assert!(b.hung_task);
     }
 
-    /// Every row's needle is in every line its pattern matches, so trying
-    /// only the rows of the needles present finds what trying every row
-    /// would: checked over every line of every fixture.
+    /// Trying only the rows whose needle a line holds finds what the
+    /// prefilter followed by every row in turn finds: checked over every
+    /// line of every fixture.
     #[test]
     fn needle_dispatch_agrees_with_trying_every_row() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
         let mut seen = 0;
-        for dir in ["real", "formats", "rules", "walk", "triage"] {
-            let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
-                continue;
-            };
-            for e in entries.flatten() {
-                let Ok(bytes) = std::fs::read(e.path()) else {
-                    continue;
-                };
-                let lines = crate::input::read_lines(&bytes[..]).unwrap();
-                for l in lines.iter() {
-                    let t = l.text.trim();
-                    let inner = t
-                        .strip_prefix("[ ")
-                        .and_then(|r| r.strip_suffix(" ]"))
-                        .map_or(t, str::trim);
-                    // The old way: the prefilter, then every row in turn.
-                    let every_row = ROWS
-                        .iter()
-                        .zip(&compiled().rows)
-                        .filter(|_| !t.is_empty() && Prefilter::may_match(t.as_bytes()))
-                        .find(|(_, (_, re))| re.is_match(inner));
-                    seen += usize::from(every_row.is_some());
-                    assert_eq!(
-                        match_banner(l.text).map(|b| b.kind),
-                        every_row.map(|(r, _)| r.kind),
-                        "{}:{}",
-                        e.path().display(),
-                        l.no
-                    );
-                }
-            }
-        }
+        crate::test_support::for_each_fixture_line(|path, l| {
+            let t = l.text.trim();
+            let inner = t
+                .strip_prefix("[ ")
+                .and_then(|r| r.strip_suffix(" ]"))
+                .map_or(t, str::trim);
+            // The old way: the prefilter, then every row in turn.
+            let every_row = ROWS
+                .iter()
+                .zip(&compiled().rows)
+                .filter(|_| !t.is_empty() && Prefilter::may_match(t.as_bytes()))
+                .find(|(_, (_, re))| re.is_match(inner));
+            seen += usize::from(every_row.is_some());
+            assert_eq!(
+                match_banner(l.text).map(|b| b.kind),
+                every_row.map(|(r, _)| r.kind),
+                "{}:{}",
+                path.display(),
+                l.no
+            );
+        });
         assert!(seen > 50, "only {seen} banner lines in the fixtures");
     }
 

@@ -748,13 +748,7 @@ mod tests {
 
     #[test]
     fn idle_skipping_changes_nothing() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-        let mut files = Vec::new();
-        for dir in ["real", "formats", "rules", "walk"] {
-            for e in std::fs::read_dir(root.join(dir)).unwrap() {
-                files.push(e.unwrap().path());
-            }
-        }
+        let files = crate::test_support::fixture_logs();
         let parse = |raws: Vec<RawReport>| -> Vec<crate::model::Report> {
             raws.iter()
                 .map(|r| crate::parse::parse_report(r, "f"))
