@@ -86,35 +86,6 @@ impl Rng {
     }
 }
 
-/// The banner needles of src/segment/banner.rs, for `grep -F -f`: the same
-/// search the decoder's prefilter does.
-const NEEDLES: &[&str] = &[
-    "circular locking dependency",
-    "recursive locking detected",
-    "inconsistent lock state",
-    "irq lock inversion",
-    "-unsafe lock order",
-    "bad unlock balance",
-    "bad contention",
-    "held lock freed",
-    "still has locks held",
-    "returning to user space",
-    "Nested lock was not taken",
-    "suspicious RCU usage",
-    "Invalid wait context",
-    " too low!",
-    "non-static key",
-    "has not been registered",
-    "invalid subclass",
-    "sleeping function called",
-    "scheduling while atomic",
-    "lockdep.c:",
-    "DEBUG_LOCKS_WARN_ON",
-    "chain_key collision",
-    "for more than",
-    "Showing all locks held",
-];
-
 /// Ordinary console lines; `#` becomes a number, `@` a hex word.
 const NOISE: &[&str] = &[
     "audit: type=1400 audit(1700000000.#:#): avc:  denied  { read } for  pid=# comm=\"syz-executor.#\" name=\"event#\" dev=\"devtmpfs\" ino=# scontext=system_u:system_r:kernel_t:s0",
@@ -776,7 +747,10 @@ fn main() -> io::Result<()> {
         );
     };
     let needles = dir.join("needles.txt");
-    std::fs::write(&needles, NEEDLES.join("\n") + "\n")?;
+    std::fs::write(
+        &needles,
+        splatdec::segment::banner::needles().join("\n") + "\n",
+    )?;
     let needles = needles.to_string_lossy().into_owned();
     for (name, file) in [("noise.log", &noise), ("reports.log", &many)] {
         println!("{name}: {:.1} MB", mb(std::fs::metadata(file)?.len()));

@@ -184,8 +184,9 @@ struct Compiled {
     rows_of_needle: Vec<u64>,
 }
 
-/// The distinct needles of [`ROWS`], in first-seen order.
-fn distinct_needles() -> Vec<&'static str> {
+/// The distinct banner needles, in table order: what the prefilter looks
+/// for (the benchmark hands the same list to `grep -F -f`).
+pub fn needles() -> Vec<&'static str> {
     let mut out: Vec<&'static str> = Vec::new();
     for r in ROWS {
         if !out.contains(&r.needle) {
@@ -214,8 +215,8 @@ fn compiled() -> &'static Compiled {
                 )
             })
             .collect(),
-        needles: AhoCorasick::new(distinct_needles()).expect("banner needles are valid"),
-        rows_of_needle: distinct_needles()
+        needles: AhoCorasick::new(needles()).expect("banner needles are valid"),
+        rows_of_needle: needles()
             .iter()
             .map(|n| {
                 ROWS.iter()
