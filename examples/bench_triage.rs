@@ -413,6 +413,7 @@ fn measure(mode: &str, jobs: usize, files: &[PathBuf]) -> io::Result<()> {
             let opts = splatdec::triage::Options {
                 jobs: Some(jobs),
                 progress: false,
+                ..Default::default()
             };
             let o = splatdec::triage::triage(files, &opts)?;
             let view = splatdec::triage::output::View {

@@ -24,8 +24,10 @@
 //! ```
 
 // Untrusted input is all this crate reads; it has no unsafe code, which is
-// also why it is fuzzed without a sanitizer (see README, Hardening).
-#![forbid(unsafe_code)]
+// also why it is fuzzed without a sanitizer (see README, Hardening). The one
+// exception is mapping a debug image read-only (`symbolize::image::map`),
+// which the text decoder and every fuzz target never reach.
+#![deny(unsafe_code)]
 
 pub mod check;
 pub mod classify;
@@ -36,6 +38,7 @@ pub mod model;
 pub mod parse;
 pub mod render;
 pub mod segment;
+pub mod symbolize;
 #[cfg(test)]
 pub(crate) mod test_support;
 pub mod triage;
@@ -46,6 +49,7 @@ use std::io::{self, Read};
 use serde::Serialize;
 
 pub use model::{Frame, Lock, Report, ReportKind};
+pub use symbolize::{SymbolizeArgs, Symbolizer};
 pub use walk::{RulesUsed, TraceWalk, WalkOptions};
 
 /// A report with everything the later stages derived from it. Serialized
@@ -82,6 +86,19 @@ pub fn analyze(report: Report, opts: &WalkOptions<'_>) -> Analysis {
     }
 }
 
+/// Symbolize `report` (when a [`Symbolizer`] is given), then run the
+/// stages after parsing on it.
+pub fn analyze_with(
+    mut report: Report,
+    opts: &WalkOptions<'_>,
+    sym: Option<&Symbolizer>,
+) -> Analysis {
+    if let Some(s) = sym {
+        s.symbolize(&mut report);
+    }
+    analyze(report, opts)
+}
+
 /// Decode and analyze every report of `reader`, streaming.
 pub fn decode_analyzed<R: Read>(
     reader: R,
@@ -89,7 +106,18 @@ pub fn decode_analyzed<R: Read>(
     opts: &WalkOptions<'_>,
     sink: &mut dyn FnMut(Analysis),
 ) -> io::Result<()> {
-    decode(reader, source, &mut |r| sink(analyze(r, opts)))
+    decode_analyzed_with(reader, source, opts, None, sink)
+}
+
+/// [`decode_analyzed`] with symbolization between parsing and the walk.
+pub fn decode_analyzed_with<R: Read>(
+    reader: R,
+    source: &str,
+    opts: &WalkOptions<'_>,
+    sym: Option<&Symbolizer>,
+    sink: &mut dyn FnMut(Analysis),
+) -> io::Result<()> {
+    decode(reader, source, &mut |r| sink(analyze_with(r, opts, sym)))
 }
 
 /// Decode every report in `reader`, streaming, and hand each to `sink` in

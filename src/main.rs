@@ -13,7 +13,7 @@ use splatdec::kernel::kb::KnowledgeBase;
 use splatdec::kernel::version::KernelVersion;
 use splatdec::render;
 use splatdec::render::text::TextOptions;
-use splatdec::{Analysis, WalkOptions};
+use splatdec::{Analysis, SymbolizeArgs, Symbolizer, WalkOptions};
 
 /// mimalloc rather than the C library's allocator: a report's model is
 /// hundreds of small strings and vectors made and dropped at once, and bulk
@@ -63,6 +63,8 @@ struct InputArgs {
     /// their entries take precedence over the built-in ones.
     #[arg(long = "kb", value_name = "FILE")]
     kb: Vec<PathBuf>,
+    #[command(flatten)]
+    symbols: SymbolizeArgs,
 }
 
 /// Decode Linux kernel lockdep splats from dmesg-like text.
@@ -253,13 +255,40 @@ fn run_gfp(mask: &str, kernel: Option<&str>) -> ExitCode {
 fn decode_input(
     path: &PathBuf,
     opts: &WalkOptions<'_>,
+    sym: Option<&Symbolizer>,
     emit: &mut dyn FnMut(Analysis),
 ) -> io::Result<()> {
     if path.as_os_str() == "-" {
-        splatdec::decode_analyzed(io::stdin().lock(), "-", opts, emit)
+        splatdec::decode_analyzed_with(io::stdin().lock(), "-", opts, sym, emit)
     } else {
         let f = File::open(path)?;
-        splatdec::decode_analyzed(f, &path.display().to_string(), opts, emit)
+        splatdec::decode_analyzed_with(f, &path.display().to_string(), opts, sym, emit)
+    }
+}
+
+/// The symbolizer for `--vmlinux`/`--modules`/`--debuginfo`, if asked
+/// for. An unusable image is said (naming the file) and the frames stay as
+/// printed; the second value is then true (exit status 2).
+fn symbolizer(args: &SymbolizeArgs) -> (Option<Symbolizer>, bool) {
+    if !args.any() {
+        return (None, false);
+    }
+    match Symbolizer::new(args) {
+        Ok(s) => (Some(s), false),
+        Err(e) => {
+            eprintln!(
+                "splatdec: {}; frames are left as printed",
+                render::escape::text(&e.to_string())
+            );
+            (None, true)
+        }
+    }
+}
+
+/// Say what the symbolizer found (a wrong vmlinux, a missing module), once each.
+fn say_symbolizer(sym: Option<&Symbolizer>) {
+    for m in sym.map(Symbolizer::take_messages).unwrap_or_default() {
+        eprintln!("splatdec: {}", render::escape::text(&m));
     }
 }
 
@@ -319,9 +348,14 @@ fn for_each_analysis(input: &InputArgs, emit: &mut dyn FnMut(Analysis)) -> Resul
     } else {
         input.files.clone()
     };
-    let mut failed = false;
+    let (sym, mut failed) = symbolizer(&input.symbols);
     for path in &files {
-        if let Err(e) = decode_input(path, &opts, emit) {
+        let r = decode_input(path, &opts, sym.as_ref(), &mut |a| {
+            say_symbolizer(sym.as_ref());
+            emit(a)
+        });
+        say_symbolizer(sym.as_ref());
+        if let Err(e) = r {
             failed = true;
             let name = render::escape::text(&path.display().to_string()).into_owned();
             eprintln!("splatdec: {name}: {e}");

@@ -138,6 +138,10 @@ pub struct Frame {
     pub offset: Option<u64>,
     pub size: Option<u64>,
     pub module: Option<String>,
+    /// The module's build id as `CONFIG_STACKTRACE_BUILD_ID` kernels print
+    /// it (`[mod 0123...]`), lower-case hex. Left out of JSON when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub build_id: Option<String>,
     /// Source file from symbolized traces (`mm/slub.c`).
     pub file: Option<String>,
     pub line: Option<u32>,
@@ -370,6 +374,11 @@ pub struct Report {
     /// Why the report is incomplete or corrupted.
     pub problems: Vec<String>,
     pub kernel: Option<String>,
+    /// The vmlinux build id `CONFIG_STACKTRACE_BUILD_ID` kernels print at
+    /// the end of the `CPU: ... Comm: ...` line (hex). Left out of JSON
+    /// when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub build_id: Option<String>,
     pub tainted: Option<String>,
     pub task: Option<Task>,
     pub cpu: Option<u32>,
@@ -430,6 +439,7 @@ impl Report {
             corrupted: false,
             problems: Vec::new(),
             kernel: None,
+            build_id: None,
             tainted: None,
             task: None,
             cpu: None,

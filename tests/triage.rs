@@ -36,6 +36,7 @@ fn run(paths: &[PathBuf], jobs: usize) -> Outcome {
     let opts = Options {
         jobs: Some(jobs),
         progress: false,
+        ..Options::default()
     };
     triage(paths, &opts).expect("thread pool builds")
 }

@@ -34,6 +34,7 @@ pub struct FrameRef<'a> {
     pub offset: Option<u64>,
     pub size: Option<u64>,
     pub module: Option<&'a str>,
+    pub build_id: Option<&'a str>,
     pub file: Option<&'a str>,
     pub line: Option<u32>,
     pub inline: bool,
@@ -49,6 +50,7 @@ impl<'a> FrameRef<'a> {
             offset: None,
             size: None,
             module: None,
+            build_id: None,
             file: None,
             line: None,
             inline: false,
@@ -71,6 +73,7 @@ impl<'a> FrameRef<'a> {
             offset: self.offset,
             size: self.size,
             module: self.module.map(str::to_string),
+            build_id: self.build_id.map(str::to_ascii_lowercase),
             file: self.file.map(str::to_string),
             line: self.line,
             inline: self.inline,
@@ -286,6 +289,12 @@ fn parse_file_line(tok: &str) -> Option<(&str, u32)> {
     Some((path, line))
 }
 
+/// A build id as the kernel prints it (`%20phN`: 40 hex digits); shorter
+/// even-length ids (other linkers' hash styles) are accepted too.
+pub fn is_build_id(w: &str) -> bool {
+    (8..=64).contains(&w.len()) && w.len() % 2 == 0 && w.bytes().all(|c| c.is_ascii_hexdigit())
+}
+
 /// Parse the tail after `sym+off/size`: module, file:line, `[inline]`,
 /// `(unreliable)`, arm64 flags, decode_stacktrace `(file:line ...)`.
 /// Returns false when unknown text remains (then this is not a frame line).
@@ -311,7 +320,8 @@ fn parse_frame_tail<'a>(f: &mut FrameRef<'a>, mut rest: &'a str) -> bool {
                 return false;
             };
             let inner = &r[..close];
-            let module = inner.split_whitespace().next().unwrap_or("");
+            let mut words = inner.split_whitespace();
+            let module = words.next().unwrap_or("");
             if module.is_empty()
                 || !module
                     .bytes()
@@ -320,6 +330,8 @@ fn parse_frame_tail<'a>(f: &mut FrameRef<'a>, mut rest: &'a str) -> bool {
                 return false;
             }
             f.module = Some(module);
+            // CONFIG_STACKTRACE_BUILD_ID: `[module 20-byte-hex]`.
+            f.build_id = words.next().filter(|w| is_build_id(w));
             rest = &r[close + 1..];
             continue;
         }

@@ -353,6 +353,15 @@ fn parse_cpu_line(t: &str, r: &mut Report) {
     if release.is_some() {
         r.kernel = release;
     }
+    // CONFIG_STACKTRACE_BUILD_ID ends the line with vmlinux's build id
+    // (lib/dump_stack.c: `" %20phN"`, 40 hex digits).
+    if let Some(id) = t
+        .split_whitespace()
+        .last()
+        .filter(|w| w.len() == 40 && w.bytes().all(|c| c.is_ascii_hexdigit()))
+    {
+        r.build_id = Some(id.to_ascii_lowercase());
+    }
 }
 
 /// Column start positions of a scenario header line (`CPU0 ... CPU1`).

@@ -66,6 +66,12 @@ fn frame_str(f: &Frame) -> String {
     s
 }
 
+/// A lockdep-internal frame of the trace, folded into a count. Callees the
+/// knowledge base restored (input line 0) stay: they carry its notes.
+fn folded(f: &crate::walk::WalkFrame) -> bool {
+    !(f.inlined && f.source_line == 0) && cycle::is_lockdep_internal(&f.function)
+}
+
 fn lock_str(l: &Lock) -> String {
     let mut s = e(&l.class);
     if let Some(u) = &l.usage {
@@ -329,11 +335,7 @@ fn stack(d: &mut Doc, title: &str, frames: &[Frame], walk: Option<&TraceWalk>, f
         }
         return;
     };
-    let internal = w
-        .frames
-        .iter()
-        .filter(|f| !f.inlined && cycle::is_lockdep_internal(&f.function))
-        .count();
+    let internal = w.frames.iter().filter(|f| folded(f)).count();
     let hidden = w.skipped_unreliable + internal;
     let rules_note = if full {
         "allocation context, outermost first"
@@ -345,14 +347,16 @@ fn stack(d: &mut Doc, title: &str, frames: &[Frame], walk: Option<&TraceWalk>, f
     let mut last_flags: Vec<String> = Vec::new();
     let mut last_depth = 0;
     for f in &w.frames {
-        if !f.inlined && cycle::is_lockdep_internal(&f.function) {
+        if folded(f) {
             continue;
         }
-        let mut text = if f.inlined {
-            format!("{} (inlined)", e(&f.function))
-        } else {
-            e(&f.function)
-        };
+        let mut text = e(&f.function);
+        if let (Some(file), Some(line)) = (&f.file, f.line) {
+            let _ = write!(text, " {}:{line}", e(file));
+        }
+        if f.inlined {
+            text.push_str(" (inlined)");
+        }
         let mut notes = Vec::new();
         if f.gfp != last_gfp {
             notes.push(format!("gfp_mask == {}", e(&f.gfp)));

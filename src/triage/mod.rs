@@ -78,6 +78,8 @@ pub struct TriageArgs {
     /// Worker threads (default: one per CPU).
     #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
+    #[command(flatten)]
+    pub symbols: crate::symbolize::SymbolizeArgs,
 }
 
 /// How a triage run goes.
@@ -87,6 +89,8 @@ pub struct Options {
     pub jobs: Option<usize>,
     /// Draw a progress bar on stderr (only when it is a terminal).
     pub progress: bool,
+    /// Symbolize frames before walking and grouping them.
+    pub symbolizer: Option<Arc<crate::symbolize::Symbolizer>>,
 }
 
 /// Everything a run found.
@@ -130,7 +134,7 @@ pub fn triage(paths: &[PathBuf], opts: &Options) -> io::Result<Outcome> {
         units
             .par_iter()
             .enumerate()
-            .map(|(i, u)| read_unit(i, u, &bar))
+            .map(|(i, u)| read_unit(i, u, &bar, opts.symbolizer.as_deref()))
             .collect()
     });
     bar.finish_and_clear();
@@ -212,6 +216,7 @@ fn found(a: &Analysis, unit: usize, ordinal: u64) -> Found {
 fn decode_file(
     path: Option<&std::path::Path>,
     bar: &ProgressBar,
+    sym: Option<&crate::symbolize::Symbolizer>,
     res: &mut UnitResult,
     on: &mut dyn FnMut(Analysis),
 ) {
@@ -239,7 +244,7 @@ fn decode_file(
         n: n.clone(),
     });
     let (header_lines, reader) = inputs::sniff_header(counted);
-    let result = decode_stream(reader, &source, header_lines, on);
+    let result = decode_stream(reader, &source, header_lines, sym, on);
     res.bytes += n.load(Ordering::Relaxed);
     if let Err(e) = result {
         res.errors.push(InputError {
@@ -268,6 +273,7 @@ fn decode_stream(
     reader: Box<dyn Read + Send>,
     source: &str,
     skip: u64,
+    sym: Option<&crate::symbolize::Symbolizer>,
     on: &mut dyn FnMut(Analysis),
 ) -> io::Result<()> {
     let mut lines = LineReader::new(reader);
@@ -279,14 +285,20 @@ fn decode_stream(
     let walk = WalkOptions::default();
     let mut seg = Segmenter::new();
     crate::segment::drive(&mut lines, &mut seg, &mut |raw| {
-        on(crate::analyze(
+        on(crate::analyze_with(
             crate::parse::parse_report(&raw, source),
             &walk,
+            sym,
         ))
     })
 }
 
-fn read_unit(index: usize, unit: &Unit, bar: &ProgressBar) -> UnitResult {
+fn read_unit(
+    index: usize,
+    unit: &Unit,
+    bar: &ProgressBar,
+    sym: Option<&crate::symbolize::Symbolizer>,
+) -> UnitResult {
     let mut res = UnitResult::default();
     match unit {
         Unit::Stdin | Unit::File(_) => {
@@ -296,7 +308,7 @@ fn read_unit(index: usize, unit: &Unit, bar: &ProgressBar) -> UnitResult {
             };
             let mut cells = Cells::new();
             let mut ordinal = 0;
-            decode_file(path, bar, &mut res, &mut |a| {
+            decode_file(path, bar, sym, &mut res, &mut |a| {
                 let f = found(&a, index, ordinal);
                 ordinal += 1;
                 add(&mut cells, f.key, f.cell);
@@ -310,7 +322,7 @@ fn read_unit(index: usize, unit: &Unit, bar: &ProgressBar) -> UnitResult {
             let mut ordinal = 0;
             for set in [reports, logs] {
                 for file in set {
-                    decode_file(Some(file), bar, &mut res, &mut |a| {
+                    decode_file(Some(file), bar, sym, &mut res, &mut |a| {
                         let f = found(&a, index, ordinal);
                         ordinal += 1;
                         match &mut bug {
@@ -344,9 +356,27 @@ fn read_unit(index: usize, unit: &Unit, bar: &ProgressBar) -> UnitResult {
 /// `io::stderr()`, not `io::stderr().lock()`): when stderr is a terminal
 /// the progress bar is drawn on it from the worker threads.
 pub fn run(args: &TriageArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
+    let mut sym_failed = false;
+    let symbolizer = if args.symbols.any() {
+        match crate::symbolize::Symbolizer::new(&args.symbols) {
+            Ok(s) => Some(Arc::new(s)),
+            Err(e) => {
+                sym_failed = true;
+                let _ = writeln!(
+                    err,
+                    "splatdec: triage: {}; frames are left as printed",
+                    crate::render::escape::text(&e.to_string())
+                );
+                None
+            }
+        }
+    } else {
+        None
+    };
     let opts = Options {
         jobs: args.jobs.map(usize::from),
         progress: io::stderr().is_terminal(),
+        symbolizer,
     };
     let outcome = match triage(&args.paths, &opts) {
         Ok(o) => o,
@@ -355,6 +385,14 @@ pub fn run(args: &TriageArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitC
             return ExitCode::from(2);
         }
     };
+    for m in opts
+        .symbolizer
+        .as_deref()
+        .map(crate::symbolize::Symbolizer::take_messages)
+        .unwrap_or_default()
+    {
+        let _ = writeln!(err, "splatdec: triage: {}", crate::render::escape::text(&m));
+    }
     for e in &outcome.errors {
         let _ = writeln!(
             err,
@@ -371,7 +409,7 @@ pub fn run(args: &TriageArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitC
     };
     // A closed stdout (`| head`) ends the run quietly.
     let _ = output::write(&mut w, &outcome, &view).and_then(|_| w.flush());
-    if outcome.errors.is_empty() {
+    if outcome.errors.is_empty() && !sym_failed {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(2)

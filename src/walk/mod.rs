@@ -38,7 +38,8 @@ pub struct RulesUsed {
 pub struct WalkFrame {
     /// The function (base name) as in the trace or as restored.
     pub function: CompactString,
-    /// A callee the compiler inlined, restored from the knowledge base.
+    /// A callee the compiler inlined: an `[inline]` frame of the trace
+    /// (debug info) or one restored from the knowledge base.
     pub inlined: bool,
     /// The gfp this frame passes on, symbolic (`GFP_KERNEL|__GFP_NOWARN`,
     /// `caller's gfp`, `caller's gfp|__GFP_NOWARN`).
@@ -55,6 +56,12 @@ pub struct WalkFrame {
     pub kb: Option<CompactString>,
     /// The input line of the frame (0 for restored inline frames).
     pub source_line: u64,
+    /// The frame's source position, when the trace is symbolized (left
+    /// out of JSON when absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
     /// This frame takes `fs_reclaim` while it is already held: the nested
     /// acquisition lockdep reports as recursive.
     pub nested_fs_reclaim: bool,
@@ -69,6 +76,24 @@ pub struct TraceWalk {
     pub frames: Vec<WalkFrame>,
     /// Unreliable (`?`) frames left out of the walk.
     pub skipped_unreliable: usize,
+    /// Where the inlined callees between the frames came from.
+    pub inlines: InlineSource,
+}
+
+/// Where a walk's inlined callees came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InlineSource {
+    /// Every frame carries its source line (`--vmlinux`, or a symbolized
+    /// log): the trace's own `[inline]` frames are the real chain and the
+    /// knowledge base's inlining guesses were not used.
+    DebugInfo,
+    /// No frame carries a source line: inlined callees, where the
+    /// knowledge base knows them, were restored from it.
+    KnowledgeBase,
+    /// Some frames have source lines (real chain after them), others not
+    /// (knowledge-base guesses after those).
+    Mixed,
 }
 
 /// The gfp as far as the walk knows it.
@@ -329,6 +354,18 @@ impl Walker<'_> {
         source_line: u64,
         st: &mut State,
     ) -> Option<&FnEntry> {
+        self.step_at(out, function, inlined, source_line, None, st)
+    }
+
+    fn step_at(
+        &self,
+        out: &mut Vec<WalkFrame>,
+        function: &str,
+        inlined: bool,
+        source_line: u64,
+        at: Option<&Frame>,
+        st: &mut State,
+    ) -> Option<&FnEntry> {
         let entry = self.kb.lookup(function, Some(self.v));
         let mut nested = false;
         let note = entry.and_then(|e| self.apply(e, st, &mut nested));
@@ -344,6 +381,8 @@ impl Walker<'_> {
             note,
             kb: entry.map(|e| CompactString::from(e.origin.as_str())),
             source_line,
+            file: at.and_then(|f| f.file.clone()),
+            line: at.and_then(|f| f.line),
             nested_fs_reclaim: nested,
         });
         entry
@@ -360,8 +399,19 @@ impl Walker<'_> {
         let mut out = Vec::new();
         // Printed innermost first; walk outermost first.
         let outer_first: Vec<&Frame> = reliable.into_iter().rev().collect();
+        let (mut known, mut guessed) = (0usize, 0usize);
         for (i, f) in outer_first.iter().enumerate() {
-            let entry = self.step(&mut out, &f.base, false, f.source_line, &mut st);
+            let entry = self.step_at(&mut out, &f.base, f.inline, f.source_line, Some(f), &mut st);
+            if f.inline {
+                continue;
+            }
+            // A symbolized frame's inlined callees are the trace's own
+            // `[inline]` frames that follow it: nothing to guess.
+            if f.file.is_some() {
+                known += 1;
+                continue;
+            }
+            guessed += 1;
             // Restore the callees the compiler inlined before the next frame.
             let next = outer_first
                 .get(i + 1)
@@ -377,6 +427,11 @@ impl Walker<'_> {
             trace: name.to_string(),
             frames: out,
             skipped_unreliable: skipped,
+            inlines: match (known, guessed) {
+                (_, 0) if known > 0 => InlineSource::DebugInfo,
+                (0, _) | (_, 0) => InlineSource::KnowledgeBase,
+                _ => InlineSource::Mixed,
+            },
         }
     }
 }
