@@ -1,6 +1,5 @@
 //! The `splatdec` command: a thin shell over the library.
 
-use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -255,11 +254,14 @@ fn decode_input(
     opts: &WalkOptions<'_>,
     emit: &mut dyn FnMut(Analysis),
 ) -> io::Result<()> {
+    // Compressed inputs (gzip, xz, zstd by their magic bytes) are
+    // decompressed as they are read; binaries that are not logs refused.
     if path.as_os_str() == "-" {
-        splatdec::decode_analyzed(io::stdin().lock(), "-", opts, emit)
+        let r = splatdec::input::open::open_reader(Box::new(io::stdin()))?;
+        splatdec::decode_analyzed(r, "-", opts, emit)
     } else {
-        let f = File::open(path)?;
-        splatdec::decode_analyzed(f, &path.display().to_string(), opts, emit)
+        let r = splatdec::input::open::open_path(path, |_| {})?;
+        splatdec::decode_analyzed(r, &path.display().to_string(), opts, emit)
     }
 }
 
