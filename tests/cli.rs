@@ -595,8 +595,15 @@ fn a_truncated_archive_keeps_the_reports_before_the_break() {
             .unwrap();
         assert_eq!(out.status.code(), Some(2), "{name}");
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains(name) && err.contains("compressed byte"), "{err}");
-        assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2, "{name}");
+        assert!(
+            err.contains(name) && err.contains("compressed byte"),
+            "{err}"
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).lines().count(),
+            2,
+            "{name}"
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

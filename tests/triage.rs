@@ -434,9 +434,12 @@ fn a_testdata_files_expected_report_is_not_counted_again() {
     let with_report = dir.join("with-report");
     std::fs::write(&with_report, format!("{log}REPORT:\n{expected}")).unwrap();
     let alone = run(&[fixture("logs/testdata-circular")], 1).reports;
-    let o = run(&[with_report.clone()], 1);
+    let o = run(std::slice::from_ref(&with_report), 1);
     assert_eq!(alone, 1);
-    assert_eq!(o.reports, alone, "the REPORT: section was decoded as log text");
+    assert_eq!(
+        o.reports, alone,
+        "the REPORT: section was decoded as log text"
+    );
     // A log that is not testdata keeps a `REPORT:` line as text.
     let plain = dir.join("plain.log");
     std::fs::write(&plain, format!("REPORT:\n{expected}")).unwrap();

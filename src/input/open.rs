@@ -75,17 +75,24 @@ const SNIFF_BYTES: usize = 4096;
 /// bytes of an input, after any decompression) is one.
 pub fn binary_kind(head: &[u8]) -> Option<&'static str> {
     const MAGICS: &[(&[u8], &str)] = &[
-        (b"\x7fELF", "an ELF binary (a vmlinux or module?), not a log"),
+        (
+            b"\x7fELF",
+            "an ELF binary (a vmlinux or module?), not a log",
+        ),
         (b"BZh", "bzip2 data (not supported: decompress it first)"),
         (b"PK\x03\x04", "a zip archive"),
         (b"7z\xbc\xaf\x27\x1c", "a 7-zip archive"),
-        (b"\x04\x22\x4d\x18", "lz4 data (not supported: decompress it first)"),
+        (
+            b"\x04\x22\x4d\x18",
+            "lz4 data (not supported: decompress it first)",
+        ),
         (b"\x89PNG", "a PNG image"),
         (b"%PDF", "a PDF document"),
     ];
     if let Some((_, what)) = MAGICS.iter().find(|(m, _)| head.starts_with(m)) {
-        // bzip2's magic is three letters: only with its block header.
-        if !(head.starts_with(b"BZh") && !head.get(3).is_some_and(|c| (b'1'..=b'9').contains(c))) {
+        // bzip2's magic is three letters: only with its block size digit.
+        let bzip2_digit = head.get(3).is_some_and(|c| (b'1'..=b'9').contains(c));
+        if !head.starts_with(b"BZh") || bzip2_digit {
             return Some(what);
         }
     }
@@ -155,9 +162,7 @@ fn open_claimed(
             return Ok(raw);
         }
         Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(raw))),
-        Compression::Xz => Box::new(xz2::read::XzDecoder::new_multi_decoder(BufReader::new(
-            raw,
-        ))),
+        Compression::Xz => Box::new(xz2::read::XzDecoder::new_multi_decoder(BufReader::new(raw))),
         Compression::Zstd => Box::new(
             ruzstd::StreamingDecoder::new(raw)
                 .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?,
@@ -311,7 +316,12 @@ mod tests {
 
     #[test]
     fn formats_by_magic_not_name() {
-        for data in [LOG.to_vec(), gzip(LOG), xz(LOG), [gzip(LOG), gzip(LOG)].concat()] {
+        for data in [
+            LOG.to_vec(),
+            gzip(LOG),
+            xz(LOG),
+            [gzip(LOG), gzip(LOG)].concat(),
+        ] {
             let (text, err) = read_all(open_reader(Box::new(io::Cursor::new(data.clone()))));
             assert_eq!(err, None);
             assert!(text.starts_with(LOG), "{:?}", Compression::sniff(&data));
@@ -332,9 +342,15 @@ mod tests {
             let cut = &packed[..packed.len() * 2 / 3];
             let (text, err) = read_all(open_reader(Box::new(io::Cursor::new(cut.to_vec()))));
             let err = err.unwrap_or_else(|| panic!("{name}: a cut stream must fail"));
-            assert!(err.contains(name) && err.contains("compressed byte"), "{err}");
+            assert!(
+                err.contains(name) && err.contains("compressed byte"),
+                "{err}"
+            );
             assert!(text.len() > log.len() / 3, "{name}: {} bytes", text.len());
-            assert!(log.starts_with(&text), "{name}: the text before the break is exact");
+            assert!(
+                log.starts_with(&text),
+                "{name}: the text before the break is exact"
+            );
         }
     }
 
@@ -345,7 +361,9 @@ mod tests {
         let (text, err) = read_all(open_reader(Box::new(io::Cursor::new(cut.to_vec()))));
         assert!(err.is_some_and(|e| e.contains("broken gzip stream")));
         assert!(LOG.starts_with(&text));
-        let err = open_path(Path::new("/nonexistent/x.log"), |_| {}).err().unwrap();
+        let err = open_path(Path::new("/nonexistent/x.log"), |_| {})
+            .err()
+            .unwrap();
         assert_eq!(err.kind(), io::ErrorKind::NotFound);
     }
 
@@ -358,19 +376,34 @@ mod tests {
         // The bytes decide the format: gzip data in a `.xz` file reads.
         let ok = open_claimed(Box::new(io::Cursor::new(gzip(LOG))), Compression::Xz);
         assert_eq!(read_all(ok).0, LOG);
-        assert_eq!(Compression::claimed_by(Path::new("a/b.log.ZST")), Compression::Zstd);
-        assert_eq!(Compression::claimed_by(Path::new("b.log")), Compression::None);
+        assert_eq!(
+            Compression::claimed_by(Path::new("a/b.log.ZST")),
+            Compression::Zstd
+        );
+        assert_eq!(
+            Compression::claimed_by(Path::new("b.log")),
+            Compression::None
+        );
     }
 
     #[test]
     fn binaries_are_refused_with_what_they_are() {
         let mut elf = b"\x7fELF\x02\x01\x01".to_vec();
         elf.resize(8192, 0);
-        let err = open_reader(Box::new(io::Cursor::new(elf.clone()))).err().unwrap();
+        let err = open_reader(Box::new(io::Cursor::new(elf.clone())))
+            .err()
+            .unwrap();
         assert!(err.to_string().contains("ELF"), "{err}");
-        let err = open_reader(Box::new(io::Cursor::new(gzip(&elf)))).err().unwrap();
-        assert!(err.to_string().contains("gzip data holding an ELF"), "{err}");
-        let noise: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 24) as u8).collect();
+        let err = open_reader(Box::new(io::Cursor::new(gzip(&elf))))
+            .err()
+            .unwrap();
+        assert!(
+            err.to_string().contains("gzip data holding an ELF"),
+            "{err}"
+        );
+        let noise: Vec<u8> = (0..4096u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 24) as u8)
+            .collect();
         assert!(open_reader(Box::new(io::Cursor::new(noise))).is_err());
         // Text with a few odd bytes, an empty input, NUL padding: logs.
         let mut text = long_log();

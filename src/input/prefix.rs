@@ -171,10 +171,16 @@ pub fn strip(mut line: &str, after_kmsg: bool) -> (Prefix, &str) {
     }
     // `dmesg` and journald escape a newline embedded in a record
     // (`pr_warn("\nfoo")`) as a literal `\x0a`, rsyslog as `#012`.
-    while let Some(rest) = line.strip_prefix("\\x0a").or_else(|| line.strip_prefix("#012")) {
+    while let Some(rest) = line
+        .strip_prefix("\\x0a")
+        .or_else(|| line.strip_prefix("#012"))
+    {
         line = rest;
     }
-    while let Some(rest) = line.strip_suffix("\\x0a").or_else(|| line.strip_suffix("#012")) {
+    while let Some(rest) = line
+        .strip_suffix("\\x0a")
+        .or_else(|| line.strip_suffix("#012"))
+    {
         line = rest;
     }
     (p, line)
@@ -279,7 +285,11 @@ fn strip_fence(line: &str) -> Option<&str> {
     }
     let rest = &line[n..];
     let info = rest.trim();
-    if info.is_empty() || info.bytes().all(|x| x.is_ascii_alphanumeric() || x == b'-' || x == b'_') {
+    if info.is_empty()
+        || info
+            .bytes()
+            .all(|x| x.is_ascii_alphanumeric() || x == b'-' || x == b'_')
+    {
         return Some("");
     }
     Some(rest)
@@ -723,8 +733,14 @@ mod tests {
     #[test]
     fn ci_mail_and_paste_shapes() {
         // Intel CI: level, a space, the printk time.
-        let (p, t) = strip("<4> [  197.079335]  #0: ffff (&x){....}-{2:2}, at: f+0x1/0x2", false);
-        assert_eq!((p.level, t), (Some(4), " #0: ffff (&x){....}-{2:2}, at: f+0x1/0x2"));
+        let (p, t) = strip(
+            "<4> [  197.079335]  #0: ffff (&x){....}-{2:2}, at: f+0x1/0x2",
+            false,
+        );
+        assert_eq!(
+            (p.level, t),
+            (Some(4), " #0: ffff (&x){....}-{2:2}, at: f+0x1/0x2")
+        );
         assert!(p.timestamp.is_some());
         // A level and a space before text that is not a time stay text.
         assert_eq!(text("<4> hello"), " hello");
@@ -734,7 +750,10 @@ mod tests {
         assert_eq!(text(" | BUG: x"), "BUG: x");
         // A bare `kernel: ` tag, with rsyslog's `#012` for an embedded
         // newline.
-        assert_eq!(text("> kernel: #012but task is already holding lock:"), "but task is already holding lock:");
+        assert_eq!(
+            text("> kernel: #012but task is already holding lock:"),
+            "but task is already holding lock:"
+        );
         assert_eq!(text("kernel: [   12.5] WARNING: x"), "WARNING: x");
         assert_eq!(text("kernelfoo: x"), "kernelfoo: x");
         // Mail quoting with indentation and tabs.

@@ -17,9 +17,10 @@ pub fn unescape(line: &str) -> Option<String> {
     }
     let decoded = if escapes { decode_escapes(line) } else { None };
     let text = decoded.as_deref().unwrap_or(line);
-    match (empty_brackets, decoded.is_some()) {
-        (true, _) => drop_empty_brackets(text).or(decoded),
-        (false, _) => decoded,
+    if empty_brackets {
+        drop_empty_brackets(text).or(decoded)
+    } else {
+        decoded
     }
 }
 
@@ -157,10 +158,7 @@ mod tests {
 
     #[test]
     fn quoted_printable() {
-        assert_eq!(
-            un("=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D"),
-            "=========="
-        );
+        assert_eq!(un("=3D=3D=3D=3D=3D=3D=3D=3D=3D=3D"), "==========");
         assert_eq!(un("ffff (&x){+.+.}, at:=20"), "ffff (&x){+.+.}, at: ");
         assert_eq!(un("ffff (&x){+.+.}, at:=20="), "ffff (&x){+.+.}, at: =");
         assert_eq!(un("gfp_mask=3D0x14102c0"), "gfp_mask=0x14102c0");

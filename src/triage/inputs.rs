@@ -451,5 +451,4 @@ mod tests {
         assert_eq!(numbered("log0", "log"), Some(0));
         assert_eq!(numbered("logx", "log"), None);
     }
-
 }
