@@ -250,7 +250,7 @@ fn run_gfp(mask: &str, kernel: Option<&str>) -> ExitCode {
 /// report ends (a 2 GB log never sits in memory; a read error still keeps
 /// what was decoded before it).
 fn decode_input(
-    path: &PathBuf,
+    path: &std::path::Path,
     opts: &WalkOptions<'_>,
     emit: &mut dyn FnMut(Analysis),
 ) -> io::Result<()> {
