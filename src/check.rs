@@ -15,7 +15,7 @@ use regex::Regex;
 use serde::Deserialize;
 
 use crate::classify::Class;
-use crate::render::escape;
+use crate::escape;
 use crate::Analysis;
 
 /// What `--fail-on` accepts.

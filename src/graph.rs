@@ -13,8 +13,8 @@ use std::fmt::Write as _;
 use petgraph::algo::tarjan_scc;
 use petgraph::graphmap::DiGraphMap;
 
-use crate::render::cycle::cycle_edges;
-use crate::render::escape;
+use crate::analysis::cycle::cycle_edges;
+use crate::escape;
 use crate::Analysis;
 
 /// One merged edge.

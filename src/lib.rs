@@ -9,10 +9,15 @@
 //!
 //! * [`input`] strips printk/syslog/kmsg/mail prefixes, keeps line numbers,
 //!   tolerates any bytes and bounds line length;
+//! * [`vocab`] says what one line means on its own (frames, lock lines,
+//!   held-lock headers, report wording); segment and parse both read it;
 //! * [`segment`] finds report banners with a cheap prefilter and decides
 //!   where each report ends, separating interleaved callers;
 //! * [`parse`] turns a report's lines into the [`model`] types;
-//! * [`render`] writes them out; all escaping of untrusted text happens there;
+//! * [`analysis`] bundles what walk and classify derive from a report, and
+//!   its lock cycle (one computation for render, graph and triage);
+//! * [`render`] writes them out; untrusted text is made safe by [`escape`],
+//!   which every stage that prints uses;
 //! * [`triage`] reads many inputs in parallel and groups their reports by
 //!   bug (`splatdec triage`).
 //!
@@ -27,8 +32,10 @@
 // also why it is fuzzed without a sanitizer (see README, Hardening).
 #![forbid(unsafe_code)]
 
+pub mod analysis;
 pub mod check;
 pub mod classify;
+pub mod escape;
 pub mod graph;
 pub mod input;
 pub mod kernel;
@@ -39,48 +46,14 @@ pub mod segment;
 #[cfg(test)]
 pub(crate) mod test_support;
 pub mod triage;
+pub mod vocab;
 pub mod walk;
 
 use std::io::{self, Read};
 
-use serde::Serialize;
-
+pub use analysis::{analyze, Analysis};
 pub use model::{Frame, Lock, Report, ReportKind};
 pub use walk::{RulesUsed, TraceWalk, WalkOptions};
-
-/// A report with everything the later stages derived from it. Serialized
-/// flat: the report's fields, then `walk_rules` and `gfp_walk`.
-#[derive(Debug, Clone, Serialize)]
-pub struct Analysis {
-    #[serde(flatten)]
-    pub report: Report,
-    /// The kernel rules the walk used and where the version came from.
-    pub walk_rules: RulesUsed,
-    /// The allocation context along every stack, outermost frame first.
-    pub gfp_walk: Vec<TraceWalk>,
-    /// Is it a real deadlock, a false positive, ...: the classifier's verdict.
-    pub verdict: classify::Verdict,
-}
-
-/// Run the stages after parsing on one report.
-pub fn analyze(report: Report, opts: &WalkOptions<'_>) -> Analysis {
-    let (walk_rules, gfp_walk) = walk::walk_report(&report, opts);
-    let verdict = classify::classify(&classify::Ctx {
-        report: &report,
-        walks: &gfp_walk,
-        walk_rules: &walk_rules,
-        version: report
-            .kernel
-            .as_deref()
-            .and_then(kernel::version::KernelVersion::from_release),
-    });
-    Analysis {
-        report,
-        walk_rules,
-        gfp_walk,
-        verdict,
-    }
-}
 
 /// Decode and analyze every report of `reader`, streaming.
 pub fn decode_analyzed<R: Read>(

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use splatdec::check::{self, FailOn};
+use splatdec::escape;
 use splatdec::graph::LockGraph;
 use splatdec::kernel::kb::KnowledgeBase;
 use splatdec::kernel::version::KernelVersion;
@@ -221,7 +222,7 @@ fn run_rules(id: Option<&str>) -> ExitCode {
             None => {
                 eprintln!(
                     "splatdec: rules: no rule {:?} (`splatdec rules` lists them)",
-                    render::escape::text(id)
+                    escape::text(id)
                 );
                 ExitCode::from(2)
             }
@@ -236,11 +237,11 @@ fn run_gfp(mask: &str, kernel: Option<&str>) -> ExitCode {
     };
     match splatdec::kernel::gfp::explain(mask, version) {
         Ok(text) => {
-            print!("{}", render::escape::text_block(&text));
+            print!("{}", escape::text_block(&text));
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("splatdec: gfp: {}", render::escape::text(&e.to_string()));
+            eprintln!("splatdec: gfp: {}", escape::text(&e.to_string()));
             ExitCode::from(2)
         }
     }
@@ -280,13 +281,13 @@ fn parse_kernel(s: Option<&str>) -> Result<Option<KernelVersion>, ExitCode> {
 fn load_kb(files: &[PathBuf]) -> Result<KnowledgeBase, ExitCode> {
     let mut kb = KnowledgeBase::builtin().clone();
     for f in files {
-        let name = render::escape::text(&f.display().to_string()).into_owned();
+        let name = escape::text(&f.display().to_string()).into_owned();
         let text = std::fs::read_to_string(f).map_err(|e| {
             eprintln!("splatdec: --kb {name}: {e}");
             ExitCode::from(2)
         })?;
         kb.add_toml(&text, &name).map_err(|e| {
-            eprintln!("splatdec: --kb {}", render::escape::text(&e.to_string()));
+            eprintln!("splatdec: --kb {}", escape::text(&e.to_string()));
             ExitCode::from(2)
         })?;
     }
@@ -325,7 +326,7 @@ fn for_each_analysis(input: &InputArgs, emit: &mut dyn FnMut(Analysis)) -> Resul
     for path in &files {
         if let Err(e) = decode_input(path, &opts, emit) {
             failed = true;
-            let name = render::escape::text(&path.display().to_string()).into_owned();
+            let name = escape::text(&path.display().to_string()).into_owned();
             eprintln!("splatdec: {name}: {e}");
         }
     }
@@ -358,7 +359,7 @@ fn run_check(input: &InputArgs, fail_on: &[String], suppress: Option<&PathBuf>) 
             None => {
                 eprintln!(
                     "splatdec: check: --fail-on {:?}: expected true_deadlock, locking_bug or any",
-                    render::escape::text(f)
+                    escape::text(f)
                 );
                 return ExitCode::from(2);
             }
@@ -367,7 +368,7 @@ fn run_check(input: &InputArgs, fail_on: &[String], suppress: Option<&PathBuf>) 
     let sup = match suppress {
         None => Vec::new(),
         Some(p) => {
-            let name = render::escape::text(&p.display().to_string()).into_owned();
+            let name = escape::text(&p.display().to_string()).into_owned();
             let text = match std::fs::read_to_string(p) {
                 Ok(t) => t,
                 Err(e) => {
@@ -380,7 +381,7 @@ fn run_check(input: &InputArgs, fail_on: &[String], suppress: Option<&PathBuf>) 
                 Err(e) => {
                     eprintln!(
                         "splatdec: check: --suppress {name}: {}",
-                        render::escape::text(&e.to_string())
+                        escape::text(&e.to_string())
                     );
                     return ExitCode::from(2);
                 }

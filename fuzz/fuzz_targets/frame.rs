@@ -5,7 +5,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use splatdec::model::FrameContext;
-use splatdec::parse::frame::{base_name, parse_frame, parse_trace_line, TraceLine};
+use splatdec::vocab::frame::{base_name, parse_frame, parse_trace_line, TraceLine};
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);

@@ -6,7 +6,7 @@
 use libfuzzer_sys::fuzz_target;
 use splatdec::kernel::gfp;
 use splatdec::kernel::version::KernelVersion;
-use splatdec::render::escape::is_dangerous;
+use splatdec::escape::is_dangerous;
 
 const VERSIONS: [(u32, u32); 8] = [
     (4, 4),

@@ -8,7 +8,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::escape;
+use crate::escape;
 
 /// The schema identifier written in `--format json` output.
 pub const SCHEMA: &str = "splatdec/1";

@@ -4,8 +4,8 @@
 
 use std::fmt::Write as _;
 
-use super::escape;
 use super::text::{render, TextOptions};
+use crate::escape;
 use crate::Analysis;
 
 /// Escape text for a Markdown table cell or heading.

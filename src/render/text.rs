@@ -11,9 +11,9 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::cycle::{self, cycle_edges};
-use super::escape;
 use super::layout::{Doc, Style};
+use crate::analysis::cycle::{self, cycle_edges};
+use crate::escape;
 use crate::model::{Frame, Lock, Report};
 use crate::walk::TraceWalk;
 use crate::Analysis;

@@ -16,8 +16,8 @@ pub mod banner;
 
 use crate::input::{Caller, Line, LineReader, Lines, RawLine};
 use crate::model::{FrameContext, ReportKind};
-use crate::parse::frame::{classify_trace_line, TraceLineRef};
-use crate::parse::is_report_body_line;
+use crate::vocab::body::is_report_body_line;
+use crate::vocab::frame::{classify_trace_line, TraceLineRef};
 pub use banner::{match_banner, Banner, Prefilter};
 
 /// Hard caps that bound memory whatever the input.
@@ -232,7 +232,7 @@ impl Tracker {
                     self.trace_closed = false;
                     self.regs_closed = false;
                     if f.reliable {
-                        self.reached_root = crate::parse::is_terminal_frame(f.base());
+                        self.reached_root = crate::vocab::body::is_terminal_frame(f.base());
                     }
                     Feed::Continue
                 }
@@ -299,7 +299,7 @@ impl Tracker {
             },
             Phase::AfterHungTrace => {
                 if t.starts_with("Showing all locks held")
-                    || crate::parse::lock::parse_held_header(t).is_some()
+                    || crate::vocab::lock::parse_held_header(t).is_some()
                 {
                     self.phase = Phase::Dump;
                     Feed::Continue
@@ -319,8 +319,8 @@ impl Tracker {
                     return Feed::EndAfter;
                 }
                 if t.is_empty()
-                    || crate::parse::lock::parse_held_header(t).is_some()
-                    || crate::parse::lock::is_held_lock(text)
+                    || crate::vocab::lock::parse_held_header(t).is_some()
+                    || crate::vocab::lock::is_held_lock(text)
                     || t.starts_with("INFO: lockdep is turned off")
                     || t.starts_with("Showing all locks held")
                 {
@@ -353,7 +353,7 @@ impl Tracker {
             self.phase = Phase::AfterHungTrace;
             return Feed::Continue;
         }
-        if self.hung && crate::parse::lock::parse_held_header(t).is_some() {
+        if self.hung && crate::vocab::lock::parse_held_header(t).is_some() {
             // 4.4 prints the hung task's own held locks right after its stack.
             self.phase = Phase::Dump;
             return Feed::Continue;

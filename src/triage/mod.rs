@@ -354,8 +354,8 @@ pub fn run(args: &TriageArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitC
         let _ = writeln!(
             err,
             "splatdec: triage: {}: {}",
-            crate::render::escape::text(&e.path),
-            crate::render::escape::text(&e.reason)
+            crate::escape::text(&e.path),
+            crate::escape::text(&e.reason)
         );
     }
     let mut w = BufWriter::new(out);

@@ -11,8 +11,8 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::classify::Class;
+use crate::escape;
 use crate::model::ReportKind;
-use crate::render::escape;
 
 use super::group::{rows, tally, GroupBy, Row, Tally};
 use super::Outcome;

@@ -51,6 +51,7 @@ use std::sync::OnceLock;
 use regex::Regex;
 use serde::Deserialize;
 
+use crate::analysis::cycle::lock_cycle;
 use crate::model::{Frame, Lock, Report, ReportKind};
 
 /// How many guilty frames enter a signature: the guilty function and its
@@ -207,24 +208,15 @@ fn first_guilty(r: &Report) -> Vec<&Frame> {
 }
 
 /// The lock-order cycle of a circular dependency, in dependency order
-/// (`#0` -> `#1` -> ... -> `#n`, and `#n` -> `#0` is the edge being added),
-/// normalized and rotated to start at its smallest class.
+/// (the report's [`lock_cycle`]: the lock being acquired first, and the
+/// last -> first edge is the one being added), normalized and rotated to
+/// start at its smallest class.
 pub fn canonical_cycle(r: &Report) -> Vec<String> {
-    let mut chain: Vec<(u32, &Lock)> = r.chain.iter().map(|e| (e.index, &e.lock)).collect();
-    chain.sort_by_key(|(i, _)| *i);
-    let mut cycle: Vec<String> = chain
+    let cycle = lock_cycle(r)
+        .locks
         .iter()
-        .map(|(_, l)| normalize_class(&l.class))
+        .map(|l| normalize_class(l))
         .collect();
-    if cycle.is_empty() {
-        // A cut report: the two locks of the new edge are all we know
-        // (acquiring is #0, holding is #n).
-        cycle = [&r.acquiring, &r.holding]
-            .into_iter()
-            .flatten()
-            .map(|l| normalize_class(&l.class))
-            .collect();
-    }
     min_rotation(cycle)
 }
 

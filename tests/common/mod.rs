@@ -2,12 +2,12 @@
 //! what must hold for any input.
 #![allow(dead_code)]
 
+use splatdec::escape::is_dangerous;
 use splatdec::kernel::gfp;
 use splatdec::kernel::version::KernelVersion;
 use splatdec::model::FrameContext;
-use splatdec::parse::frame::parse_trace_line;
-use splatdec::render::escape::is_dangerous;
 use splatdec::render::{json, text};
+use splatdec::vocab::frame::parse_trace_line;
 use splatdec::{Analysis, WalkOptions};
 
 /// Decode, walk and classify `data`, render every report in every format,

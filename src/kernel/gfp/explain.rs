@@ -446,7 +446,7 @@ fn push_line(out: &mut String, line: &str) {
 /// Every line of the explanation goes through here, and some echo the
 /// user's input (the expression, printed names): controls are escaped.
 fn wrap(out: &mut String, first: &str, rest: &str, text: &str) {
-    let text = crate::render::escape::text(text);
+    let text = crate::escape::text(text);
     let mut line = first.to_string();
     let mut empty = true;
     for word in text.split(' ').flat_map(split_long) {

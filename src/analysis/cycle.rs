@@ -34,12 +34,27 @@ pub struct Edge {
     pub stack: String,
 }
 
-/// The edges of a report's dependency cycle, in cycle order starting at
-/// the lock being acquired: S -> L1 -> ... -> T -> S. For a circular report
-/// the chain entries `#n .. #1` give S -> ... -> T (entry #k's stack took
-/// L_k while L_(k-1) was held, L_0 = S) and the current attempt gives T -> S.
-pub fn cycle_edges(r: &Report) -> Vec<Edge> {
-    let mut edges = Vec::new();
+/// A report's lock cycle, read once for everyone who shows or keys it (the
+/// text renderer, the lock graph, triage signatures).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LockCycle {
+    /// The lock classes in dependency order, starting at the lock being
+    /// acquired: `S, L1, ..., Ln`, where `L(k-1) -> Lk` was recorded
+    /// earlier and `Ln -> S` is the dependency being added. A report
+    /// without a dependency chain gives what it shows of the new edge:
+    /// the lock being acquired, then the one held.
+    pub locks: Vec<String>,
+    /// The edges the report shows, with the function behind each.
+    pub edges: Vec<Edge>,
+}
+
+/// The lock cycle of a report. For a circular report the chain entries
+/// `#n .. #1` give S -> ... -> T (entry #k's stack took L_k while L_(k-1)
+/// was held, L_0 = S) and the current attempt gives T -> S. Every other
+/// report (and a circular one cut before its chain) shows one edge at
+/// most: the lock held -> the lock being acquired.
+pub fn lock_cycle(r: &Report) -> LockCycle {
+    let mut c = LockCycle::default();
     match r.kind {
         ReportKind::CircularDependency if !r.chain.is_empty() => {
             // chain is printed #n first; index k means L_k.
@@ -51,9 +66,11 @@ pub fn cycle_edges(r: &Report) -> Vec<Edge> {
                 .map(|l| l.class.clone())
                 .or_else(|| by_index.first().map(|e| e.lock.class.clone()))
                 .unwrap_or_default();
+            c.locks.push(s.clone());
             let mut prev = s.clone();
             for e in by_index.iter().filter(|e| e.index >= 1) {
-                edges.push(Edge {
+                c.locks.push(e.lock.class.clone());
+                c.edges.push(Edge {
                     from: prev.clone(),
                     to: e.lock.class.clone(),
                     via: actor(&e.stack).map(|f| f.base.to_string()),
@@ -72,7 +89,7 @@ pub fn cycle_edges(r: &Report) -> Vec<Edge> {
                         .and_then(|l| l.at.as_ref())
                         .map(|f| f.base.to_string())
                 });
-            edges.push(Edge {
+            c.edges.push(Edge {
                 from: prev,
                 to: s,
                 via: current,
@@ -80,8 +97,13 @@ pub fn cycle_edges(r: &Report) -> Vec<Edge> {
             });
         }
         _ => {
+            c.locks = [&r.acquiring, &r.holding]
+                .into_iter()
+                .flatten()
+                .map(|l| l.class.clone())
+                .collect();
             if let (Some(h), Some(a)) = (&r.holding, &r.acquiring) {
-                edges.push(Edge {
+                c.edges.push(Edge {
                     from: h.class.clone(),
                     to: a.class.clone(),
                     via: a.at.as_ref().map(|f| f.base.to_string()),
@@ -90,5 +112,11 @@ pub fn cycle_edges(r: &Report) -> Vec<Edge> {
             }
         }
     }
-    edges
+    c
+}
+
+/// The edges of a report's dependency cycle, in cycle order starting at
+/// the lock being acquired: S -> L1 -> ... -> T -> S (see [`lock_cycle`]).
+pub fn cycle_edges(r: &Report) -> Vec<Edge> {
+    lock_cycle(r).edges
 }

@@ -1,0 +1,256 @@
+//! The fixed wording of report bodies: lines, prefixes and phrases that
+//! belong to a lockdep report and carry no data of their own, and the frames
+//! a stack bottoms out in. The segmenter asks [`is_report_body_line`] to tell
+//! report text from foreign log lines; the parser uses the same lists to
+//! know a line it need not keep.
+
+use super::frame::parse_frame_ref;
+use super::lock::parse_lock;
+use crate::model::FrameContext;
+
+/// Lines that are part of reports' fixed wording and carry no data.
+pub const KNOWN_LINES: &[&str] = &[
+    "which lock already depends on the new lock.",
+    "other info that might help us debug this:",
+    "*** DEADLOCK ***",
+    "May be due to missing lock nesting notation",
+    "and interrupts could create inverse lock ordering between them.",
+    "but there are no more locks to release!",
+    "but there are no locks held!",
+    "turning off the locking correctness validator.",
+    "Please attach the output of /proc/lock_stat to the bug report",
+    "The code is fine but needs lockdep annotation, or maybe",
+    "the code is fine but needs lockdep annotation.",
+    "you didn't initialize this object before use?",
+    "INFO: lockdep is turned off.",
+    "stack backtrace:",
+    "...",
+    "\"echo 0 > /proc/sys/kernel/hung_task_timeout_secs\" disables this message.",
+    "Hash chain already cached but the contents don't match!",
+    "Held locks:",
+    "Locks in cached chain:",
+    "Showing all locks held in the system:",
+    "Possible false positive due to lockdep disabling via debug_locks = 0",
+    "RCU used illegally from offline CPU!",
+    "RCU used illegally from extended quiescent state!",
+    "------------[ cut here ]------------",
+];
+
+/// Prefixes of fixed-wording lines that carry no data we model.
+pub const KNOWN_LINE_PREFIXES: &[&str] = &["and the lock comparison function returns "];
+
+/// Prefixes of lines that belong to reports (used by the segmenter to tell
+/// report text from foreign log lines, and by the parser as known lines).
+const KNOWN_PREFIXES: &[&str] = &[
+    "CPU: ",
+    "Hardware name: ",
+    "Workqueue: ",
+    "Modules linked in:",
+    "irq event stamp:",
+    "hardirqs last",
+    "softirqs last",
+    "Call Trace:",
+    "Call trace:",
+    "-> #",
+    "Chain exists of:",
+    "Possible ",
+    "CPU0",
+    "inconsistent {",
+    "rcu_scheduler_active",
+    "in_atomic():",
+    "preempt_count:",
+    "RCU nest depth:",
+    "Preemption disabled at:",
+    "context-{",
+    "depth: ",
+    "DEBUG_LOCKS_WARN_ON",
+    "task:",
+    "INFO: task ",
+    "the existing dependency chain",
+    "the shortest dependencies",
+    "the dependencies between",
+    "but task is already holding",
+    "and this task is already holding",
+    "but this lock ",
+    "which would create a new lock dependency",
+    "but this new dependency connects",
+    "to a ",
+    "but this task is not holding",
+    "{",
+    "=====",
+    "-----",
+    "---[ end trace",
+    "RIP: ",
+    "Code: ",
+    "RSP: ",
+    "RAX: ",
+    "RDX: ",
+    "RBP: ",
+    "R10: ",
+    "R13: ",
+    "pc : ",
+    "lr : ",
+    "sp : ",
+];
+
+/// Phrases (anywhere in the line) that mark report lines.
+const KNOWN_PHRASES: &[&str] = &[
+    " is trying to acquire",
+    " is trying to release lock",
+    " is trying to contend lock",
+    " is trying to lock:",
+    " is freeing memory ",
+    " is leaving the kernel with locks still held",
+    " just changed the state of lock",
+    " held by ",
+    "] takes:",
+    " state was registered at:",
+    " which became ",
+    " Not tainted",
+    " Tainted: ",
+];
+
+/// [`KNOWN_PREFIXES`] as one anchored automaton: one pass instead of a
+/// comparison per prefix.
+fn known_prefixes() -> &'static aho_corasick::AhoCorasick {
+    static AC: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
+    AC.get_or_init(|| {
+        aho_corasick::AhoCorasick::builder()
+            .start_kind(aho_corasick::StartKind::Anchored)
+            .build(KNOWN_PREFIXES)
+            .expect("the prefixes are plain strings")
+    })
+}
+
+/// [`KNOWN_PHRASES`] as one automaton: the segmenter asks about every
+/// unindented line of an open report.
+fn known_phrases() -> &'static aho_corasick::AhoCorasick {
+    static AC: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
+    AC.get_or_init(|| {
+        aho_corasick::AhoCorasick::new(KNOWN_PHRASES).expect("the phrases are plain strings")
+    })
+}
+
+/// True when `text` looks like a line of a lockdep report body (the
+/// segmenter's test for "still inside the report").
+pub fn is_report_body_line(text: &str) -> bool {
+    let t = text.trim();
+    if t.is_empty() || text.starts_with(' ') || text.starts_with('\t') {
+        return true;
+    }
+    KNOWN_LINES.contains(&t)
+        || known_prefixes()
+            .is_match(aho_corasick::Input::new(t).anchored(aho_corasick::Anchored::Yes))
+        || known_phrases().is_match(t)
+        || is_ident_line(t)
+        || is_rcu_location(t)
+        || parse_lock(t, 0).is_some()
+        || parse_frame_ref(t, FrameContext::Task).is_some()
+        || t.starts_with("[<")
+}
+
+/// A lock instance address alone on a line (a wrapped lock line).
+pub fn is_lone_address(t: &str) -> bool {
+    (8..=16).contains(&t.len()) && t.bytes().all(|c| c.is_ascii_hexdigit())
+}
+
+/// Raw stack words that 4.x kernels dumped before `Call Trace:`
+/// (` ffff8804ab8e0d28 ffff8804ab9c5968 ...`).
+pub fn is_stack_words(t: &str) -> bool {
+    let mut n = 0;
+    for w in t.split_whitespace() {
+        if !(w.len() == 8 || w.len() == 16) || !w.bytes().all(|c| c.is_ascii_hexdigit()) {
+            return false;
+        }
+        n += 1;
+    }
+    n >= 2
+}
+
+/// The kernel ident line printed under banners: `5.10.0-rc1 #1 Not tainted`
+/// or `4.4.0 #1 Tainted: G        W`.
+pub fn is_ident_line(t: &str) -> bool {
+    let mut it = t.split_whitespace();
+    let (Some(ver), Some(build)) = (it.next(), it.next()) else {
+        return false;
+    };
+    ver.starts_with(|c: char| c.is_ascii_digit())
+        && ver.contains('.')
+        && build.starts_with('#')
+        && (t.contains("Not tainted") || t.contains("Tainted:") || it.next().is_none())
+}
+
+/// `kernel/rcu/tree.c:123 suspicious rcu_dereference_check() usage!`
+pub fn is_rcu_location(t: &str) -> bool {
+    let Some(sp) = t.find(' ') else {
+        return false;
+    };
+    let loc = &t[..sp];
+    let Some(colon) = loc.rfind(':') else {
+        return false;
+    };
+    loc[..colon].contains(".c")
+        || loc[..colon].contains(".h") && loc[colon + 1..].parse::<u32>().is_ok()
+}
+
+/// True when `base` is a function stacks bottom out in (syscall entry,
+/// kthread start, CPU bring-up): a trace that reached it is whole.
+pub fn is_root_frame(base: &str) -> bool {
+    ROOT_FRAMES.contains(&base)
+}
+
+/// True when `base` is the very last frame of a stack: nothing is printed
+/// below it (unlike `do_syscall_64` or `kthread`, which have callers).
+pub fn is_terminal_frame(base: &str) -> bool {
+    const TERMINAL: &[&str] = &[
+        "ret_from_fork",
+        "ret_from_fork_asm",
+        "entry_SYSCALL_64_after_hwframe",
+        "entry_SYSCALL_64_fastpath",
+        "entry_SYSCALL64_slow_path",
+        "entry_SYSCALL64_slow_path",
+        "entry_SYSENTER_compat_after_hwframe",
+        "secondary_startup_64",
+        "secondary_startup_64_no_verify",
+        "el0t_64_sync",
+        "ret_from_kernel_thread",
+        "system_call_common",
+    ];
+    TERMINAL.contains(&base)
+}
+
+/// Frames whose presence at the bottom of a trace means it reached its root.
+pub const ROOT_FRAMES: &[&str] = &[
+    "ret_from_fork",
+    "ret_from_fork_asm",
+    "kthread",
+    "entry_SYSCALL_64_after_hwframe",
+    "entry_SYSCALL_64_fastpath",
+    "entry_SYSENTER_compat_after_hwframe",
+    "do_syscall_64",
+    "start_kernel",
+    "secondary_startup_64",
+    "secondary_startup_64_no_verify",
+    "x86_64_start_kernel",
+    "cpu_startup_entry",
+    "el0_svc",
+    "el0t_64_sync",
+    "el0t_64_sync_handler",
+    "el0_sync",
+    "system_call_exception",
+    "system_call_common",
+    "ret_from_kernel_thread",
+    "start_secondary",
+];
+
+/// Root frames below which a stack always prints one more frame (the
+/// entry code that called them): a trace that ends on one was cut.
+pub const ROOT_FRAMES_WITH_CALLERS: &[&str] = &[
+    "kthread",
+    "do_syscall_64",
+    "x86_64_start_kernel",
+    "cpu_startup_entry",
+    "el0_svc",
+    "el0t_64_sync_handler",
+    "system_call_exception",
+];
