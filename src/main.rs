@@ -1,6 +1,5 @@
 //! The `splatdec` command: a thin shell over the library.
 
-use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -254,16 +253,19 @@ fn run_gfp(mask: &str, kernel: Option<&str>) -> ExitCode {
 /// report ends (a 2 GB log never sits in memory; a read error still keeps
 /// what was decoded before it).
 fn decode_input(
-    path: &PathBuf,
+    path: &std::path::Path,
     opts: &WalkOptions<'_>,
     sym: Option<&Symbolizer>,
     emit: &mut dyn FnMut(Analysis),
 ) -> io::Result<()> {
+    // Compressed inputs (gzip, xz, zstd by their magic bytes) are
+    // decompressed as they are read; binaries that are not logs refused.
     if path.as_os_str() == "-" {
-        splatdec::decode_analyzed_with(io::stdin().lock(), "-", opts, sym, emit)
+        let r = splatdec::input::open::open_reader(Box::new(io::stdin()))?;
+        splatdec::decode_analyzed_with(r, "-", opts, sym, emit)
     } else {
-        let f = File::open(path)?;
-        splatdec::decode_analyzed_with(f, &path.display().to_string(), opts, sym, emit)
+        let r = splatdec::input::open::open_path(path, |_| {})?;
+        splatdec::decode_analyzed_with(r, &path.display().to_string(), opts, sym, emit)
     }
 }
 
