@@ -392,7 +392,7 @@ pub struct LockdepReclaimRule {
 /// The lockdep reclaim rules, oldest first.
 pub const LOCKDEP_RECLAIM_RULES: &[LockdepReclaimRule] = &[
     LockdepReclaimRule {
-        since: kv(4, 4),
+        since: KernelVersion::new(2, 6, 29),
         first_verified: kv(4, 4),
         tracking: ReclaimTracking::ReclaimFsState,
         applies_context: false,
@@ -400,8 +400,11 @@ pub const LOCKDEP_RECLAIM_RULES: &[LockdepReclaimRule] = &[
         honours_nolockdep: false,
         primes_mmu_notifier: false,
         function: "lockdep_trace_alloc",
-        source: "kernel/locking/lockdep.c __lockdep_trace_alloc() K4.4, K4.10 \
-                 (RECLAIM_FS state from cf40bd16fdad, 2.6.29)",
+        source: "kernel/locking/lockdep.c __lockdep_trace_alloc() K4.4, K4.10; \
+                 before 4.4 the same tests with __GFP_WAIT for \
+                 __GFP_DIRECT_RECLAIM (the 4.4 rename patch changes only that \
+                 line); RECLAIM_FS state from cf40bd16fdad (lockdep: annotate \
+                 reclaim context (__GFP_NOFS)), first release believed 2.6.29",
     },
     LockdepReclaimRule {
         since: kv(4, 12),
@@ -477,7 +480,14 @@ pub fn context_rule(version: KernelVersion) -> &'static ContextRule {
     newest_rule(CONTEXT_RULES, |r| r.since, version)
 }
 
-/// The lockdep reclaim rule for `version` (the oldest for older versions).
+/// Whether lockdep on `version` tracks reclaim at all: before the
+/// `RECLAIM_FS` state (believed 2.6.29) it did not.
+pub fn lockdep_tracks_reclaim(version: KernelVersion) -> bool {
+    version.without_patch() >= LOCKDEP_RECLAIM_RULES[0].since
+}
+
+/// The lockdep reclaim rule for `version` (the oldest for older versions,
+/// see [`lockdep_tracks_reclaim`]).
 pub fn lockdep_rule(version: KernelVersion) -> &'static LockdepReclaimRule {
     newest_rule(LOCKDEP_RECLAIM_RULES, |r| r.since, version)
 }
@@ -520,6 +530,19 @@ impl ReclaimSkip {
             ReclaimSkip::Memalloc => "the task has PF_MEMALLOC",
             ReclaimSkip::NoFs => "no __GFP_FS",
             ReclaimSkip::Nolockdep => "__GFP_NOLOCKDEP",
+        }
+    }
+    /// [`ReclaimSkip::describe`] with the flag names of `mask`'s kernel:
+    /// up to 4.3 the direct-reclaim bit was `__GFP_WAIT`.
+    pub fn describe_for(self, mask: GfpMask) -> &'static str {
+        match self {
+            ReclaimSkip::NoDirectReclaim
+                if mask.layout().value(GfpFlag::DirectReclaim).is_none()
+                    && mask.layout().value(GfpFlag::Wait).is_some() =>
+            {
+                "no __GFP_WAIT"
+            }
+            other => other.describe(),
         }
     }
 }
@@ -816,6 +839,9 @@ mod tests {
             MemallocExemption::UnlessNomemalloc
         );
         assert_eq!(lockdep_rule(v(4, 17)).memalloc, MemallocExemption::Always);
-        assert_eq!(lockdep_rule(v(3, 10)).since, v(4, 4));
+        assert_eq!(lockdep_rule(v(3, 10)).since, KernelVersion::new(2, 6, 29));
+        assert_eq!(lockdep_rule(v(3, 10)).tracking, ReclaimTracking::ReclaimFsState);
+        assert!(lockdep_tracks_reclaim(KernelVersion::new(2, 6, 32)));
+        assert!(!lockdep_tracks_reclaim(KernelVersion::new(2, 6, 24)));
     }
 }
