@@ -1410,7 +1410,10 @@ mod tests {
         );
         // 0x100000: __GFP_KMEMCG (3.8-3.14), __GFP_NOACCOUNT (4.1-4.3).
         assert_eq!(decode(0xd0 | 0x100000, v(3, 13)), "GFP_KERNEL|__GFP_KMEMCG");
-        assert_eq!(decode(0xd0 | 0x100000, v(4, 2)), "GFP_KERNEL|__GFP_NOACCOUNT");
+        assert_eq!(
+            decode(0xd0 | 0x100000, v(4, 2)),
+            "GFP_KERNEL|__GFP_NOACCOUNT"
+        );
         // __GFP_NO_KSWAPD (2.6.38+) is the only way to keep kswapd asleep.
         let thp = parse("GFP_TRANSHUGE", v2638).unwrap();
         assert_eq!(thp.bits(), 0x4352da);

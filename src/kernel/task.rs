@@ -386,6 +386,9 @@ pub struct LockdepReclaimRule {
     pub primes_mmu_notifier: bool,
     /// The kernel function that decides.
     pub function: &'static str,
+    /// What changed in this release, for users: public references only
+    /// (commit id and subject, or the patch's subject and list).
+    pub change: &'static str,
     pub source: &'static str,
 }
 
@@ -400,6 +403,7 @@ pub const LOCKDEP_RECLAIM_RULES: &[LockdepReclaimRule] = &[
         honours_nolockdep: false,
         primes_mmu_notifier: false,
         function: "lockdep_trace_alloc",
+        change: "lockdep tracks reclaim with the RECLAIM_FS usage state (cf40bd16fdad lockdep: annotate reclaim context (__GFP_NOFS), believed 2.6.29)",
         source: "kernel/locking/lockdep.c __lockdep_trace_alloc() K4.4, K4.10; \
                  before 4.4 the same tests with __GFP_WAIT for \
                  __GFP_DIRECT_RECLAIM (the 4.4 rename patch changes only that \
@@ -415,6 +419,7 @@ pub const LOCKDEP_RECLAIM_RULES: &[LockdepReclaimRule] = &[
         honours_nolockdep: true,
         primes_mmu_notifier: false,
         function: "lockdep_trace_alloc",
+        change: "lockdep applies the task's NOIO/NOFS scope and honours __GFP_NOLOCKDEP (6d7225f0cc1a lockdep: teach lockdep about memalloc_noio_save; 7e7844226f10 lockdep: allow to disable reclaim lockup detection)",
         source: "kernel/locking/lockdep.c K4.12, K4.13; 6d7225f0cc1a (lockdep: teach \
                  lockdep about memalloc_noio_save), 7e7844226f10 (__GFP_NOLOCKDEP)",
     },
@@ -427,6 +432,7 @@ pub const LOCKDEP_RECLAIM_RULES: &[LockdepReclaimRule] = &[
         honours_nolockdep: true,
         primes_mmu_notifier: false,
         function: "__need_fs_reclaim",
+        change: "lockdep tracks reclaim with the fs_reclaim lock, and a PF_MEMALLOC task is exempt only without __GFP_NOMEMALLOC (d92a8cfcb37e locking/lockdep: Rework FS_RECLAIM annotation)",
         source: "mm/page_alloc.c __need_fs_reclaim() K4.14, K4.15 (d92a8cfcb37e \
                  locking/lockdep: Rework FS_RECLAIM annotation)",
     },
@@ -439,6 +445,7 @@ pub const LOCKDEP_RECLAIM_RULES: &[LockdepReclaimRule] = &[
         honours_nolockdep: true,
         primes_mmu_notifier: false,
         function: "__need_fs_reclaim",
+        change: "a PF_MEMALLOC task is exempt from the fs_reclaim annotation whatever its mask (Tetsuo Handa, lockdep: fix fs_reclaim warning, 2018; believed in 4.16, present in 4.17)",
         source: "Tetsuo Handa, lockdep: Fix fs_reclaim warning (v2, linux-mm \
                  2018-02-08); present in K4.17, K4.19, K5.4, K5.10, absent in K4.15 \
                  (4.15.1); commit believed 2e517d681632. Release 4.16 by \
@@ -456,6 +463,7 @@ pub const LOCKDEP_RECLAIM_RULES: &[LockdepReclaimRule] = &[
         honours_nolockdep: true,
         primes_mmu_notifier: true,
         function: "__need_reclaim",
+        change: "blocking allocations also prime mmu_notifier_invalidate_range_start and only __GFP_FS ones take fs_reclaim (__need_reclaim(); believed 5.11, present in 5.15)",
         source: "mm/page_alloc.c __need_reclaim(), fs_reclaim_acquire() K5.15, K6.1, \
                  K6.6, K6.12, K6.18; absent in K5.10 (5.11 believed)",
     },
@@ -478,6 +486,21 @@ fn newest_rule<T>(
 /// versions).
 pub fn context_rule(version: KernelVersion) -> &'static ContextRule {
     newest_rule(CONTEXT_RULES, |r| r.since, version)
+}
+
+/// The lockdep reclaim rules that changed between two versions (either
+/// order): each rule whose first release is after the older version and
+/// not after the newer one, oldest first.
+pub fn lockdep_changes_between(
+    a: KernelVersion,
+    b: KernelVersion,
+) -> Vec<&'static LockdepReclaimRule> {
+    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+    let (lo, hi) = (lo.without_patch(), hi.without_patch());
+    LOCKDEP_RECLAIM_RULES
+        .iter()
+        .filter(|r| r.since > lo && r.since <= hi)
+        .collect()
 }
 
 /// Whether lockdep on `version` tracks reclaim at all: before the
@@ -840,8 +863,17 @@ mod tests {
         );
         assert_eq!(lockdep_rule(v(4, 17)).memalloc, MemallocExemption::Always);
         assert_eq!(lockdep_rule(v(3, 10)).since, KernelVersion::new(2, 6, 29));
-        assert_eq!(lockdep_rule(v(3, 10)).tracking, ReclaimTracking::ReclaimFsState);
+        assert_eq!(
+            lockdep_rule(v(3, 10)).tracking,
+            ReclaimTracking::ReclaimFsState
+        );
         assert!(lockdep_tracks_reclaim(KernelVersion::new(2, 6, 32)));
         assert!(!lockdep_tracks_reclaim(KernelVersion::new(2, 6, 24)));
+        let fix = lockdep_changes_between(v(4, 17), v(4, 15));
+        assert_eq!(fix.len(), 1);
+        assert_eq!(fix[0].memalloc, MemallocExemption::Always);
+        assert!(fix[0].change.contains("lockdep: fix fs_reclaim warning"));
+        assert!(lockdep_changes_between(v(4, 16), v(4, 17)).is_empty());
+        assert_eq!(lockdep_changes_between(v(4, 4), v(5, 15)).len(), 4);
     }
 }

@@ -250,7 +250,10 @@ mod tests {
             KernelVersion::from_release("2.6.32.9-generic"),
             Some(v(2, 6, 32))
         );
-        assert_eq!("2.6.32".parse::<KernelVersion>().unwrap().to_string(), "2.6.32");
+        assert_eq!(
+            "2.6.32".parse::<KernelVersion>().unwrap().to_string(),
+            "2.6.32"
+        );
     }
 
     #[test]

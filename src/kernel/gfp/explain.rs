@@ -13,9 +13,7 @@
 
 use super::super::task::{self, MemallocExemption, ReclaimTracking, TaskFlag, TaskFlags};
 use super::super::version::KernelVersion;
-use super::{
-    layouts, previous_release, Coverage, GfpError, GfpFlag, GfpLayout, GfpMask, Reserves,
-};
+use super::{layouts, previous_release, Coverage, GfpError, GfpFlag, GfpLayout, GfpMask, Reserves};
 
 const WIDTH: usize = 80;
 
@@ -331,7 +329,10 @@ fn lockdep_lines(mask: GfpMask, v: KernelVersion) -> Vec<String> {
     };
     match plain.skipped {
         None => lines.push(recorded),
-        Some(skip) => lines.push(format!("no reclaim annotation: {}", skip.describe_for(mask))),
+        Some(skip) => lines.push(format!(
+            "no reclaim annotation: {}",
+            skip.describe_for(mask)
+        )),
     }
     if plain.mmu_notifier {
         lines.push("primes mmu_notifier_invalidate_range_start".to_string());
