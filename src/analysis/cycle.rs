@@ -96,6 +96,36 @@ pub fn lock_cycle(r: &Report) -> LockCycle {
                 stack: "current".to_string(),
             });
         }
+        // A circular report cut before its chain (or quoted without it)
+        // may still print `Chain exists of: S --> P --> T`: the lock being
+        // acquired, the lock just before the held one on the recorded path,
+        // and the held one. Locks between S and P are not printed.
+        ReportKind::CircularDependency if r.chain_exists_of.len() == 3 => {
+            let [s, p, t] = [0, 1, 2].map(|i| r.chain_exists_of[i].clone());
+            c.locks = vec![s.clone(), p.clone(), t.clone()];
+            c.edges.push(Edge {
+                from: s.clone(),
+                to: p.clone(),
+                via: None,
+                stack: "Chain exists of (a path: locks between may be elided)".to_string(),
+            });
+            c.edges.push(Edge {
+                from: p,
+                to: t.clone(),
+                via: None,
+                stack: "Chain exists of".to_string(),
+            });
+            c.edges.push(Edge {
+                from: t,
+                to: s,
+                via: r
+                    .acquiring
+                    .as_ref()
+                    .and_then(|l| l.at.as_ref())
+                    .map(|f| f.base.to_string()),
+                stack: "current".to_string(),
+            });
+        }
         _ => {
             c.locks = [&r.acquiring, &r.holding]
                 .into_iter()
