@@ -1,6 +1,8 @@
-//! Lock classes that are not locks (`data/pseudo_locks.toml`): lockdep maps
-//! for waits, references and contexts. The graph labels them so a reader
-//! does not look for a mutex that does not exist.
+//! What a lock class name tells (`data/lock_classes.toml`): classes that
+//! are not locks (lockdep maps for waits, references and contexts), names
+//! from shared init helpers (one class for unrelated objects), and `#N`
+//! numbered names. The graph and the text output say so, because aliasing
+//! false positives start there.
 
 use std::sync::OnceLock;
 
@@ -18,19 +20,46 @@ struct Pseudo {
     what: String,
 }
 
+impl Pseudo {
+    fn matches(&self, c: &str) -> bool {
+        self.exact.iter().any(|e| e == c)
+            || self.prefixes.iter().any(|x| c.starts_with(x.as_str()))
+            || self.suffixes.iter().any(|x| c.ends_with(x.as_str()))
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Table {
     pseudo: Vec<Pseudo>,
+    shared_init: Vec<Pseudo>,
 }
 
-fn table() -> &'static [Pseudo] {
-    static T: OnceLock<Vec<Pseudo>> = OnceLock::new();
+fn table() -> &'static Table {
+    static T: OnceLock<Table> = OnceLock::new();
     T.get_or_init(|| {
-        toml::from_str::<Table>(include_str!("data/pseudo_locks.toml"))
-            .expect("pseudo_locks.toml parses")
-            .pseudo
+        toml::from_str::<Table>(include_str!("data/lock_classes.toml"))
+            .expect("lock_classes.toml parses")
     })
+}
+
+/// The `N` of a `#N` suffix: lockdep's count of classes that share the
+/// name (one per key: per filesystem type, per driver instance that
+/// registers its own key, ...). Locks with different numbers are different
+/// classes.
+pub fn key_number(class: &str) -> Option<u32> {
+    let base = without_key_number(class);
+    (base.len() < class.len()).then(|| class[base.len() + 1..].parse().ok())?
+}
+
+/// What a name from a shared init helper stands for, if it is one.
+pub fn shared_init(class: &str) -> Option<&'static str> {
+    let c = without_key_number(class);
+    table()
+        .shared_init
+        .iter()
+        .find(|p| p.matches(c))
+        .map(|p| p.what.as_str())
 }
 
 /// The class name without lockdep's `#N` instance-key suffix.
@@ -47,12 +76,9 @@ fn without_key_number(class: &str) -> &str {
 pub fn pseudo_lock(class: &str) -> Option<&'static str> {
     let c = without_key_number(class);
     table()
+        .pseudo
         .iter()
-        .find(|p| {
-            p.exact.iter().any(|e| e == c)
-                || p.prefixes.iter().any(|x| c.starts_with(x.as_str()))
-                || p.suffixes.iter().any(|x| c.ends_with(x.as_str()))
-        })
+        .find(|p| p.matches(c))
         .map(|p| p.what.as_str())
 }
 
@@ -71,5 +97,15 @@ mod tests {
         assert!(pseudo_lock("reservation_ww_class_mutex").is_none());
         assert!(pseudo_lock("&mm->mmap_lock").is_none());
         assert!(pseudo_lock("&sb->s_type->i_mutex_key#3").is_none());
+    }
+
+    #[test]
+    fn numbered_and_shared_names() {
+        assert_eq!(key_number("&type->s_umount_key#58"), Some(58));
+        assert_eq!(key_number("&ei->i_data_sem"), None);
+        assert_eq!(key_number("&ei->i_data_sem/2"), None);
+        assert!(shared_init("&x->wait#12").is_some());
+        assert!(shared_init("&xa->xa_lock#3").is_some());
+        assert!(shared_init("&mm->mmap_lock").is_none());
     }
 }
