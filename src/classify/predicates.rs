@@ -429,11 +429,26 @@ fn addresses(r: &Report) -> Option<(&str, &str)> {
 
 fn recursive_same_instance(ctx: &Ctx<'_>) -> Option<Finding> {
     let (a, h) = addresses(ctx.report)?;
-    (a == h).then(|| Finding {
-        evidence: vec![format!("acquiring and held instance both at {a}")],
-        explanation: format!(
-            "The lock being acquired and the lock already held are the same instance ({a})."
-        ),
+    if a != h {
+        return None;
+    }
+    let mut evidence = vec![format!("acquiring and held instance both at {a}")];
+    let mut explanation =
+        format!("The lock being acquired and the lock already held are the same instance ({a}).");
+    // A read acquisition deadlocks only through a writer: say how, per
+    // lock type, when the backtrace shows the primitive.
+    let read = crate::kernel::locks::acquiring_primitive(&ctx.report.backtrace)
+        .and_then(|f| Some((f, crate::kernel::locks::read_acquire(&f.base)?)));
+    if let Some((f, r)) = read {
+        evidence.push(format!("taken for read by {} ({})", f.base, r.lock));
+        explanation.push_str(&format!(
+            " It is taken again for read by {}: {}.",
+            f.base, r.recursion
+        ));
+    }
+    Some(Finding {
+        evidence,
+        explanation,
         ..Finding::default()
     })
 }

@@ -109,3 +109,60 @@ mod tests {
         assert!(shared_init("&mm->mmap_lock").is_none());
     }
 }
+
+/// A read-acquisition primitive and what recursion on it does.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReadAcquire {
+    prefixes: Vec<String>,
+    /// The lock type (`rwsem`, `rwlock_t`, ...).
+    pub lock: String,
+    /// What a second read acquisition of a lock already held does.
+    pub recursion: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReadTable {
+    read: Vec<ReadAcquire>,
+}
+
+/// The read primitive a frame's base name is, if it is one.
+pub fn read_acquire(base: &str) -> Option<&'static ReadAcquire> {
+    static T: OnceLock<Vec<ReadAcquire>> = OnceLock::new();
+    T.get_or_init(|| {
+        toml::from_str::<ReadTable>(include_str!("data/read_acquire.toml"))
+            .expect("read_acquire.toml parses")
+            .read
+    })
+    .iter()
+    .find(|r| r.prefixes.iter().any(|p| base.starts_with(p.as_str())))
+}
+
+/// The primitive that took the lock in a backtrace printed from inside
+/// lockdep: the first frame after `lock_acquire` (innermost first), if
+/// the backtrace shows one.
+pub fn acquiring_primitive(frames: &[crate::model::Frame]) -> Option<&crate::model::Frame> {
+    let i = frames
+        .iter()
+        .position(|f| f.base == "lock_acquire" || f.base == "lock_acquire_shared")?;
+    frames[i + 1..].iter().find(|f| f.reliable)
+}
+
+#[cfg(test)]
+mod read_tests {
+    use super::*;
+
+    #[test]
+    fn read_primitives_by_lock_type() {
+        assert_eq!(read_acquire("down_read").unwrap().lock, "rwsem");
+        assert_eq!(read_acquire("down_read_nested").unwrap().lock, "rwsem");
+        assert_eq!(read_acquire("_raw_read_lock_bh").unwrap().lock, "rwlock_t");
+        assert_eq!(
+            read_acquire("percpu_down_read").unwrap().lock,
+            "percpu-rwsem"
+        );
+        assert!(read_acquire("down_write").is_none());
+        assert!(read_acquire("_raw_spin_lock").is_none());
+    }
+}
