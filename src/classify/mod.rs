@@ -175,23 +175,12 @@ pub struct Ctx<'a> {
     pub version: Option<KernelVersion>,
 }
 
-/// Why confidence drops for this report, if it does: an earlier warning
-/// tainted the kernel (lockdep state may be off or stale), or proprietary /
-/// out-of-tree modules are loaded.
+/// Why confidence drops for this report, if it does: the taint flags that
+/// make lockdep's picture less trustworthy (an earlier warning or oops,
+/// proprietary, out-of-tree, unsigned or forced modules, bad pages), from
+/// the taint table (`kernel/data/taint.toml`).
 fn taint_caveat(r: &Report) -> Option<String> {
-    let t = r.tainted.as_deref()?;
-    let flags: Vec<&str> = t
-        .strip_prefix("Tainted:")
-        .unwrap_or("")
-        .split_whitespace()
-        .collect();
-    let mut why = Vec::new();
-    if flags.contains(&"W") {
-        why.push("the kernel was already tainted by an earlier warning (W), so lockdep may have been reporting after another problem");
-    }
-    if flags.contains(&"P") || flags.contains(&"O") {
-        why.push("proprietary or out-of-tree modules are loaded (P/O), whose locking splatdec cannot see");
-    }
+    let why = crate::kernel::taint::caveats(r.taint.as_ref()?);
     (!why.is_empty()).then(|| why.join("; "))
 }
 

@@ -475,25 +475,85 @@ fn is_reclaim_fs_transition(r: &Report) -> bool {
         .is_some_and(|u| u.from.contains("RECLAIM_FS") || u.to.contains("RECLAIM_FS"))
 }
 
+/// The function that took the lock in a saved stack: the first confirmed
+/// frame that is neither lockdep's nor a lock primitive.
+fn taking_function(frames: &[crate::model::Frame]) -> Option<String> {
+    frames
+        .iter()
+        .find(|f| {
+            f.reliable
+                && !crate::kernel::frames::is_lockdep_internal(&f.base)
+                && !crate::kernel::frames::is_lock_primitive(&f.base)
+        })
+        .map(|f| f.base.to_string())
+}
+
+/// The interrupt a usage state names (`IN-HARDIRQ-W`, `SOFTIRQ-ON-R`).
+fn irq_of_state(state: &str) -> Option<&'static str> {
+    if state.contains("HARDIRQ") {
+        Some("HARDIRQ")
+    } else if state.contains("SOFTIRQ") {
+        Some("SOFTIRQ")
+    } else {
+        None
+    }
+}
+
+/// How to take a lock with `irq` disabled where it is taken with it
+/// enabled: a hard interrupt needs the _irq/_irqsave forms, a softirq the
+/// _bh forms (or _irqsave, which also excludes softirqs).
+fn irq_disabling_forms(irq: &str) -> &'static str {
+    if irq == "HARDIRQ" {
+        "spin_lock_irqsave()/spin_lock_irq() (read_lock_irqsave()/write_lock_irqsave() for an rwlock)"
+    } else {
+        "spin_lock_bh() (read_lock_bh()/write_lock_bh() for an rwlock), or an _irqsave form"
+    }
+}
+
 fn inconsistent_irq_state(ctx: &Ctx<'_>) -> Option<Finding> {
-    let u = ctx.report.usage_transition.as_ref()?;
-    if is_reclaim_fs_transition(ctx.report) {
+    let r = ctx.report;
+    let u = r.usage_transition.as_ref()?;
+    if is_reclaim_fs_transition(r) {
         return None;
     }
-    let class = acquiring_class(ctx.report);
-    let irq_stack = ctx
-        .report
+    let class = acquiring_class(r);
+    // `{A} state was registered at:` is where the lock was first used as A
+    // (the `from` state); the backtrace is the new use (`to`). Which of the
+    // two is the in-interrupt one depends on the direction.
+    let registered = r
         .traces
         .iter()
         .find(|t| t.name.ends_with("state was registered at"))
-        .and_then(|t| crate::kernel::frames::first_interesting(&t.frames))
-        .map(|f| f.base.clone());
+        .and_then(|t| taking_function(&t.frames));
+    let current = taking_function(&r.backtrace).or_else(|| {
+        r.acquiring
+            .as_ref()?
+            .at
+            .as_ref()
+            .map(|f| f.base.to_string())
+    });
+    let (in_irq, enabled) = if u.from.starts_with("IN-") {
+        (registered, current)
+    } else {
+        (current, registered)
+    };
+    let site = |s: &Option<String>| s.clone().unwrap_or_else(|| "?".to_string());
+    let irq = irq_of_state(&u.from).or_else(|| irq_of_state(&u.to))?;
+    let fix = enabled.as_ref().map(|f| {
+        format!(
+            "Take {class} with {} disabled in {f} (the irq-enabled path): {}.",
+            irq.to_lowercase(),
+            irq_disabling_forms(irq)
+        )
+    });
     Some(Finding {
         evidence: vec![
             format!("{class}: {{{}}} -> {{{}}}", u.from, u.to),
-            format!("irq-context acquisition via {}", irq_stack.unwrap_or_else(|| "?".into())),
+            format!("in-{} acquisition via {}", irq.to_lowercase(), site(&in_irq)),
+            format!("{}-enabled acquisition via {}", irq.to_lowercase(), site(&enabled)),
         ],
-        explanation: format!("{class} was used {{{}}} and is now used {{{}}}: one path takes it in interrupt context, the other with that interrupt enabled.", u.from, u.to),
+        explanation: format!("{class} was used {{{}}} and is now used {{{}}}: one path takes it in {} context, the other with that interrupt enabled.", u.from, u.to, irq.to_lowercase()),
+        fix,
         ..Finding::default()
     })
 }

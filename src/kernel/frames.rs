@@ -227,6 +227,27 @@ pub fn root_has_callers(name: &str) -> bool {
     table().has_callers.contains(name)
 }
 
+/// Lockdep's checking/reporting frames, the sleep checks, the stack
+/// dumper, WARN plumbing: the frames a report's printing adds
+/// ([`FrameClass::is_reporting`]).
+pub fn is_lockdep_internal(base: &str) -> bool {
+    class_of(base).is_reporting()
+}
+
+/// Lock, wait and flush primitives.
+pub fn is_lock_primitive(base: &str) -> bool {
+    matches!(class_of(base), FrameClass::LockPrimitive | FrameClass::Wait)
+}
+
+/// Allocator internals (and the sanitizers inside them) between an
+/// allocation site and fs_reclaim.
+pub fn is_allocator_internal(base: &str) -> bool {
+    matches!(
+        class_of(base),
+        FrameClass::Allocator | FrameClass::Sanitizer
+    )
+}
+
 /// PREEMPT_RT's sleeping spinlocks and the rt-mutex slow paths.
 pub fn is_rt_lock(base: &str) -> bool {
     table()

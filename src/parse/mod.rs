@@ -17,8 +17,8 @@ pub use crate::vocab::{frame, lock};
 use crate::input::Line;
 use crate::kernel::frames;
 use crate::model::{
-    AtomicSleep, ChainEntry, FrameContext, HeldLocks, IrqEvent, IrqEvents, KeptLine, Lock, RcuInfo,
-    Report, ReportKind, Scenario, ScenarioStep, Trace, UsageTransition,
+    AtomicSleep, ChainEntry, FrameContext, HeldLocks, IrqEvent, IrqEvents, IrqInversion, KeptLine,
+    Lock, RcuInfo, Report, ReportKind, Scenario, ScenarioStep, Taint, Trace, UsageTransition,
 };
 use crate::segment::{EndReason, RawReport};
 use crate::vocab::body::{
@@ -37,8 +37,11 @@ enum Slot {
     Acquiring,
     Holding,
     Other,
-    /// A bare class name line (`but this task is not holding:`).
-    HoldingName,
+    /// `is trying to release lock (...)`: bad unlock balance.
+    Releasing,
+    /// A bare class name line (`but this task is not holding:`): the nest
+    /// lock the task should hold and does not.
+    NestLock,
 }
 
 /// The section a line is read in.
@@ -90,11 +93,40 @@ fn merge_symbolized(prev: &mut Lock, next: &Lock) -> bool {
     true
 }
 
+/// A lock class name printed alone on its line (the nest lock of a
+/// nested-lock report): a C expression or a short quoted name, never a
+/// sentence such as a fault report that interrupted the printing.
+fn is_bare_class_name(t: &str) -> bool {
+    !t.is_empty()
+        && t.len() <= 200
+        && !t.contains(": ")
+        && t.split_whitespace().count() <= 2
+        && !t.ends_with('!')
+}
+
+/// `but this lock took another, HARDIRQ-unsafe lock in the past:` /
+/// `but this lock was taken by another, SOFTIRQ-safe lock in the past:`.
+fn parse_inversion_header(t: &str) -> Option<IrqInversion> {
+    let (took, rest) = if let Some(rest) = t.strip_prefix("but this lock took another, ") {
+        (true, rest)
+    } else {
+        (
+            false,
+            t.strip_prefix("but this lock was taken by another, ")?,
+        )
+    };
+    let state = rest.strip_suffix(" lock in the past:")?;
+    Some(IrqInversion {
+        this_took_other: took,
+        other_state: state.to_string(),
+    })
+}
+
 /// Parse the taint and kernel release out of `... Not tainted 4.15.0 #1` /
 /// `... Tainted: G        W         6.1.0 #1` (the CPU line) or
 /// `4.15.0 #1 Not tainted` (ident line) or `      Not tainted 5.0.0+ #1`
 /// (hung task).
-fn parse_taint_and_release(t: &str) -> (Option<String>, Option<String>) {
+fn parse_taint_and_release(t: &str) -> (Option<String>, Option<Taint>, Option<String>) {
     if let Some(pos) = t.find("Not tainted") {
         let after = t[pos + "Not tainted".len()..].split_whitespace().next();
         let before = t[..pos].split_whitespace().last();
@@ -104,33 +136,31 @@ fn parse_taint_and_release(t: &str) -> (Option<String>, Option<String>) {
                 .filter(|v| !v.starts_with('#'))
                 .filter(|v| looks_like_release(v)))
             .or_else(|| t.split_whitespace().find(|v| looks_like_release(v)));
-        return (Some("Not tainted".to_string()), release.map(str::to_string));
+        return (
+            Some("Not tainted".to_string()),
+            None,
+            release.map(str::to_string),
+        );
     }
     if let Some(pos) = t.find("Tainted: ") {
-        let after = &t[pos + "Tainted: ".len()..];
-        let mut flags = Vec::new();
-        let mut release = None;
-        for tok in after.split_whitespace() {
-            if tok.len() == 1 && tok.bytes().all(|c| c.is_ascii_uppercase()) {
-                flags.push(tok);
-            } else if tok.starts_with('[') {
-                continue;
-            } else {
-                if looks_like_release(tok) {
-                    release = Some(tok.to_string());
-                }
-                break;
-            }
-        }
-        if release.is_none() {
-            release = t[..pos]
-                .split_whitespace()
-                .find(|v| looks_like_release(v))
-                .map(str::to_string);
-        }
-        return (Some(format!("Tainted: {}", flags.join(" "))), release);
+        let field = &t[pos + "Tainted: ".len()..];
+        let (taint, used) = match crate::kernel::taint::parse_field(field) {
+            Some((taint, used)) => (Some(taint), used),
+            None => (None, 0),
+        };
+        let release = field[used..]
+            .split_whitespace()
+            .next()
+            .filter(|v| looks_like_release(v))
+            .or_else(|| t[..pos].split_whitespace().find(|v| looks_like_release(v)))
+            .map(str::to_string);
+        let text = match &taint {
+            Some(x) => format!("Tainted: {}", x.raw),
+            None => "Tainted:".to_string(),
+        };
+        return (Some(text), taint, release);
     }
-    (None, None)
+    (None, None, None)
 }
 
 fn looks_like_release(v: &str) -> bool {
@@ -168,9 +198,10 @@ fn parse_cpu_line(t: &str, r: &mut Report) {
             r.task = Some(crate::model::Task { comm, pid });
         }
     }
-    let (taint, release) = parse_taint_and_release(t);
-    if taint.is_some() {
-        r.tainted = taint;
+    let (text, taint, release) = parse_taint_and_release(t);
+    if text.is_some() {
+        r.tainted = text;
+        r.taint = taint;
     }
     if release.is_some() {
         r.kernel = release;
@@ -252,8 +283,22 @@ impl<'a> Parser<'a> {
     fn set_slot(&mut self, slot: Slot, lock: Lock) {
         match slot {
             Slot::Acquiring => self.r.acquiring = Some(lock),
-            Slot::Holding | Slot::HoldingName => self.r.holding = Some(lock),
+            Slot::Holding => self.r.holding = Some(lock),
             Slot::Other => self.r.other_locks.push(lock),
+            Slot::Releasing => self.r.releasing = Some(lock),
+            Slot::NestLock => self.r.nest_lock = Some(lock),
+        }
+    }
+
+    /// The lock a slot last received, for a continuation line (`at:` on
+    /// the next line, a symbolized repeat).
+    fn slot_mut(&mut self, slot: Slot) -> Option<&mut Lock> {
+        match slot {
+            Slot::Acquiring => self.r.acquiring.as_mut(),
+            Slot::Holding => self.r.holding.as_mut(),
+            Slot::Other => self.r.other_locks.last_mut(),
+            Slot::Releasing => self.r.releasing.as_mut(),
+            Slot::NestLock => self.r.nest_lock.as_mut(),
         }
     }
 
@@ -296,16 +341,19 @@ impl<'a> Parser<'a> {
             Section::ExpectLock(Slot::Acquiring)
         } else if t == "but task is already holding lock:"
             || t == "and this task is already holding:"
-            || t.starts_with("but this lock took another, ")
-            || t.starts_with("but this lock was taken by another, ")
         {
             Section::ExpectLock(Slot::Holding)
+        } else if let Some(inv) = parse_inversion_header(t) {
+            // The other lock of an irq inversion: taken in the past, not
+            // held now (the held locks are listed below).
+            r.irq_inversion = Some(inv);
+            Section::ExpectLock(Slot::Other)
         } else if t.starts_with("but this new dependency connects a ")
             || t.starts_with("to a ") && t.ends_with("-irq-unsafe lock:")
         {
             Section::ExpectLock(Slot::Other)
         } else if t == "but this task is not holding:" {
-            Section::ExpectLock(Slot::HoldingName)
+            Section::ExpectLock(Slot::NestLock)
         } else if t == "which would create a new lock dependency:" {
             Section::Dependency
         } else if t == "the existing dependency chain (in reverse order) is:" {
@@ -384,13 +432,21 @@ impl<'a> Parser<'a> {
         {
             let who = t.split(" is trying").next().unwrap_or("");
             r.task = parse_task(who).or(r.task.take());
-            r.acquiring = class_in_parens(t).map(|class| Lock {
+            let slot = if t.contains(" is trying to release lock (") {
+                Slot::Releasing
+            } else {
+                Slot::Acquiring
+            };
+            let lock = class_in_parens(t).map(|class| Lock {
                 class,
                 source_line: line.no,
                 ..Lock::default()
             });
+            if let Some(lock) = lock {
+                self.set_slot(slot, lock);
+            }
             if t.ends_with("at:") {
-                Section::ExpectAt(Slot::Acquiring)
+                Section::ExpectAt(slot)
             } else {
                 Section::None
             }
@@ -398,7 +454,8 @@ impl<'a> Parser<'a> {
             let who = t.split(" is freeing").next().unwrap_or("");
             r.task = parse_task(who).or(r.task.take());
             r.message = Some(t.to_string());
-            Section::ExpectLock(Slot::Acquiring)
+            // `with a lock still held there!`: the task holds the lock.
+            Section::ExpectLock(Slot::Holding)
         } else if t.ends_with(" is leaving the kernel with locks still held!") {
             let who = t.split(" is leaving").next().unwrap_or("");
             r.task = parse_task(who).or(r.task.take());
@@ -450,8 +507,11 @@ impl<'a> Parser<'a> {
                         pid,
                     });
                 }
-                let (taint, release) = parse_taint_and_release(t);
-                r.tainted = taint.or(r.tainted.take());
+                let (text, taint, release) = parse_taint_and_release(t);
+                if text.is_some() {
+                    r.tainted = text;
+                    r.taint = taint;
+                }
                 r.kernel = release.or(r.kernel.take());
                 return true;
             }
@@ -461,7 +521,7 @@ impl<'a> Parser<'a> {
             return true;
         }
         if is_ident_line(t) || (t.starts_with("Not tainted ") || t.starts_with("Tainted: ")) {
-            let (taint, release) = parse_taint_and_release(t);
+            let (text, taint, release) = parse_taint_and_release(t);
             // Old idents print no taint at all: `2.6.36-rc2-mm1 #6`.
             let release = release.or_else(|| {
                 t.split_whitespace()
@@ -470,7 +530,8 @@ impl<'a> Parser<'a> {
                     .map(str::to_string)
             });
             if r.tainted.is_none() {
-                r.tainted = taint;
+                r.tainted = text;
+                r.taint = taint;
             }
             if r.kernel.is_none() {
                 r.kernel = release;
@@ -591,7 +652,12 @@ impl<'a> Parser<'a> {
                     return true;
                 }
                 self.section = Section::None;
-                if slot == Slot::HoldingName {
+                if slot == Slot::NestLock {
+                    // A bare class name; anything else (a fault printed
+                    // while naming the lock) is not a lock.
+                    if !is_bare_class_name(t) {
+                        return false;
+                    }
                     self.set_slot(
                         slot,
                         Lock {
@@ -626,11 +692,7 @@ impl<'a> Parser<'a> {
                     self.section = Section::None;
                     return false;
                 };
-                let prev = match slot {
-                    Slot::Acquiring => self.r.acquiring.as_mut(),
-                    Slot::Other => self.r.other_locks.last_mut(),
-                    _ => self.r.holding.as_mut(),
-                };
+                let prev = self.slot_mut(slot);
                 let Some(p) = prev else {
                     self.section = Section::None;
                     return false;
@@ -650,13 +712,10 @@ impl<'a> Parser<'a> {
                 self.section = Section::None;
                 match parse_frame(t, FrameContext::Task, line.no) {
                     Some(f) => {
-                        let target = match slot {
-                            Slot::Acquiring => self.r.acquiring.as_mut(),
-                            _ => self.r.holding.as_mut(),
-                        };
                         if f.inline {
                             self.section = Section::ExpectAtCaller(slot);
                         }
+                        let target = self.slot_mut(slot);
                         if let Some(l) = target {
                             if let Some(inlined) = l.at.take().filter(|_| caller) {
                                 l.at_inlined.push(inlined);
@@ -919,9 +978,7 @@ impl<'a> Parser<'a> {
         if let Some(target) = self.pending_at.take() {
             if let Some(f) = parse_frame(line.text.trim(), FrameContext::Task, line.no) {
                 let lock = match target {
-                    PendingAt::Slot(Slot::Acquiring) => self.r.acquiring.as_mut(),
-                    PendingAt::Slot(Slot::Other) => self.r.other_locks.last_mut(),
-                    PendingAt::Slot(_) => self.r.holding.as_mut(),
+                    PendingAt::Slot(slot) => self.slot_mut(slot),
                     PendingAt::LastHeld => self
                         .r
                         .held_lock_lists
@@ -1086,13 +1143,17 @@ fn judge(p: &mut Parser<'_>) {
             }
         }
         ReportKind::IrqLockInversion
-        | ReportKind::BadUnlockBalance
         | ReportKind::BadContention
-        | ReportKind::HeldLockFreed
         | ReportKind::NestedLockNotTaken
         | ReportKind::InvalidWaitContext
             if r.acquiring.is_none() =>
         {
+            missing.push("the lock line");
+        }
+        ReportKind::BadUnlockBalance if r.releasing.is_none() => {
+            missing.push("the lock line");
+        }
+        ReportKind::HeldLockFreed if r.holding.is_none() => {
             missing.push("the lock line");
         }
         ReportKind::LockHeldReturningToUser | ReportKind::LocksStillHeld

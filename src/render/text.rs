@@ -15,7 +15,7 @@ use super::layout::{Doc, Style};
 use crate::analysis::cycle::{self, cycle_edges};
 use crate::escape;
 use crate::kernel::frames::class_of;
-use crate::model::{Frame, Lock, Report};
+use crate::model::{Frame, Lock, Report, ReportKind};
 use crate::walk::TraceWalk;
 use crate::Analysis;
 
@@ -101,8 +101,19 @@ fn headline(d: &mut Doc, r: &Report) {
         2,
         format!("{}:{}-{}", e(&r.source), r.line, r.end_line),
     );
-    if let Some(t) = r.tainted.as_deref().filter(|t| *t != "Not tainted") {
-        d.line(Style::Dim, 2, format!("taint: {}", e(t)));
+    if let Some(t) = &r.taint {
+        // The field on a line of its own keeps its columns; one line per flag.
+        d.line(Style::Dim, 2, format!("Tainted: {}", e(&t.raw)));
+        for f in &t.flags {
+            let what = f.meaning.unwrap_or("a flag splatdec does not know");
+            d.line(
+                Style::Dim,
+                4,
+                format!("{}: {what}", e(&f.letter.to_string())),
+            );
+        }
+    } else if let Some(t) = r.tainted.as_deref().filter(|t| *t != "Not tainted") {
+        d.line(Style::Dim, 2, e(t));
     }
 }
 
@@ -172,11 +183,67 @@ fn locks(d: &mut Doc, r: &Report) {
             format!("usage: {{{}}} -> {{{}}}", e(&u.from), e(&u.to)),
         );
     }
+    // Each lock under the role the report gives it (README, JSON fields).
+    let acquiring_label = match r.kind {
+        ReportKind::IrqLockInversion => "state changed",
+        ReportKind::BadContention => "contending",
+        ReportKind::InconsistentLockState => "takes",
+        _ => "acquiring",
+    };
     if let Some(l) = &r.acquiring {
-        d.line(Style::Plain, 0, format!("acquiring: {}", lock_str(l)));
+        d.line(
+            Style::Plain,
+            0,
+            format!("{acquiring_label}: {}", lock_str(l)),
+        );
+    }
+    if let Some(l) = &r.releasing {
+        d.line(
+            Style::Plain,
+            0,
+            format!("releasing: {} (not held by the task)", lock_str(l)),
+        );
     }
     if let Some(l) = &r.holding {
-        d.line(Style::Plain, 0, format!("holding:   {}", lock_str(l)));
+        let label = match r.kind {
+            ReportKind::HeldLockFreed => "held, in the freed memory",
+            _ => "holding",
+        };
+        d.line(Style::Plain, 0, format!("{label}: {}", lock_str(l)));
+    }
+    if let Some(l) = &r.nest_lock {
+        d.line(
+            Style::Plain,
+            0,
+            format!("nest lock, not held: {}", lock_str(l)),
+        );
+    }
+    match (&r.irq_inversion, r.other_locks.as_slice()) {
+        (Some(inv), [other, ..]) => {
+            let how = if inv.this_took_other {
+                "it took in the past"
+            } else {
+                "it was taken under in the past"
+            };
+            d.line(
+                Style::Plain,
+                0,
+                format!(
+                    "{how}: {} ({}, not held now)",
+                    lock_str(other),
+                    e(&inv.other_state)
+                ),
+            );
+        }
+        (None, [safe, unsafe_]) if r.kind == ReportKind::IrqSafeUnsafeOrder => {
+            d.line(Style::Plain, 0, format!("irq-safe:   {}", lock_str(safe)));
+            d.line(
+                Style::Plain,
+                0,
+                format!("irq-unsafe: {}", lock_str(unsafe_)),
+            );
+        }
+        _ => {}
     }
     if let Some(w) = r.wait_context {
         d.line(

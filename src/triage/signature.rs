@@ -105,6 +105,8 @@ enum LockSlot {
     Holding,
     Other,
     Held,
+    Releasing,
+    NestLock,
 }
 
 struct Compiled {
@@ -230,6 +232,14 @@ fn lock_parts(r: &Report, slots: &[LockSlot]) -> Vec<String> {
             LockSlot::Other => (
                 "other",
                 (!r.other_locks.is_empty()).then(|| set(&r.other_locks)),
+            ),
+            LockSlot::Releasing => (
+                "releasing",
+                r.releasing.as_ref().map(|l| normalize_class(&l.class)),
+            ),
+            LockSlot::NestLock => (
+                "nest_lock",
+                r.nest_lock.as_ref().map(|l| normalize_class(&l.class)),
             ),
             LockSlot::Held => (
                 "held",
