@@ -1,6 +1,5 @@
 //! The `splatdec` command: a thin shell over the library.
 
-use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -252,15 +251,18 @@ fn run_gfp(mask: &str, kernel: Option<&str>) -> ExitCode {
 /// report ends (a 2 GB log never sits in memory; a read error still keeps
 /// what was decoded before it).
 fn decode_input(
-    path: &PathBuf,
+    path: &std::path::Path,
     opts: &WalkOptions<'_>,
     emit: &mut dyn FnMut(Analysis),
 ) -> io::Result<()> {
+    // Compressed inputs (gzip, xz, zstd by their magic bytes) are
+    // decompressed as they are read; binaries that are not logs refused.
     if path.as_os_str() == "-" {
-        splatdec::decode_analyzed(io::stdin().lock(), "-", opts, emit)
+        let r = splatdec::input::open::open_reader(Box::new(io::stdin()))?;
+        splatdec::decode_analyzed(r, "-", opts, emit)
     } else {
-        let f = File::open(path)?;
-        splatdec::decode_analyzed(f, &path.display().to_string(), opts, emit)
+        let r = splatdec::input::open::open_path(path, |_| {})?;
+        splatdec::decode_analyzed(r, &path.display().to_string(), opts, emit)
     }
 }
 

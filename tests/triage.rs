@@ -417,3 +417,32 @@ fn syzbot_titles_of_one_cycle_are_one_group() {
         assert_eq!(cycles[0].titles.len(), 2, "{a} and {b}: two syzbot titles");
     }
 }
+
+#[test]
+fn a_testdata_files_expected_report_is_not_counted_again() {
+    // syzkaller's testdata: header, log, then `REPORT:` and the report as
+    // syzkaller extracts it (the same splat, without timestamps).
+    let log = read("logs/testdata-circular");
+    let expected: String = log
+        .lines()
+        .skip_while(|l| !l.contains("===="))
+        .map(|l| l.split_once("] ").map_or(l, |(_, t)| t))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let dir = std::env::temp_dir().join(format!("splatdec-testdata-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let with_report = dir.join("with-report");
+    std::fs::write(&with_report, format!("{log}REPORT:\n{expected}")).unwrap();
+    let alone = run(&[fixture("logs/testdata-circular")], 1).reports;
+    let o = run(std::slice::from_ref(&with_report), 1);
+    assert_eq!(alone, 1);
+    assert_eq!(
+        o.reports, alone,
+        "the REPORT: section was decoded as log text"
+    );
+    // A log that is not testdata keeps a `REPORT:` line as text.
+    let plain = dir.join("plain.log");
+    std::fs::write(&plain, format!("REPORT:\n{expected}")).unwrap();
+    assert_eq!(run(&[plain], 1).reports, 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -216,20 +216,21 @@ fn decode_file(
     on: &mut dyn FnMut(Analysis),
 ) {
     let source = path.map_or_else(|| "-".to_string(), |p| p.display().to_string());
-    let reader: Box<dyn Read + Send> = match path {
-        None => Box::new(io::stdin()),
+    let opened = match path {
+        None => crate::input::open::open_reader(Box::new(io::stdin())),
         Some(p) => {
             let bar = bar.clone();
-            match inputs::open(p, move |n| bar.inc(n)) {
-                Ok(r) => r,
-                Err(e) => {
-                    res.errors.push(InputError {
-                        reason: reason(path, &e),
-                        path: source,
-                    });
-                    return;
-                }
-            }
+            inputs::open(p, move |n| bar.inc(n))
+        }
+    };
+    let reader = match opened {
+        Ok(r) => r,
+        Err(e) => {
+            res.errors.push(InputError {
+                reason: e.to_string(),
+                path: source,
+            });
+            return;
         }
     };
     res.files += 1;
@@ -243,23 +244,9 @@ fn decode_file(
     res.bytes += n.load(Ordering::Relaxed);
     if let Err(e) = result {
         res.errors.push(InputError {
-            reason: reason(path, &e),
+            reason: e.to_string(),
             path: source,
         });
-    }
-}
-
-/// Why an input could not be read, saying so when an archive is broken
-/// rather than missing or forbidden.
-fn reason(path: Option<&std::path::Path>, e: &io::Error) -> String {
-    let archive = path.and_then(|p| inputs::Compression::of(p).name());
-    match (archive, e.kind()) {
-        (Some(c), kind)
-            if kind != io::ErrorKind::NotFound && kind != io::ErrorKind::PermissionDenied =>
-        {
-            format!("broken {c} stream: {e}")
-        }
-        _ => e.to_string(),
     }
 }
 
@@ -270,6 +257,14 @@ fn decode_stream(
     skip: u64,
     on: &mut dyn FnMut(Analysis),
 ) -> io::Result<()> {
+    // A syzkaller testdata file ends its log at `REPORT:`: the expected
+    // report after it is syzkaller's output, not log text, and would
+    // count every report twice.
+    let reader: Box<dyn Read + Send> = if skip > 0 {
+        Box::new(inputs::UntilExpectedReport::new(reader))
+    } else {
+        reader
+    };
     let mut lines = LineReader::new(reader);
     for _ in 0..skip {
         if lines.next_raw()?.is_none() {
