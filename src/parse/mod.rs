@@ -15,14 +15,15 @@ pub mod title;
 pub use crate::vocab::{frame, lock};
 
 use crate::input::Line;
+use crate::kernel::frames;
 use crate::model::{
     AtomicSleep, ChainEntry, FrameContext, HeldLocks, IrqEvent, IrqEvents, IrqInversion, KeptLine,
     Lock, RcuInfo, Report, ReportKind, Scenario, ScenarioStep, Taint, Trace, UsageTransition,
 };
 use crate::segment::{EndReason, RawReport};
 use crate::vocab::body::{
-    is_ident_line, is_lone_address, is_rcu_location, is_stack_words, is_terminal_frame,
-    KNOWN_LINES, KNOWN_LINE_PREFIXES, ROOT_FRAMES, ROOT_FRAMES_WITH_CALLERS,
+    is_ident_line, is_lone_address, is_rcu_location, is_root_frame, is_stack_words, KNOWN_LINES,
+    KNOWN_LINE_PREFIXES,
 };
 use crate::vocab::frame::{classify_trace_line, parse_frame, TraceLineRef};
 use crate::vocab::lock::{
@@ -1191,9 +1192,7 @@ fn judge(p: &mut Parser<'_>) {
             .find(|f| f.reliable)
             .is_some_and(|f| {
                 let base = f.base.as_str();
-                is_terminal_frame(base)
-                    || ROOT_FRAMES.contains(&base)
-                        && !(cut_by_input && ROOT_FRAMES_WITH_CALLERS.contains(&base))
+                is_root_frame(base) && !(cut_by_input && frames::root_has_callers(base))
             });
         if !raw.trace_closed && !reached_root {
             missing.push("the end of the final backtrace");
@@ -1233,10 +1232,9 @@ fn judge(p: &mut Parser<'_>) {
             let t = l.text.trim();
             t.starts_with("---[ end trace")
                 || t.starts_with("=====")
-                || r.backtrace.last().is_some_and(|f| {
-                    f.source_line == l.no
-                        && (is_terminal_frame(&f.base) || ROOT_FRAMES.contains(&f.base.as_str()))
-                })
+                || r.backtrace
+                    .last()
+                    .is_some_and(|f| f.source_line == l.no && is_root_frame(&f.base))
         });
         if !ends_report {
             missing.push("the rest of its last line, where the input stopped");
