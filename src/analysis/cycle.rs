@@ -1,26 +1,22 @@
-//! What renderers and the lock graph share: which frames are noise (lockdep
-//! and stack-dump internals, locking primitives, allocator internals), the
-//! frame that "did" something in a stack, and the edges of a report's lock
-//! cycle with the function that created each one.
+//! A report's lock cycle, computed once for the renderers, the lock graph
+//! and triage: its locks in dependency order and its edges, each with the
+//! function that created it (the first interesting frame of the stack that
+//! recorded it, by the frame-class table in [`crate::kernel::frames`]).
 
+use crate::kernel::frames::{class_of, first_interesting};
 use crate::model::{Frame, Report, ReportKind};
 
-pub use crate::kernel::frames::{is_allocator_internal, is_lock_primitive, is_lockdep_internal};
-
-/// A frame that tells nothing about the code under suspicion.
+/// A frame that tells nothing about the code under suspicion: unreliable,
+/// or added by the report's own printing (lockdep, the sleep checks, the
+/// stack dumper).
 pub fn is_noise(f: &Frame) -> bool {
-    !f.reliable || is_lockdep_internal(&f.base)
+    !f.reliable || class_of(&f.base).is_reporting()
 }
 
-/// The frame of a saved stack that "did" it: the first reliable frame that
-/// is not lockdep, a lock primitive or an allocator internal.
+/// The frame of a saved stack that "did" it: the first reliable frame
+/// outside the machinery (see [`first_interesting`]).
 pub fn actor(frames: &[Frame]) -> Option<&Frame> {
-    frames.iter().find(|f| {
-        f.reliable
-            && !is_lockdep_internal(&f.base)
-            && !is_lock_primitive(&f.base)
-            && !is_allocator_internal(&f.base)
-    })
+    first_interesting(frames)
 }
 
 /// One edge of a lock cycle: `from` was held while `to` was taken.

@@ -16,6 +16,7 @@ use std::io::{self, Write};
 use super::layout::{Doc, Style};
 use crate::analysis::cycle::{self, cycle_edges};
 use crate::escape;
+use crate::kernel::frames::class_of;
 use crate::model::{Frame, Lock, Report, ReportKind};
 use crate::walk::TraceWalk;
 use crate::Analysis;
@@ -462,7 +463,7 @@ fn stack(d: &mut Doc, title: &str, frames: &[Frame], walk: Option<&TraceWalk>, f
     let internal = w
         .frames
         .iter()
-        .filter(|f| !f.inlined && cycle::is_lockdep_internal(&f.function))
+        .filter(|f| !f.inlined && class_of(&f.function).is_reporting())
         .count();
     let hidden = w.skipped_unreliable + internal;
     d.line(
@@ -476,7 +477,7 @@ fn stack(d: &mut Doc, title: &str, frames: &[Frame], walk: Option<&TraceWalk>, f
     let mut last_flags: Vec<String> = Vec::new();
     let mut last_depth = 0;
     for f in &w.frames {
-        if !f.inlined && cycle::is_lockdep_internal(&f.function) {
+        if !f.inlined && class_of(&f.function).is_reporting() {
             continue;
         }
         let mut text = if f.inlined {
