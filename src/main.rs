@@ -1,6 +1,5 @@
 //! The `splatdec` command: a thin shell over the library.
 
-use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,11 +9,10 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use splatdec::check::{self, FailOn};
 use splatdec::escape;
 use splatdec::graph::LockGraph;
-use splatdec::kernel::kb::KnowledgeBase;
 use splatdec::kernel::version::KernelVersion;
 use splatdec::render;
 use splatdec::render::text::TextOptions;
-use splatdec::{Analysis, WalkOptions};
+use splatdec::{Analysis, Decoder};
 
 /// mimalloc rather than the C library's allocator: a report's model is
 /// hundreds of small strings and vectors made and dropped at once, and bulk
@@ -252,15 +250,21 @@ fn run_gfp(mask: &str, kernel: Option<&str>) -> ExitCode {
 /// report ends (a 2 GB log never sits in memory; a read error still keeps
 /// what was decoded before it).
 fn decode_input(
-    path: &PathBuf,
-    opts: &WalkOptions<'_>,
+    path: &std::path::Path,
+    decoder: &Decoder,
     emit: &mut dyn FnMut(Analysis),
 ) -> io::Result<()> {
+    // Compressed inputs (gzip, xz, zstd by their magic bytes) are
+    // decompressed as they are read; binaries that are not logs refused.
     if path.as_os_str() == "-" {
-        splatdec::decode_analyzed(io::stdin().lock(), "-", opts, emit)
+        let r = splatdec::input::open::open_reader(Box::new(io::stdin()))?;
+        decoder.clone().with_source("-").decode_analyzed(r, emit)
     } else {
-        let f = File::open(path)?;
-        splatdec::decode_analyzed(f, &path.display().to_string(), opts, emit)
+        let r = splatdec::input::open::open_path(path, |_| {})?;
+        decoder
+            .clone()
+            .with_source(path.display().to_string())
+            .decode_analyzed(r, emit)
     }
 }
 
@@ -275,21 +279,17 @@ fn parse_kernel(s: Option<&str>) -> Result<Option<KernelVersion>, ExitCode> {
     }
 }
 
-/// The built-in knowledge base plus `--kb` files.
-fn load_kb(files: &[PathBuf]) -> Result<KnowledgeBase, ExitCode> {
-    let mut kb = KnowledgeBase::builtin().clone();
-    for f in files {
-        let name = escape::text(&f.display().to_string()).into_owned();
-        let text = std::fs::read_to_string(f).map_err(|e| {
-            eprintln!("splatdec: --kb {name}: {e}");
-            ExitCode::from(2)
-        })?;
-        kb.add_toml(&text, &name).map_err(|e| {
+/// The decoder for `--kernel` and `--kb`: the built-in knowledge base plus
+/// the files' entries.
+fn decoder_for(input: &InputArgs) -> Result<Decoder, ExitCode> {
+    let kernel = parse_kernel(input.kernel.as_deref())?;
+    Decoder::new()
+        .with_kernel(kernel)
+        .with_kb_files(&input.kb)
+        .map_err(|e| {
             eprintln!("splatdec: --kb {}", escape::text(&e.to_string()));
             ExitCode::from(2)
-        })?;
-    }
-    Ok(kb)
+        })
 }
 
 /// Decide colour: `--color always/never` win; with `auto`, NO_COLOR turns
@@ -312,9 +312,7 @@ fn use_color(choice: ColorChoice) -> bool {
 /// Decode every input, handing analyses to `emit`; returns whether some
 /// input could not be read (each is named on stderr).
 fn for_each_analysis(input: &InputArgs, emit: &mut dyn FnMut(Analysis)) -> Result<bool, ExitCode> {
-    let kernel = parse_kernel(input.kernel.as_deref())?;
-    let kb = load_kb(&input.kb)?;
-    let opts = WalkOptions { kb: &kb, kernel };
+    let decoder = decoder_for(input)?;
     let files = if input.files.is_empty() {
         vec![PathBuf::from("-")]
     } else {
@@ -322,7 +320,7 @@ fn for_each_analysis(input: &InputArgs, emit: &mut dyn FnMut(Analysis)) -> Resul
     };
     let mut failed = false;
     for path in &files {
-        if let Err(e) = decode_input(path, &opts, emit) {
+        if let Err(e) = decode_input(path, &decoder, emit) {
             failed = true;
             let name = escape::text(&path.display().to_string()).into_owned();
             eprintln!("splatdec: {name}: {e}");

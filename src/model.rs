@@ -339,6 +339,37 @@ pub struct RcuInfo {
     pub extended_quiescent_state: bool,
 }
 
+/// The two halves of an irq lock inversion.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IrqInversion {
+    /// True for `this lock took another, ... lock in the past` (the other
+    /// lock was taken while this one was held); false for `this lock was
+    /// taken by another, ...` (this one was taken while the other was held).
+    pub this_took_other: bool,
+    /// The other lock's state as printed: `HARDIRQ-unsafe`, `SOFTIRQ-safe`.
+    pub other_state: String,
+}
+
+/// The kernel's taint field, decoded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Taint {
+    /// The flags as printed after `Tainted: `, spacing kept.
+    pub raw: String,
+    /// Each set flag once, in printed order (`G`, "no proprietary module",
+    /// is not a flag).
+    pub flags: Vec<TaintFlag>,
+}
+
+/// One set taint flag.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TaintFlag {
+    pub letter: char,
+    /// The kernel's name (`OOT_MODULE`); `None` for a letter splatdec does
+    /// not know (a newer kernel's), which is still kept.
+    pub name: Option<&'static str>,
+    pub meaning: Option<&'static str>,
+}
+
 /// A line inside a report that no section parser claimed; kept verbatim so
 /// nothing printed is ever lost.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -370,14 +401,45 @@ pub struct Report {
     /// Why the report is incomplete or corrupted.
     pub problems: Vec<String>,
     pub kernel: Option<String>,
+    /// `Not tainted` or `Tainted: ` and the flags exactly as printed
+    /// (`Tainted: G           OE`).
     pub tainted: Option<String>,
+    /// The taint decoded: every flag letter with its kernel name and
+    /// meaning (absent for `Not tainted`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub taint: Option<Taint>,
     pub task: Option<Task>,
     pub cpu: Option<u32>,
     pub hardware: Option<String>,
+    /// The lock the task is acquiring. Per kind: the new lock of a
+    /// circular/recursive/irq-order report, the lock `takes:` names in an
+    /// inconsistent-state report, the lock whose irq state just changed in
+    /// an irq inversion (being acquired, or held when interrupts were
+    /// enabled), the lock being contended in a bad contention, the lock
+    /// being taken without its nest lock, the lock of an invalid wait
+    /// context.
     pub acquiring: Option<Lock>,
+    /// A lock the task holds that the report names: `but task is already
+    /// holding` (circular, recursive, irq order), or the lock inside freed
+    /// memory (held lock freed). Never the other lock of an irq inversion,
+    /// which is not held (see `other_locks` and `irq_inversion`).
     pub holding: Option<Lock>,
-    /// Irq reports: the other lock of the inversion / the new dependency.
+    /// Irq reports: the other lock of an irq inversion (taken in the past,
+    /// not held now), the irq-safe and irq-unsafe locks of a new irq
+    /// dependency.
     pub other_locks: Vec<Lock>,
+    /// Bad unlock balance: the lock being released, which the task does
+    /// not hold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub releasing: Option<Lock>,
+    /// Nested lock not taken: the nest lock the task should hold and does
+    /// not (`but this task is not holding:`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nest_lock: Option<Lock>,
+    /// Irq inversion: how the other lock relates to the one whose state
+    /// changed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub irq_inversion: Option<IrqInversion>,
     pub chain: Vec<ChainEntry>,
     /// `Chain exists of:` classes, in printed order.
     pub chain_exists_of: Vec<String>,
@@ -431,12 +493,16 @@ impl Report {
             problems: Vec::new(),
             kernel: None,
             tainted: None,
+            taint: None,
             task: None,
             cpu: None,
             hardware: None,
             acquiring: None,
             holding: None,
             other_locks: Vec::new(),
+            releasing: None,
+            nest_lock: None,
+            irq_inversion: None,
             chain: Vec::new(),
             chain_exists_of: Vec::new(),
             scenario: None,

@@ -535,3 +535,105 @@ fn triage_subcommand_groups_and_reports_broken_inputs() {
         "broken archives in fixtures/triage make it exit 2"
     );
 }
+
+/// A scratch directory for files a test writes.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("splatdec-cli-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+fn xz(data: &[u8]) -> Vec<u8> {
+    let mut e = xz2::write::XzEncoder::new(Vec::new(), 6);
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+#[test]
+fn compressed_inputs_everywhere_by_their_bytes() {
+    let dir = scratch("compressed");
+    let splat = std::fs::read(fixture("rules/recursive-same-instance.txt")).unwrap();
+    // No telling extension: the bytes say gzip / xz.
+    let gz = dir.join("ci-console");
+    std::fs::write(&gz, gzip(&splat)).unwrap();
+    let x = dir.join("console.log.xz");
+    std::fs::write(&x, xz(&splat)).unwrap();
+    for f in [&gz, &x] {
+        let out = splatdec().arg("check").arg(f).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{}: {text}", f.display());
+        assert!(text.contains("1 report(s), 1 finding(s)"), "{text}");
+        let out = splatdec().arg("graph").arg(f).output().unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("&priv->lock"));
+    }
+    let zst = fixture("triage/logs/serial.log.zst");
+    let (code, out, err) = run_stdin(&["--format", "jsonl", "-"], &std::fs::read(zst).unwrap());
+    assert_eq!(code, 0, "{err}");
+    assert!(out.lines().count() >= 1);
+    let (code, out, _) = run_stdin(&["--format", "jsonl"], &gzip(&splat));
+    assert_eq!((code, out.lines().count()), (0, 1));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_binary_input_is_an_error_and_the_others_are_read() {
+    let dir = scratch("binary");
+    let mut elf = b"\x7fELF\x02\x01\x01\x00".to_vec();
+    elf.resize(64 * 1024, 0);
+    elf.extend_from_slice(b"WARNING: possible recursive locking detected\n");
+    let vmlinux = dir.join("vmlinux");
+    std::fs::write(&vmlinux, &elf).unwrap();
+    for cmd in [&["--format", "jsonl"][..], &["check"], &["graph"]] {
+        let out = splatdec()
+            .args(cmd)
+            .arg(&vmlinux)
+            .arg(fixture("formats/plain.txt"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{cmd:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("vmlinux") && err.contains("ELF"), "{err}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(!text.trim().is_empty(), "{cmd:?}: the other input was read");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_truncated_archive_keeps_the_reports_before_the_break() {
+    let dir = scratch("truncated");
+    let splat = std::fs::read(fixture("rules/recursive-same-instance.txt")).unwrap();
+    // Two reports, then enough noise that the cut falls well after them.
+    let mut log = [&splat[..], &splat[..]].concat();
+    for i in 0..50_000u32 {
+        log.extend_from_slice(format!("[ {i}.000000] noise {}\n", i * 7919 % 10007).as_bytes());
+    }
+    for (name, packed) in [("cut.log.xz", xz(&log)), ("cut.log.gz", gzip(&log))] {
+        let f = dir.join(name);
+        std::fs::write(&f, &packed[..packed.len() / 2]).unwrap();
+        let out = splatdec()
+            .args(["--format", "jsonl"])
+            .arg(&f)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(name) && err.contains("compressed byte"),
+            "{err}"
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).lines().count(),
+            2,
+            "{name}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -333,7 +333,7 @@ fn taint_lowers_confidence_and_says_why() {
     assert!(a
         .verdict
         .explanation
-        .contains("tainted by an earlier warning"));
+        .contains("the kernel had already warned (W)"));
 }
 
 #[test]

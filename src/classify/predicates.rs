@@ -104,12 +104,11 @@ fn fs_reclaim_chain_walk<'a>(ctx: &'a Ctx<'_>) -> Option<&'a TraceWalk> {
 /// The innermost frame of a walk that is an allocation site outside the
 /// allocator and lockdep: where the code under suspicion allocated.
 fn allocation_site(w: &TraceWalk) -> Option<&WalkFrame> {
-    use crate::kernel::frames::{is_allocator_internal, is_lock_primitive, is_lockdep_internal};
-    w.frames.iter().rev().filter(|f| !f.inlined).find(|f| {
-        !is_allocator_internal(&f.function)
-            && !is_lock_primitive(&f.function)
-            && !is_lockdep_internal(&f.function)
-    })
+    w.frames
+        .iter()
+        .rev()
+        .filter(|f| !f.inlined)
+        .find(|f| !crate::kernel::frames::class_of(&f.function).is_machinery())
 }
 
 /// The class of the lock being acquired ("" when none was printed).
@@ -429,11 +428,26 @@ fn addresses(r: &Report) -> Option<(&str, &str)> {
 
 fn recursive_same_instance(ctx: &Ctx<'_>) -> Option<Finding> {
     let (a, h) = addresses(ctx.report)?;
-    (a == h).then(|| Finding {
-        evidence: vec![format!("acquiring and held instance both at {a}")],
-        explanation: format!(
-            "The lock being acquired and the lock already held are the same instance ({a})."
-        ),
+    if a != h {
+        return None;
+    }
+    let mut evidence = vec![format!("acquiring and held instance both at {a}")];
+    let mut explanation =
+        format!("The lock being acquired and the lock already held are the same instance ({a}).");
+    // A read acquisition deadlocks only through a writer: say how, per
+    // lock type, when the backtrace shows the primitive.
+    let read = crate::kernel::locks::acquiring_primitive(&ctx.report.backtrace)
+        .and_then(|f| Some((f, crate::kernel::locks::read_acquire(&f.base)?)));
+    if let Some((f, r)) = read {
+        evidence.push(format!("taken for read by {} ({})", f.base, r.lock));
+        explanation.push_str(&format!(
+            " It is taken again for read by {}: {}.",
+            f.base, r.recursion
+        ));
+    }
+    Some(Finding {
+        evidence,
+        explanation,
         ..Finding::default()
     })
 }
@@ -476,29 +490,85 @@ fn is_reclaim_fs_transition(r: &Report) -> bool {
         .is_some_and(|u| u.from.contains("RECLAIM_FS") || u.to.contains("RECLAIM_FS"))
 }
 
+/// The function that took the lock in a saved stack: the first confirmed
+/// frame that is neither lockdep's nor a lock primitive.
+fn taking_function(frames: &[crate::model::Frame]) -> Option<String> {
+    frames
+        .iter()
+        .find(|f| {
+            f.reliable
+                && !crate::kernel::frames::is_lockdep_internal(&f.base)
+                && !crate::kernel::frames::is_lock_primitive(&f.base)
+        })
+        .map(|f| f.base.to_string())
+}
+
+/// The interrupt a usage state names (`IN-HARDIRQ-W`, `SOFTIRQ-ON-R`).
+fn irq_of_state(state: &str) -> Option<&'static str> {
+    if state.contains("HARDIRQ") {
+        Some("HARDIRQ")
+    } else if state.contains("SOFTIRQ") {
+        Some("SOFTIRQ")
+    } else {
+        None
+    }
+}
+
+/// How to take a lock with `irq` disabled where it is taken with it
+/// enabled: a hard interrupt needs the _irq/_irqsave forms, a softirq the
+/// _bh forms (or _irqsave, which also excludes softirqs).
+fn irq_disabling_forms(irq: &str) -> &'static str {
+    if irq == "HARDIRQ" {
+        "spin_lock_irqsave()/spin_lock_irq() (read_lock_irqsave()/write_lock_irqsave() for an rwlock)"
+    } else {
+        "spin_lock_bh() (read_lock_bh()/write_lock_bh() for an rwlock), or an _irqsave form"
+    }
+}
+
 fn inconsistent_irq_state(ctx: &Ctx<'_>) -> Option<Finding> {
-    let u = ctx.report.usage_transition.as_ref()?;
-    if is_reclaim_fs_transition(ctx.report) {
+    let r = ctx.report;
+    let u = r.usage_transition.as_ref()?;
+    if is_reclaim_fs_transition(r) {
         return None;
     }
-    let class = acquiring_class(ctx.report);
-    let irq_stack = ctx
-        .report
+    let class = acquiring_class(r);
+    // `{A} state was registered at:` is where the lock was first used as A
+    // (the `from` state); the backtrace is the new use (`to`). Which of the
+    // two is the in-interrupt one depends on the direction.
+    let registered = r
         .traces
         .iter()
         .find(|t| t.name.ends_with("state was registered at"))
-        .and_then(|t| {
-            t.frames
-                .iter()
-                .find(|f| f.reliable && !f.base.contains("lock"))
-                .map(|f| f.base.clone())
-        });
+        .and_then(|t| taking_function(&t.frames));
+    let current = taking_function(&r.backtrace).or_else(|| {
+        r.acquiring
+            .as_ref()?
+            .at
+            .as_ref()
+            .map(|f| f.base.to_string())
+    });
+    let (in_irq, enabled) = if u.from.starts_with("IN-") {
+        (registered, current)
+    } else {
+        (current, registered)
+    };
+    let site = |s: &Option<String>| s.clone().unwrap_or_else(|| "?".to_string());
+    let irq = irq_of_state(&u.from).or_else(|| irq_of_state(&u.to))?;
+    let fix = enabled.as_ref().map(|f| {
+        format!(
+            "Take {class} with {} disabled in {f} (the irq-enabled path): {}.",
+            irq.to_lowercase(),
+            irq_disabling_forms(irq)
+        )
+    });
     Some(Finding {
         evidence: vec![
             format!("{class}: {{{}}} -> {{{}}}", u.from, u.to),
-            format!("irq-context acquisition via {}", irq_stack.unwrap_or_else(|| "?".into())),
+            format!("in-{} acquisition via {}", irq.to_lowercase(), site(&in_irq)),
+            format!("{}-enabled acquisition via {}", irq.to_lowercase(), site(&enabled)),
         ],
-        explanation: format!("{class} was used {{{}}} and is now used {{{}}}: one path takes it in interrupt context, the other with that interrupt enabled.", u.from, u.to),
+        explanation: format!("{class} was used {{{}}} and is now used {{{}}}: one path takes it in {} context, the other with that interrupt enabled.", u.from, u.to, irq.to_lowercase()),
+        fix,
         ..Finding::default()
     })
 }
@@ -592,12 +662,7 @@ fn rt_sleeping_lock_in_atomic(ctx: &Ctx<'_>) -> Option<Finding> {
     let frame = r
         .backtrace
         .iter()
-        .find(|f| {
-            f.reliable
-                && (f.base.starts_with("rt_spin_lock")
-                    || f.base.starts_with("rt_mutex")
-                    || f.base.starts_with("rtlock_"))
-        })
+        .find(|f| f.reliable && crate::kernel::frames::is_rt_lock(&f.base))
         .map(|f| f.base.clone());
     if !at_rt && frame.is_none() {
         return None;
@@ -717,14 +782,7 @@ fn circular_dependency(ctx: &Ctx<'_>) -> Option<Finding> {
         .chain
         .iter()
         .filter_map(|e| {
-            e.stack
-                .iter()
-                .filter(|f| f.reliable)
-                .find(|f| {
-                    !["lock", "down", "mutex", "acquire"]
-                        .iter()
-                        .any(|k| f.base.contains(k))
-                })
+            crate::kernel::frames::first_interesting(&e.stack)
                 .map(|f| format!("{} taken in {}", e.lock.class, f.base))
         })
         .collect();

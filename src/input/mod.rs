@@ -10,7 +10,9 @@
 //! into a [`Lines`] buffer: one growing string for all of them, not an
 //! allocation per line.
 
+pub mod open;
 pub mod prefix;
+pub mod unescape;
 
 use std::borrow::Cow;
 use std::io::{self, Read};
@@ -29,8 +31,9 @@ pub struct Line<'a> {
     pub no: u64,
     /// The kernel text with all logging prefixes removed.
     pub text: &'a str,
-    /// The whole line as read, prefixes included, line end excluded: the
-    /// text `prefix`'s spans point into.
+    /// The whole line as read (web-archive and quoted-printable escapes
+    /// undone), prefixes included, line end excluded: the text `prefix`'s
+    /// spans point into.
     pub full: &'a str,
     /// What was stripped.
     pub prefix: Prefix,
@@ -52,6 +55,20 @@ impl<'a> Line<'a> {
     /// The host name of a syslog or journalctl line.
     pub fn host(&self) -> Option<&'a str> {
         self.prefix.host.map(|s| s.get(self.full))
+    }
+
+    /// The line from a printk time glued after other console text on
+    /// (`host login: [ 16.3] INFO: ...`), with its own prefix and the same
+    /// line number; `None` when there is none. The mail quoting of the
+    /// whole line is kept.
+    pub fn glued_tail(&self) -> Option<Line<'a>> {
+        let (mut prefix, start) = prefix::strip_glued(self.full, self.text)?;
+        prefix.quote_depth = self.prefix.quote_depth;
+        Some(Line {
+            text: self.full.get(start..)?,
+            prefix,
+            ..*self
+        })
     }
 }
 
@@ -185,10 +202,18 @@ pub struct RawLine<'a> {
 impl<'a> RawLine<'a> {
     /// The line as text: borrowed when it is valid UTF-8, as kernel text
     /// nearly always is; otherwise each bad sequence becomes U+FFFD.
+    ///
+    /// Text a web archive or mail transport encoded is decoded here (HTML
+    /// entities, emptied `[<address>]` brackets, quoted-printable escapes:
+    /// see [`unescape`]), so the text is owned only for such lines.
     pub fn text(&self) -> Cow<'a, str> {
-        match std::str::from_utf8(self.bytes) {
+        let text = match std::str::from_utf8(self.bytes) {
             Ok(s) => Cow::Borrowed(s),
             Err(_) => String::from_utf8_lossy(self.bytes),
+        };
+        match unescape::unescape(&text) {
+            Some(decoded) => Cow::Owned(decoded),
+            None => text,
         }
     }
 

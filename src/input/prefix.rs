@@ -68,6 +68,8 @@ pub struct Prefix {
     pub kmsg_dict: bool,
     /// True when the line was a /dev/kmsg record header.
     pub kmsg: bool,
+    /// True when the line opened or closed a Markdown code fence.
+    pub fence: bool,
 }
 
 /// Strip every recognised prefix from `line` (already without its line
@@ -92,8 +94,19 @@ pub fn strip(mut line: &str, after_kmsg: bool) -> (Prefix, &str) {
         return (p, line);
     }
 
+    // A Markdown code fence opening or closing a pasted log (GitHub,
+    // GitLab, Discourse): the fence and its info string are not text.
+    if let Some(rest) = strip_fence(line) {
+        p.fence = true;
+        line = rest;
+    }
+
     // Transport prefixes: at most one of these.
-    if let Some((rest, host, time)) = strip_syslog(line) {
+    if let Some(rest) = strip_kernel_tag_alone(line) {
+        // A bare `kernel: ` tag: syslog lines whose date and host were cut
+        // off by whoever pasted them.
+        line = rest;
+    } else if let Some((rest, host, time)) = strip_syslog(line) {
         p.host = span(host);
         p.wall_time = span(time);
         line = rest;
@@ -116,6 +129,20 @@ pub fn strip(mut line: &str, after_kmsg: bool) -> (Prefix, &str) {
     if let Some((rest, level)) = strip_level(line) {
         p.level = Some(level);
         line = rest;
+        // Intel CI (igt) logs put a space between the level and the time:
+        // `<4> [  197.079335] text`.
+        if let Some(r) = rest.strip_prefix(' ') {
+            if strip_printk_time(r).is_some() {
+                line = r;
+            }
+        }
+    } else if let Some(r) = line.strip_prefix([' ', '\t']) {
+        // A log indented as a Markdown code block or by a mail client:
+        // blanks before a printk time are not kernel text.
+        let r = r.trim_start_matches([' ', '\t']);
+        if strip_printk_time(r).is_some() {
+            line = r;
+        }
     }
     if let Some((rest, stamp)) = strip_ctime(line) {
         p.wall_time = span(stamp);
@@ -143,46 +170,138 @@ pub fn strip(mut line: &str, after_kmsg: bool) -> (Prefix, &str) {
         line = rest.strip_prefix(' ').unwrap_or(rest);
     }
     // `dmesg` and journald escape a newline embedded in a record
-    // (`pr_warn("\nfoo")`) as a literal `\x0a`.
-    while let Some(rest) = line.strip_prefix("\\x0a") {
+    // (`pr_warn("\nfoo")`) as a literal `\x0a`, rsyslog as `#012`.
+    while let Some(rest) = line
+        .strip_prefix("\\x0a")
+        .or_else(|| line.strip_prefix("#012"))
+    {
         line = rest;
     }
-    while let Some(rest) = line.strip_suffix("\\x0a") {
+    while let Some(rest) = line
+        .strip_suffix("\\x0a")
+        .or_else(|| line.strip_suffix("#012"))
+    {
         line = rest;
     }
     (p, line)
 }
 
+/// Console text glued before a kernel line on the same line (a login
+/// prompt, a shell's output without its newline: `host login: [ 16.3]
+/// INFO: ...`): the prefix and text from the printk time inside `text`
+/// on, with spans into `full` (`text` is a piece of `full`). `None` when
+/// no printk time follows other text.
+pub fn strip_glued(full: &str, text: &str) -> Option<(Prefix, usize)> {
+    let b = text.as_bytes();
+    let base = (text.as_ptr() as usize).checked_sub(full.as_ptr() as usize)?;
+    if base + text.len() > full.len() {
+        return None;
+    }
+    let mut from = 1;
+    while let Some(i) = memchr::memchr(b'[', b.get(from..)?) {
+        let at = from + i;
+        from = at + 1;
+        // Glued text ends with a blank or a prompt's `:`/`#`/`$`/`>`.
+        if !matches!(b[at - 1], b' ' | b'\t' | b':' | b'#' | b'$' | b'>') {
+            continue;
+        }
+        let tail = &text[at..];
+        let Some((rest, _)) = strip_printk_time(tail) else {
+            continue;
+        };
+        if rest.trim().is_empty() {
+            continue;
+        }
+        let (mut p, rest) = strip(tail, false);
+        let shift = |s: Option<Span>| {
+            s.map(|s| Span {
+                start: s.start + (base + at) as u32,
+                end: s.end + (base + at) as u32,
+            })
+        };
+        p.timestamp = shift(p.timestamp);
+        p.wall_time = shift(p.wall_time);
+        p.host = shift(p.host);
+        let start = (rest.as_ptr() as usize) - (full.as_ptr() as usize);
+        return Some((p, start));
+    }
+    None
+}
+
 /// `> `, `>> `, `> > `, `>` ... Returns the depth and the rest. Quoting is
-/// only recognised at the very start of a line. Some mail and web archives
-/// quote with `: ` or `| ` instead; kernel lines never start with those.
+/// only recognised at the start of a line, after blanks at most (a mail
+/// client's or a forum's indentation: `  > > text`, `>\t> text`). Some mail
+/// and web archives quote with `: `, `| ` or ` | ` instead; kernel lines
+/// never start with those.
 fn strip_quote(line: &str) -> (u8, &str) {
     let b = line.as_bytes();
+    let blank = |c: u8| c == b' ' || c == b'\t';
+    // Is there a quote mark at `i`, after blanks? Where it is.
+    let mark_at = |i: usize, first: bool| -> Option<usize> {
+        let mut j = i;
+        while j < b.len() && blank(b[j]) {
+            j += 1;
+        }
+        let c = *b.get(j)?;
+        let next_ok = b.get(j + 1).is_none_or(|&n| blank(n));
+        let ok = match c {
+            b'>' => true,
+            // `|` or `:` only with a blank (or nothing) after them, and `:`
+            // only at the very start: kernel text has ` : ` in places.
+            b'|' => next_ok,
+            b':' => next_ok && j == 0 && first,
+            _ => false,
+        };
+        ok.then_some(j)
+    };
     let mut i = 0;
     let mut depth: u8 = 0;
-    let mut last_end = 0;
-    while i < b.len() {
-        let alt_quote =
-            matches!(b[i], b':' | b'|') && (b.get(i + 1) == Some(&b' ') || i + 1 == b.len());
-        if b[i] == b'>' || alt_quote {
-            depth = depth.saturating_add(1);
+    while let Some(j) = mark_at(i, depth == 0) {
+        depth = depth.saturating_add(1);
+        i = j + 1;
+        // One blank after each mark belongs to the quoting.
+        if i < b.len() && blank(b[i]) {
             i += 1;
-            last_end = i;
-            // One optional space after each `>`.
-            if i < b.len() && b[i] == b' ' {
-                // Only eat the space if another `>` follows or it is the
-                // separator before the quoted text.
-                i += 1;
-                last_end = i;
-            }
-        } else {
-            break;
         }
     }
     if depth == 0 {
         return (0, line);
     }
-    (depth, &line[last_end..])
+    (depth, &line[i..])
+}
+
+/// A Markdown code fence: three or more backticks or tildes, then an
+/// optional info string (`text`, `console`); the text glued after a fence
+/// that is not an info string (```` ```[  1.0] WARNING: ... ````) is kept.
+fn strip_fence(line: &str) -> Option<&str> {
+    let b = line.as_bytes();
+    let c = *b.first()?;
+    if c != b'`' && c != b'~' {
+        return None;
+    }
+    let n = b.iter().take_while(|&&x| x == c).count();
+    if n < 3 {
+        return None;
+    }
+    let rest = &line[n..];
+    let info = rest.trim();
+    if info.is_empty()
+        || info
+            .bytes()
+            .all(|x| x.is_ascii_alphanumeric() || x == b'-' || x == b'_')
+    {
+        return Some("");
+    }
+    Some(rest)
+}
+
+/// A bare `kernel: ` tag at the start of a line (no date, no host): what
+/// is left of a syslog line when someone pastes from the tag on.
+fn strip_kernel_tag_alone(line: &str) -> Option<&str> {
+    if !line.starts_with("kernel") {
+        return None;
+    }
+    strip_kernel_tag(line)
 }
 
 /// kmsg dictionary line: a space, then `KEY=` with an upper-case key.
@@ -609,6 +728,71 @@ mod tests {
             "[ BUG: x ]"
         );
         assert_eq!(text("[   1.0] kernelfoo: x"), "kernelfoo: x");
+    }
+
+    #[test]
+    fn ci_mail_and_paste_shapes() {
+        // Intel CI: level, a space, the printk time.
+        let (p, t) = strip(
+            "<4> [  197.079335]  #0: ffff (&x){....}-{2:2}, at: f+0x1/0x2",
+            false,
+        );
+        assert_eq!(
+            (p.level, t),
+            (Some(4), " #0: ffff (&x){....}-{2:2}, at: f+0x1/0x2")
+        );
+        assert!(p.timestamp.is_some());
+        // A level and a space before text that is not a time stay text.
+        assert_eq!(text("<4> hello"), " hello");
+        // ` | ` quoting.
+        let (p, t) = strip(" |  dump_backtrace+0x15d/0xd84", false);
+        assert_eq!((p.quote_depth, t), (1, " dump_backtrace+0x15d/0xd84"));
+        assert_eq!(text(" | BUG: x"), "BUG: x");
+        // A bare `kernel: ` tag, with rsyslog's `#012` for an embedded
+        // newline.
+        assert_eq!(
+            text("> kernel: #012but task is already holding lock:"),
+            "but task is already holding lock:"
+        );
+        assert_eq!(text("kernel: [   12.5] WARNING: x"), "WARNING: x");
+        assert_eq!(text("kernelfoo: x"), "kernelfoo: x");
+        // Mail quoting with indentation and tabs.
+        let (p, t) = strip("  > >\t[    1.0]  f+0x1/0x2", false);
+        assert_eq!((p.quote_depth, t), (2, " f+0x1/0x2"));
+        assert_eq!(strip(">\t> x", false), strip("> > x", false));
+        assert_eq!(text(">   [<c0100>] f+0x1/0x2"), "  [<c0100>] f+0x1/0x2");
+        // Indented as a code block.
+        assert_eq!(text("    [   12.345678] WARNING: x"), "WARNING: x");
+        assert_eq!(text("    lock_acquire+0x1/0x2"), "    lock_acquire+0x1/0x2");
+        // Markdown fences.
+        let (p, t) = strip("```text", false);
+        assert!(p.fence);
+        assert_eq!(t, "");
+        assert_eq!(text("> ```"), "");
+        assert_eq!(text("```[  1.0] WARNING: x"), "WARNING: x");
+        assert_eq!(text("``not a fence"), "``not a fence");
+        // Kernel text that only looks like quoting.
+        assert_eq!(text(" -> #1 (&x){+.+.}:"), " -> #1 (&x){+.+.}:");
+        assert_eq!(text("a | b"), "a | b");
+        assert_eq!(text(" |x"), " |x");
+    }
+
+    #[test]
+    fn console_text_glued_before_a_line() {
+        let full = "buildhost login: [ 1120.078639] INFO: trying to register non-static key.";
+        let (_, text) = strip(full, false);
+        let (p, start) = strip_glued(full, text).unwrap();
+        assert_eq!(&full[start..], "INFO: trying to register non-static key.");
+        assert_eq!(at(full, p.timestamp), Some("1120.078639"));
+        let full = "> syzkaller login: [   16.3][ T1] WARNING: x";
+        let (q, text) = strip(full, false);
+        let (p, start) = strip_glued(full, text).unwrap();
+        assert_eq!((&full[start..], q.quote_depth), ("WARNING: x", 1));
+        assert_eq!(p.caller, Some(Caller::Task(1)));
+        assert!(strip_glued("[ 1.0] x", "[ 1.0] x").is_none());
+        assert!(strip_glued("a[1.0] x", "a[1.0] x").is_none());
+        assert!(strip_glued("a [1.0] ", "a [1.0] ").is_none());
+        assert!(strip_glued("no time here", "no time here").is_none());
     }
 
     #[test]

@@ -3,10 +3,12 @@
 //! that decide whether an allocation can recurse into reclaim.
 //!
 //! Everything here is keyed by [`version::KernelVersion`] and cites the
-//! kernel source it was read from; see shared/reference/kernel-facts.md.
+//! kernel source it was read from.
 
 pub mod frames;
 pub mod gfp;
 pub mod kb;
+pub mod locks;
+pub mod taint;
 pub mod task;
 pub mod version;

@@ -307,6 +307,8 @@ const WRAPPER_PREFIXES: &[&str] = &[
 enum Source {
     /// The acquire site of the lock being acquired.
     AcquiringAt,
+    /// The `at:` of the lock a bad unlock balance releases.
+    ReleasingAt,
     /// The acquire site of the already-held lock.
     HoldingAt,
     /// The acquire site of the first held lock.
@@ -394,12 +396,10 @@ fn rule_for(r: &Report, banner: &Banner) -> Option<Rule> {
         },
         ReportKind::BadUnlockBalance => rule(
             "{tag}: bad unlock balance in {func}",
-            &[AcquiringAt, CallTrace],
+            &[ReleasingAt, CallTrace],
             true,
         ),
-        ReportKind::HeldLockFreed => {
-            rule("{tag}: held lock freed in {func}", &[AcquiringAt], false)
-        }
+        ReportKind::HeldLockFreed => rule("{tag}: held lock freed in {func}", &[HoldingAt], false),
         ReportKind::LocksStillHeld => rule(
             "{tag}: still has locks held in {func}",
             &[FirstHeldAt],
@@ -552,6 +552,7 @@ fn candidates(r: &Report, src: Source) -> Vec<&Frame> {
     match src {
         AcquiringAt => r.acquiring.iter().filter_map(|l| l.at.as_ref()).collect(),
         HoldingAt => r.holding.iter().filter_map(|l| l.at.as_ref()).collect(),
+        ReleasingAt => r.releasing.iter().filter_map(|l| l.at.as_ref()).collect(),
         FirstHeldAt => r
             .held_lock_lists
             .iter()

@@ -385,6 +385,17 @@ impl Tracker {
     }
 }
 
+/// The banner `line` holds: in its text, or after console text glued
+/// before a printk time (`host login: [ 16.3] INFO: ...`), which the
+/// report then starts from (the line keeps its number).
+fn find_banner(line: Line<'_>) -> Option<(Banner, Line<'_>)> {
+    if let Some(b) = match_banner(line.text) {
+        return Some((b, line));
+    }
+    let tail = line.glued_tail()?;
+    match_banner(tail.text).map(|b| (b, tail))
+}
+
 /// Lines that begin other kernel output: a lockdep ruler, an oops banner.
 fn starts_other_output(t: &str) -> bool {
     const STARTS: &[&str] = &[
@@ -467,8 +478,7 @@ impl Segmenter {
                 return;
             }
             let full = raw.text();
-            let line = raw.line(&full);
-            if let Some(b) = match_banner(line.text) {
+            if let Some((b, line)) = find_banner(raw.line(&full)) {
                 self.start(b, line, sink);
             }
             return;
@@ -481,10 +491,9 @@ impl Segmenter {
         if line.prefix.kmsg_dict {
             return;
         }
-        let banner = if needle {
-            match_banner(line.text)
-        } else {
-            None
+        let (banner, line) = match needle.then(|| find_banner(line)).flatten() {
+            Some((b, l)) => (Some(b), l),
+            None => (None, line),
         };
         match self.route(line.prefix.caller) {
             Some(idx) => {

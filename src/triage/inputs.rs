@@ -13,14 +13,12 @@
 //!   report in them is counted.
 //! * A syzkaller workdir (a directory with `crashes/` and `corpus.db`) is
 //!   read through its `crashes/` only: the rest is the fuzzer's own state.
-//! * `.gz`, `.xz` and `.zst`/`.zstd` files are decompressed while they are
-//!   read, never whole.
+//! * gzip, xz and zstd files (by their magic bytes) are decompressed while
+//!   they are read, never whole; binaries that are not logs are refused.
 
-use std::fs::{self, File};
-use std::io::{self, BufReader, Read, Write};
+use std::fs;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{sync_channel, Receiver};
-use std::thread::JoinHandle;
 
 /// One thing to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -172,186 +170,14 @@ fn walk(dir: &Path, units: &mut Vec<Unit>, errors: &mut Vec<InputError>) {
     }
 }
 
-/// How a file is compressed, from its name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Compression {
-    None,
-    Gzip,
-    Xz,
-    Zstd,
-}
-
-impl Compression {
-    /// The format's name, `None` for plain text.
-    pub fn name(self) -> Option<&'static str> {
-        match self {
-            Compression::None => None,
-            Compression::Gzip => Some("gzip"),
-            Compression::Xz => Some("xz"),
-            Compression::Zstd => Some("zstd"),
-        }
-    }
-
-    pub fn of(path: &Path) -> Compression {
-        let ext = path
-            .extension()
-            .map(|e| e.to_string_lossy().to_ascii_lowercase());
-        match ext.as_deref() {
-            Some("gz") => Compression::Gzip,
-            Some("xz") => Compression::Xz,
-            Some("zst") | Some("zstd") => Compression::Zstd,
-            _ => Compression::None,
-        }
-    }
-}
-
-/// Open `path` for streaming, decompressing by extension. `counted` sees
-/// the bytes read from disk (for progress).
+/// Open `path` for streaming text, decompressing gzip, xz and zstd by
+/// their magic bytes and refusing binaries ([`crate::input::open`]).
+/// `counted` sees the bytes read from disk (for progress).
 pub fn open(
     path: &Path,
     counted: impl Fn(u64) + Send + 'static,
 ) -> io::Result<Box<dyn Read + Send>> {
-    let file = Counting {
-        inner: File::open(path)?,
-        add: counted,
-    };
-    Ok(match Compression::of(path) {
-        Compression::None => Box::new(file),
-        // Concatenated members (`cat a.gz b.gz`, log rotation) are one text.
-        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(file))),
-        Compression::Zstd => Box::new(
-            ruzstd::StreamingDecoder::new(file)
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?,
-        ),
-        Compression::Xz => Box::new(XzReader::spawn(Box::new(BufReader::new(file)))),
-    })
-}
-
-/// Counts bytes read from the underlying file.
-struct Counting<R, F> {
-    inner: R,
-    add: F,
-}
-
-impl<R: Read, F: Fn(u64)> Read for Counting<R, F> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        (self.add)(n as u64);
-        Ok(n)
-    }
-}
-
-/// Chunks in flight between the xz thread and the reader: with 64 KiB
-/// chunks, at most 256 KiB waiting.
-const XZ_CHANNEL_CHUNKS: usize = 4;
-
-/// lzma-rs decompresses xz only by writing into a `Write`; a thread runs
-/// it into a bounded channel so that the text is still pulled line by line
-/// and never sits whole in memory. Dropping the reader ends the thread.
-struct XzReader {
-    rx: Option<Receiver<io::Result<Vec<u8>>>>,
-    chunk: Vec<u8>,
-    at: usize,
-    thread: Option<JoinHandle<()>>,
-}
-
-struct ChannelWriter {
-    tx: std::sync::mpsc::SyncSender<io::Result<Vec<u8>>>,
-    pending: Vec<u8>,
-}
-
-impl ChannelWriter {
-    const CHUNK: usize = 64 * 1024;
-
-    fn send_pending(&mut self) -> io::Result<()> {
-        if self.pending.is_empty() {
-            return Ok(());
-        }
-        let chunk = std::mem::replace(&mut self.pending, Vec::with_capacity(Self::CHUNK));
-        self.tx
-            .send(Ok(chunk))
-            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "reader gone"))
-    }
-}
-
-impl Write for ChannelWriter {
-    /// Takes at most one chunk's room per call (lzma-rs writes with
-    /// `write_all`, so a dictionary-sized write becomes many chunks).
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let room = Self::CHUNK - self.pending.len();
-        let n = buf.len().min(room);
-        self.pending.extend_from_slice(&buf[..n]);
-        if self.pending.len() >= Self::CHUNK {
-            self.send_pending()?;
-        }
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.send_pending()
-    }
-}
-
-impl XzReader {
-    fn spawn(mut input: Box<dyn io::BufRead + Send>) -> Self {
-        let (tx, rx) = sync_channel(XZ_CHANNEL_CHUNKS);
-        let thread = std::thread::spawn(move || {
-            let mut w = ChannelWriter {
-                tx: tx.clone(),
-                pending: Vec::with_capacity(ChannelWriter::CHUNK),
-            };
-            let result = lzma_rs::xz_decompress(&mut input, &mut w)
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))
-                .and_then(|_| w.flush());
-            if let Err(e) = result {
-                // The reader may be gone already; nothing else to tell.
-                let _ = tx.send(Err(e));
-            }
-        });
-        XzReader {
-            rx: Some(rx),
-            chunk: Vec::new(),
-            at: 0,
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Read for XzReader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        while self.at >= self.chunk.len() {
-            let Some(rx) = &self.rx else { return Ok(0) };
-            match rx.recv() {
-                Ok(Ok(chunk)) => {
-                    self.chunk = chunk;
-                    self.at = 0;
-                }
-                Ok(Err(e)) => {
-                    self.rx = None;
-                    return Err(e);
-                }
-                // The sender is gone after a clean end.
-                Err(_) => {
-                    self.rx = None;
-                    return Ok(0);
-                }
-            }
-        }
-        let n = buf.len().min(self.chunk.len() - self.at);
-        buf[..n].copy_from_slice(&self.chunk[self.at..self.at + n]);
-        self.at += n;
-        Ok(n)
-    }
-}
-
-impl Drop for XzReader {
-    fn drop(&mut self) {
-        // Closing the channel makes a blocked writer fail, so the join ends.
-        self.rx = None;
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
+    crate::input::open::open_path(path, counted)
 }
 
 /// Header keys of syzkaller's parser test data (pkg/report/testdata):
@@ -408,6 +234,127 @@ impl Read for Failed {
     }
 }
 
+/// The line that starts the expected-output section of a syzkaller
+/// testdata file: what follows it is syzkaller's own report, not log text.
+const EXPECTED_REPORT: &[u8] = b"REPORT:";
+
+/// The text of a testdata file's log: everything up to a line that is
+/// exactly `REPORT:` (line end `\n` or `\r\n`, or the end of input),
+/// streamed through a small buffer.
+pub struct UntilExpectedReport<R> {
+    inner: R,
+    buf: Vec<u8>,
+    /// Unread data is `buf[start..end]`.
+    start: usize,
+    end: usize,
+    /// The byte before `buf[start]` ended a line (or nothing was read).
+    at_line_start: bool,
+    eof: bool,
+    done: bool,
+    /// A read error met with text still buffered: returned after it.
+    pending_error: Option<io::Error>,
+}
+
+impl<R: Read> UntilExpectedReport<R> {
+    /// Bytes held back at the end of the buffer until more arrive: a
+    /// marker line (`REPORT:\r\n`) is decided only when it is whole.
+    const HOLD: usize = EXPECTED_REPORT.len() + 2;
+
+    pub fn new(inner: R) -> Self {
+        UntilExpectedReport {
+            inner,
+            buf: vec![0; 64 * 1024],
+            start: 0,
+            end: 0,
+            at_line_start: true,
+            eof: false,
+            done: false,
+            pending_error: None,
+        }
+    }
+
+    /// The first marker line in the buffered data: where it starts, and
+    /// whether it is one for certain (`false`: its line end has not been
+    /// read yet).
+    fn marker(&self) -> Option<(usize, bool)> {
+        let data = &self.buf[self.start..self.end];
+        let mut from = 0;
+        while let Some(i) = memchr::memmem::find(&data[from..], EXPECTED_REPORT) {
+            let at = from + i;
+            from = at + 1;
+            let line_start = if at == 0 {
+                self.at_line_start
+            } else {
+                data[at - 1] == b'\n'
+            };
+            if !line_start {
+                continue;
+            }
+            let after = &data[at + EXPECTED_REPORT.len()..];
+            if after.starts_with(b"\n") || after.starts_with(b"\r\n") {
+                return Some((self.start + at, true));
+            }
+            if after.is_empty() || after == b"\r" {
+                return Some((self.start + at, self.eof));
+            }
+        }
+        None
+    }
+}
+
+impl<R: Read> Read for UntilExpectedReport<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if self.done || out.is_empty() {
+                return Ok(0);
+            }
+            let safe = if self.eof {
+                self.end
+            } else {
+                self.end.saturating_sub(Self::HOLD).max(self.start)
+            };
+            let upto = match self.marker() {
+                Some((m, true)) if m == self.start => {
+                    self.done = true;
+                    return Ok(0);
+                }
+                Some((m, _)) => m.min(safe),
+                None => safe,
+            };
+            if upto > self.start {
+                let n = out.len().min(upto - self.start);
+                out[..n].copy_from_slice(&self.buf[self.start..self.start + n]);
+                self.start += n;
+                self.at_line_start = out[n - 1] == b'\n';
+                return Ok(n);
+            }
+            if self.eof {
+                return match self.pending_error.take() {
+                    Some(e) => Err(e),
+                    None => Ok(0),
+                };
+            }
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+            match self.inner.read(&mut self.buf[self.end..]) {
+                Ok(0) => self.eof = true,
+                Ok(n) => self.end += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    // Hand out what is buffered first; the error comes
+                    // after it.
+                    self.eof = true;
+                    if self.end == self.start {
+                        return Err(e);
+                    }
+                    self.pending_error = Some(e);
+                }
+            }
+        }
+    }
+}
+
 /// Lines of a testdata header at the start of `peek`, the blank line
 /// included.
 fn header_lines(peek: &[u8]) -> Option<u64> {
@@ -452,6 +399,50 @@ mod tests {
         assert!(header_lines(b"TITLE: never ends\n").is_none());
     }
 
+    /// Reads `data` through [`UntilExpectedReport`] in reads of `chunk`
+    /// bytes from a source handing out `feed` bytes at a time.
+    fn until_report(data: &[u8], feed: usize, chunk: usize) -> Vec<u8> {
+        struct Trickle<'a>(&'a [u8], usize);
+        impl Read for Trickle<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = self.1.min(buf.len()).min(self.0.len());
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let mut r = UntilExpectedReport::new(Trickle(data, feed));
+        let mut out = Vec::new();
+        let mut buf = vec![0; chunk];
+        loop {
+            match r.read(&mut buf).unwrap() {
+                0 => return out,
+                n => out.extend_from_slice(&buf[..n]),
+            }
+        }
+    }
+
+    #[test]
+    fn testdata_logs_end_at_the_expected_report() {
+        let log = b"TITLE: x\n\n[ 1.0] WARNING: y\nline REPORT:\nREPORT: not it\n";
+        for (data, want) in [
+            ([&log[..], b"REPORT:\nWARNING: y\n"].concat(), log.to_vec()),
+            ([&log[..], b"REPORT:\r\nx\n"].concat(), log.to_vec()),
+            ([&log[..], b"REPORT:"].concat(), log.to_vec()),
+            (log.to_vec(), log.to_vec()),
+            (b"REPORT:\nx\n".to_vec(), Vec::new()),
+            (b"REPORTS:\nx\n".to_vec(), b"REPORTS:\nx\n".to_vec()),
+        ] {
+            for (feed, chunk) in [(1, 1), (3, 7), (1000, 1000), (5, 64)] {
+                assert_eq!(
+                    String::from_utf8_lossy(&until_report(&data, feed, chunk)),
+                    String::from_utf8_lossy(&want),
+                    "feed {feed}, chunk {chunk}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn numbered_names() {
         assert_eq!(numbered("report12", "report"), Some(12));
@@ -459,13 +450,5 @@ mod tests {
         assert_eq!(numbered("repro.report", "report"), None);
         assert_eq!(numbered("log0", "log"), Some(0));
         assert_eq!(numbered("logx", "log"), None);
-    }
-
-    #[test]
-    fn compression_by_extension() {
-        assert_eq!(Compression::of(Path::new("a/b.log.GZ")), Compression::Gzip);
-        assert_eq!(Compression::of(Path::new("b.xz")), Compression::Xz);
-        assert_eq!(Compression::of(Path::new("b.zst")), Compression::Zstd);
-        assert_eq!(Compression::of(Path::new("b.log")), Compression::None);
     }
 }

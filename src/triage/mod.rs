@@ -40,8 +40,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::input::LineReader;
-use crate::segment::Segmenter;
-use crate::{Analysis, WalkOptions};
+use crate::kernel::version::KernelVersion;
+use crate::{Analysis, Decoder};
 pub use group::GroupBy;
 use group::{add, Cell, CellKey, Cells, Seen};
 use inputs::{InputError, Unit};
@@ -78,6 +78,14 @@ pub struct TriageArgs {
     /// Worker threads (default: one per CPU).
     #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
+    /// Kernel version whose rules the allocation-context walk uses,
+    /// overriding the version each report prints (`4.15`, `v6.6`).
+    #[arg(long, value_name = "VERSION")]
+    pub kernel: Option<KernelVersion>,
+    /// Extra knowledge-base file(s) (TOML, schema in src/kernel/kb/README.md);
+    /// their entries take precedence over the built-in ones.
+    #[arg(long = "kb", value_name = "FILE")]
+    pub kb: Vec<PathBuf>,
 }
 
 /// How a triage run goes.
@@ -87,6 +95,8 @@ pub struct Options {
     pub jobs: Option<usize>,
     /// Draw a progress bar on stderr (only when it is a terminal).
     pub progress: bool,
+    /// How reports are decoded and walked (`--kernel`, `--kb`).
+    pub decoder: Decoder,
 }
 
 /// Everything a run found.
@@ -130,7 +140,7 @@ pub fn triage(paths: &[PathBuf], opts: &Options) -> io::Result<Outcome> {
         units
             .par_iter()
             .enumerate()
-            .map(|(i, u)| read_unit(i, u, &bar))
+            .map(|(i, u)| read_unit(i, u, &bar, &opts.decoder))
             .collect()
     });
     bar.finish_and_clear();
@@ -211,25 +221,27 @@ fn found(a: &Analysis, unit: usize, ordinal: u64) -> Found {
 /// Decode one file (or standard input) into `on`, counting what was read.
 fn decode_file(
     path: Option<&std::path::Path>,
+    decoder: &Decoder,
     bar: &ProgressBar,
     res: &mut UnitResult,
     on: &mut dyn FnMut(Analysis),
 ) {
     let source = path.map_or_else(|| "-".to_string(), |p| p.display().to_string());
-    let reader: Box<dyn Read + Send> = match path {
-        None => Box::new(io::stdin()),
+    let opened = match path {
+        None => crate::input::open::open_reader(Box::new(io::stdin())),
         Some(p) => {
             let bar = bar.clone();
-            match inputs::open(p, move |n| bar.inc(n)) {
-                Ok(r) => r,
-                Err(e) => {
-                    res.errors.push(InputError {
-                        reason: reason(path, &e),
-                        path: source,
-                    });
-                    return;
-                }
-            }
+            inputs::open(p, move |n| bar.inc(n))
+        }
+    };
+    let reader = match opened {
+        Ok(r) => r,
+        Err(e) => {
+            res.errors.push(InputError {
+                reason: e.to_string(),
+                path: source,
+            });
+            return;
         }
     };
     res.files += 1;
@@ -239,54 +251,42 @@ fn decode_file(
         n: n.clone(),
     });
     let (header_lines, reader) = inputs::sniff_header(counted);
-    let result = decode_stream(reader, &source, header_lines, on);
+    let decoder = decoder.clone().with_source(source.as_str());
+    let result = decode_stream(reader, &decoder, header_lines, on);
     res.bytes += n.load(Ordering::Relaxed);
     if let Err(e) = result {
         res.errors.push(InputError {
-            reason: reason(path, &e),
+            reason: e.to_string(),
             path: source,
         });
-    }
-}
-
-/// Why an input could not be read, saying so when an archive is broken
-/// rather than missing or forbidden.
-fn reason(path: Option<&std::path::Path>, e: &io::Error) -> String {
-    let archive = path.and_then(|p| inputs::Compression::of(p).name());
-    match (archive, e.kind()) {
-        (Some(c), kind)
-            if kind != io::ErrorKind::NotFound && kind != io::ErrorKind::PermissionDenied =>
-        {
-            format!("broken {c} stream: {e}")
-        }
-        _ => e.to_string(),
     }
 }
 
 /// The streaming decoder with a header skipped: lines keep their numbers.
 fn decode_stream(
     reader: Box<dyn Read + Send>,
-    source: &str,
+    decoder: &Decoder,
     skip: u64,
     on: &mut dyn FnMut(Analysis),
 ) -> io::Result<()> {
+    // A syzkaller testdata file ends its log at `REPORT:`: the expected
+    // report after it is syzkaller's output, not log text, and would
+    // count every report twice.
+    let reader: Box<dyn Read + Send> = if skip > 0 {
+        Box::new(inputs::UntilExpectedReport::new(reader))
+    } else {
+        reader
+    };
     let mut lines = LineReader::new(reader);
     for _ in 0..skip {
         if lines.next_raw()?.is_none() {
             return Ok(());
         }
     }
-    let walk = WalkOptions::default();
-    let mut seg = Segmenter::new();
-    crate::segment::drive(&mut lines, &mut seg, &mut |raw| {
-        on(crate::analyze(
-            crate::parse::parse_report(&raw, source),
-            &walk,
-        ))
-    })
+    decoder.decode_lines_analyzed(&mut lines, on)
 }
 
-fn read_unit(index: usize, unit: &Unit, bar: &ProgressBar) -> UnitResult {
+fn read_unit(index: usize, unit: &Unit, bar: &ProgressBar, decoder: &Decoder) -> UnitResult {
     let mut res = UnitResult::default();
     match unit {
         Unit::Stdin | Unit::File(_) => {
@@ -296,7 +296,7 @@ fn read_unit(index: usize, unit: &Unit, bar: &ProgressBar) -> UnitResult {
             };
             let mut cells = Cells::new();
             let mut ordinal = 0;
-            decode_file(path, bar, &mut res, &mut |a| {
+            decode_file(path, decoder, bar, &mut res, &mut |a| {
                 let f = found(&a, index, ordinal);
                 ordinal += 1;
                 add(&mut cells, f.key, f.cell);
@@ -310,7 +310,7 @@ fn read_unit(index: usize, unit: &Unit, bar: &ProgressBar) -> UnitResult {
             let mut ordinal = 0;
             for set in [reports, logs] {
                 for file in set {
-                    decode_file(Some(file), bar, &mut res, &mut |a| {
+                    decode_file(Some(file), decoder, bar, &mut res, &mut |a| {
                         let f = found(&a, index, ordinal);
                         ordinal += 1;
                         match &mut bug {
@@ -344,9 +344,24 @@ fn read_unit(index: usize, unit: &Unit, bar: &ProgressBar) -> UnitResult {
 /// `io::stderr()`, not `io::stderr().lock()`): when stderr is a terminal
 /// the progress bar is drawn on it from the worker threads.
 pub fn run(args: &TriageArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
+    let decoder = match Decoder::new()
+        .with_kernel(args.kernel)
+        .with_kb_files(&args.kb)
+    {
+        Ok(d) => d,
+        Err(e) => {
+            let _ = writeln!(
+                err,
+                "splatdec: --kb {}",
+                crate::escape::text(&e.to_string())
+            );
+            return ExitCode::from(2);
+        }
+    };
     let opts = Options {
         jobs: args.jobs.map(usize::from),
         progress: io::stderr().is_terminal(),
+        decoder,
     };
     let outcome = match triage(&args.paths, &opts) {
         Ok(o) => o,
