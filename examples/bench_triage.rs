@@ -413,7 +413,7 @@ fn measure(mode: &str, jobs: usize, files: &[PathBuf]) -> io::Result<()> {
             let opts = splatdec::triage::Options {
                 jobs: Some(jobs),
                 progress: false,
-                ..Default::default()
+                decoder: splatdec::Decoder::new(),
             };
             let o = splatdec::triage::triage(files, &opts)?;
             let view = splatdec::triage::output::View {
@@ -427,13 +427,13 @@ fn measure(mode: &str, jobs: usize, files: &[PathBuf]) -> io::Result<()> {
         // What `splatdec --format jsonl` does: every report's full
         // analysis as one JSON line.
         "full-jsonl" => {
-            let opts = splatdec::WalkOptions::default();
+            let decoder = splatdec::Decoder::new().with_source("f");
             let mut n = 0u64;
             let mut bytes = 0u64;
             let mut out = BufWriter::new(io::sink());
             for f in files {
                 bytes += std::fs::metadata(f)?.len();
-                splatdec::decode_analyzed(File::open(f)?, "f", &opts, &mut |a| {
+                decoder.decode_analyzed(File::open(f)?, &mut |a| {
                     n += 1;
                     let _ = splatdec::render::json::write_line(&mut out, &a);
                 })?;
@@ -464,7 +464,7 @@ fn stages(files: &[PathBuf], only: Option<u8>) -> io::Result<()> {
     for f in files {
         data.extend(std::fs::read(f)?);
     }
-    let walk = splatdec::WalkOptions::default();
+    let decoder = splatdec::Decoder::new();
     let mut allocs = Vec::new();
     let mut time = |f: &mut dyn FnMut() -> u64| {
         let (t, a) = (cpu_seconds(), allocations());
@@ -488,7 +488,7 @@ fn stages(files: &[PathBuf], only: Option<u8>) -> io::Result<()> {
             if work >= 1 {
                 let r = splatdec::parse::parse_report(&raw, "f");
                 if work >= 2 {
-                    let a = splatdec::analyze(r, &walk);
+                    let a = decoder.analyze(r);
                     if work >= 3 {
                         std::hint::black_box(splatdec::triage::signature::sighting(&a.report));
                     }

@@ -15,6 +15,7 @@ use petgraph::graphmap::DiGraphMap;
 
 use crate::analysis::cycle::cycle_edges;
 use crate::escape;
+use crate::kernel::locks::pseudo_lock;
 use crate::Analysis;
 
 /// One merged edge.
@@ -32,14 +33,19 @@ pub struct LockGraph {
     names: Vec<String>,
     ids: BTreeMap<String, usize>,
     edges: BTreeMap<(usize, usize), EdgeInfo>,
-    /// Per report, the lock classes of the cycle it shows itself.
-    report_cycles: Vec<BTreeSet<usize>>,
+    /// Per report, the edges it shows itself: a cycle is claimed to need
+    /// several reports only when no single report's edges close it.
+    report_edges: Vec<BTreeSet<(usize, usize)>>,
 }
 
 /// A cycle (strongly connected set of classes) in the merged graph.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cycle {
     pub classes: Vec<String>,
+    /// The classes in dependency order (`A --> B --> ... --> A` closes
+    /// back on the first), when one directed path visits each once;
+    /// otherwise empty and the cycle is shown by its edges.
+    pub order: Vec<String>,
     /// True when no single report shows all of these classes in its own
     /// cycle: the cycle only appears once reports are merged.
     pub only_when_merged: bool,
@@ -56,7 +62,14 @@ impl LockGraph {
         i
     }
 
-    fn add_edge(&mut self, from: &str, to: &str, via: Option<&str>, report: &str) {
+    fn add_edge(
+        &mut self,
+        from: &str,
+        to: &str,
+        via: Option<&str>,
+        report: &str,
+        mine: &mut BTreeSet<(usize, usize)>,
+    ) {
         if from == to && via.is_none() {
             return;
         }
@@ -66,23 +79,22 @@ impl LockGraph {
             e.via.insert(v.to_string());
         }
         e.reports.insert(report.to_string());
+        mine.insert((a, b));
     }
 
     /// Add one analysed report's edges.
     pub fn add(&mut self, a: &Analysis) {
         let r = &a.report;
         let tag = format!("{}:{}", r.source, r.line);
-        let mut cyc = BTreeSet::new();
+        let mut mine = BTreeSet::new();
         for edge in cycle_edges(r) {
-            self.add_edge(&edge.from, &edge.to, edge.via.as_deref(), &tag);
-            cyc.insert(self.node(&edge.from));
-            cyc.insert(self.node(&edge.to));
-        }
-        if r.kind == crate::model::ReportKind::CircularDependency {
-            self.report_cycles.push(cyc);
+            self.add_edge(&edge.from, &edge.to, edge.via.as_deref(), &tag, &mut mine);
         }
         // Held locks were taken in order, each before the next and before
-        // the lock being acquired.
+        // the lock being acquired. Two entries of one class (an rcu_read_lock
+        // nested in another, two instances under a subclass) are nesting
+        // lockdep accepted, not a self-dependency: only a recursive-locking
+        // report's own edge makes a class depend on itself.
         if let Some(acq) = &r.acquiring {
             for h in &r.held_locks {
                 if h.class != acq.class {
@@ -91,17 +103,90 @@ impl LockGraph {
                         &acq.class,
                         acq.at.as_ref().map(|f| f.base.as_str()),
                         &tag,
+                        &mut mine,
                     );
                 }
             }
         }
         for w in r.held_locks.windows(2) {
-            self.add_edge(
-                &w[0].class,
-                &w[1].class,
-                w[1].at.as_ref().map(|f| f.base.as_str()),
-                &tag,
-            );
+            if w[0].class != w[1].class {
+                self.add_edge(
+                    &w[0].class,
+                    &w[1].class,
+                    w[1].at.as_ref().map(|f| f.base.as_str()),
+                    &tag,
+                    &mut mine,
+                );
+            }
+        }
+        self.report_edges.push(mine);
+    }
+
+    /// Does some single report's own edge set contain a cycle through all
+    /// of `set`?
+    fn one_report_shows(&self, set: &BTreeSet<usize>) -> bool {
+        self.report_edges.iter().any(|edges| {
+            let mut g: DiGraphMap<usize, ()> = DiGraphMap::new();
+            for &(a, b) in edges {
+                if set.contains(&a) && set.contains(&b) {
+                    g.add_edge(a, b, ());
+                }
+            }
+            if set.len() == 1 {
+                let n = *set.iter().next().unwrap_or(&usize::MAX);
+                return g.contains_edge(n, n);
+            }
+            tarjan_scc(&g).into_iter().any(|scc| scc.len() == set.len())
+        })
+    }
+
+    /// One directed cycle through every class of `scc`, if there is one
+    /// (depth-first; sccs of lock graphs are small, and the search stops
+    /// after a bounded number of steps).
+    fn cycle_order(&self, scc: &[usize]) -> Vec<usize> {
+        if scc.len() == 1 {
+            return vec![scc[0]];
+        }
+        let set: BTreeSet<usize> = scc.iter().copied().collect();
+        let succ = |n: usize| -> Vec<usize> {
+            self.edges
+                .keys()
+                .filter(|(a, b)| *a == n && set.contains(b))
+                .map(|&(_, b)| b)
+                .collect()
+        };
+        let start = scc[0];
+        let mut path = vec![start];
+        let mut budget = 10_000u32;
+        fn dfs(
+            path: &mut Vec<usize>,
+            n: usize,
+            start: usize,
+            budget: &mut u32,
+            succ: &dyn Fn(usize) -> Vec<usize>,
+        ) -> bool {
+            if *budget == 0 {
+                return false;
+            }
+            *budget -= 1;
+            for next in succ(path[path.len() - 1]) {
+                if next == start && path.len() == n {
+                    return true;
+                }
+                if !path.contains(&next) {
+                    path.push(next);
+                    if dfs(path, n, start, budget, succ) {
+                        return true;
+                    }
+                    path.pop();
+                }
+            }
+            false
+        }
+        if dfs(&mut path, scc.len(), start, &mut budget, &succ) {
+            path
+        } else {
+            Vec::new()
         }
     }
 
@@ -137,11 +222,17 @@ impl LockGraph {
             }
             scc.sort();
             let set: BTreeSet<usize> = scc.iter().copied().collect();
-            let shown = self.report_cycles.iter().any(|c| set.is_subset(c));
+            let shown = self.one_report_shows(&set);
+            let order: Vec<String> = self
+                .cycle_order(&scc)
+                .into_iter()
+                .map(|i| self.names[i].clone())
+                .collect();
             let mut classes: Vec<String> = scc.iter().map(|&i| self.names[i].clone()).collect();
             classes.sort();
             out.push(Cycle {
                 classes,
+                order,
                 only_when_merged: !shown,
             });
         }
@@ -172,7 +263,15 @@ impl LockGraph {
         );
         for (i, n) in self.names.iter().enumerate() {
             let extra = if hot.contains(&i) { ", color=red" } else { "" };
-            let _ = writeln!(out, "  n{i} [label={}{extra}];", q(n));
+            match pseudo_lock(n) {
+                Some(what) => {
+                    let label = format!("{n}\n(pseudo-lock: {what})");
+                    let _ = writeln!(out, "  n{i} [label={}, style=dashed{extra}];", q(&label));
+                }
+                None => {
+                    let _ = writeln!(out, "  n{i} [label={}{extra}];", q(n));
+                }
+            }
         }
         for (&(a, b), info) in &self.edges {
             let label = info.via.iter().cloned().collect::<Vec<_>>().join("\\n");
@@ -214,20 +313,38 @@ impl LockGraph {
                 info.reports.len()
             );
         }
+        let pseudo: Vec<(String, &str)> = self
+            .names
+            .iter()
+            .filter_map(|n| pseudo_lock(n).map(|w| (escape::text(n).into_owned(), w)))
+            .collect();
+        for (n, what) in &pseudo {
+            let _ = writeln!(out, "pseudo-lock {n}: {what}, not a lock");
+        }
         let cycles = self.cycles();
         if cycles.is_empty() {
             out.push_str("no cycles\n");
         }
         for c in cycles {
-            let names: Vec<String> = c
-                .classes
-                .iter()
-                .map(|s| escape::text(s).into_owned())
-                .collect();
+            let esc = |s: &String| escape::text(s).into_owned();
+            let shown = if c.order.is_empty() {
+                // No single directed tour: list the edges inside the set.
+                let set: BTreeSet<&String> = c.classes.iter().collect();
+                let edges: Vec<String> = self
+                    .edges
+                    .keys()
+                    .filter(|(a, b)| set.contains(&self.names[*a]) && set.contains(&self.names[*b]))
+                    .map(|&(a, b)| format!("{} --> {}", esc(&self.names[a]), esc(&self.names[b])))
+                    .collect();
+                edges.join(", ")
+            } else {
+                let mut names: Vec<String> = c.order.iter().map(esc).collect();
+                names.push(esc(&c.order[0]));
+                names.join(" --> ")
+            };
             let _ = writeln!(
                 out,
-                "cycle: {}{}",
-                names.join(" <-> "),
+                "cycle: {shown}{}",
                 if c.only_when_merged {
                     "  (no single report shows it: it appears only when reports are merged)"
                 } else {
@@ -317,5 +434,54 @@ the existing dependency chain (in reverse order) is:\n\
         assert_eq!(c.len(), 1, "{c:?}");
         assert_eq!(c[0].classes, ["A", "B", "C", "D"]);
         assert!(c[0].only_when_merged);
+    }
+
+    #[test]
+    fn cycles_keep_their_direction() {
+        let a = analyze(&order("A", "B", "f"), "x");
+        let text = LockGraph::from_analyses(&a).to_text();
+        // The cycle reads in dependency order and closes on its first class.
+        assert!(
+            text.contains("cycle: A --> B --> A") || text.contains("cycle: B --> A --> B"),
+            "{text}"
+        );
+        assert!(!text.contains("<->"), "{text}");
+    }
+
+    #[test]
+    fn a_recursive_report_shows_its_own_self_cycle() {
+        let log = "============================================\n\
+WARNING: possible recursive locking detected\n\
+6.1.0 #1 Not tainted\n\
+--------------------------------------------\n\
+t/1 is trying to acquire lock:\n\
+ffff888000000002 (&x->lock){+.+.}-{3:3}, at: g+0x1/0x2\n\
+\n\
+but task is already holding lock:\n\
+ffff888000000001 (&x->lock){+.+.}-{3:3}, at: f+0x1/0x2\n\
+\n";
+        let a = analyze(log, "x");
+        let g = LockGraph::from_analyses(&a);
+        let c = g.cycles();
+        assert_eq!(c.len(), 1, "{c:?}");
+        assert!(!c[0].only_when_merged, "one report shows it");
+    }
+
+    #[test]
+    fn nested_entries_of_one_class_in_a_held_list_are_not_a_cycle() {
+        let mut items = analyze(&order("A", "B", "f"), "x");
+        items[0].report.held_locks = ["rcu_read_lock", "rcu_read_lock"]
+            .into_iter()
+            .map(|c| crate::model::Lock {
+                class: c.into(),
+                ..Default::default()
+            })
+            .collect();
+        let g = LockGraph::from_analyses(&items);
+        assert!(g
+            .cycles()
+            .iter()
+            .all(|c| !c.classes.contains(&"rcu_read_lock".to_string())));
+        assert!(g.to_text().contains("pseudo-lock rcu_read_lock"));
     }
 }

@@ -37,6 +37,7 @@
 pub mod analysis;
 pub mod check;
 pub mod classify;
+pub mod decoder;
 pub mod escape;
 pub mod graph;
 pub mod input;
@@ -55,55 +56,31 @@ pub mod walk;
 use std::io::{self, Read};
 
 pub use analysis::{analyze, Analysis};
+pub use decoder::Decoder;
 pub use model::{Frame, Lock, Report, ReportKind};
 pub use symbolize::{SymbolizeArgs, Symbolizer};
 pub use walk::{RulesUsed, TraceWalk, WalkOptions};
 
-/// Symbolize `report` (when a [`Symbolizer`] is given), then run the
-/// stages after parsing on it.
-pub fn analyze_with(
-    mut report: Report,
-    opts: &WalkOptions<'_>,
-    sym: Option<&Symbolizer>,
-) -> Analysis {
-    if let Some(s) = sym {
-        s.symbolize(&mut report);
-    }
-    analyze(report, opts)
-}
-
-/// Decode and analyze every report of `reader`, streaming.
+/// Decode and analyze every report of `reader`, streaming (a
+/// [`Decoder`] with these walk options and source name).
 pub fn decode_analyzed<R: Read>(
     reader: R,
     source: &str,
     opts: &WalkOptions<'_>,
     sink: &mut dyn FnMut(Analysis),
 ) -> io::Result<()> {
-    decode_analyzed_with(reader, source, opts, None, sink)
-}
-
-/// [`decode_analyzed`] with symbolization between parsing and the walk.
-pub fn decode_analyzed_with<R: Read>(
-    reader: R,
-    source: &str,
-    opts: &WalkOptions<'_>,
-    sym: Option<&Symbolizer>,
-    sink: &mut dyn FnMut(Analysis),
-) -> io::Result<()> {
-    decode(reader, source, &mut |r| sink(analyze_with(r, opts, sym)))
+    Decoder::new()
+        .with_source(source)
+        .decode(reader, &mut |r| sink(analyze(r, opts)))
 }
 
 /// Decode every report in `reader`, streaming, and hand each to `sink` in
-/// the order the reports began.
+/// the order the reports began (a [`Decoder`] with default options).
 ///
 /// On a read error the reports found so far (including the one being read,
 /// marked incomplete) are still delivered before the error is returned.
 pub fn decode<R: Read>(reader: R, source: &str, sink: &mut dyn FnMut(Report)) -> io::Result<()> {
-    let mut lines = input::LineReader::new(reader);
-    let mut seg = segment::Segmenter::new();
-    segment::drive(&mut lines, &mut seg, &mut |raw| {
-        sink(parse::parse_report(&raw, source))
-    })
+    Decoder::new().with_source(source).decode(reader, sink)
 }
 
 /// Decode every report of `reader` into a vector. On a read error the

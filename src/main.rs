@@ -9,11 +9,10 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use splatdec::check::{self, FailOn};
 use splatdec::escape;
 use splatdec::graph::LockGraph;
-use splatdec::kernel::kb::KnowledgeBase;
 use splatdec::kernel::version::KernelVersion;
 use splatdec::render;
 use splatdec::render::text::TextOptions;
-use splatdec::{Analysis, SymbolizeArgs, Symbolizer, WalkOptions};
+use splatdec::{Analysis, Decoder, SymbolizeArgs};
 
 /// mimalloc rather than the C library's allocator: a report's model is
 /// hundreds of small strings and vectors made and dropped at once, and bulk
@@ -254,44 +253,20 @@ fn run_gfp(mask: &str, kernel: Option<&str>) -> ExitCode {
 /// what was decoded before it).
 fn decode_input(
     path: &std::path::Path,
-    opts: &WalkOptions<'_>,
-    sym: Option<&Symbolizer>,
+    decoder: &Decoder,
     emit: &mut dyn FnMut(Analysis),
 ) -> io::Result<()> {
     // Compressed inputs (gzip, xz, zstd by their magic bytes) are
     // decompressed as they are read; binaries that are not logs refused.
     if path.as_os_str() == "-" {
         let r = splatdec::input::open::open_reader(Box::new(io::stdin()))?;
-        splatdec::decode_analyzed_with(r, "-", opts, sym, emit)
+        decoder.clone().with_source("-").decode_analyzed(r, emit)
     } else {
         let r = splatdec::input::open::open_path(path, |_| {})?;
-        splatdec::decode_analyzed_with(r, &path.display().to_string(), opts, sym, emit)
-    }
-}
-
-/// The symbolizer for `--vmlinux`/`--modules`/`--debuginfo`, if asked
-/// for. An unusable image is said (naming the file) and the frames stay as
-/// printed; the second value is then true (exit status 2).
-fn symbolizer(args: &SymbolizeArgs) -> (Option<Symbolizer>, bool) {
-    if !args.any() {
-        return (None, false);
-    }
-    match Symbolizer::new(args) {
-        Ok(s) => (Some(s), false),
-        Err(e) => {
-            eprintln!(
-                "splatdec: {}; frames are left as printed",
-                render::escape::text(&e.to_string())
-            );
-            (None, true)
-        }
-    }
-}
-
-/// Say what the symbolizer found (a wrong vmlinux, a missing module), once each.
-fn say_symbolizer(sym: Option<&Symbolizer>) {
-    for m in sym.map(Symbolizer::take_messages).unwrap_or_default() {
-        eprintln!("splatdec: {}", render::escape::text(&m));
+        decoder
+            .clone()
+            .with_source(path.display().to_string())
+            .decode_analyzed(r, emit)
     }
 }
 
@@ -306,21 +281,47 @@ fn parse_kernel(s: Option<&str>) -> Result<Option<KernelVersion>, ExitCode> {
     }
 }
 
-/// The built-in knowledge base plus `--kb` files.
-fn load_kb(files: &[PathBuf]) -> Result<KnowledgeBase, ExitCode> {
-    let mut kb = KnowledgeBase::builtin().clone();
-    for f in files {
-        let name = escape::text(&f.display().to_string()).into_owned();
-        let text = std::fs::read_to_string(f).map_err(|e| {
-            eprintln!("splatdec: --kb {name}: {e}");
-            ExitCode::from(2)
-        })?;
-        kb.add_toml(&text, &name).map_err(|e| {
+/// The decoder for `--kernel`, `--kb` and the debug-info options: the
+/// built-in knowledge base plus the files' entries, symbolizing when asked.
+/// An unusable debug image is said (naming the file) and the frames stay as
+/// printed; the second value is then true (exit status 2 at the end).
+fn decoder_for(input: &InputArgs) -> Result<(Decoder, bool), ExitCode> {
+    let kernel = parse_kernel(input.kernel.as_deref())?;
+    let decoder = Decoder::new()
+        .with_kernel(kernel)
+        .with_kb_files(&input.kb)
+        .map_err(|e| {
             eprintln!("splatdec: --kb {}", escape::text(&e.to_string()));
             ExitCode::from(2)
         })?;
+    Ok(with_symbols(decoder, &input.symbols))
+}
+
+/// `decoder` symbolizing from `args`; an image that cannot be used is said
+/// and the decoder goes on without it (true: exit status 2 at the end).
+fn with_symbols(decoder: Decoder, args: &SymbolizeArgs) -> (Decoder, bool) {
+    match decoder.clone().with_symbols(args) {
+        Ok(d) => (d, false),
+        Err(e) => {
+            eprintln!(
+                "splatdec: {}; frames are left as printed",
+                escape::text(&e.to_string())
+            );
+            (decoder, true)
+        }
     }
-    Ok(kb)
+}
+
+/// Say what the symbolizer found (a wrong vmlinux, a missing module), once
+/// each, as soon as it is found.
+fn say_symbolizer(decoder: &Decoder) {
+    for m in decoder
+        .symbolizer()
+        .map(splatdec::Symbolizer::take_messages)
+        .unwrap_or_default()
+    {
+        eprintln!("splatdec: {}", escape::text(&m));
+    }
 }
 
 /// Decide colour: `--color always/never` win; with `auto`, NO_COLOR turns
@@ -341,23 +342,21 @@ fn use_color(choice: ColorChoice) -> bool {
 }
 
 /// Decode every input, handing analyses to `emit`; returns whether some
-/// input could not be read (each is named on stderr).
+/// input could not be read or a debug image not used (each is named on
+/// stderr).
 fn for_each_analysis(input: &InputArgs, emit: &mut dyn FnMut(Analysis)) -> Result<bool, ExitCode> {
-    let kernel = parse_kernel(input.kernel.as_deref())?;
-    let kb = load_kb(&input.kb)?;
-    let opts = WalkOptions { kb: &kb, kernel };
+    let (decoder, mut failed) = decoder_for(input)?;
     let files = if input.files.is_empty() {
         vec![PathBuf::from("-")]
     } else {
         input.files.clone()
     };
-    let (sym, mut failed) = symbolizer(&input.symbols);
     for path in &files {
-        let r = decode_input(path, &opts, sym.as_ref(), &mut |a| {
-            say_symbolizer(sym.as_ref());
+        let r = decode_input(path, &decoder, &mut |a| {
+            say_symbolizer(&decoder);
             emit(a)
         });
-        say_symbolizer(sym.as_ref());
+        say_symbolizer(&decoder);
         if let Err(e) = r {
             failed = true;
             let name = escape::text(&path.display().to_string()).into_owned();

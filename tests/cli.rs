@@ -188,6 +188,36 @@ fn gfp_subcommand_decodes_masks_and_expressions() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--kernel"));
 }
 
+/// Issue 11 item 11: before 4.4 0xd0 is __GFP_WAIT|__GFP_IO|__GFP_FS
+/// (GFP_KERNEL), which reclaims; 4.4's layout would read it as a mask
+/// without direct reclaim.
+#[test]
+fn gfp_subcommand_pre_4_4_layout() {
+    let out = splatdec()
+        .args(["gfp", "0xd0", "--kernel", "2.6.32"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with("GFP mask 0xd0 on Linux 2.6.32\n"),
+        "{text}"
+    );
+    assert!(text.contains("%pGg:    0xd0(GFP_KERNEL)"), "{text}");
+    assert!(text.contains("__GFP_WAIT"), "{text}");
+    assert!(
+        text.contains("direct reclaim  yes: may sleep and reclaim itself"),
+        "{text}"
+    );
+    assert!(text.contains("filesystems     yes"), "{text}");
+    assert!(text.contains("RECLAIM_FS-ON"), "{text}");
+    assert!(!text.contains("__GFP_DIRECT_RECLAIM"), "{text}");
+    assert!(
+        !text.contains("search index") && !text.contains("[K"),
+        "{text}"
+    );
+}
+
 #[test]
 fn rules_subcommand_lists_and_explains() {
     let out = splatdec().arg("rules").output().unwrap();

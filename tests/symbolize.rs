@@ -254,12 +254,19 @@ fn binutils(b: &Built, image: &Path, probes: &[u64]) -> Option<Vec<Vec<(String, 
 }
 
 fn symbolized(text: &str, args: &SymbolizeArgs) -> (splatdec::Analysis, Vec<String>) {
-    let sym = Symbolizer::new(args).unwrap();
-    let mut reports = splatdec::decode_str(text, "fixture.txt");
-    assert_eq!(reports.len(), 1);
-    let r = reports.remove(0);
-    let a = splatdec::analyze_with(r, &splatdec::WalkOptions::default(), Some(&sym));
-    (a, sym.take_messages())
+    let d = splatdec::Decoder::new()
+        .with_source("fixture.txt")
+        .with_symbols(args)
+        .unwrap();
+    let mut all = Vec::new();
+    d.decode_analyzed(text.as_bytes(), &mut |a| all.push(a))
+        .unwrap();
+    assert_eq!(all.len(), 1);
+    let msgs = d
+        .symbolizer()
+        .map(Symbolizer::take_messages)
+        .unwrap_or_default();
+    (all.remove(0), msgs)
 }
 
 fn redact(s: &str) -> String {
@@ -557,7 +564,7 @@ fn the_cli_symbolizes_with_vmlinux_in_every_command() {
     let log_s = log.to_str().unwrap();
     let (code, out, err) = run(&["--vmlinux", exe, log_s]);
     assert_eq!(code, Some(0), "{err}");
-    let want = format!("take_inner {SOURCE}:{} (inlined)", site_line("take_inner"));
+    let want = format!("take_inner {SOURCE}:{} [inline]", site_line("take_inner"));
     assert!(out.contains(&want), "{out}");
     for cmd in [
         &["check", "--vmlinux", exe, log_s][..],

@@ -206,3 +206,53 @@ fn newest_rules_when_the_report_has_no_version() {
     );
     assert_eq!(a.walk_rules.from, "newest");
 }
+
+/// Issue 11 item 11: `--kernel 4.16`/`4.17` (where the 2018 fs_reclaim fix
+/// is believed/known present) must not turn the seed's decided false
+/// positive into a silent `undetermined`: the verdict stays decided by the
+/// report's own 4.15 rules, one confidence step lower, and the explanation
+/// names the version fact and the frame where the walks part.
+#[test]
+fn kernel_override_never_silently_undecides_the_seed() {
+    let own = &analyze(SEED, None)[0];
+    assert_eq!(own.verdict.rule, "fs-reclaim-nested-memalloc");
+    assert_eq!(own.verdict.confidence.as_str(), "high");
+    for kernel in ["4.16", "4.17", "5.10"] {
+        let a = &analyze(SEED, Some(kernel))[0];
+        // The walk shown is still the one asked for ...
+        assert_eq!(a.walk_rules.version, kernel);
+        let v = &a.verdict;
+        // ... but the verdict is decided, and says why.
+        assert_ne!(v.class.as_str(), "undetermined", "{kernel}");
+        assert_eq!(v.rule, "fs-reclaim-nested-memalloc", "{kernel}");
+        assert_eq!(v.confidence.as_str(), "medium", "{kernel}");
+        let e = &v.explanation;
+        assert!(
+            e.starts_with(&format!(
+                "Decided with the report's own kernel rules (4.15): with the --kernel {kernel} rules no rule decides"
+            )),
+            "{e}"
+        );
+        assert!(e.contains("from 4.16, a PF_MEMALLOC task is exempt"), "{e}");
+        assert!(e.contains("lockdep: fix fs_reclaim warning"), "{e}");
+        // The first frame where the walks part: on 4.16/4.17 the nested
+        // acquisition; from 4.18 __perform_reclaim takes fs_reclaim itself.
+        let at = if kernel == "5.10" {
+            "at __perform_reclaim"
+        } else {
+            "at fs_reclaim_acquire"
+        };
+        assert!(e.contains(at), "{e}");
+        assert!(
+            v.evidence
+                .iter()
+                .any(|l| l.starts_with(&format!("--kernel {kernel}: no rule decides"))),
+            "{:?}",
+            v.evidence
+        );
+    }
+    // A --kernel value with the same outcome changes nothing.
+    let same = &analyze(SEED, Some("4.14"))[0];
+    assert_eq!(same.verdict.confidence.as_str(), "high");
+    assert!(!same.verdict.explanation.contains("Decided with"));
+}

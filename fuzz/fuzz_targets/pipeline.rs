@@ -7,7 +7,7 @@ use std::io::{self, Read};
 
 use libfuzzer_sys::fuzz_target;
 use splatdec::render::{escape::is_dangerous, json, text};
-use splatdec::{Analysis, WalkOptions};
+use splatdec::{Analysis, Decoder};
 
 struct Chunked<'a> {
     data: &'a [u8],
@@ -24,9 +24,10 @@ impl Read for Chunked<'_> {
 }
 
 fn analyses<R: Read>(r: R) -> Vec<Analysis> {
-    let opts = WalkOptions::default();
     let mut out = Vec::new();
-    splatdec::decode_analyzed(r, "fuzz", &opts, &mut |a| out.push(a))
+    Decoder::new()
+        .with_source("fuzz")
+        .decode_analyzed(r, &mut |a| out.push(a))
         .expect("reading memory cannot fail");
     out
 }

@@ -1,26 +1,22 @@
-//! What renderers and the lock graph share: which frames are noise (lockdep
-//! and stack-dump internals, locking primitives, allocator internals), the
-//! frame that "did" something in a stack, and the edges of a report's lock
-//! cycle with the function that created each one.
+//! A report's lock cycle, computed once for the renderers, the lock graph
+//! and triage: its locks in dependency order and its edges, each with the
+//! function that created it (the first interesting frame of the stack that
+//! recorded it, by the frame-class table in [`crate::kernel::frames`]).
 
+use crate::kernel::frames::{class_of, first_interesting};
 use crate::model::{Frame, Report, ReportKind};
 
-pub use crate::kernel::frames::{is_allocator_internal, is_lock_primitive, is_lockdep_internal};
-
-/// A frame that tells nothing about the code under suspicion.
+/// A frame that tells nothing about the code under suspicion: unreliable,
+/// or added by the report's own printing (lockdep, the sleep checks, the
+/// stack dumper).
 pub fn is_noise(f: &Frame) -> bool {
-    !f.reliable || is_lockdep_internal(&f.base)
+    !f.reliable || class_of(&f.base).is_reporting()
 }
 
-/// The frame of a saved stack that "did" it: the first reliable frame that
-/// is not lockdep, a lock primitive or an allocator internal.
+/// The frame of a saved stack that "did" it: the first reliable frame
+/// outside the machinery (see [`first_interesting`]).
 pub fn actor(frames: &[Frame]) -> Option<&Frame> {
-    frames.iter().find(|f| {
-        f.reliable
-            && !is_lockdep_internal(&f.base)
-            && !is_lock_primitive(&f.base)
-            && !is_allocator_internal(&f.base)
-    })
+    first_interesting(frames)
 }
 
 /// One edge of a lock cycle: `from` was held while `to` was taken.
@@ -93,6 +89,36 @@ pub fn lock_cycle(r: &Report) -> LockCycle {
                 from: prev,
                 to: s,
                 via: current,
+                stack: "current".to_string(),
+            });
+        }
+        // A circular report cut before its chain (or quoted without it)
+        // may still print `Chain exists of: S --> P --> T`: the lock being
+        // acquired, the lock just before the held one on the recorded path,
+        // and the held one. Locks between S and P are not printed.
+        ReportKind::CircularDependency if r.chain_exists_of.len() == 3 => {
+            let [s, p, t] = [0, 1, 2].map(|i| r.chain_exists_of[i].clone());
+            c.locks = vec![s.clone(), p.clone(), t.clone()];
+            c.edges.push(Edge {
+                from: s.clone(),
+                to: p.clone(),
+                via: None,
+                stack: "Chain exists of (a path: locks between may be elided)".to_string(),
+            });
+            c.edges.push(Edge {
+                from: p,
+                to: t.clone(),
+                via: None,
+                stack: "Chain exists of".to_string(),
+            });
+            c.edges.push(Edge {
+                from: t,
+                to: s,
+                via: r
+                    .acquiring
+                    .as_ref()
+                    .and_then(|l| l.at.as_ref())
+                    .map(|f| f.base.to_string()),
                 stack: "current".to_string(),
             });
         }

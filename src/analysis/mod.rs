@@ -26,21 +26,183 @@ pub struct Analysis {
 }
 
 /// Run the stages after parsing on one report.
+///
+/// With `--kernel`, the report is also classified by the rules of the
+/// version it prints (or the newest rules when it prints none). When the
+/// two outcomes differ the verdict says why, naming the kernel changes
+/// between the two versions and the first frame where the walks part; a
+/// `--kernel` value never turns a decided report into `undetermined`
+/// silently: the decision of the report's own rules is kept, one
+/// confidence step lower, and the explanation says so.
 pub fn analyze(report: Report, opts: &WalkOptions<'_>) -> Analysis {
     let (walk_rules, gfp_walk) = walk::walk_report(&report, opts);
-    let verdict = classify::classify(&classify::Ctx {
+    let version = report
+        .kernel
+        .as_deref()
+        .and_then(kernel::version::KernelVersion::from_release);
+    let mut verdict = classify::classify(&classify::Ctx {
         report: &report,
         walks: &gfp_walk,
         walk_rules: &walk_rules,
-        version: report
-            .kernel
-            .as_deref()
-            .and_then(kernel::version::KernelVersion::from_release),
+        version,
     });
+    if opts.kernel.is_some() {
+        let own = WalkOptions {
+            kernel: None,
+            ..*opts
+        };
+        let (own_rules, own_walk) = walk::walk_report(&report, &own);
+        if own_rules.version != walk_rules.version {
+            let own_verdict = classify::classify(&classify::Ctx {
+                report: &report,
+                walks: &own_walk,
+                walk_rules: &own_rules,
+                version,
+            });
+            verdict = reconcile(
+                verdict,
+                own_verdict,
+                &Side {
+                    rules: &walk_rules,
+                    walks: &gfp_walk,
+                },
+                &Side {
+                    rules: &own_rules,
+                    walks: &own_walk,
+                },
+            );
+        }
+    }
     Analysis {
         report,
         walk_rules,
         gfp_walk,
         verdict,
     }
+}
+
+/// One classification of a report: the rules it used and its walks.
+struct Side<'a> {
+    rules: &'a RulesUsed,
+    walks: &'a [TraceWalk],
+}
+
+/// `asked` is the verdict under `--kernel`, `own` the one under the
+/// report's own (or the newest) rules. Same outcome: `asked` unchanged.
+/// Otherwise the explanation names what differs; when only `own` decides,
+/// its decision is kept one confidence step lower.
+fn reconcile(
+    asked: classify::Verdict,
+    own: classify::Verdict,
+    a: &Side<'_>,
+    o: &Side<'_>,
+) -> classify::Verdict {
+    use classify::Class;
+    if asked.class == own.class && asked.rule == own.rule {
+        return asked;
+    }
+    let why = version_difference(a, o);
+    let own_name = match o.rules.from {
+        "report" => format!("the report's own kernel rules ({})", o.rules.version),
+        _ => format!("the default rules ({})", o.rules.version),
+    };
+    let asked_name = format!("the --kernel {} rules", a.rules.version);
+    match (asked.class, own.class) {
+        (Class::Undetermined, _) => {
+            let mut v = own;
+            v.confidence = v.confidence.lower();
+            if let Some(first) = v.rules.first_mut() {
+                first.confidence = v.confidence;
+            }
+            v.explanation = format!(
+                "Decided with {own_name}: with {asked_name} no rule decides this report. {why} {} Confidence lowered: the report and the --kernel version disagree, so check which kernel printed it.",
+                v.explanation
+            );
+            v.evidence.push(format!(
+                "--kernel {}: no rule decides; {} rules: {} ({})",
+                a.rules.version, o.rules.version, v.rule, v.class
+            ));
+            v
+        }
+        (_, Class::Undetermined) => {
+            let mut v = asked;
+            v.explanation = format!(
+                "{} With {own_name} no rule would decide it. {why}",
+                v.explanation
+            );
+            v
+        }
+        _ => {
+            let mut v = asked;
+            v.explanation = format!(
+                "{} With {own_name} rule {} would conclude {} instead. {why}",
+                v.explanation, own.rule, own.class
+            );
+            v
+        }
+    }
+}
+
+/// Why two versions' walks differ: the lockdep reclaim changes between
+/// them, the GFP layouts, and the first frame where the walks part.
+fn version_difference(a: &Side<'_>, o: &Side<'_>) -> String {
+    use kernel::version::KernelVersion;
+    let mut facts: Vec<String> = Vec::new();
+    let (av, ov) = (
+        a.rules.version.parse::<KernelVersion>().ok(),
+        o.rules.version.parse::<KernelVersion>().ok(),
+    );
+    if let (Some(av), Some(ov)) = (av, ov) {
+        for r in kernel::task::lockdep_changes_between(av, ov) {
+            facts.push(format!("from {}, {}", r.since, r.change));
+        }
+    }
+    if a.rules.layout != o.rules.layout {
+        facts.push(format!(
+            "the GFP bit layout differs ({} for {}, {} for {})",
+            a.rules.layout, a.rules.version, o.rules.layout, o.rules.version
+        ));
+    }
+    if let Some(f) = first_divergence(a, o) {
+        facts.push(f);
+    }
+    if facts.is_empty() {
+        return format!(
+            "The walks of {} and {} do not differ in any frame; the rules that decide read the kernel version itself.",
+            a.rules.version, o.rules.version
+        );
+    }
+    format!("Kernel facts: {}.", facts.join("; "))
+}
+
+/// The first frame (in walk order) whose state differs between the two
+/// walks of the same stack.
+fn first_divergence(a: &Side<'_>, o: &Side<'_>) -> Option<String> {
+    for wa in a.walks {
+        let Some(wo) = o.walks.iter().find(|w| w.trace == wa.trace) else {
+            continue;
+        };
+        for (fa, fo) in wa.frames.iter().zip(&wo.frames) {
+            if fa.note != fo.note
+                || fa.fs_reclaim_depth != fo.fs_reclaim_depth
+                || fa.nested_fs_reclaim != fo.nested_fs_reclaim
+            {
+                let say = |f: &walk::WalkFrame| {
+                    f.note
+                        .clone()
+                        .unwrap_or_else(|| format!("{}: no change", f.function))
+                };
+                return Some(format!(
+                    "in the {} at {}, the {} walk reads '{}' where the {} walk reads '{}'",
+                    wa.trace,
+                    fa.function,
+                    a.rules.version,
+                    say(fa),
+                    o.rules.version,
+                    say(fo)
+                ));
+            }
+        }
+    }
+    None
 }

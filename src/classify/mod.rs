@@ -104,6 +104,80 @@ pub struct Rule {
     pub concludes: String,
     pub fix: String,
     pub references: Vec<String>,
+    /// The report facts the rule reads (required of every high-confidence
+    /// rule): on an incomplete or damaged report the rule keeps its
+    /// confidence only when all are present.
+    #[serde(default)]
+    pub needs: Option<Vec<Fact>>,
+}
+
+/// A report fact a rule can read (`needs` in rules.toml).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fact {
+    Acquiring,
+    Holding,
+    Releasing,
+    /// The lock line of an unlock or contention report.
+    LockLine,
+    NestLock,
+    OtherLock,
+    IrqInversion,
+    UsageTransition,
+    Chain,
+    HeldLocks,
+    Backtrace,
+    AtomicSleep,
+    RcuState,
+    WarningAt,
+    /// An allocation-context walk with at least one decided frame.
+    Walk,
+}
+
+impl Fact {
+    /// Is the fact in the report (and its walks)?
+    pub fn present(self, r: &Report, walks: &[TraceWalk]) -> bool {
+        match self {
+            Fact::Acquiring => r.acquiring.is_some(),
+            Fact::Holding => r.holding.is_some(),
+            Fact::Releasing => r.releasing.is_some(),
+            Fact::LockLine => r.acquiring.is_some() || r.releasing.is_some(),
+            Fact::NestLock => r.nest_lock.is_some(),
+            Fact::OtherLock => !r.other_locks.is_empty(),
+            Fact::IrqInversion => r.irq_inversion.is_some(),
+            Fact::UsageTransition => r.usage_transition.is_some(),
+            Fact::Chain => !r.chain.is_empty(),
+            Fact::HeldLocks => r.held_lock_lists.iter().any(|h| !h.locks.is_empty()),
+            Fact::Backtrace => !r.backtrace.is_empty(),
+            Fact::AtomicSleep => r.atomic_sleep.is_some(),
+            Fact::RcuState => r.rcu.is_some(),
+            Fact::WarningAt => r.warning_at.is_some(),
+            Fact::Walk => walks
+                .iter()
+                .any(|w| w.frames.iter().any(|f| f.note.is_some())),
+        }
+    }
+
+    /// The fact in words, for explanations.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Fact::Acquiring => "the lock being acquired",
+            Fact::Holding => "the lock held",
+            Fact::Releasing => "the lock being released",
+            Fact::LockLine => "the lock line",
+            Fact::NestLock => "the nest lock",
+            Fact::OtherLock => "the other lock",
+            Fact::IrqInversion => "the inversion's direction",
+            Fact::UsageTransition => "the usage transition",
+            Fact::Chain => "the dependency chain",
+            Fact::HeldLocks => "the held locks",
+            Fact::Backtrace => "the backtrace",
+            Fact::AtomicSleep => "the atomic-context facts",
+            Fact::RcuState => "the RCU state lines",
+            Fact::WarningAt => "the warning's location",
+            Fact::Walk => "a decided allocation-context walk",
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -184,6 +258,46 @@ fn taint_caveat(r: &Report) -> Option<String> {
     (!why.is_empty()).then(|| why.join("; "))
 }
 
+/// On a report splatdec marks incomplete or damaged: whether the rule's
+/// confidence must drop (a fact it reads is missing, or it lists none), and
+/// the sentence that says which facts were or were not there.
+fn damage_note(rule: &Rule, ctx: &Ctx<'_>) -> Option<(bool, String)> {
+    let r = ctx.report;
+    if r.complete && !r.corrupted {
+        return None;
+    }
+    let state = match (r.complete, r.corrupted) {
+        (false, true) => "incomplete and damaged",
+        (false, false) => "incomplete",
+        _ => "damaged",
+    };
+    let Some(needs) = &rule.needs else {
+        return Some((true, format!("Confidence lowered: the report is {state}.")));
+    };
+    let missing: Vec<&str> = needs
+        .iter()
+        .filter(|f| !f.present(r, ctx.walks))
+        .map(|f| f.describe())
+        .collect();
+    if missing.is_empty() {
+        let had: Vec<&str> = needs.iter().map(|f| f.describe()).collect();
+        let what = if had.is_empty() {
+            "the banner alone decides this rule".to_string()
+        } else {
+            format!("every fact this rule reads is present ({})", had.join(", "))
+        };
+        Some((false, format!("The report is {state}, but {what}.")))
+    } else {
+        Some((
+            true,
+            format!(
+                "Confidence lowered: the report is {state} and lacks {}, which this rule reads.",
+                missing.join(", ")
+            ),
+        ))
+    }
+}
+
 /// Classify one report.
 pub fn classify(ctx: &Ctx<'_>) -> Verdict {
     let mut hits: Vec<(&'static Rule, Finding)> = Vec::new();
@@ -202,6 +316,9 @@ pub fn classify(ctx: &Ctx<'_>) -> Verdict {
             c = c.lower();
         }
         if caveat.is_some() {
+            c = c.lower();
+        }
+        if c == Confidence::High && damage_note(rule, ctx).is_some_and(|(lowered, _)| lowered) {
             c = c.lower();
         }
         c
@@ -224,6 +341,9 @@ pub fn classify(ctx: &Ctx<'_>) -> Verdict {
     }
     if let Some(c) = &caveat {
         explanation.push_str(&format!(" Confidence lowered: {c}."));
+    }
+    if let Some((_, note)) = damage_note(rule, ctx) {
+        explanation.push_str(&format!(" {note}"));
     }
     Verdict {
         class: rule.class,
@@ -316,6 +436,37 @@ pub fn rule_text(r: &Rule) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_high_confidence_rule_says_what_it_reads() {
+        for r in rules() {
+            if r.confidence == Confidence::High {
+                assert!(r.needs.is_some(), "{} is high but lists no `needs`", r.id);
+            }
+        }
+    }
+
+    #[test]
+    fn an_incomplete_report_missing_what_the_rule_reads_is_not_high() {
+        // A SOFTIRQ-safe -> unsafe report cut right after its banner and
+        // task line: the rule fires on the kind, but its locks are missing.
+        let log = "=====================================================\n\
+WARNING: SOFTIRQ-safe -> SOFTIRQ-unsafe lock order detected\n\
+5.9.0 #1 Not tainted\n\
+-----------------------------------------------------\n";
+        let r = crate::decode_str(log, "t").remove(0);
+        assert!(!r.complete);
+        let a = crate::analyze(r, &crate::WalkOptions::default());
+        assert_eq!(a.verdict.rule, "irq-safe-unsafe-order");
+        assert_ne!(a.verdict.confidence, Confidence::High);
+        assert!(
+            a.verdict
+                .explanation
+                .contains("lacks the lock being acquired"),
+            "{}",
+            a.verdict.explanation
+        );
+    }
 
     #[test]
     fn table_loads_and_every_rule_has_a_predicate() {

@@ -104,12 +104,11 @@ fn fs_reclaim_chain_walk<'a>(ctx: &'a Ctx<'_>) -> Option<&'a TraceWalk> {
 /// The innermost frame of a walk that is an allocation site outside the
 /// allocator and lockdep: where the code under suspicion allocated.
 fn allocation_site(w: &TraceWalk) -> Option<&WalkFrame> {
-    use crate::kernel::frames::{is_allocator_internal, is_lock_primitive, is_lockdep_internal};
-    w.frames.iter().rev().filter(|f| !f.inlined).find(|f| {
-        !is_allocator_internal(&f.function)
-            && !is_lock_primitive(&f.function)
-            && !is_lockdep_internal(&f.function)
-    })
+    w.frames
+        .iter()
+        .rev()
+        .filter(|f| !f.inlined)
+        .find(|f| !crate::kernel::frames::class_of(&f.function).is_machinery())
 }
 
 /// The class of the lock being acquired ("" when none was printed).
@@ -429,11 +428,26 @@ fn addresses(r: &Report) -> Option<(&str, &str)> {
 
 fn recursive_same_instance(ctx: &Ctx<'_>) -> Option<Finding> {
     let (a, h) = addresses(ctx.report)?;
-    (a == h).then(|| Finding {
-        evidence: vec![format!("acquiring and held instance both at {a}")],
-        explanation: format!(
-            "The lock being acquired and the lock already held are the same instance ({a})."
-        ),
+    if a != h {
+        return None;
+    }
+    let mut evidence = vec![format!("acquiring and held instance both at {a}")];
+    let mut explanation =
+        format!("The lock being acquired and the lock already held are the same instance ({a}).");
+    // A read acquisition deadlocks only through a writer: say how, per
+    // lock type, when the backtrace shows the primitive.
+    let read = crate::kernel::locks::acquiring_primitive(&ctx.report.backtrace)
+        .and_then(|f| Some((f, crate::kernel::locks::read_acquire(&f.base)?)));
+    if let Some((f, r)) = read {
+        evidence.push(format!("taken for read by {} ({})", f.base, r.lock));
+        explanation.push_str(&format!(
+            " It is taken again for read by {}: {}.",
+            f.base, r.recursion
+        ));
+    }
+    Some(Finding {
+        evidence,
+        explanation,
         ..Finding::default()
     })
 }
@@ -648,12 +662,7 @@ fn rt_sleeping_lock_in_atomic(ctx: &Ctx<'_>) -> Option<Finding> {
     let frame = r
         .backtrace
         .iter()
-        .find(|f| {
-            f.reliable
-                && (f.base.starts_with("rt_spin_lock")
-                    || f.base.starts_with("rt_mutex")
-                    || f.base.starts_with("rtlock_"))
-        })
+        .find(|f| f.reliable && crate::kernel::frames::is_rt_lock(&f.base))
         .map(|f| f.base.clone());
     if !at_rt && frame.is_none() {
         return None;
@@ -773,14 +782,7 @@ fn circular_dependency(ctx: &Ctx<'_>) -> Option<Finding> {
         .chain
         .iter()
         .filter_map(|e| {
-            e.stack
-                .iter()
-                .filter(|f| f.reliable)
-                .find(|f| {
-                    !["lock", "down", "mutex", "acquire"]
-                        .iter()
-                        .any(|k| f.base.contains(k))
-                })
+            crate::kernel::frames::first_interesting(&e.stack)
                 .map(|f| format!("{} taken in {}", e.lock.class, f.base))
         })
         .collect();

@@ -81,11 +81,21 @@ pub enum GfpFlag {
     SkipKasan,
     Nolockdep,
     NoObjExt,
+    /// `__GFP_WAIT` (up to 4.3): may sleep, which then meant direct
+    /// reclaim too; 4.4 split it into `__GFP_DIRECT_RECLAIM` and
+    /// `__GFP_KSWAPD_RECLAIM`.
+    Wait,
+    /// `__GFP_NO_GROW` (up to 2.6.23): slab-internal.
+    NoGrow,
+    /// `__GFP_NO_KSWAPD` (2.6.38-4.3): do not wake kswapd.
+    NoKswapd,
+    /// `__GFP_KMEMCG` (3.8-3.14): charge to the memory cgroup.
+    Kmemcg,
 }
 
 impl GfpFlag {
     /// Every flag, in declaration order.
-    pub const ALL: [GfpFlag; 35] = [
+    pub const ALL: [GfpFlag; 39] = [
         GfpFlag::Dma,
         GfpFlag::Highmem,
         GfpFlag::Dma32,
@@ -121,6 +131,10 @@ impl GfpFlag {
         GfpFlag::SkipKasan,
         GfpFlag::Nolockdep,
         GfpFlag::NoObjExt,
+        GfpFlag::Wait,
+        GfpFlag::NoGrow,
+        GfpFlag::NoKswapd,
+        GfpFlag::Kmemcg,
     ];
 
     /// The kernel's name, `__GFP_DIRECT_RECLAIM`.
@@ -161,6 +175,10 @@ impl GfpFlag {
             GfpFlag::SkipKasan => "__GFP_SKIP_KASAN",
             GfpFlag::Nolockdep => "__GFP_NOLOCKDEP",
             GfpFlag::NoObjExt => "__GFP_NO_OBJ_EXT",
+            GfpFlag::Wait => "__GFP_WAIT",
+            GfpFlag::NoGrow => "__GFP_NO_GROW",
+            GfpFlag::NoKswapd => "__GFP_NO_KSWAPD",
+            GfpFlag::Kmemcg => "__GFP_KMEMCG",
         }
     }
 
@@ -216,6 +234,10 @@ impl GfpFlag {
             GfpFlag::SkipKasan => "KASAN HW tags: skip unpoisoning",
             GfpFlag::Nolockdep => "lockdep ignores its reclaim context",
             GfpFlag::NoObjExt => "slab: no object extension vector",
+            GfpFlag::Wait => "may sleep and reclaim memory itself",
+            GfpFlag::NoGrow => "slab internal: do not grow the cache",
+            GfpFlag::NoKswapd => "do not wake kswapd",
+            GfpFlag::Kmemcg => "charge to the caller's memory cgroup",
         }
     }
 }
@@ -407,6 +429,10 @@ fn build_layout(r: RawLayout) -> Result<GfpLayout, String> {
         let value = layout
             .lookup(name)
             .ok_or_else(|| format!("layout {}: name table entry {name} is undefined", r.id))?;
+        if value == 0 {
+            // A zero mask would match every value in decode().
+            return Err(format!("layout {}: name table entry {name} is 0", r.id));
+        }
         layout.names.push((name.clone(), value));
     }
     Ok(layout)
@@ -500,6 +526,14 @@ impl GfpLayout {
     /// config) has no such bit.
     pub fn value(&self, flag: GfpFlag) -> Option<u32> {
         self.flags.iter().find(|(f, _)| *f == flag).map(|&(_, v)| v)
+    }
+
+    /// The bit that lets an allocation sleep in direct reclaim:
+    /// `__GFP_DIRECT_RECLAIM`, or `__GFP_WAIT` up to 4.3 (0 if neither).
+    pub fn direct_reclaim_bit(&self) -> u32 {
+        self.value(GfpFlag::DirectReclaim)
+            .or_else(|| self.value(GfpFlag::Wait))
+            .unwrap_or(0)
     }
 
     /// The flag that owns `bit` (a single bit), if any.
@@ -626,23 +660,23 @@ impl GfpLayout {
 
 /// The release before `v` (`5.1` -> `5.0`, `5.0` -> `4.20`).
 fn previous_release(v: KernelVersion) -> Option<KernelVersion> {
+    if v.major == 2 {
+        // 2.6.x: the third number is the release.
+        return (v.patch > 0).then(|| KernelVersion::new(2, 6, v.patch - 1));
+    }
     if v.minor > 0 {
         return Some(KernelVersion::release(v.major, v.minor - 1));
     }
     // Last minor of each major series.
     let last = match v.major {
-        3 => 2,  // 2.6 -> 3.0
+        3 => return Some(KernelVersion::new(2, 6, 39)),
         4 => 19, // 3.19 -> 4.0
         5 => 20, // 4.20 -> 5.0
         6 => 19, // 5.19 -> 6.0
         7 => 19, // 6.19 -> 7.0
         _ => return None,
     };
-    let major = v.major - 1;
-    Some(KernelVersion::release(
-        major,
-        if major == 2 { 6 } else { last },
-    ))
+    Some(KernelVersion::release(v.major - 1, last))
 }
 
 /// The layout for an optional version: the newest when none is given.
@@ -754,17 +788,23 @@ impl GfpMask {
         self.layout.decode(self.bits)
     }
 
-    /// `__GFP_DIRECT_RECLAIM` (`gfpflags_allow_blocking()`): the caller may
-    /// sleep and reclaim memory itself. Whether it actually can also
-    /// depends on the task (`PF_MEMALLOC` forbids it), see
-    /// [`crate::kernel::task::direct_reclaim_possible`].
+    /// `__GFP_DIRECT_RECLAIM` (`gfpflags_allow_blocking()`; `__GFP_WAIT`
+    /// up to 4.3): the caller may sleep and reclaim memory itself. Whether
+    /// it actually can also depends on the task (`PF_MEMALLOC` forbids it),
+    /// see [`crate::kernel::task::direct_reclaim_possible`].
     pub fn may_direct_reclaim(self) -> bool {
-        self.has(GfpFlag::DirectReclaim)
+        self.has(GfpFlag::DirectReclaim) || self.has(GfpFlag::Wait)
     }
 
-    /// `__GFP_KSWAPD_RECLAIM`: kswapd is woken at the low watermark.
+    /// `__GFP_KSWAPD_RECLAIM`: kswapd is woken at the low watermark. Up
+    /// to 4.3 there was no such bit: the slow path woke kswapd for every
+    /// allocation unless `__GFP_NO_KSWAPD` (2.6.38+) was set.
     pub fn may_kswapd_reclaim(self) -> bool {
-        self.has(GfpFlag::KswapdReclaim)
+        if self.layout.value(GfpFlag::KswapdReclaim).is_some() {
+            self.has(GfpFlag::KswapdReclaim)
+        } else {
+            !self.has(GfpFlag::NoKswapd)
+        }
     }
 
     /// `__GFP_FS`: reclaim on behalf of this allocation may enter
@@ -1114,6 +1154,29 @@ mod tests {
             v(6, 6),
             v(6, 18),
         ];
+        let old = [
+            KernelVersion::new(2, 6, 18),
+            KernelVersion::new(2, 6, 24),
+            KernelVersion::new(2, 6, 32),
+            v(3, 0),
+            v(3, 13),
+            v(4, 2),
+        ];
+        for version in old {
+            for expr in [
+                "GFP_KERNEL",
+                "GFP_NOFS|__GFP_NOWARN",
+                "GFP_KERNEL | __GFP_NOMEMALLOC",
+                "GFP_ATOMIC|__GFP_NOWARN",
+                "GFP_NOIO",
+                "GFP_HIGHUSER",
+                "GFP_DMA32|__GFP_ZERO",
+            ] {
+                let m = parse(expr, version).unwrap();
+                let again = parse(&m.decode(), version).unwrap();
+                assert_eq!(m, again, "{expr} on {version}");
+            }
+        }
         for version in versions {
             for expr in [
                 "GFP_KERNEL",
@@ -1227,7 +1290,16 @@ mod tests {
             "4.4"
         );
         assert_eq!(GfpLayout::for_version(v(5, 0)).id(), "4.18");
-        assert_eq!(GfpLayout::for_version(v(3, 10)).id(), "4.4");
+        assert_eq!(GfpLayout::for_version(v(3, 10)).id(), "3.8");
+        assert_eq!(GfpLayout::for_version(v(4, 3)).id(), "4.1");
+        assert_eq!(
+            GfpLayout::for_version(KernelVersion::new(2, 6, 32)).id(),
+            "2.6.31"
+        );
+        assert_eq!(
+            GfpLayout::for_version(KernelVersion::new(2, 6, 39)).range_label(),
+            "2.6.38-3.7"
+        );
         assert_eq!(GfpLayout::newest().id(), "6.15");
         assert_eq!(layout_for(None).id(), "6.15");
         let l = GfpLayout::for_version(v(4, 15));
@@ -1241,8 +1313,123 @@ mod tests {
         );
         assert_eq!(
             GfpLayout::for_version(v(3, 10)).coverage(v(3, 10)),
+            Coverage::Verified
+        );
+        let v2612 = KernelVersion::new(2, 6, 12);
+        assert_eq!(GfpLayout::for_version(v2612).id(), "2.6.18");
+        assert_eq!(
+            GfpLayout::for_version(v2612).coverage(v2612),
             Coverage::TooOld
         );
+        // Gaps between checked releases are flagged.
+        let v2632 = KernelVersion::new(2, 6, 32);
+        assert_eq!(
+            GfpLayout::for_version(v2632).coverage(v2632),
+            Coverage::Unverified
+        );
+        assert_eq!(
+            GfpLayout::for_version(v(3, 5)).coverage(v(3, 5)),
+            Coverage::Unverified
+        );
+    }
+
+    /// Pre-4.4 eras, from each era's own include/linux/gfp.h: GFP_KERNEL
+    /// is 0xd0 (__GFP_WAIT|__GFP_IO|__GFP_FS) in every one, GFP_NOFS 0x50,
+    /// GFP_NOIO 0x10, GFP_ATOMIC 0x20 (__GFP_HIGH alone) and GFP_NOWAIT 0.
+    #[test]
+    fn pre_4_4_eras_decode_and_reclaim() {
+        let eras = [
+            KernelVersion::new(2, 6, 18),
+            KernelVersion::new(2, 6, 24),
+            KernelVersion::new(2, 6, 32),
+            KernelVersion::new(2, 6, 38),
+            v(3, 0),
+            v(3, 13),
+            v(4, 2),
+            v(4, 3),
+        ];
+        for version in eras {
+            let l = GfpLayout::for_version(version);
+            assert_eq!(l.value(GfpFlag::Wait), Some(0x10), "{version}");
+            assert_eq!(l.value(GfpFlag::DirectReclaim), None, "{version}");
+            assert_eq!(l.direct_reclaim_bit(), 0x10);
+            assert_eq!(l.composite("GFP_KERNEL"), Some(0xd0), "{version}");
+            assert_eq!(l.composite("GFP_NOFS"), Some(0x50), "{version}");
+            assert_eq!(l.composite("GFP_NOIO"), Some(0x10), "{version}");
+            assert_eq!(l.composite("GFP_ATOMIC"), Some(0x20), "{version}");
+            assert_eq!(l.composite("GFP_NOWAIT"), Some(0), "{version}");
+
+            let kernel = GfpMask::new(0xd0, version);
+            assert_eq!(kernel.decode(), "GFP_KERNEL", "{version}");
+            assert_eq!(
+                kernel.flags(),
+                vec![GfpFlag::Wait, GfpFlag::Io, GfpFlag::Fs]
+            );
+            assert!(kernel.may_direct_reclaim() && kernel.may_enter_fs() && kernel.may_do_io());
+            assert!(kernel.may_kswapd_reclaim() && !kernel.is_nonblocking());
+
+            let nofs = GfpMask::new(0x50, version);
+            assert_eq!(nofs.decode(), "GFP_NOFS");
+            assert!(nofs.may_direct_reclaim() && nofs.may_do_io() && !nofs.may_enter_fs());
+
+            let noio = GfpMask::new(0x10, version);
+            assert_eq!(noio.decode(), "__GFP_WAIT");
+            assert!(noio.may_direct_reclaim() && !noio.may_do_io());
+
+            let atomic = GfpMask::new(0x20, version);
+            assert_eq!(atomic.decode(), "__GFP_HIGH");
+            assert!(atomic.is_atomic() && !atomic.may_direct_reclaim());
+            assert_eq!(atomic.reserves(), Reserves::High);
+
+            // The same number on 4.4 is __GFP_RECLAIMABLE|__GFP_IO|__GFP_FS:
+            // it cannot reclaim there.
+            assert!(!GfpMask::new(0xd0, v(4, 4)).may_direct_reclaim());
+        }
+    }
+
+    /// Bits that changed meaning inside the pre-4.4 span.
+    #[test]
+    fn pre_4_4_era_differences() {
+        let v2618 = KernelVersion::new(2, 6, 18);
+        let v2624 = KernelVersion::new(2, 6, 24);
+        let v2632 = KernelVersion::new(2, 6, 32);
+        let v2638 = KernelVersion::new(2, 6, 38);
+        // 0x2000: __GFP_NO_GROW (slab) in 2.6.18, unused in 2.6.24-3.5,
+        // __GFP_MEMALLOC from 3.6 (3.13 read).
+        assert_eq!(decode(0xd0 | 0x2000, v2618), "GFP_KERNEL|__GFP_NO_GROW");
+        assert_eq!(decode(0xd0 | 0x2000, v2624), "GFP_KERNEL|0x2000");
+        assert_eq!(decode(0xd0 | 0x2000, v(3, 13)), "GFP_KERNEL|__GFP_MEMALLOC");
+        // __GFP_MOVABLE: 0x100000 in 2.6.24, 0x08 later.
+        assert_eq!(
+            parse("GFP_HIGHUSER_MOVABLE", v2624).unwrap().bits(),
+            0x1200d2
+        );
+        assert_eq!(
+            parse("GFP_HIGHUSER_MOVABLE", v2632).unwrap().bits(),
+            0x200da
+        );
+        // 0x100000: __GFP_KMEMCG (3.8-3.14), __GFP_NOACCOUNT (4.1-4.3).
+        assert_eq!(decode(0xd0 | 0x100000, v(3, 13)), "GFP_KERNEL|__GFP_KMEMCG");
+        assert_eq!(
+            decode(0xd0 | 0x100000, v(4, 2)),
+            "GFP_KERNEL|__GFP_NOACCOUNT"
+        );
+        // __GFP_NO_KSWAPD (2.6.38+) is the only way to keep kswapd asleep.
+        let thp = parse("GFP_TRANSHUGE", v2638).unwrap();
+        assert_eq!(thp.bits(), 0x4352da);
+        assert!(thp.has(GfpFlag::NoKswapd) && !thp.may_kswapd_reclaim());
+        assert!(thp.may_direct_reclaim());
+        assert_eq!(parse("GFP_TRANSHUGE", v(4, 2)).unwrap().bits(), 0x4352da);
+        assert!(parse("__GFP_NO_KSWAPD", v2632).is_err());
+        // __GFP_DIRECT_RECLAIM does not exist before 4.4.
+        assert!(matches!(
+            parse("__GFP_DIRECT_RECLAIM", v(4, 3)),
+            Err(GfpError::NotInLayout { .. })
+        ));
+        assert!(matches!(
+            parse("__GFP_WAIT", v(4, 4)),
+            Err(GfpError::NotInLayout { .. })
+        ));
     }
 
     #[test]

@@ -386,13 +386,16 @@ pub struct LockdepReclaimRule {
     pub primes_mmu_notifier: bool,
     /// The kernel function that decides.
     pub function: &'static str,
+    /// What changed in this release, for users: public references only
+    /// (commit id and subject, or the patch's subject and list).
+    pub change: &'static str,
     pub source: &'static str,
 }
 
 /// The lockdep reclaim rules, oldest first.
 pub const LOCKDEP_RECLAIM_RULES: &[LockdepReclaimRule] = &[
     LockdepReclaimRule {
-        since: kv(4, 4),
+        since: KernelVersion::new(2, 6, 29),
         first_verified: kv(4, 4),
         tracking: ReclaimTracking::ReclaimFsState,
         applies_context: false,
@@ -400,8 +403,12 @@ pub const LOCKDEP_RECLAIM_RULES: &[LockdepReclaimRule] = &[
         honours_nolockdep: false,
         primes_mmu_notifier: false,
         function: "lockdep_trace_alloc",
-        source: "kernel/locking/lockdep.c __lockdep_trace_alloc() K4.4, K4.10 \
-                 (RECLAIM_FS state from cf40bd16fdad, 2.6.29)",
+        change: "lockdep tracks reclaim with the RECLAIM_FS usage state (cf40bd16fdad lockdep: annotate reclaim context (__GFP_NOFS), believed 2.6.29)",
+        source: "kernel/locking/lockdep.c __lockdep_trace_alloc() K4.4, K4.10; \
+                 before 4.4 the same tests with __GFP_WAIT for \
+                 __GFP_DIRECT_RECLAIM (the 4.4 rename patch changes only that \
+                 line); RECLAIM_FS state from cf40bd16fdad (lockdep: annotate \
+                 reclaim context (__GFP_NOFS)), first release believed 2.6.29",
     },
     LockdepReclaimRule {
         since: kv(4, 12),
@@ -412,6 +419,7 @@ pub const LOCKDEP_RECLAIM_RULES: &[LockdepReclaimRule] = &[
         honours_nolockdep: true,
         primes_mmu_notifier: false,
         function: "lockdep_trace_alloc",
+        change: "lockdep applies the task's NOIO/NOFS scope and honours __GFP_NOLOCKDEP (6d7225f0cc1a lockdep: teach lockdep about memalloc_noio_save; 7e7844226f10 lockdep: allow to disable reclaim lockup detection)",
         source: "kernel/locking/lockdep.c K4.12, K4.13; 6d7225f0cc1a (lockdep: teach \
                  lockdep about memalloc_noio_save), 7e7844226f10 (__GFP_NOLOCKDEP)",
     },
@@ -424,6 +432,7 @@ pub const LOCKDEP_RECLAIM_RULES: &[LockdepReclaimRule] = &[
         honours_nolockdep: true,
         primes_mmu_notifier: false,
         function: "__need_fs_reclaim",
+        change: "lockdep tracks reclaim with the fs_reclaim lock, and a PF_MEMALLOC task is exempt only without __GFP_NOMEMALLOC (d92a8cfcb37e locking/lockdep: Rework FS_RECLAIM annotation)",
         source: "mm/page_alloc.c __need_fs_reclaim() K4.14, K4.15 (d92a8cfcb37e \
                  locking/lockdep: Rework FS_RECLAIM annotation)",
     },
@@ -436,6 +445,7 @@ pub const LOCKDEP_RECLAIM_RULES: &[LockdepReclaimRule] = &[
         honours_nolockdep: true,
         primes_mmu_notifier: false,
         function: "__need_fs_reclaim",
+        change: "a PF_MEMALLOC task is exempt from the fs_reclaim annotation whatever its mask (Tetsuo Handa, lockdep: fix fs_reclaim warning, 2018; believed in 4.16, present in 4.17)",
         source: "Tetsuo Handa, lockdep: Fix fs_reclaim warning (v2, linux-mm \
                  2018-02-08); present in K4.17, K4.19, K5.4, K5.10, absent in K4.15 \
                  (4.15.1); commit believed 2e517d681632. Release 4.16 by \
@@ -453,6 +463,7 @@ pub const LOCKDEP_RECLAIM_RULES: &[LockdepReclaimRule] = &[
         honours_nolockdep: true,
         primes_mmu_notifier: true,
         function: "__need_reclaim",
+        change: "blocking allocations also prime mmu_notifier_invalidate_range_start and only __GFP_FS ones take fs_reclaim (__need_reclaim(); believed 5.11, present in 5.15)",
         source: "mm/page_alloc.c __need_reclaim(), fs_reclaim_acquire() K5.15, K6.1, \
                  K6.6, K6.12, K6.18; absent in K5.10 (5.11 believed)",
     },
@@ -477,7 +488,29 @@ pub fn context_rule(version: KernelVersion) -> &'static ContextRule {
     newest_rule(CONTEXT_RULES, |r| r.since, version)
 }
 
-/// The lockdep reclaim rule for `version` (the oldest for older versions).
+/// The lockdep reclaim rules that changed between two versions (either
+/// order): each rule whose first release is after the older version and
+/// not after the newer one, oldest first.
+pub fn lockdep_changes_between(
+    a: KernelVersion,
+    b: KernelVersion,
+) -> Vec<&'static LockdepReclaimRule> {
+    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+    let (lo, hi) = (lo.without_patch(), hi.without_patch());
+    LOCKDEP_RECLAIM_RULES
+        .iter()
+        .filter(|r| r.since > lo && r.since <= hi)
+        .collect()
+}
+
+/// Whether lockdep on `version` tracks reclaim at all: before the
+/// `RECLAIM_FS` state (believed 2.6.29) it did not.
+pub fn lockdep_tracks_reclaim(version: KernelVersion) -> bool {
+    version.without_patch() >= LOCKDEP_RECLAIM_RULES[0].since
+}
+
+/// The lockdep reclaim rule for `version` (the oldest for older versions,
+/// see [`lockdep_tracks_reclaim`]).
 pub fn lockdep_rule(version: KernelVersion) -> &'static LockdepReclaimRule {
     newest_rule(LOCKDEP_RECLAIM_RULES, |r| r.since, version)
 }
@@ -520,6 +553,19 @@ impl ReclaimSkip {
             ReclaimSkip::Memalloc => "the task has PF_MEMALLOC",
             ReclaimSkip::NoFs => "no __GFP_FS",
             ReclaimSkip::Nolockdep => "__GFP_NOLOCKDEP",
+        }
+    }
+    /// [`ReclaimSkip::describe`] with the flag names of `mask`'s kernel:
+    /// up to 4.3 the direct-reclaim bit was `__GFP_WAIT`.
+    pub fn describe_for(self, mask: GfpMask) -> &'static str {
+        match self {
+            ReclaimSkip::NoDirectReclaim
+                if mask.layout().value(GfpFlag::DirectReclaim).is_none()
+                    && mask.layout().value(GfpFlag::Wait).is_some() =>
+            {
+                "no __GFP_WAIT"
+            }
+            other => other.describe(),
         }
     }
 }
@@ -816,6 +862,18 @@ mod tests {
             MemallocExemption::UnlessNomemalloc
         );
         assert_eq!(lockdep_rule(v(4, 17)).memalloc, MemallocExemption::Always);
-        assert_eq!(lockdep_rule(v(3, 10)).since, v(4, 4));
+        assert_eq!(lockdep_rule(v(3, 10)).since, KernelVersion::new(2, 6, 29));
+        assert_eq!(
+            lockdep_rule(v(3, 10)).tracking,
+            ReclaimTracking::ReclaimFsState
+        );
+        assert!(lockdep_tracks_reclaim(KernelVersion::new(2, 6, 32)));
+        assert!(!lockdep_tracks_reclaim(KernelVersion::new(2, 6, 24)));
+        let fix = lockdep_changes_between(v(4, 17), v(4, 15));
+        assert_eq!(fix.len(), 1);
+        assert_eq!(fix[0].memalloc, MemallocExemption::Always);
+        assert!(fix[0].change.contains("lockdep: fix fs_reclaim warning"));
+        assert!(lockdep_changes_between(v(4, 16), v(4, 17)).is_empty());
+        assert_eq!(lockdep_changes_between(v(4, 4), v(5, 15)).len(), 4);
     }
 }

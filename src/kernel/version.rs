@@ -63,9 +63,16 @@ impl KernelVersion {
         Self::new(major, minor, 0)
     }
 
-    /// This version without its patch level (`6.6.9` -> `6.6`).
+    /// This version without its patch level (`6.6.9` -> `6.6`): the
+    /// release it belongs to. In the 2.6 series the third number is the
+    /// release (`2.6.32` is a release, `2.6.32.9` its stable update), so
+    /// `2.6.x` versions are kept whole.
     pub fn without_patch(self) -> Self {
-        Self::release(self.major, self.minor)
+        if self.major == 2 {
+            self
+        } else {
+            Self::release(self.major, self.minor)
+        }
     }
 
     /// Parse the release as reports print it (utsname release, optionally
@@ -236,6 +243,17 @@ mod tests {
         assert!(v(4, 15, 1) > v(4, 15, 0));
         assert!(v(5, 0, 0) > v(4, 20, 17));
         assert_eq!(v(6, 6, 9).without_patch(), v(6, 6, 0));
+        // 2.6.x: the third number is the release.
+        assert_eq!(v(2, 6, 32).without_patch(), v(2, 6, 32));
+        assert!(v(2, 6, 39) < v(3, 0, 0));
+        assert_eq!(
+            KernelVersion::from_release("2.6.32.9-generic"),
+            Some(v(2, 6, 32))
+        );
+        assert_eq!(
+            "2.6.32".parse::<KernelVersion>().unwrap().to_string(),
+            "2.6.32"
+        );
     }
 
     #[test]

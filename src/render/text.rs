@@ -3,8 +3,10 @@
 //! Per report: a headline (kind, title, kernel, task), the verdict (class,
 //! confidence, summary, fix), the lock cycle drawn as a chain with the
 //! function behind each edge, the unsafe scenario, the held locks, then
-//! every stack annotated with the allocation context in the seed's style
-//! (`// gfp_mask == ...`), noise folded into a count (`--full` shows it).
+//! the stacks: where the allocation-context walk learned something, caller
+//! to callee with `// gfp_mask == ...` only where the state changes; every
+//! other stack innermost first, as the log prints it. Noise is folded into
+//! a count (`--full` shows it).
 //! Wrapped to 80 columns by default; plain text, no tabs, no trailing
 //! spaces, every input-derived string escaped — it survives mail.
 
@@ -14,6 +16,7 @@ use std::io::{self, Write};
 use super::layout::{Doc, Style};
 use crate::analysis::cycle::{self, cycle_edges};
 use crate::escape;
+use crate::kernel::frames::class_of;
 use crate::model::{Frame, Lock, Report, ReportKind};
 use crate::walk::TraceWalk;
 use crate::Analysis;
@@ -69,7 +72,7 @@ fn frame_str(f: &Frame) -> String {
 /// A lockdep-internal frame of the trace, folded into a count. Callees the
 /// knowledge base restored (input line 0) stay: they carry its notes.
 fn folded(f: &crate::walk::WalkFrame) -> bool {
-    !(f.inlined && f.source_line == 0) && cycle::is_lockdep_internal(&f.function)
+    !(f.inlined && f.source_line == 0) && class_of(&f.function).is_reporting()
 }
 
 fn lock_str(l: &Lock) -> String {
@@ -307,6 +310,49 @@ fn cycle(d: &mut Doc, r: &Report) {
     }
 }
 
+/// What the names of the report's own locks say: `#N` numbered classes
+/// and names from shared init helpers are where aliasing (one class for
+/// different objects) comes from, so they are pointed out.
+fn class_notes(d: &mut Doc, r: &Report) {
+    use crate::kernel::locks::{key_number, shared_init};
+    let mut seen: Vec<&str> = Vec::new();
+    let classes = r
+        .acquiring
+        .iter()
+        .chain(&r.holding)
+        .chain(&r.releasing)
+        .chain(&r.nest_lock)
+        .chain(&r.other_locks)
+        .chain(r.chain.iter().map(|c| &c.lock))
+        .map(|l| l.class.as_str());
+    let mut notes = Vec::new();
+    for c in classes {
+        if seen.contains(&c) {
+            continue;
+        }
+        seen.push(c);
+        if let Some(n) = key_number(c) {
+            let base = &c[..c.len() - n.to_string().len() - 1];
+            notes.push(format!(
+                "{}: #{n} tells apart several classes named {} (one per lock class key); only the same number is the same class",
+                e(c),
+                e(base)
+            ));
+        }
+        if let Some(what) = shared_init(c) {
+            notes.push(format!("{}: {what}", e(c)));
+        }
+    }
+    if notes.is_empty() {
+        return;
+    }
+    d.blank();
+    d.line(Style::Heading, 0, "lock class names:");
+    for n in notes {
+        d.line(Style::Plain, 2, format!("- {n}"));
+    }
+}
+
 fn scenario(d: &mut Doc, r: &Report, width: usize) {
     let Some(s) = &r.scenario else { return };
     if s.steps.is_empty() {
@@ -366,8 +412,26 @@ fn held(d: &mut Doc, r: &Report) {
     }
 }
 
-/// One stack: annotated walk (outermost first, seed style) with noise
-/// folded, or every frame as printed with `--full`.
+/// Did the walk learn anything on this stack: a frame that sets or
+/// restricts the gfp, changes task flags, takes fs_reclaim, or carries a
+/// note? A walk that only carried "the caller's gfp" down says nothing.
+fn walk_says_something(w: &TraceWalk) -> bool {
+    w.frames.iter().any(|f| {
+        f.note.is_some()
+            || f.gfp != CALLERS_GFP
+            || !f.task_flags.is_empty()
+            || f.fs_reclaim_depth != 0
+    })
+}
+
+/// The walk's name for a gfp nothing in the stack fixes.
+const CALLERS_GFP: &str = "caller's gfp";
+
+/// One stack. When the allocation-context walk found something, it is
+/// shown caller to callee (outermost first, as one reads an allocation
+/// path down) with an annotation only where the state changes or is
+/// decided; every other stack is shown in the log's own order, innermost
+/// first. `--full` adds every frame as printed.
 fn stack(d: &mut Doc, title: &str, frames: &[Frame], walk: Option<&TraceWalk>, full: bool) {
     if frames.is_empty() {
         return;
@@ -384,11 +448,11 @@ fn stack(d: &mut Doc, title: &str, frames: &[Frame], walk: Option<&TraceWalk>, f
             d.line(Style::Plain, 2, format!("{mark}{}", frame_str(f)));
         }
     }
-    let Some(w) = walk else {
+    let Some(w) = walk.filter(|w| walk_says_something(w)) else {
         if !full {
             let shown: Vec<&Frame> = frames.iter().filter(|f| !cycle::is_noise(f)).collect();
             let hidden = frames.len() - shown.len();
-            d.line(Style::Heading, 0, format!("{title}:"));
+            d.line(Style::Heading, 0, format!("{title} (innermost first):"));
             for f in shown {
                 d.line(Style::Plain, 2, frame_str(f));
             }
@@ -404,13 +468,14 @@ fn stack(d: &mut Doc, title: &str, frames: &[Frame], walk: Option<&TraceWalk>, f
     };
     let internal = w.frames.iter().filter(|f| folded(f)).count();
     let hidden = w.skipped_unreliable + internal;
-    let rules_note = if full {
-        "allocation context, outermost first"
-    } else {
-        "outermost first"
-    };
-    d.line(Style::Heading, 0, format!("{title} ({rules_note}):"));
-    let mut last_gfp = compact_str::CompactString::default();
+    d.line(
+        Style::Heading,
+        0,
+        format!("{title} (allocation context, caller to callee: outermost first):"),
+    );
+    // The walk starts from the caller's gfp and no task flags: say nothing
+    // until that changes.
+    let mut last_gfp = compact_str::CompactString::const_new(CALLERS_GFP);
     let mut last_flags: Vec<String> = Vec::new();
     let mut last_depth = 0;
     for f in &w.frames {
@@ -487,6 +552,7 @@ pub fn render(a: &Analysis, opts: &TextOptions) -> String {
     d.blank();
     locks(&mut d, &a.report);
     cycle(&mut d, &a.report);
+    class_notes(&mut d, &a.report);
     scenario(&mut d, &a.report, opts.width);
     held(&mut d, &a.report);
     if a.gfp_walk

@@ -40,8 +40,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::input::LineReader;
-use crate::segment::Segmenter;
-use crate::{Analysis, WalkOptions};
+use crate::kernel::version::KernelVersion;
+use crate::{Analysis, Decoder};
 pub use group::GroupBy;
 use group::{add, Cell, CellKey, Cells, Seen};
 use inputs::{InputError, Unit};
@@ -78,6 +78,14 @@ pub struct TriageArgs {
     /// Worker threads (default: one per CPU).
     #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
+    /// Kernel version whose rules the allocation-context walk uses,
+    /// overriding the version each report prints (`4.15`, `v6.6`).
+    #[arg(long, value_name = "VERSION")]
+    pub kernel: Option<KernelVersion>,
+    /// Extra knowledge-base file(s) (TOML, schema in src/kernel/kb/README.md);
+    /// their entries take precedence over the built-in ones.
+    #[arg(long = "kb", value_name = "FILE")]
+    pub kb: Vec<PathBuf>,
     #[command(flatten)]
     pub symbols: crate::symbolize::SymbolizeArgs,
 }
@@ -89,8 +97,9 @@ pub struct Options {
     pub jobs: Option<usize>,
     /// Draw a progress bar on stderr (only when it is a terminal).
     pub progress: bool,
-    /// Symbolize frames before walking and grouping them.
-    pub symbolizer: Option<Arc<crate::symbolize::Symbolizer>>,
+    /// How reports are decoded, symbolized and walked (`--kernel`, `--kb`,
+    /// `--vmlinux`/`--modules`/`--debuginfo`).
+    pub decoder: Decoder,
 }
 
 /// Everything a run found.
@@ -134,7 +143,7 @@ pub fn triage(paths: &[PathBuf], opts: &Options) -> io::Result<Outcome> {
         units
             .par_iter()
             .enumerate()
-            .map(|(i, u)| read_unit(i, u, &bar, opts.symbolizer.as_deref()))
+            .map(|(i, u)| read_unit(i, u, &bar, &opts.decoder))
             .collect()
     });
     bar.finish_and_clear();
@@ -215,8 +224,8 @@ fn found(a: &Analysis, unit: usize, ordinal: u64) -> Found {
 /// Decode one file (or standard input) into `on`, counting what was read.
 fn decode_file(
     path: Option<&std::path::Path>,
+    decoder: &Decoder,
     bar: &ProgressBar,
-    sym: Option<&crate::symbolize::Symbolizer>,
     res: &mut UnitResult,
     on: &mut dyn FnMut(Analysis),
 ) {
@@ -245,7 +254,8 @@ fn decode_file(
         n: n.clone(),
     });
     let (header_lines, reader) = inputs::sniff_header(counted);
-    let result = decode_stream(reader, &source, header_lines, sym, on);
+    let decoder = decoder.clone().with_source(source.as_str());
+    let result = decode_stream(reader, &decoder, header_lines, on);
     res.bytes += n.load(Ordering::Relaxed);
     if let Err(e) = result {
         res.errors.push(InputError {
@@ -258,9 +268,8 @@ fn decode_file(
 /// The streaming decoder with a header skipped: lines keep their numbers.
 fn decode_stream(
     reader: Box<dyn Read + Send>,
-    source: &str,
+    decoder: &Decoder,
     skip: u64,
-    sym: Option<&crate::symbolize::Symbolizer>,
     on: &mut dyn FnMut(Analysis),
 ) -> io::Result<()> {
     // A syzkaller testdata file ends its log at `REPORT:`: the expected
@@ -277,23 +286,10 @@ fn decode_stream(
             return Ok(());
         }
     }
-    let walk = WalkOptions::default();
-    let mut seg = Segmenter::new();
-    crate::segment::drive(&mut lines, &mut seg, &mut |raw| {
-        on(crate::analyze_with(
-            crate::parse::parse_report(&raw, source),
-            &walk,
-            sym,
-        ))
-    })
+    decoder.decode_lines_analyzed(&mut lines, on)
 }
 
-fn read_unit(
-    index: usize,
-    unit: &Unit,
-    bar: &ProgressBar,
-    sym: Option<&crate::symbolize::Symbolizer>,
-) -> UnitResult {
+fn read_unit(index: usize, unit: &Unit, bar: &ProgressBar, decoder: &Decoder) -> UnitResult {
     let mut res = UnitResult::default();
     match unit {
         Unit::Stdin | Unit::File(_) => {
@@ -303,7 +299,7 @@ fn read_unit(
             };
             let mut cells = Cells::new();
             let mut ordinal = 0;
-            decode_file(path, bar, sym, &mut res, &mut |a| {
+            decode_file(path, decoder, bar, &mut res, &mut |a| {
                 let f = found(&a, index, ordinal);
                 ordinal += 1;
                 add(&mut cells, f.key, f.cell);
@@ -317,7 +313,7 @@ fn read_unit(
             let mut ordinal = 0;
             for set in [reports, logs] {
                 for file in set {
-                    decode_file(Some(file), bar, sym, &mut res, &mut |a| {
+                    decode_file(Some(file), decoder, bar, &mut res, &mut |a| {
                         let f = found(&a, index, ordinal);
                         ordinal += 1;
                         match &mut bug {
@@ -345,33 +341,43 @@ fn read_unit(
 
 /// The `splatdec triage` command: run, print, and say how it went. Errors
 /// go to `err` (and into the table's summary); the exit status is 2 when
-/// some input could not be read.
+/// some input could not be read or a debug image could not be used.
 ///
 /// `err` must not hold the lock on the process's stderr (pass
 /// `io::stderr()`, not `io::stderr().lock()`): when stderr is a terminal
 /// the progress bar is drawn on it from the worker threads.
 pub fn run(args: &TriageArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
-    let mut sym_failed = false;
-    let symbolizer = if args.symbols.any() {
-        match crate::symbolize::Symbolizer::new(&args.symbols) {
-            Ok(s) => Some(Arc::new(s)),
-            Err(e) => {
-                sym_failed = true;
-                let _ = writeln!(
-                    err,
-                    "splatdec: triage: {}; frames are left as printed",
-                    crate::render::escape::text(&e.to_string())
-                );
-                None
-            }
+    let decoder = match Decoder::new()
+        .with_kernel(args.kernel)
+        .with_kb_files(&args.kb)
+    {
+        Ok(d) => d,
+        Err(e) => {
+            let _ = writeln!(
+                err,
+                "splatdec: --kb {}",
+                crate::escape::text(&e.to_string())
+            );
+            return ExitCode::from(2);
         }
-    } else {
-        None
+    };
+    // An unusable debug image is said and the run goes on with the frames
+    // as printed (exit status 2 at the end).
+    let (decoder, sym_failed) = match decoder.clone().with_symbols(&args.symbols) {
+        Ok(d) => (d, false),
+        Err(e) => {
+            let _ = writeln!(
+                err,
+                "splatdec: triage: {}; frames are left as printed",
+                crate::escape::text(&e.to_string())
+            );
+            (decoder, true)
+        }
     };
     let opts = Options {
         jobs: args.jobs.map(usize::from),
         progress: io::stderr().is_terminal(),
-        symbolizer,
+        decoder,
     };
     let outcome = match triage(&args.paths, &opts) {
         Ok(o) => o,
@@ -381,12 +387,12 @@ pub fn run(args: &TriageArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitC
         }
     };
     for m in opts
-        .symbolizer
-        .as_deref()
+        .decoder
+        .symbolizer()
         .map(crate::symbolize::Symbolizer::take_messages)
         .unwrap_or_default()
     {
-        let _ = writeln!(err, "splatdec: triage: {}", crate::render::escape::text(&m));
+        let _ = writeln!(err, "splatdec: triage: {}", crate::escape::text(&m));
     }
     for e in &outcome.errors {
         let _ = writeln!(

@@ -20,8 +20,8 @@
 //! * the inconsistent-state usage transition when there is one;
 //! * the first [`GUILTY_FRAMES`] guilty frames of the report's stack: the
 //!   first reliable, non-inlined frames outside locking primitives,
-//!   allocators, lockdep, stack dumping and sanitizers (the noise table in
-//!   `signature.toml`), by their source-level name.
+//!   allocators, lockdep, stack dumping and sanitizers (the frame-class
+//!   table, `kernel/data/frames.toml`), by their source-level name.
 //!
 //! Two reports with the same title are different bugs when the locks differ
 //! (a recursive `&a->lock` and a recursive `&b->lock` in one function), when
@@ -45,13 +45,14 @@
 //! never a frame from a held-locks list, which records where *other* locks
 //! were taken.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::OnceLock;
 
 use regex::Regex;
 use serde::Deserialize;
 
 use crate::analysis::cycle::lock_cycle;
+use crate::kernel::frames::class_of;
 use crate::model::{Frame, Lock, Report, ReportKind};
 
 /// How many guilty frames enter a signature: the guilty function and its
@@ -85,18 +86,8 @@ pub struct Sighting {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Table {
-    noise: Vec<NoiseRow>,
     class_rule: Vec<ClassRuleRow>,
     locks: HashMap<String, Vec<LockSlot>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NoiseRow {
-    #[allow(dead_code)] // documents the row; read by people, not code
-    category: String,
-    exact: Vec<String>,
-    prefixes: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -119,8 +110,6 @@ enum LockSlot {
 }
 
 struct Compiled {
-    noise_exact: HashSet<String>,
-    noise_prefixes: Vec<String>,
     class_rules: Vec<(Regex, String)>,
     locks: HashMap<String, Vec<LockSlot>>,
 }
@@ -131,16 +120,6 @@ fn table() -> &'static Compiled {
         let t: Table = toml::from_str(include_str!("signature.toml"))
             .expect("embedded signature table parses");
         Compiled {
-            noise_exact: t
-                .noise
-                .iter()
-                .flat_map(|r| r.exact.iter().cloned())
-                .collect(),
-            noise_prefixes: t
-                .noise
-                .iter()
-                .flat_map(|r| r.prefixes.iter().cloned())
-                .collect(),
             class_rules: t
                 .class_rule
                 .into_iter()
@@ -155,13 +134,10 @@ fn table() -> &'static Compiled {
 }
 
 /// True when a frame named `base` is locking, allocation, lockdep,
-/// stack-dump or sanitizer machinery rather than the code with the bug.
+/// stack-dump, wait or sanitizer machinery rather than the code with the
+/// bug (the frame-class table, [`crate::kernel::frames`]).
 pub fn is_noise(base: &str) -> bool {
-    let t = table();
-    t.noise_exact.contains(base)
-        || t.noise_prefixes
-            .iter()
-            .any(|p| base.starts_with(p.as_str()))
+    class_of(base).is_machinery()
 }
 
 /// A lock class name with its build- and boot-specific parts taken out.

@@ -6,6 +6,7 @@
 
 use super::frame::parse_frame_ref;
 use super::lock::parse_lock;
+use crate::kernel::frames;
 use crate::model::FrameContext;
 
 /// Lines that are part of reports' fixed wording and carry no data.
@@ -194,63 +195,14 @@ pub fn is_rcu_location(t: &str) -> bool {
 }
 
 /// True when `base` is a function stacks bottom out in (syscall entry,
-/// kthread start, CPU bring-up): a trace that reached it is whole.
+/// kthread start, CPU bring-up): a trace that reached it is whole. The
+/// names are rows of the frame-class table ([`crate::kernel::frames`]).
 pub fn is_root_frame(base: &str) -> bool {
-    ROOT_FRAMES.contains(&base)
+    frames::is_root(base)
 }
 
 /// True when `base` is the very last frame of a stack: nothing is printed
 /// below it (unlike `do_syscall_64` or `kthread`, which have callers).
 pub fn is_terminal_frame(base: &str) -> bool {
-    const TERMINAL: &[&str] = &[
-        "ret_from_fork",
-        "ret_from_fork_asm",
-        "entry_SYSCALL_64_after_hwframe",
-        "entry_SYSCALL_64_fastpath",
-        "entry_SYSCALL64_slow_path",
-        "entry_SYSCALL64_slow_path",
-        "entry_SYSENTER_compat_after_hwframe",
-        "secondary_startup_64",
-        "secondary_startup_64_no_verify",
-        "el0t_64_sync",
-        "ret_from_kernel_thread",
-        "system_call_common",
-    ];
-    TERMINAL.contains(&base)
+    frames::is_terminal(base)
 }
-
-/// Frames whose presence at the bottom of a trace means it reached its root.
-pub const ROOT_FRAMES: &[&str] = &[
-    "ret_from_fork",
-    "ret_from_fork_asm",
-    "kthread",
-    "entry_SYSCALL_64_after_hwframe",
-    "entry_SYSCALL_64_fastpath",
-    "entry_SYSENTER_compat_after_hwframe",
-    "do_syscall_64",
-    "start_kernel",
-    "secondary_startup_64",
-    "secondary_startup_64_no_verify",
-    "x86_64_start_kernel",
-    "cpu_startup_entry",
-    "el0_svc",
-    "el0t_64_sync",
-    "el0t_64_sync_handler",
-    "el0_sync",
-    "system_call_exception",
-    "system_call_common",
-    "ret_from_kernel_thread",
-    "start_secondary",
-];
-
-/// Root frames below which a stack always prints one more frame (the
-/// entry code that called them): a trace that ends on one was cut.
-pub const ROOT_FRAMES_WITH_CALLERS: &[&str] = &[
-    "kthread",
-    "do_syscall_64",
-    "x86_64_start_kernel",
-    "cpu_startup_entry",
-    "el0_svc",
-    "el0t_64_sync_handler",
-    "system_call_exception",
-];

@@ -194,7 +194,7 @@ impl Walker<'_> {
             Gfp::Known(m) => Some(task::direct_reclaim_possible(m, st.task, self.v)),
             // Only a known-cleared __GFP_DIRECT_RECLAIM decides it.
             Gfp::Caller { clear, .. } => {
-                let dr = self.layout.value(GfpFlag::DirectReclaim).unwrap_or(0);
+                let dr = self.layout.direct_reclaim_bit();
                 (dr != 0 && clear & dr != 0).then_some(false)
             }
         }
@@ -291,7 +291,7 @@ impl Walker<'_> {
                     } else {
                         let why = ann
                             .skipped
-                            .map(|s| s.describe())
+                            .map(|s| s.describe_for(m))
                             .unwrap_or("the mask cannot reclaim");
                         notes.push(format!("fs_reclaim not taken: {why}"));
                     }

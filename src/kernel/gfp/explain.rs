@@ -13,7 +13,7 @@
 
 use super::super::task::{self, MemallocExemption, ReclaimTracking, TaskFlag, TaskFlags};
 use super::super::version::KernelVersion;
-use super::{layouts, previous_release, Coverage, GfpError, GfpLayout, GfpMask, Reserves};
+use super::{layouts, previous_release, Coverage, GfpError, GfpFlag, GfpLayout, GfpMask, Reserves};
 
 const WIDTH: usize = 80;
 
@@ -79,9 +79,15 @@ pub fn explain(input: &str, version: Option<KernelVersion>) -> Result<String, Gf
         }
     }
     if !layout.printk_names() {
+        let names = if layout.value(GfpFlag::Wait).is_some() {
+            "are splatdec's reading of that era's include/linux/gfp.h \
+             (__GFP_WAIT was the direct-reclaim bit until 4.4)"
+        } else {
+            "follow the 4.5+ %pGg table"
+        };
         notes.push(format!(
             "{} printed GFP masks as bare numbers (mode:{:#x}); the names \
-             above follow the 4.5+ %pGg table.",
+             above {names}.",
             layout.range_label(),
             mask.bits()
         ));
@@ -183,10 +189,10 @@ fn coverage_notes(
     match layout.coverage(v) {
         Coverage::Verified => {}
         Coverage::TooOld => notes.push(format!(
-            "{v} is older than the oldest modelled layout ({}); before 4.4 \
-             the mask had __GFP_WAIT instead of __GFP_DIRECT_RECLAIM and \
-             different bits, so this decoding is likely wrong.",
-            layout.id()
+            "{v} is older than the oldest modelled layout ({}, read in {}); \
+             its bits may differ, so this decoding may be wrong.",
+            layout.id(),
+            layout.last_verified().unwrap_or(layout.since())
         )),
         Coverage::Unverified => {
             let read = match layout.last_verified() {
@@ -292,7 +298,7 @@ fn allows_section(out: &mut String, mask: GfpMask, v: KernelVersion) {
     }
     for (i, line) in lockdep_lines(mask, v).iter().enumerate() {
         let label = if i == 0 {
-            format!("  {:<16}", format!("lockdep ({v})"))
+            format!("  {:<15} ", format!("lockdep ({v})"))
         } else {
             " ".repeat(18)
         };
@@ -303,6 +309,13 @@ fn allows_section(out: &mut String, mask: GfpMask, v: KernelVersion) {
 /// What lockdep records for this mask on `v`, and how `PF_MEMALLOC`
 /// changes it.
 fn lockdep_lines(mask: GfpMask, v: KernelVersion) -> Vec<String> {
+    if !task::lockdep_tracks_reclaim(v) {
+        return vec![format!(
+            "no reclaim tracking: lockdep's RECLAIM_FS state came with \
+             cf40bd16fdad, believed {}",
+            task::LOCKDEP_RECLAIM_RULES[0].since
+        )];
+    }
     let rule = task::lockdep_rule(v);
     let plain = task::reclaim_annotation(mask, TaskFlags::empty(), v);
     let mut lines = Vec::new();
@@ -316,7 +329,10 @@ fn lockdep_lines(mask: GfpMask, v: KernelVersion) -> Vec<String> {
     };
     match plain.skipped {
         None => lines.push(recorded),
-        Some(skip) => lines.push(format!("no reclaim annotation: {}", skip.describe())),
+        Some(skip) => lines.push(format!(
+            "no reclaim annotation: {}",
+            skip.describe_for(mask)
+        )),
     }
     if plain.mmu_notifier {
         lines.push("primes mmu_notifier_invalidate_range_start".to_string());
@@ -551,6 +567,37 @@ mod tests {
         let text = check_shape(&explain("gfp_mask=0xcc0(GFP_KERNEL)", Some(v(4, 15))).unwrap());
         assert!(text.contains("are not what layout 4.15 prints"));
         assert!(text.contains("They match: 5.1+."));
+    }
+
+    #[test]
+    fn explains_pre_4_4_masks() {
+        let v2632 = KernelVersion::new(2, 6, 32);
+        let raw = explain("0xd0", Some(v2632)).unwrap();
+        assert!(raw.starts_with("GFP mask 0xd0 on Linux 2.6.32\n"));
+        let text = check_shape(&raw);
+        assert!(text.contains("0xd0(GFP_KERNEL)"));
+        assert!(text.contains("__GFP_WAIT 0x10"));
+        assert!(text.contains("direct reclaim yes: may sleep and reclaim itself"));
+        assert!(text.contains("filesystems yes: reclaim may call into filesystems"));
+        assert!(text.contains("kswapd yes"));
+        assert!(text.contains("marks all held locks RECLAIM_FS-ON (lockdep_trace_alloc())"));
+        assert!(text.contains("__GFP_WAIT was the direct-reclaim bit until 4.4"));
+        assert!(!text.contains("(unknown)"));
+        // GFP_ATOMIC of that era: no __GFP_WAIT.
+        let atomic = check_shape(&explain("GFP_ATOMIC", Some(v(3, 13))).unwrap());
+        assert!(atomic.contains("0x20(__GFP_HIGH)"));
+        assert!(atomic.contains("no reclaim annotation: no __GFP_WAIT"));
+        assert!(atomic.contains("GFP_ATOMIC-like"));
+        // GFP_NOFS: no __GFP_FS.
+        let nofs = check_shape(&explain("GFP_NOFS", Some(v(4, 2))).unwrap());
+        assert!(nofs.contains("0x50(GFP_NOFS)"));
+        assert!(nofs.contains("no reclaim annotation: no __GFP_FS"));
+        // Before RECLAIM_FS, lockdep tracked no reclaim at all.
+        let old = check_shape(&explain("0xd0", Some(KernelVersion::new(2, 6, 24))).unwrap());
+        assert!(old.contains("no reclaim tracking"));
+        // And 4.4's layout reads the same number differently.
+        let new = check_shape(&explain("0xd0", Some(v(4, 4))).unwrap());
+        assert!(new.contains("direct reclaim no"));
     }
 
     #[test]

@@ -1,0 +1,168 @@
+//! What a lock class name tells (`data/lock_classes.toml`): classes that
+//! are not locks (lockdep maps for waits, references and contexts), names
+//! from shared init helpers (one class for unrelated objects), and `#N`
+//! numbered names. The graph and the text output say so, because aliasing
+//! false positives start there.
+
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Pseudo {
+    #[serde(default)]
+    exact: Vec<String>,
+    #[serde(default)]
+    prefixes: Vec<String>,
+    #[serde(default)]
+    suffixes: Vec<String>,
+    what: String,
+}
+
+impl Pseudo {
+    fn matches(&self, c: &str) -> bool {
+        self.exact.iter().any(|e| e == c)
+            || self.prefixes.iter().any(|x| c.starts_with(x.as_str()))
+            || self.suffixes.iter().any(|x| c.ends_with(x.as_str()))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Table {
+    pseudo: Vec<Pseudo>,
+    shared_init: Vec<Pseudo>,
+}
+
+fn table() -> &'static Table {
+    static T: OnceLock<Table> = OnceLock::new();
+    T.get_or_init(|| {
+        toml::from_str::<Table>(include_str!("data/lock_classes.toml"))
+            .expect("lock_classes.toml parses")
+    })
+}
+
+/// The `N` of a `#N` suffix: lockdep's count of classes that share the
+/// name (one per key: per filesystem type, per driver instance that
+/// registers its own key, ...). Locks with different numbers are different
+/// classes.
+pub fn key_number(class: &str) -> Option<u32> {
+    let base = without_key_number(class);
+    (base.len() < class.len()).then(|| class[base.len() + 1..].parse().ok())?
+}
+
+/// What a name from a shared init helper stands for, if it is one.
+pub fn shared_init(class: &str) -> Option<&'static str> {
+    let c = without_key_number(class);
+    table()
+        .shared_init
+        .iter()
+        .find(|p| p.matches(c))
+        .map(|p| p.what.as_str())
+}
+
+/// The class name without lockdep's `#N` instance-key suffix.
+fn without_key_number(class: &str) -> &str {
+    match class.rfind('#') {
+        Some(i) if class[i + 1..].bytes().all(|c| c.is_ascii_digit()) && i + 1 < class.len() => {
+            &class[..i]
+        }
+        _ => class,
+    }
+}
+
+/// What a pseudo-lock class stands for, or `None` for a real lock.
+pub fn pseudo_lock(class: &str) -> Option<&'static str> {
+    let c = without_key_number(class);
+    table()
+        .pseudo
+        .iter()
+        .find(|p| p.matches(c))
+        .map(|p| p.what.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pseudo_locks_are_named_and_real_locks_are_not() {
+        assert!(pseudo_lock("rcu_read_lock").is_some());
+        assert!(pseudo_lock("fs_reclaim").is_some());
+        assert!(pseudo_lock("(wq_completion)events").is_some());
+        assert!(pseudo_lock("(work_completion)(&pw->work)").is_some());
+        assert!(pseudo_lock("kn->active#4").is_some());
+        assert!(pseudo_lock("reservation_ww_class_acquire").is_some());
+        assert!(pseudo_lock("reservation_ww_class_mutex").is_none());
+        assert!(pseudo_lock("&mm->mmap_lock").is_none());
+        assert!(pseudo_lock("&sb->s_type->i_mutex_key#3").is_none());
+    }
+
+    #[test]
+    fn numbered_and_shared_names() {
+        assert_eq!(key_number("&type->s_umount_key#58"), Some(58));
+        assert_eq!(key_number("&ei->i_data_sem"), None);
+        assert_eq!(key_number("&ei->i_data_sem/2"), None);
+        assert!(shared_init("&x->wait#12").is_some());
+        assert!(shared_init("&xa->xa_lock#3").is_some());
+        assert!(shared_init("&mm->mmap_lock").is_none());
+    }
+}
+
+/// A read-acquisition primitive and what recursion on it does.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReadAcquire {
+    prefixes: Vec<String>,
+    /// The lock type (`rwsem`, `rwlock_t`, ...).
+    pub lock: String,
+    /// What a second read acquisition of a lock already held does.
+    pub recursion: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReadTable {
+    read: Vec<ReadAcquire>,
+}
+
+/// The read primitive a frame's base name is, if it is one.
+pub fn read_acquire(base: &str) -> Option<&'static ReadAcquire> {
+    static T: OnceLock<Vec<ReadAcquire>> = OnceLock::new();
+    T.get_or_init(|| {
+        toml::from_str::<ReadTable>(include_str!("data/read_acquire.toml"))
+            .expect("read_acquire.toml parses")
+            .read
+    })
+    .iter()
+    .find(|r| r.prefixes.iter().any(|p| base.starts_with(p.as_str())))
+}
+
+/// The primitive that took the lock in a backtrace printed from inside
+/// lockdep: the first frame after `lock_acquire` (innermost first), if
+/// the backtrace shows one.
+pub fn acquiring_primitive(frames: &[crate::model::Frame]) -> Option<&crate::model::Frame> {
+    let i = frames
+        .iter()
+        .position(|f| f.base == "lock_acquire" || f.base == "lock_acquire_shared")?;
+    frames[i + 1..].iter().find(|f| f.reliable)
+}
+
+#[cfg(test)]
+mod read_tests {
+    use super::*;
+
+    #[test]
+    fn read_primitives_by_lock_type() {
+        assert_eq!(read_acquire("down_read").unwrap().lock, "rwsem");
+        assert_eq!(read_acquire("down_read_nested").unwrap().lock, "rwsem");
+        assert_eq!(read_acquire("_raw_read_lock_bh").unwrap().lock, "rwlock_t");
+        assert_eq!(
+            read_acquire("percpu_down_read").unwrap().lock,
+            "percpu-rwsem"
+        );
+        assert!(read_acquire("down_write").is_none());
+        assert!(read_acquire("_raw_spin_lock").is_none());
+    }
+}

@@ -1,0 +1,293 @@
+//! Standalone fact lines: the CPU and ident lines (task, taint, release),
+//! the sleeping-function facts, RCU's facts, warnings, and the fixed
+//! wording that carries no data.
+
+use super::Parser;
+use crate::input::Line;
+use crate::model::{AtomicSleep, FrameContext, RcuInfo, Report, ReportKind, Taint, Trace};
+use crate::vocab::body::{
+    is_ident_line, is_rcu_location, is_stack_words, KNOWN_LINES, KNOWN_LINE_PREFIXES,
+};
+use crate::vocab::frame::{classify_trace_line, TraceLineRef};
+use crate::vocab::lock::parse_wait_context;
+
+impl Parser<'_> {
+    /// Standalone fact lines (CPU line, ident, sleeping-function facts...).
+    pub(super) fn fact(&mut self, line: &Line) -> bool {
+        let t = line.text.trim();
+        identity_fact(&mut self.r, t)
+            || atomic_fact(&mut self.r, t)
+            || rcu_fact(&mut self.r, t)
+            || warning_fact(&mut self.r, t, line.no)
+            || is_known_line(t)
+    }
+}
+
+/// Who and what ran: the CPU line, 2.6's `Pid:` line, the hardware name,
+/// the kernel ident line.
+fn identity_fact(r: &mut Report, t: &str) -> bool {
+    if t.starts_with("CPU: ") && t.contains("PID: ") {
+        parse_cpu_line(t, r);
+        return true;
+    }
+    // 2.6-era dump_stack: `Pid: 0, comm: kworker/0:1 Not tainted 2.6.36 #6`.
+    if let Some(rest) = t.strip_prefix("Pid: ") {
+        if let Some((pid, rest)) = rest.split_once(", comm: ") {
+            let end = ["Not tainted", "Tainted:"]
+                .iter()
+                .filter_map(|k| rest.find(k))
+                .min()
+                .unwrap_or(rest.len());
+            if let (Ok(pid), None) = (pid.trim().parse(), r.task.as_ref()) {
+                r.task = Some(crate::model::Task {
+                    comm: rest[..end].trim().to_string(),
+                    pid,
+                });
+            }
+            let (text, taint, release) = parse_taint_and_release(t);
+            if text.is_some() {
+                r.tainted = text;
+                r.taint = taint;
+            }
+            r.kernel = release.or(r.kernel.take());
+            return true;
+        }
+    }
+    if let Some(hw) = t.strip_prefix("Hardware name: ") {
+        r.hardware = Some(hw.to_string());
+        return true;
+    }
+    if is_ident_line(t) || (t.starts_with("Not tainted ") || t.starts_with("Tainted: ")) {
+        let (text, taint, release) = parse_taint_and_release(t);
+        // Old idents print no taint at all: `2.6.36-rc2-mm1 #6`.
+        let release = release.or_else(|| {
+            t.split_whitespace()
+                .next()
+                .filter(|v| looks_like_release(v))
+                .map(str::to_string)
+        });
+        if r.tainted.is_none() {
+            r.tainted = text;
+            r.taint = taint;
+        }
+        if r.kernel.is_none() {
+            r.kernel = release;
+        }
+        return true;
+    }
+    false
+}
+
+/// `BUG: sleeping function called from invalid context`'s facts.
+fn atomic_fact(r: &mut Report, t: &str) -> bool {
+    if t.starts_with("in_atomic():") {
+        let a = r.atomic_sleep.get_or_insert_with(AtomicSleep::default);
+        for part in t.split(", ") {
+            let Some((k, v)) = part.split_once(": ") else {
+                continue;
+            };
+            match k.trim() {
+                "in_atomic()" => a.in_atomic = v.trim().parse().ok(),
+                "irqs_disabled()" => a.irqs_disabled = v.trim().parse().ok(),
+                "non_block" => a.non_block = v.trim().parse().ok(),
+                "pid" => {
+                    if let Ok(pid) = v.trim().parse() {
+                        let name = t.rsplit("name: ").next().unwrap_or("").to_string();
+                        if r.task.is_none() {
+                            r.task = Some(crate::model::Task { comm: name, pid });
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        return true;
+    }
+    if let Some(rest) = t.strip_prefix("preempt_count: ") {
+        let a = r.atomic_sleep.get_or_insert_with(AtomicSleep::default);
+        let mut parts = rest.split(", expected: ");
+        a.preempt_count = parts.next().map(str::to_string);
+        a.expected_preempt_count = parts.next().map(str::to_string);
+        return true;
+    }
+    if let Some(rest) = t.strip_prefix("RCU nest depth: ") {
+        let a = r.atomic_sleep.get_or_insert_with(AtomicSleep::default);
+        a.rcu_nest_depth = rest.split(',').next().and_then(|v| v.trim().parse().ok());
+        return true;
+    }
+    false
+}
+
+/// RCU's facts and lockdep being off.
+fn rcu_fact(r: &mut Report, t: &str) -> bool {
+    if t == "INFO: lockdep is turned off." {
+        r.lockdep_off = true;
+        return true;
+    }
+    if t.starts_with("rcu_scheduler_active = ") {
+        let rcu = r.rcu.get_or_insert_with(RcuInfo::default);
+        for part in t.split(", ") {
+            if let Some((k, v)) = part.split_once(" = ") {
+                match k {
+                    "rcu_scheduler_active" => rcu.scheduler_active = v.trim().parse().ok(),
+                    "debug_locks" => rcu.debug_locks = v.trim().parse().ok(),
+                    _ => {}
+                }
+            }
+        }
+        return true;
+    }
+    if t == "RCU used illegally from offline CPU!" {
+        r.rcu.get_or_insert_with(RcuInfo::default).offline_cpu = true;
+        return true;
+    }
+    if t == "RCU used illegally from extended quiescent state!" {
+        r.rcu
+            .get_or_insert_with(RcuInfo::default)
+            .extended_quiescent_state = true;
+        return true;
+    }
+    if r.kind == ReportKind::SuspiciousRcuUsage && r.message.is_none() && is_rcu_location(t) {
+        r.message = Some(t.to_string());
+        return true;
+    }
+    false
+}
+
+/// Wait contexts, lockdep warnings and the faulting pc of a WARN.
+fn warning_fact(r: &mut Report, t: &str, no: u64) -> bool {
+    if let Some(w) = parse_wait_context(t) {
+        r.wait_context = Some(w);
+        return true;
+    }
+    if t.starts_with("DEBUG_LOCKS_WARN_ON(") {
+        r.message = Some(t.to_string());
+        return true;
+    }
+    if r.kind == ReportKind::LockdepWarning && t.starts_with("WARNING: ") && t.contains(" at ") {
+        if r.warning_at.is_none() {
+            r.warning_at = t.split_once(" at ").map(|(_, loc)| loc.to_string());
+        }
+        return true;
+    }
+    if t.starts_with("RIP: ") || t.starts_with("pc : ") || t.starts_with("NIP ") {
+        let mut ctx = FrameContext::Task;
+        if let TraceLineRef::Register(Some(f)) = classify_trace_line(t, &mut ctx) {
+            r.traces.push(Trace {
+                name: "faulting pc".to_string(),
+                frames: vec![f.to_frame(no)],
+            });
+        }
+        return true;
+    }
+    false
+}
+
+/// Fixed wording and dump lines that carry nothing we model.
+fn is_known_line(t: &str) -> bool {
+    KNOWN_LINES.contains(&t)
+        || KNOWN_LINE_PREFIXES.iter().any(|p| t.starts_with(p))
+        || is_stack_words(t)
+        || t.chars().all(|c| c == '=' || c == '-') && t.len() >= 8
+        || t.starts_with("Modules linked in:")
+        || t.starts_with("Workqueue: ")
+        || t.starts_with("task:")
+        || t.starts_with("depth: ")
+        || t.starts_with("hlock_id:")
+        || t.starts_with("---[ end trace")
+}
+
+/// Parse the taint and kernel release out of `... Not tainted 4.15.0 #1` /
+/// `... Tainted: G        W         6.1.0 #1` (the CPU line) or
+/// `4.15.0 #1 Not tainted` (ident line) or `      Not tainted 5.0.0+ #1`
+/// (hung task).
+fn parse_taint_and_release(t: &str) -> (Option<String>, Option<Taint>, Option<String>) {
+    if let Some(pos) = t.find("Not tainted") {
+        let after = t[pos + "Not tainted".len()..].split_whitespace().next();
+        let before = t[..pos].split_whitespace().last();
+        let release = after
+            .filter(|v| looks_like_release(v))
+            .or(before
+                .filter(|v| !v.starts_with('#'))
+                .filter(|v| looks_like_release(v)))
+            .or_else(|| t.split_whitespace().find(|v| looks_like_release(v)));
+        return (
+            Some("Not tainted".to_string()),
+            None,
+            release.map(str::to_string),
+        );
+    }
+    if let Some(pos) = t.find("Tainted: ") {
+        let field = &t[pos + "Tainted: ".len()..];
+        let (taint, used) = match crate::kernel::taint::parse_field(field) {
+            Some((taint, used)) => (Some(taint), used),
+            None => (None, 0),
+        };
+        let release = field[used..]
+            .split_whitespace()
+            .next()
+            .filter(|v| looks_like_release(v))
+            .or_else(|| t[..pos].split_whitespace().find(|v| looks_like_release(v)))
+            .map(str::to_string);
+        let text = match &taint {
+            Some(x) => format!("Tainted: {}", x.raw),
+            None => "Tainted:".to_string(),
+        };
+        return (Some(text), taint, release);
+    }
+    (None, None, None)
+}
+
+fn looks_like_release(v: &str) -> bool {
+    let mut parts = v.split('.');
+    matches!(
+        (parts.next(), parts.next()),
+        (Some(a), Some(b)) if !a.is_empty() && a.bytes().all(|c| c.is_ascii_digit())
+            && b.bytes().next().is_some_and(|c| c.is_ascii_digit())
+    )
+}
+
+/// `CPU: 3 PID: 24800 Comm: sshd Not tainted 4.15.0-rc9 #1`
+/// (6.12+: `CPU: 0 UID: 0 PID: 5827 Comm: ...`).
+fn parse_cpu_line(t: &str, r: &mut Report) {
+    let num_after = |key: &str| -> Option<u32> {
+        let pos = t.find(key)?;
+        t[pos + key.len()..].split_whitespace().next()?.parse().ok()
+    };
+    let cpu = num_after("CPU: ");
+    let pid = num_after("PID: ");
+    let comm = t.find("Comm: ").map(|pos| {
+        let rest = &t[pos + "Comm: ".len()..];
+        let end = ["Not tainted", "Tainted:"]
+            .iter()
+            .filter_map(|k| rest.find(k))
+            .min()
+            .unwrap_or(rest.len());
+        rest[..end].trim().to_string()
+    });
+    if r.cpu.is_none() {
+        r.cpu = cpu;
+    }
+    if let (Some(pid), Some(comm)) = (pid, comm) {
+        if r.task.is_none() {
+            r.task = Some(crate::model::Task { comm, pid });
+        }
+    }
+    let (text, taint, release) = parse_taint_and_release(t);
+    if text.is_some() {
+        r.tainted = text;
+        r.taint = taint;
+    }
+    if release.is_some() {
+        r.kernel = release;
+    }
+    // CONFIG_STACKTRACE_BUILD_ID ends the line with vmlinux's build id
+    // (lib/dump_stack.c: `" %20phN"`, 40 hex digits).
+    if let Some(id) = t
+        .split_whitespace()
+        .last()
+        .filter(|w| w.len() == 40 && w.bytes().all(|c| c.is_ascii_hexdigit()))
+    {
+        r.build_id = Some(id.to_ascii_lowercase());
+    }
+}

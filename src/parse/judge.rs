@@ -1,0 +1,280 @@
+//! Judging a report once every line is read: which of the sections its
+//! kind needs are missing, whether its final stack was cut, what damaged
+//! it; the verdict goes to `complete`, `corrupted` and `problems`.
+
+use super::Parser;
+use crate::kernel::frames;
+use crate::model::{Report, ReportKind};
+use crate::segment::{EndReason, RawReport};
+use crate::vocab::body::is_root_frame;
+
+/// Archives that collapse leading whitespace lose the scenario's columns.
+/// The circular-dependency table has one fixed shape (CPU0 takes the held
+/// lock, CPU1 takes the other and then the held one, CPU0 the new one), so
+/// when every step landed in one column, restore that shape.
+pub(super) fn repair_scenario(r: &mut Report) {
+    let Some(s) = r.scenario.as_mut() else { return };
+    let all_one_column = s.steps.iter().all(|st| st.cpu == 0);
+    if r.kind == ReportKind::CircularDependency
+        && s.cpus.len() == 2
+        && s.steps.len() == 4
+        && all_one_column
+        && s.steps
+            .iter()
+            .all(|st| st.action.ends_with("lock") || st.action == "sync")
+    {
+        for (st, cpu) in s.steps.iter_mut().zip([0, 1, 1, 0]) {
+            st.cpu = cpu;
+        }
+        r.problems.push(
+            "scenario columns restored from the table's fixed shape (indentation was lost)"
+                .to_string(),
+        );
+    }
+}
+
+/// Kinds whose report ends in a stack trace.
+fn expects_backtrace(kind: ReportKind, hung: bool) -> bool {
+    !matches!(
+        kind,
+        ReportKind::LockHeldReturningToUser | ReportKind::LockdepCapacity | ReportKind::Other
+    ) && (kind != ReportKind::HeldLocksDump || hung)
+}
+
+/// Judge completeness and damage once every line is read.
+pub(super) fn judge(p: &mut Parser<'_>) {
+    let raw = p.raw;
+    let mut missing = missing_sections(&p.r, raw);
+    end_of_backtrace(&mut p.r, raw, &mut missing);
+    cut_short(&p.r, raw, &mut missing);
+    record_completeness(&mut p.r, raw, &missing);
+    record_damage(&mut p.r, raw, p.expect_failures, p.stray_frames);
+}
+
+/// The sections the report's kind needs that it does not have.
+fn missing_sections(r: &Report, raw: &RawReport) -> Vec<&'static str> {
+    let mut missing: Vec<&'static str> = Vec::new();
+    match r.kind {
+        ReportKind::CircularDependency => {
+            if r.acquiring.is_none() {
+                missing.push("the lock being acquired");
+            }
+            if r.holding.is_none() {
+                missing.push("the lock already held");
+            }
+            if r.chain.is_empty() {
+                missing.push("the dependency chain");
+            }
+        }
+        ReportKind::RecursiveLocking | ReportKind::IrqSafeUnsafeOrder => {
+            if r.acquiring.is_none() {
+                missing.push("the lock being acquired");
+            }
+            if r.holding.is_none() {
+                missing.push("the lock already held");
+            }
+        }
+        ReportKind::InconsistentLockState => {
+            if r.acquiring.is_none() {
+                missing.push("the lock taken");
+            }
+            if r.usage_transition.is_none() {
+                missing.push("the usage transition");
+            }
+        }
+        ReportKind::IrqLockInversion
+        | ReportKind::BadContention
+        | ReportKind::NestedLockNotTaken
+        | ReportKind::InvalidWaitContext
+            if r.acquiring.is_none() =>
+        {
+            missing.push("the lock line");
+        }
+        ReportKind::BadUnlockBalance if r.releasing.is_none() => {
+            missing.push("the lock line");
+        }
+        ReportKind::HeldLockFreed if r.holding.is_none() => {
+            missing.push("the lock line");
+        }
+        ReportKind::LockHeldReturningToUser | ReportKind::LocksStillHeld
+            if r.held_lock_lists.is_empty() =>
+        {
+            missing.push("the held-locks list");
+        }
+        ReportKind::HeldLocksDump if !raw.banner.hung_task && r.held_lock_lists.is_empty() => {
+            missing.push("any held-locks list");
+        }
+        _ => {}
+    }
+    missing
+}
+
+/// The final backtrace: missing where the kind needs one, or cut before
+/// it reached a root frame.
+fn end_of_backtrace(r: &mut Report, raw: &RawReport, missing: &mut Vec<&'static str>) {
+    let expects_trace = expects_backtrace(r.kind, raw.banner.hung_task);
+    if expects_trace && r.backtrace.is_empty() {
+        missing.push("the final backtrace");
+        r.corrupted = true;
+    } else if !r.backtrace.is_empty() {
+        // Kinds that need no stack are still cut short by an input that
+        // ends inside the one they print.
+        // A trace that reached a root frame is whole, unless the input
+        // ended right after a root frame that is always printed with
+        // its caller below it (`kthread` above `ret_from_fork`): then
+        // the input cut it.
+        let cut_by_input = raw.end == EndReason::EndOfInput
+            && r.backtrace.last().is_some_and(|f| {
+                raw.lines
+                    .iter()
+                    .rev()
+                    .take_while(|l| l.no > f.source_line)
+                    .all(|l| l.text.trim().is_empty())
+            });
+        let reached_root = r
+            .backtrace
+            .iter()
+            .rev()
+            .find(|f| f.reliable)
+            .is_some_and(|f| {
+                let base = f.base.as_str();
+                is_root_frame(base) && !(cut_by_input && frames::root_has_callers(base))
+            });
+        if !raw.trace_closed && !reached_root {
+            missing.push("the end of the final backtrace");
+        }
+    }
+}
+
+/// A report the input cut short: a capacity report without its stack
+/// dump, a dangling inlined acquire site, a last line cut mid-way.
+fn cut_short(r: &Report, raw: &RawReport, missing: &mut Vec<&'static str>) {
+    // Lockdep dumps the stack after a capacity report; a report the input
+    // ended before it is cut short (one that other output ended is not:
+    // some paths print no stack).
+    if r.kind == ReportKind::LockdepCapacity
+        && r.backtrace.is_empty()
+        && raw.end == EndReason::EndOfInput
+    {
+        missing.push("the stack dump");
+    }
+    // Symbolized logs print an inlined acquire site, then repeat the lock
+    // line with its caller: a report that ends on the inlined one was cut.
+    let dangling_inline = r
+        .acquiring
+        .iter()
+        .chain(&r.holding)
+        .chain(r.held_lock_lists.iter().flat_map(|h| &h.locks))
+        .any(|l| l.at.as_ref().is_some_and(|f| f.inline));
+    if dangling_inline {
+        missing.push("the caller of an inlined acquire site");
+    }
+    // The input stopped inside the report's last line: what it held may
+    // go on (a lock line's `at:`, a frame's offset). Only a line that ends
+    // a report whatever follows (an end marker, a stack's last frame)
+    // leaves it whole, and so does one nothing was read from (blank so
+    // far, or kept as unparsed: the report did not need it).
+    let last_unparsed = raw.lines.last().is_some_and(|l| {
+        l.text.trim().is_empty() || r.unparsed.last().is_some_and(|k| k.line == l.no)
+    });
+    if raw.cut_mid_line && missing.is_empty() && !last_unparsed {
+        let last = raw.lines.last();
+        let ends_report = last.is_some_and(|l| {
+            let t = l.text.trim();
+            t.starts_with("---[ end trace")
+                || t.starts_with("=====")
+                || r.backtrace
+                    .last()
+                    .is_some_and(|f| f.source_line == l.no && is_root_frame(&f.base))
+        });
+        if !ends_report {
+            missing.push("the rest of its last line, where the input stopped");
+        }
+    }
+}
+
+/// `complete`, `end_line` and the problems that say why a report is not.
+fn record_completeness(r: &mut Report, raw: &RawReport, missing: &[&str]) {
+    // Held lists whose printed count exceeds the entries seen.
+    let short_list = r
+        .held_lock_lists
+        .iter()
+        .any(|h| h.count.is_some_and(|c| c as usize > h.locks.len()));
+    let last_line = raw.lines.last().map(|l| l.no).unwrap_or(r.line);
+    r.end_line = last_line;
+    r.complete = missing.is_empty()
+        && !short_list
+        && !matches!(raw.end, EndReason::SizeCap | EndReason::Evicted);
+    if !missing.is_empty() {
+        let why = match raw.end {
+            EndReason::NextReport => "another report began",
+            EndReason::EndOfInput => "the input ended",
+            EndReason::SizeCap => "the report hit the size cap",
+            EndReason::Evicted => "too many reports were open at once",
+            EndReason::Finished => "the report ended early",
+        };
+        r.problems.push(format!(
+            "missing {} ({why} after line {last_line})",
+            missing.join(", ")
+        ));
+    }
+    if short_list {
+        r.problems
+            .push("a held-locks list has fewer entries than its header counts".to_string());
+    }
+    if raw.end == EndReason::SizeCap {
+        r.problems.push(format!(
+            "report truncated at {} lines or {} bytes (the rest of it was not read)",
+            crate::segment::limits::MAX_REPORT_LINES,
+            crate::segment::limits::MAX_REPORT_BYTES
+        ));
+    }
+    if raw.end == EndReason::Evicted {
+        r.problems.push(format!(
+            "report closed early: too many reports were open at once (at most {} open, {} waiting)",
+            crate::segment::limits::MAX_OPEN_REPORTS,
+            crate::segment::limits::MAX_QUEUED_REPORTS
+        ));
+    }
+    if raw.lines.iter().any(|l| l.truncated) {
+        r.problems
+            .push("an overlong line was truncated".to_string());
+    }
+    if raw.interleaved_dropped > 0 {
+        r.problems.push(format!(
+            "{} interleaved foreign lines were dropped",
+            raw.interleaved_dropped
+        ));
+    }
+}
+
+/// Damage, as syzkaller understands it: sections broken by foreign text.
+fn record_damage(r: &mut Report, raw: &RawReport, expect_failures: usize, stray_frames: usize) {
+    let empty_chain_entry = r
+        .chain
+        .iter()
+        .any(|e| e.stack.is_empty() && r.chain.len() > 1);
+    if expect_failures > 0 {
+        r.corrupted = true;
+        r.problems
+            .push("a lock line was expected but something else was printed".to_string());
+    }
+    if empty_chain_entry && r.complete {
+        r.corrupted = true;
+        r.problems
+            .push("a dependency-chain entry has no stack".to_string());
+    }
+    if r.complete
+        && expects_backtrace(r.kind, raw.banner.hung_task)
+        && r.backtrace.iter().all(|f| !f.reliable)
+    {
+        r.corrupted = true;
+        r.problems
+            .push("the backtrace has no reliable frame".to_string());
+    }
+    if stray_frames > 0 {
+        r.problems.push(format!(
+            "{stray_frames} frame line(s) outside any section this report kind has were kept unparsed"
+        ));
+    }
+}
