@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use petgraph::algo::tarjan_scc;
 use petgraph::graphmap::DiGraphMap;
 
-use crate::analysis::cycle::cycle_edges;
+use crate::analysis::cycle::{cycle_edges, taking_site};
 use crate::escape;
 use crate::kernel::locks::pseudo_lock;
 use crate::Analysis;
@@ -101,7 +101,7 @@ impl LockGraph {
                     self.add_edge(
                         &h.class,
                         &acq.class,
-                        acq.at.as_ref().map(|f| f.base.as_str()),
+                        taking_site(acq, &r.backtrace).as_deref(),
                         &tag,
                         &mut mine,
                     );
@@ -113,7 +113,7 @@ impl LockGraph {
                 self.add_edge(
                     &w[0].class,
                     &w[1].class,
-                    w[1].at.as_ref().map(|f| f.base.as_str()),
+                    taking_site(&w[1], &[]).as_deref(),
                     &tag,
                     &mut mine,
                 );

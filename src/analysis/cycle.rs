@@ -19,6 +19,18 @@ pub fn actor(frames: &[Frame]) -> Option<&Frame> {
     first_interesting(frames)
 }
 
+/// The function that took `lock`: its `at:` site when that is the code
+/// under suspicion, else (an `at:` inside a primitive or lockdep, such as
+/// `__ww_mutex_lock` or `__might_fault`) the first interesting frame of
+/// `stack`, the stack that acquisition was printed with, if any.
+pub fn taking_site(lock: &crate::model::Lock, stack: &[Frame]) -> Option<String> {
+    lock.at
+        .as_ref()
+        .filter(|f| !crate::kernel::frames::class_of(&f.base).is_machinery())
+        .map(|f| f.base.to_string())
+        .or_else(|| first_interesting(stack).map(|f| f.base.to_string()))
+}
+
 /// One edge of a lock cycle: `from` was held while `to` was taken.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Edge {
@@ -82,8 +94,7 @@ pub fn lock_cycle(r: &Report) -> LockCycle {
                 .or_else(|| {
                     r.acquiring
                         .as_ref()
-                        .and_then(|l| l.at.as_ref())
-                        .map(|f| f.base.to_string())
+                        .and_then(|l| taking_site(l, &r.backtrace))
                 });
             c.edges.push(Edge {
                 from: prev,
@@ -117,8 +128,7 @@ pub fn lock_cycle(r: &Report) -> LockCycle {
                 via: r
                     .acquiring
                     .as_ref()
-                    .and_then(|l| l.at.as_ref())
-                    .map(|f| f.base.to_string()),
+                    .and_then(|l| taking_site(l, &r.backtrace)),
                 stack: "current".to_string(),
             });
         }
@@ -132,7 +142,7 @@ pub fn lock_cycle(r: &Report) -> LockCycle {
                 c.edges.push(Edge {
                     from: h.class.clone(),
                     to: a.class.clone(),
-                    via: a.at.as_ref().map(|f| f.base.to_string()),
+                    via: taking_site(a, &r.backtrace),
                     stack: "current".to_string(),
                 });
             }

@@ -493,14 +493,7 @@ fn is_reclaim_fs_transition(r: &Report) -> bool {
 /// The function that took the lock in a saved stack: the first confirmed
 /// frame that is neither lockdep's nor a lock primitive.
 fn taking_function(frames: &[crate::model::Frame]) -> Option<String> {
-    frames
-        .iter()
-        .find(|f| {
-            f.reliable
-                && !crate::kernel::frames::is_lockdep_internal(&f.base)
-                && !crate::kernel::frames::is_lock_primitive(&f.base)
-        })
-        .map(|f| f.base.to_string())
+    crate::kernel::frames::first_interesting(frames).map(|f| f.base.to_string())
 }
 
 /// The interrupt a usage state names (`IN-HARDIRQ-W`, `SOFTIRQ-ON-R`).

@@ -45,10 +45,7 @@ fn identity_fact(r: &mut Report, t: &str) -> bool {
                 });
             }
             let (text, taint, release) = parse_taint_and_release(t);
-            if text.is_some() {
-                r.tainted = text;
-                r.taint = taint;
-            }
+            set_taint(r, text, taint);
             r.kernel = release.or(r.kernel.take());
             return true;
         }
@@ -66,10 +63,7 @@ fn identity_fact(r: &mut Report, t: &str) -> bool {
                 .filter(|v| looks_like_release(v))
                 .map(str::to_string)
         });
-        if r.tainted.is_none() {
-            r.tainted = text;
-            r.taint = taint;
-        }
+        set_taint(r, text, taint);
         if r.kernel.is_none() {
             r.kernel = release;
         }
@@ -274,10 +268,7 @@ fn parse_cpu_line(t: &str, r: &mut Report) {
         }
     }
     let (text, taint, release) = parse_taint_and_release(t);
-    if text.is_some() {
-        r.tainted = text;
-        r.taint = taint;
-    }
+    set_taint(r, text, taint);
     if release.is_some() {
         r.kernel = release;
     }
@@ -289,5 +280,20 @@ fn parse_cpu_line(t: &str, r: &mut Report) {
         .filter(|w| w.len() == 40 && w.bytes().all(|c| c.is_ascii_hexdigit()))
     {
         r.build_id = Some(id.to_ascii_lowercase());
+    }
+}
+
+/// Record a taint field. Taint flags are never cleared during a boot, so a
+/// field with fewer flags than one already seen in the report is a damaged
+/// copy (a mail client cut the line, as in `Tainted: G S` after an ident
+/// line's `Tainted: G S        I`): the fuller one is kept, and `Not
+/// tainted` never replaces a taint.
+fn set_taint(r: &mut Report, text: Option<String>, taint: Option<crate::model::Taint>) {
+    let Some(text) = text else { return };
+    let had = r.taint.as_ref().map_or(0, |t| t.flags.len());
+    let has = taint.as_ref().map_or(0, |t| t.flags.len());
+    if r.tainted.is_none() || has > had || (has == had && taint.is_some()) {
+        r.tainted = Some(text);
+        r.taint = taint;
     }
 }

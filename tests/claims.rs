@@ -1,0 +1,351 @@
+//! The claims test: over every fixture log and every report in it, the
+//! decoded output must agree with the log itself. Each check reads the
+//! log's own lines independently of the parser and compares:
+//!
+//! 1. every taint letter the log prints is kept (`tainted`, `taint`);
+//! 2. `holding` is among the printed held locks, where the report prints
+//!    both and its held-locks list is whole;
+//! 3. no lockdep internal, lock primitive, sleep check, allocator entry or
+//!    stack printer is named as the function behind a lock-cycle edge or
+//!    as where a usage was acquired;
+//! 4. the in-interrupt and irq-enabled acquisition sites of an
+//!    inconsistent-lock-state report are in the stacks the log prints them
+//!    in (the `{STATE} state was registered at:` trace for the `from`
+//!    state, the backtrace for the new use);
+//! 5. a lock being released is never labelled as acquired, and the other
+//!    lock of an irq inversion is never labelled as held;
+//! 6. every reference a reader sees is public: a commit id with its
+//!    subject, a lore.kernel.org link, or a kernel source or
+//!    documentation path.
+//!
+//! The library is checked in-process; with `SPLATDEC_BIN=path` the checks
+//! run against that binary instead (an older build, to see which claims it
+//! got wrong).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+use splatdec::kernel::frames::class_of;
+
+fn fixture_logs() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut out = Vec::new();
+    for dir in ["real", "labeled", "rules", "walk", "formats"] {
+        let Ok(rd) = std::fs::read_dir(root.join(dir)) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.extension().is_some_and(|x| x == "txt") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The JSON and text output for `path`: from `SPLATDEC_BIN` when set (to
+/// check another build), else from the library in-process.
+fn outputs(path: &Path) -> (Option<Value>, String) {
+    if let Some(b) = std::env::var_os("SPLATDEC_BIN") {
+        let run = |args: &[&str]| {
+            let out = Command::new(&b)
+                .args(args)
+                .arg(path)
+                .output()
+                .expect("the binary runs");
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        };
+        return (
+            serde_json::from_str(&run(&["--format", "json"])).ok(),
+            run(&[]),
+        );
+    }
+    let data = std::fs::read(path).unwrap();
+    let mut items = Vec::new();
+    splatdec::decode_analyzed(
+        &data[..],
+        &path.display().to_string(),
+        &splatdec::WalkOptions::default(),
+        &mut |a| items.push(a),
+    )
+    .unwrap();
+    let reports: Vec<Value> = items
+        .iter()
+        .map(|a| serde_json::from_str(&splatdec::render::json::report_line(a)).unwrap())
+        .collect();
+    let mut text = Vec::new();
+    splatdec::render::text::write_analyses(&mut text, &items).unwrap();
+    (
+        Some(serde_json::json!({ "reports": reports })),
+        String::from_utf8_lossy(&text).into_owned(),
+    )
+}
+
+/// The set taint letters a `Tainted: ` field prints, read straight from the
+/// log: compact (`G        W  OE`) or verbose (`[W]=WARN, [O]=OOT_MODULE`).
+fn taint_letters_in(line: &str) -> Option<String> {
+    let rest = &line[line.find("Tainted: ")? + "Tainted: ".len()..];
+    let mut letters = String::new();
+    if rest.starts_with('[') {
+        for part in rest.split(", ") {
+            let b = part.as_bytes();
+            if b.len() >= 4 && b[0] == b'[' && b[2] == b']' && b[3] == b'=' {
+                letters.push(b[1] as char);
+            } else {
+                break;
+            }
+        }
+    } else {
+        for tok in rest.split(' ').filter(|t| !t.is_empty()) {
+            if tok.bytes().all(|c| c.is_ascii_uppercase()) && tok.len() <= 20 {
+                letters.extend(tok.chars().filter(|&c| c != 'G'));
+            } else {
+                break;
+            }
+        }
+    }
+    Some(letters)
+}
+
+fn classes(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|l| l["class"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn frame_names(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|f| f["base"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn is_public_reference(r: &str) -> bool {
+    let lower = r.to_ascii_lowercase();
+    if ["seed", "kernel-facts", "search index", "shared/", "../"]
+        .iter()
+        .any(|w| lower.contains(w))
+    {
+        return false;
+    }
+    let first = r.split_whitespace().next().unwrap_or("");
+    let commit = first.len() >= 7
+        && first.len() <= 40
+        && first.bytes().all(|c| c.is_ascii_hexdigit())
+        && r.split_whitespace().count() >= 2;
+    let lore = r.starts_with("https://lore.kernel.org/");
+    let path = [
+        "Documentation/",
+        "kernel/",
+        "mm/",
+        "fs/",
+        "include/",
+        "lib/",
+        "drivers/",
+        "net/",
+        "arch/",
+        "block/",
+        "security/",
+    ]
+    .iter()
+    .any(|p| r.starts_with(p));
+    commit || lore || path
+}
+
+/// Every claim that the log contradicts, for one input file.
+fn wrong_claims(path: &Path) -> Vec<String> {
+    let log = String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned();
+    let lines: Vec<&str> = log.lines().collect();
+    let (json, text) = outputs(path);
+    let Some(json) = json else {
+        return vec!["output is not JSON".to_string()];
+    };
+    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    let mut wrong = Vec::new();
+    let reports = json["reports"].as_array().cloned().unwrap_or_default();
+    for r in &reports {
+        let at = format!("{name}:{}", r["line"]);
+        let (first, last) = (
+            r["line"].as_u64().unwrap_or(1) as usize,
+            r["end_line"].as_u64().unwrap_or(0) as usize,
+        );
+        let span = lines
+            .get(first.saturating_sub(1)..last.min(lines.len()))
+            .unwrap_or(&[]);
+        // 1. Taint letters.
+        if let Some(printed) = span.iter().find_map(|l| taint_letters_in(l)) {
+            let mut kept: String = r["tainted"]
+                .as_str()
+                .map(|t| taint_letters_in(t).unwrap_or_default())
+                .unwrap_or_default();
+            if let Some(flags) = r["taint"]["flags"].as_array() {
+                kept.extend(
+                    flags
+                        .iter()
+                        .filter_map(|f| f["letter"].as_str())
+                        .flat_map(str::chars),
+                );
+            }
+            for c in printed.chars() {
+                if !kept.contains(c) {
+                    wrong.push(format!(
+                        "{at}: taint letter {c} printed by the log is lost ({:?})",
+                        r["tainted"]
+                    ));
+                }
+            }
+        }
+        // 2. `holding` among the held locks, when the list is whole.
+        let held = classes(&r["held_locks"]);
+        let whole = r["held_locks_count"].as_u64() == Some(held.len() as u64);
+        if let Some(h) = r["holding"]["class"].as_str() {
+            if whole && !held.is_empty() && !held.iter().any(|c| c == h) {
+                wrong.push(format!(
+                    "{at}: `holding` {h} is not among the held locks {held:?}"
+                ));
+            }
+        }
+        // 5. Roles: released locks are not acquired; an inversion's other
+        // lock is not held.
+        let kind = r["kind"].as_str().unwrap_or("");
+        if kind == "bad_unlock_balance" && !r["acquiring"].is_null() {
+            wrong.push(format!(
+                "{at}: the lock being released is reported as being acquired"
+            ));
+        }
+        if kind == "irq_lock_inversion" {
+            if let Some(h) = r["holding"]["class"].as_str() {
+                if !held.iter().any(|c| c == h) {
+                    wrong.push(format!("{at}: {h} (taken in the past) is reported as held"));
+                }
+            }
+        }
+        // 3 and 4: sites named in the verdict's evidence.
+        let evidence: Vec<String> = r["verdict"]["evidence"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|e| e.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let registered: Vec<String> = r["traces"]
+            .as_array()
+            .and_then(|a| {
+                a.iter().find(|t| {
+                    t["name"]
+                        .as_str()
+                        .is_some_and(|n| n.ends_with("state was registered at"))
+                })
+            })
+            .map(|t| frame_names(&t["frames"]))
+            .unwrap_or_default();
+        let backtrace = frame_names(&r["backtrace"]);
+        let from_in_irq = r["usage_transition"]["from"]
+            .as_str()
+            .is_some_and(|f| f.starts_with("IN-"));
+        for e in &evidence {
+            let Some((what, site)) = e.rsplit_once(" acquisition via ") else {
+                continue;
+            };
+            if site == "?" {
+                continue;
+            }
+            if class_of(site).is_machinery() {
+                wrong.push(format!(
+                    "{at}: {site} (lock or lockdep machinery) named as an acquisition site"
+                ));
+            }
+            let in_irq = what.starts_with("in-") || what.starts_with("irq-context");
+            // The in-irq use is the registered state when `from` is IN-...
+            let stack = if in_irq == from_in_irq {
+                &registered
+            } else {
+                &backtrace
+            };
+            if kind == "inconsistent_lock_state"
+                && !stack.is_empty()
+                && !stack.iter().any(|f| f == site)
+            {
+                wrong.push(format!(
+                    "{at}: `{e}` names a site that is not in the stack the log prints that use in"
+                ));
+            }
+        }
+        // 6. References.
+        if let Some(refs) = r["verdict"]["references"].as_array() {
+            for x in refs.iter().filter_map(|x| x.as_str()) {
+                if !is_public_reference(x) {
+                    wrong.push(format!("{at}: reference {x:?} is not public and checkable"));
+                }
+            }
+        }
+    }
+    // 3: the function behind each edge of the text's lock cycle.
+    for l in text.lines() {
+        let t = l.trim();
+        if let Some((_, by)) = t.split_once("  by ") {
+            let f = by.split_whitespace().next().unwrap_or("");
+            if f != "?" && class_of(f).is_machinery() {
+                wrong.push(format!(
+                    "{name}: {f} (machinery) named as the function behind an edge: {t}"
+                ));
+            }
+        }
+    }
+    wrong
+}
+
+#[test]
+fn no_decoded_report_says_what_its_log_contradicts() {
+    let logs = fixture_logs();
+    assert!(logs.len() > 100, "fixtures found: {}", logs.len());
+    let mut wrong = Vec::new();
+    for p in &logs {
+        wrong.extend(wrong_claims(p));
+    }
+    for w in &wrong {
+        eprintln!("{w}");
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} wrong claims over {} logs",
+        wrong.len(),
+        logs.len()
+    );
+}
+
+#[test]
+fn the_checks_catch_false_claims() {
+    assert_eq!(
+        taint_letters_in("CPU: 1 PID: 2 Comm: x Tainted: G           OE 5.15.0 #1").as_deref(),
+        Some("OE")
+    );
+    assert_eq!(
+        taint_letters_in("Tainted: [W]=WARN, [O]=OOT_MODULE").as_deref(),
+        Some("WO")
+    );
+    assert!(is_public_reference(
+        "2e517d681632 lockdep: fix fs_reclaim warning"
+    ));
+    assert!(is_public_reference("https://lore.kernel.org/r/x@y"));
+    assert!(is_public_reference(
+        "Documentation/locking/lockdep-design.rst"
+    ));
+    assert!(!is_public_reference("shared seed 002 (Tetsuo Handa)"));
+    assert!(!is_public_reference("kernel-facts 7.7"));
+    assert!(!is_public_reference("CONFIG_PROVE_RAW_LOCK_NESTING"));
+    assert!(class_of("check_prevs_add").is_machinery());
+    assert!(class_of("__might_fault").is_machinery());
+    assert!(class_of("__ww_mutex_lock").is_machinery());
+}
