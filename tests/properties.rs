@@ -392,10 +392,30 @@ fn ends_on_possible_stack_end(text: &[u8]) -> bool {
     }
     // The last whole line with a reliable frame (`?` frames are noise; a
     // line the cut left unfinished says nothing).
-    let whole = match text.rfind('\n') {
-        Some(i) => &text[..i],
-        None => "",
+    let (whole, unfinished) = match text.rfind('\n') {
+        Some(i) => (&text[..i], &text[i + 1..]),
+        None => ("", &text[..]),
     };
+    // A cut inside the size digits (`ret_from_fork+0x34/0x5` of `/0x50`)
+    // leaves a line that reads as that whole frame: the decoder cannot
+    // tell it from a log that lacks its final newline.
+    let t = splatdec::input::prefix::strip(unfinished, false).1.trim();
+    let reads_whole = |f: &str| {
+        t.strip_prefix(f)
+            .and_then(|r| r.strip_prefix("0x"))
+            .and_then(|r| r.split_once("/0x"))
+            .is_some_and(|(off, size)| {
+                !off.is_empty()
+                    && !size.is_empty()
+                    && off
+                        .bytes()
+                        .chain(size.bytes())
+                        .all(|c| c.is_ascii_hexdigit())
+            })
+    };
+    if MAY_END_A_STACK.iter().any(|f| reads_whole(f)) {
+        return true;
+    }
     whole
         .lines()
         .rev()
