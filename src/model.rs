@@ -484,6 +484,11 @@ pub struct Report {
     /// Lines of other tasks/CPUs (by printk caller id) that printk
     /// interleaved into the report, set aside.
     pub interleaved: Vec<KeptLine>,
+    /// Lines a mail client or a broken `pr_cont` split, rejoined before
+    /// parsing: each pair is `[first line, line appended to it]`
+    /// (left out when nothing was joined).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub joined: Vec<[u64; 2]>,
 }
 
 impl Report {
@@ -532,6 +537,7 @@ impl Report {
             wait_context: None,
             unparsed: Vec::new(),
             interleaved: Vec::new(),
+            joined: Vec::new(),
         }
     }
 }

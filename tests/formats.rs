@@ -14,7 +14,14 @@ fn fixtures() -> std::path::PathBuf {
 fn normalise(v: &mut Value) {
     match v {
         Value::Object(map) => {
-            for key in ["line", "end_line", "source_line", "source", "interleaved"] {
+            for key in [
+                "line",
+                "end_line",
+                "source_line",
+                "source",
+                "interleaved",
+                "joined",
+            ] {
                 map.remove(key);
             }
             for (_, child) in map.iter_mut() {

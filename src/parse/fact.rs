@@ -33,7 +33,7 @@ fn identity_fact(r: &mut Report, t: &str) -> bool {
     // 2.6-era dump_stack: `Pid: 0, comm: kworker/0:1 Not tainted 2.6.36 #6`.
     if let Some(rest) = t.strip_prefix("Pid: ") {
         if let Some((pid, rest)) = rest.split_once(", comm: ") {
-            let end = ["Not tainted", "Tainted:"]
+            let end = ["Kdump: loaded", "Not tainted", "Tainted:"]
                 .iter()
                 .filter_map(|k| rest.find(k))
                 .min()
@@ -252,7 +252,9 @@ fn parse_cpu_line(t: &str, r: &mut Report) {
     let pid = num_after("PID: ");
     let comm = t.find("Comm: ").map(|pos| {
         let rest = &t[pos + "Comm: ".len()..];
-        let end = ["Not tainted", "Tainted:"]
+        // lib/dump_stack.c prints `Kdump: loaded ` between the comm and
+        // the taint when a crash kernel is loaded.
+        let end = ["Kdump: loaded", "Not tainted", "Tainted:"]
             .iter()
             .filter_map(|k| rest.find(k))
             .min()

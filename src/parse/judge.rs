@@ -183,9 +183,11 @@ fn cut_short(r: &Report, raw: &RawReport, missing: &mut Vec<&'static str>) {
             let t = l.text.trim();
             t.starts_with("---[ end trace")
                 || t.starts_with("=====")
+                || t == "</TASK>"
                 || r.backtrace
                     .last()
                     .is_some_and(|f| f.source_line == l.no && is_root_frame(&f.base))
+                || crate::vocab::frame::arm32_caller(t).is_some_and(frames::is_terminal)
         });
         if !ends_report {
             missing.push("the rest of its last line, where the input stopped");

@@ -288,6 +288,14 @@ pub fn parse_report(raw: &RawReport, source: &str) -> Report {
     if let Some(first) = p.r.held_lock_lists.first() {
         p.r.held_locks = first.locks.clone();
         p.r.held_locks_count = first.count;
+        // A report without a `Comm:` line (a capacity report, a paste
+        // that starts late) still names its task in the header of the
+        // list lockdep prints for it (`lockdep_print_held_locks(current)`);
+        // a hung-task dump's lists are other tasks'.
+        if p.r.task.is_none() && !matches!(p.r.kind, ReportKind::HeldLocksDump | ReportKind::Other)
+        {
+            p.r.task = first.task.clone();
+        }
     }
     p.r.interleaved = raw
         .interleaved
@@ -296,6 +304,14 @@ pub fn parse_report(raw: &RawReport, source: &str) -> Report {
             line: l.no,
             text: l.text.to_string(),
         })
+        .collect();
+    // Joins of lines the report kept (a line given back to the log took
+    // its joins with it).
+    p.r.joined = raw
+        .joined
+        .iter()
+        .filter(|(a, _)| raw.lines.iter().any(|l| l.no == *a))
+        .map(|&(a, b)| [a, b])
         .collect();
     judge::repair_scenario(&mut p.r);
     judge::judge(&mut p);

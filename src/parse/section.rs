@@ -196,6 +196,12 @@ impl Parser<'_> {
             return true;
         }
         match parse_held_lock(text, line.no) {
+            // A class cut inside its parentheses (`((work_completion)` with
+            // the rest on the next line): not a lock we can name.
+            Some(l) if !balanced(&l.class) => {
+                self.keep(line);
+                true
+            }
             Some(l) => {
                 if l.at.is_none() && t.ends_with("at:") {
                     self.pending_at = Some(PendingAt::LastHeld);
@@ -437,4 +443,20 @@ fn scenario_step(text: &str, cols: &[(usize, String)]) -> Option<ScenarioStep> {
         .map(|(i, _)| i)
         .unwrap_or(0);
     Some(ScenarioStep { cpu, action, lock })
+}
+
+/// Parentheses in `class` pair up (a whole class name, not a piece).
+fn balanced(class: &str) -> bool {
+    let mut depth = 0i32;
+    for c in class.bytes() {
+        match c {
+            b'(' => depth += 1,
+            b')' => depth -= 1,
+            _ => {}
+        }
+        if depth < 0 {
+            return false;
+        }
+    }
+    depth == 0
 }

@@ -577,8 +577,11 @@ pub fn render(a: &Analysis, opts: &TextOptions) -> String {
     }
     stacks(&mut d, a, opts.full);
     let r = &a.report;
-    if !r.unparsed.is_empty() || !r.interleaved.is_empty() {
+    if !r.unparsed.is_empty() || !r.interleaved.is_empty() || !r.joined.is_empty() {
         d.blank();
+        if !r.joined.is_empty() {
+            d.line(Style::Dim, 0, joined_summary(&r.joined));
+        }
         if !r.unparsed.is_empty() {
             d.line(
                 Style::Dim,
@@ -601,6 +604,32 @@ pub fn render(a: &Analysis, opts: &TextOptions) -> String {
         }
     }
     d.finish(opts.width, opts.quote, opts.color)
+}
+
+/// `rejoined wrapped lines: 6+7, 16+17..21 (JSON `joined`)`: each joined
+/// line as its first line and the lines appended to it.
+fn joined_summary(pairs: &[[u64; 2]]) -> String {
+    let mut groups: Vec<(u64, u64, u64)> = Vec::new();
+    for &[first, next] in pairs {
+        match groups.last_mut() {
+            Some(g) if g.0 == first => g.2 = next,
+            _ => groups.push((first, next, next)),
+        }
+    }
+    let parts: Vec<String> = groups
+        .iter()
+        .map(|&(first, lo, hi)| {
+            if lo == hi {
+                format!("{first}+{lo}")
+            } else {
+                format!("{first}+{lo}..{hi}")
+            }
+        })
+        .collect();
+    format!(
+        "rejoined wrapped lines {} (JSON `joined`)",
+        parts.join(", ")
+    )
 }
 
 /// Default rendering (80 columns, no colour).

@@ -175,6 +175,10 @@ pub struct Banner {
 
 struct Compiled {
     prefilter: AhoCorasick,
+    /// The needles and the tags banners start with (`WARNING:`, `INFO:`,
+    /// `BUG:`): a banner a mail client broke inside its needle keeps its
+    /// tag on the first piece, which the joiner must see.
+    starts: AhoCorasick,
     rows: Vec<(ReportKind, Regex)>,
     /// The distinct needles, every occurrence reported (overlapping
     /// search), so a candidate line is tried only against its rows.
@@ -206,6 +210,14 @@ fn compiled() -> &'static Compiled {
             .match_kind(MatchKind::LeftmostFirst)
             .build(ROWS.iter().map(|r| r.needle))
             .expect("banner needles are valid"),
+        starts: AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(
+                ROWS.iter()
+                    .map(|r| r.needle)
+                    .chain(BANNER_TAGS.iter().copied()),
+            )
+            .expect("banner needles are valid"),
         rows: ROWS
             .iter()
             .map(|r| {
@@ -228,6 +240,10 @@ fn compiled() -> &'static Compiled {
     })
 }
 
+/// What every tagged banner starts with (the `(WARNING|INFO|BUG)` of the
+/// table's patterns).
+const BANNER_TAGS: &[&str] = &["WARNING:", "INFO:", "BUG:"];
+
 /// The cheap test run on every line outside a report.
 pub struct Prefilter;
 
@@ -236,6 +252,20 @@ impl Prefilter {
     #[inline]
     pub fn may_match(bytes: &[u8]) -> bool {
         compiled().prefilter.is_match(bytes)
+    }
+
+    /// True when `bytes` may hold a banner or the first piece of a banner
+    /// split over two lines (a banner tag).
+    #[inline]
+    pub fn may_start(bytes: &[u8]) -> bool {
+        compiled().starts.is_match(bytes)
+    }
+
+    /// Where the first possible banner needle or banner tag in `bytes`
+    /// starts ([`Prefilter::may_start`] over a whole buffer of lines).
+    #[inline]
+    pub fn find_start(bytes: &[u8]) -> Option<usize> {
+        compiled().starts.find(bytes).map(|m| m.start())
     }
 
     /// Where the first possible banner needle in `bytes` starts: the same

@@ -13,6 +13,7 @@
 //! Reports are emitted in the order their banners appeared.
 
 pub mod banner;
+pub mod join;
 
 use crate::input::{Caller, Line, LineReader, Lines, RawLine};
 use crate::model::{FrameContext, ReportKind};
@@ -73,6 +74,9 @@ pub struct RawReport {
     pub caller: Option<Caller>,
     /// The input stopped inside the report's last line (no line end).
     pub cut_mid_line: bool,
+    /// Lines rejoined before segmentation ([`join`]): each pair is the
+    /// first line of a joined line and a line appended to it.
+    pub joined: Vec<(u64, u64)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -234,9 +238,26 @@ impl Tracker {
                     if f.reliable {
                         self.reached_root = crate::vocab::body::is_terminal_frame(f.base());
                     }
+                    // arm32 names the caller on the frame's line: a frame
+                    // called from the syscall return is the last.
+                    if crate::vocab::frame::arm32_caller(text)
+                        .is_some_and(crate::vocab::body::is_terminal_frame)
+                    {
+                        self.trace_closed = true;
+                        self.regs_closed = true;
+                    }
                     Feed::Continue
                 }
-                TraceLineRef::Marker => Feed::Continue,
+                TraceLineRef::Marker => {
+                    // x86 prints `</TASK>` after the last frame of the task
+                    // stack, the last stack it walks: the trace is whole
+                    // (arch/x86/kernel/dumpstack.c, show_trace_log_lvl).
+                    if self.frames > 0 && t == "</TASK>" {
+                        self.trace_closed = true;
+                        self.regs_closed = true;
+                    }
+                    Feed::Continue
+                }
                 TraceLineRef::Register(_) => {
                     // A register dump after frames is the saved user/exception
                     // state: a syscall trace ends with it.
@@ -440,6 +461,64 @@ pub struct Segmenter {
     cut_mid_line: bool,
     /// The number of the last line pushed.
     last_no: u64,
+    /// Lines held back because the next may continue them ([`join`]).
+    held: Vec<Held>,
+    /// The text of `held` as one line, joined so far.
+    held_text: String,
+    /// `held` is a held-lock entry printed in pieces, not yet whole: if it
+    /// never becomes whole its pieces go on unjoined.
+    held_partial: bool,
+    /// The joins of the line being handed on, for the report that takes it.
+    joins: Vec<(u64, u64)>,
+}
+
+/// One line held back by the joiner, owned.
+#[derive(Debug, Clone)]
+struct Held {
+    no: u64,
+    full: String,
+    /// The kernel text is `full[text.0..text.1]`.
+    text: (usize, usize),
+    prefix: crate::input::Prefix,
+    truncated: bool,
+    terminated: bool,
+    needle: bool,
+}
+
+impl Held {
+    fn of(line: &Line<'_>, terminated: bool, needle: bool) -> Held {
+        let offset = (line.text.as_ptr() as usize).wrapping_sub(line.full.as_ptr() as usize);
+        let (full, text) =
+            if offset <= line.full.len() && line.text.len() <= line.full.len() - offset {
+                (line.full.to_string(), (offset, offset + line.text.len()))
+            } else {
+                let f = format!("{}{}", line.full, line.text);
+                (f, (line.full.len(), line.full.len() + line.text.len()))
+            };
+        Held {
+            no: line.no,
+            full,
+            text,
+            prefix: line.prefix,
+            truncated: line.truncated,
+            terminated,
+            needle,
+        }
+    }
+
+    fn text(&self) -> &str {
+        &self.full[self.text.0..self.text.1]
+    }
+
+    fn line(&self) -> Line<'_> {
+        Line {
+            no: self.no,
+            text: self.text(),
+            full: &self.full,
+            prefix: self.prefix,
+            truncated: self.truncated,
+        }
+    }
 }
 
 impl Default for Segmenter {
@@ -454,37 +533,142 @@ impl Segmenter {
             open: std::collections::VecDeque::new(),
             cut_mid_line: false,
             last_no: 0,
+            held: Vec::new(),
+            held_text: String::new(),
+            held_partial: false,
+            joins: Vec::new(),
         }
     }
 
-    /// True when no report is open: a line without a banner needle then
-    /// changes nothing (see [`drive`]).
+    /// True when no report is open and no line is held back: a line
+    /// without a banner needle then changes nothing (see [`drive`]).
     pub fn is_idle(&self) -> bool {
-        self.open.iter().all(|o| o.done)
+        self.held.is_empty() && self.open.iter().all(|o| o.done)
     }
 
     /// Feed one raw line.
     pub fn push(&mut self, raw: &RawLine<'_>, sink: &mut dyn FnMut(RawReport)) {
-        self.cut_mid_line = !raw.terminated;
-        self.last_no = raw.no;
         // A banner needle in the raw bytes: a superset of the needles in
-        // the stripped text, which is all a prefilter needs.
-        let needle = raw
+        // the stripped text, which is all a prefilter needs. [`drive`]
+        // marks lines with a needle or a banner tag (the first piece of a
+        // banner a mail client broke may hold only its tag).
+        let start = raw
             .marked
-            .unwrap_or_else(|| Prefilter::may_match(raw.bytes));
-        if self.open.iter().all(|o| o.done) {
+            .unwrap_or_else(|| Prefilter::may_start(raw.bytes));
+        let needle = start && Prefilter::may_match(raw.bytes);
+        if self.is_idle() && !start {
             // Fast path: nothing open, most lines are not banners.
-            if !needle {
+            self.cut_mid_line = !raw.terminated;
+            self.last_no = raw.no;
+            return;
+        }
+        let full = raw.text();
+        let line = raw.line(&full);
+        self.offer(Held::of(&line, raw.terminated, needle), sink);
+    }
+
+    /// The joiner: hold `next` back while the line after it may continue
+    /// it, join when [`join`] says the pieces are one line, and hand every
+    /// line that is whole on to the segmenter proper.
+    fn offer(&mut self, next: Held, sink: &mut dyn FnMut(RawReport)) {
+        if self.held.is_empty() {
+            if next.truncated {
+                self.release_one(next, sink);
                 return;
             }
-            let full = raw.text();
-            if let Some((b, line)) = find_banner(raw.line(&full)) {
+            self.held_text.clear();
+            self.held_text.push_str(next.text());
+            self.held_partial = join::held_start(next.text());
+            self.held.push(next);
+            return;
+        }
+        let first = &self.held[0];
+        // Another caller's line (printk caller ids) is no continuation and
+        // ends nothing: it goes its own way while the held line waits for
+        // its own caller's next line.
+        if first.prefix.caller.is_some()
+            && next.prefix.caller.is_some()
+            && first.prefix.caller != next.prefix.caller
+        {
+            self.release_one(next, sink);
+            return;
+        }
+        if self.held.len() < join::MAX_PIECES
+            && !next.truncated
+            && join::may_continue(&first.prefix, &next.prefix)
+        {
+            if let Some(j) = join::pair(&self.held_text, next.text()) {
+                self.held_text = j;
+                self.held_partial = false;
+                self.held.push(next);
+                return;
+            }
+            if self.held_partial || (self.held.len() == 1 && join::held_start(&self.held_text)) {
+                if let Some((j, whole)) = join::held_pieces(&self.held_text, next.text()) {
+                    self.held_text = j;
+                    self.held.push(next);
+                    self.held_partial = !whole;
+                    return;
+                }
+            }
+        }
+        self.release_held(sink);
+        self.offer(next, sink);
+    }
+
+    /// Hand the held lines on: joined as one when their join is whole,
+    /// else one by one as read.
+    fn release_held(&mut self, sink: &mut dyn FnMut(RawReport)) {
+        let held = std::mem::take(&mut self.held);
+        let partial = std::mem::replace(&mut self.held_partial, false);
+        if held.len() == 1 || partial {
+            // Pieces that never made one line: the first goes on alone,
+            // the others are offered again (two of them may still join).
+            let mut rest = held.into_iter();
+            if let Some(h) = rest.next() {
+                self.release_one(h, sink);
+            }
+            for h in rest {
+                self.offer(h, sink);
+            }
+            return;
+        }
+        let Some(first) = held.first() else {
+            return;
+        };
+        let Some(last) = held.last() else {
+            return;
+        };
+        let text = std::mem::take(&mut self.held_text);
+        self.joins.clear();
+        self.joins
+            .extend(held[1..].iter().map(|h| (first.no, h.no)));
+        let needle = held.iter().any(|h| h.needle) || Prefilter::may_match(text.as_bytes());
+        let line = Line {
+            text: &text,
+            ..first.line()
+        };
+        self.cut_mid_line = !last.terminated;
+        self.last_no = first.no;
+        self.push_line(line, needle, sink);
+        self.joins.clear();
+    }
+
+    /// Hand one line on as read.
+    fn release_one(&mut self, h: Held, sink: &mut dyn FnMut(RawReport)) {
+        self.cut_mid_line = !h.terminated;
+        self.last_no = h.no;
+        self.joins.clear();
+        if self.open.iter().all(|o| o.done) {
+            if !h.needle {
+                return;
+            }
+            if let Some((b, line)) = find_banner(h.line()) {
                 self.start(b, line, sink);
             }
             return;
         }
-        let full = raw.text();
-        self.push_line(raw.line(&full), needle, sink);
+        self.push_line(h.line(), h.needle, sink);
     }
 
     fn push_line(&mut self, line: Line<'_>, needle: bool, sink: &mut dyn FnMut(RawReport)) {
@@ -563,6 +747,7 @@ impl Segmenter {
         let in_trace = matches!(o.tracker.phase, Phase::Trace | Phase::TraceSuspended);
         match o.tracker.feed(&line) {
             Feed::Continue => {
+                o.raw.joined.append(&mut self.joins);
                 o.bytes += line.text.len();
                 o.raw.lines.push(&line);
                 if o.raw.lines.len() >= limits::MAX_REPORT_LINES
@@ -572,6 +757,7 @@ impl Segmenter {
                 }
             }
             Feed::EndAfter => {
+                o.raw.joined.append(&mut self.joins);
                 o.raw.lines.push(&line);
                 self.close(idx, EndReason::Finished, sink);
             }
@@ -634,6 +820,7 @@ impl Segmenter {
                 trace_closed: false,
                 caller,
                 cut_mid_line: false,
+                joined: std::mem::take(&mut self.joins),
             },
             tracker,
             bytes,
@@ -699,6 +886,7 @@ impl Segmenter {
 
     /// End of input: close and emit everything still open, oldest first.
     pub fn finish(&mut self, sink: &mut dyn FnMut(RawReport)) {
+        self.release_held(sink);
         while let Some(i) = self.open.iter().position(|o| !o.done) {
             self.close(i, EndReason::EndOfInput, sink);
         }
@@ -712,7 +900,7 @@ impl Segmenter {
 ///
 /// While no report is open, lines without a banner needle do nothing, so
 /// they are skipped a buffer at a time ([`LineReader::skip_lines_without`]
-/// with [`Prefilter::find`]) instead of one by one: ordinary log text costs
+/// with [`Prefilter::find_start`]) instead of one by one: ordinary log text costs
 /// one SIMD scan and a newline count.
 pub fn drive<R: std::io::Read>(
     lines: &mut LineReader<R>,
@@ -721,11 +909,11 @@ pub fn drive<R: std::io::Read>(
 ) -> std::io::Result<()> {
     let result = loop {
         if seg.is_idle() {
-            if let Err(e) = lines.skip_lines_without(&mut Prefilter::find) {
+            if let Err(e) = lines.skip_lines_without(&mut Prefilter::find_start) {
                 break Err(e);
             }
         }
-        match lines.next_raw_marked(&mut Prefilter::find) {
+        match lines.next_raw_marked(&mut Prefilter::find_start) {
             Ok(Some(raw)) => seg.push(&raw, sink),
             Ok(None) => break Ok(()),
             Err(e) => break Err(e),

@@ -667,6 +667,22 @@ pub fn parse_frame_ref(t: &str, ctx: FrameContext) -> Option<FrameRef<'_>> {
     None
 }
 
+/// The caller an arm32 frame line names after ` from `
+/// (`[<c0100>] (sys_write) from [<c0200>] (ret_fast_syscall+0x0/0x1c)`,
+/// `sys_write from ret_fast_syscall+0x0/0x1c`).
+pub fn arm32_caller(text: &str) -> Option<&str> {
+    let (_, after) = text.rsplit_once(" from ")?;
+    let mut t = after.trim_start();
+    if let Some(r) = t.strip_prefix("[<") {
+        t = r.split_once(">]")?.1.trim_start();
+    }
+    let t = t.strip_prefix('(').unwrap_or(t);
+    let end = t
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+        .unwrap_or(t.len());
+    (end > 0).then(|| &t[..end])
+}
+
 fn parse_crash_frame(rest: &str, ctx: FrameContext) -> Option<FrameRef<'_>> {
     let digits = rest.bytes().take_while(|c| c.is_ascii_digit()).count();
     if digits == 0 {

@@ -1,0 +1,556 @@
+//! Rejoining lines that a mail client, a narrow terminal or a broken
+//! `pr_cont` split, before segmentation sees them.
+//!
+//! A join is made only where it is certain: the pieces together read as
+//! one line of a shape the line vocabulary knows (a banner, a lock line
+//! with its `at:` frame, a held-lock entry, a frame, the `CPU: ... Comm:`
+//! line with its kernel version, `in_atomic(): ... name: comm`), and the
+//! first piece alone is not that whole line (a banner that does not match,
+//! a lock line whose `at:` is empty, a frame cut after `+0x1f/`). The
+//! continuation must sit at the same mail-quoting depth and come from the
+//! same printk caller (see [`may_continue`]). Every join is recorded with the line
+//! numbers of its pieces ([`crate::segment::RawReport::joined`]), so a
+//! reader can see what was put together.
+//!
+//! [`pair`] decides two pieces; [`held_pieces`] decides a held-lock entry
+//! printed in several pieces (`#0: ` / `ffff...` / ` (` / `class` /
+//! `){+.+.}-{3:3}` / `, at: ...`), which is only joined once the pieces
+//! make a whole entry.
+
+use crate::input::Prefix;
+use crate::model::FrameContext;
+use crate::segment::banner::match_banner;
+use crate::vocab::frame::{parse_frame_ref, FrameRef};
+use crate::vocab::lock::parse_held_header;
+use crate::vocab::lock::{is_held_lock, parse_chain_header, parse_held_lock, parse_lock};
+
+/// The most pieces one joined line is made of.
+pub const MAX_PIECES: usize = 8;
+
+/// May a line with prefix `next` continue a line with prefix `first`?
+/// Only at the same quoting depth, from the same printk caller when both
+/// name one, and never a /dev/kmsg dictionary line or a fence.
+/// A timestamp does not stop a join: a broken `pr_cont` gives each piece
+/// its own, and a log stamped after the fact (syslog, a CI harness) stamps
+/// a mail-wrapped half like any line. The shapes decide.
+pub fn may_continue(first: &Prefix, next: &Prefix) -> bool {
+    next.quote_depth == first.quote_depth
+        && (first.caller.is_none() || next.caller.is_none() || first.caller == next.caller)
+        && !next.kmsg_dict
+        && !next.fence
+        && !first.kmsg_dict
+}
+
+/// The joined text of `a` followed by `b` when the two are certainly one
+/// line split in two; `None` otherwise.
+pub fn pair(a: &str, b: &str) -> Option<String> {
+    let at = a.trim_end();
+    let bt = b.trim();
+    if at.trim_start().is_empty() || bt.is_empty() {
+        return None;
+    }
+    let spaced = || format!("{at} {bt}");
+    // A banner: the pieces together match the table, neither alone does.
+    if match_banner(a).is_none() && match_banner(&spaced()).is_some() && match_banner(b).is_none() {
+        return Some(spaced());
+    }
+    if let Some(j) = ident(at, bt) {
+        return Some(j);
+    }
+    let a0 = at.trim_start();
+    // `in_atomic(): 1, ... name:` / `comm`.
+    if a0.starts_with("in_atomic():") && a0.ends_with(" name:") && !prints_alone(bt) {
+        return Some(spaced());
+    }
+    if let Some(j) = lock_continued(at, bt) {
+        return Some(j);
+    }
+    // A lock line broken after its instance address (` #1: ffff88814c5be0e8`
+    // / `(&type->s_umount_key#58){++++}-{4:4}, at: ...`).
+    let addr = a0.rsplit(' ').next().unwrap_or(a0);
+    if crate::vocab::body::is_lone_address(addr) && bt.starts_with('(') {
+        let j = spaced();
+        let head = a0.len() == addr.len() || held_start(at);
+        let whole_head = |l: crate::model::Lock| l.usage.is_some();
+        if head
+            && (parse_lock(&j, 0).is_some_and(whole_head)
+                || parse_held_lock(&j, 0).is_some_and(whole_head))
+        {
+            return Some(j);
+        }
+    }
+    // `Hardware name: vendor product,` / `BIOS version date`.
+    if a0.starts_with("Hardware name: ")
+        && a0.ends_with(',')
+        && !a0.contains(" BIOS ")
+        && bt.starts_with("BIOS ")
+    {
+        return Some(spaced());
+    }
+    frame_continued(at, bt)
+}
+
+/// Lines the kernel prints on their own, which never continue another.
+fn prints_alone(t: &str) -> bool {
+    match_banner(t).is_some()
+        || parse_lock(t, 0).is_some()
+        || is_held_lock(t)
+        || parse_held_header(t).is_some()
+        || parse_frame_ref(t, FrameContext::Task).is_some()
+        || [
+            "CPU: ",
+            "Hardware name: ",
+            "Call Trace:",
+            "Call trace:",
+            "preempt_count:",
+        ]
+        .iter()
+        .any(|p| t.starts_with(p))
+}
+
+/// A kernel release as printed (`5.16.0`, `4.17.0-rc2+`, `2.6.29`).
+fn is_release(w: &str) -> bool {
+    let mut parts = w.splitn(2, '.');
+    let major = parts.next().unwrap_or("");
+    let rest = parts.next().unwrap_or("");
+    !major.is_empty()
+        && major.len() <= 2
+        && major.bytes().all(|c| c.is_ascii_digit())
+        && rest.bytes().next().is_some_and(|c| c.is_ascii_digit())
+}
+
+fn has_release(t: &str) -> bool {
+    t.split_whitespace().any(is_release)
+}
+
+/// `CPU: 1 PID: 812 Comm: frobd Not tainted` / `5.16.0 #3`, the same with
+/// `Tainted: G W`, split at `Comm:`, or a hung task's `Not tainted` line.
+fn ident(at: &str, bt: &str) -> Option<String> {
+    let a0 = at.trim_start();
+    let cpu_line = (a0.starts_with("CPU: ") && a0.contains("PID: ")) || a0.starts_with("Pid: ");
+    let taint_line = a0 == "Not tainted" || a0.starts_with("Tainted: ");
+    if !(cpu_line || taint_line) || has_release(a0) {
+        return None;
+    }
+    let first = bt.split_whitespace().next()?;
+    let continues = is_release(first)
+        || (cpu_line && a0.ends_with(" Not") && bt.starts_with("tainted ") && has_release(bt))
+        || (cpu_line
+            && (a0.ends_with("Comm:") || a0.ends_with("comm:"))
+            && (bt.contains("ainted") || has_release(bt)))
+        || (cpu_line
+            && !a0.contains("omm:")
+            && (bt.starts_with("Comm: ") || bt.starts_with("comm: ")));
+    let spaced = format!("{at} {bt}");
+    (continues && has_release(&spaced)).then_some(spaced)
+}
+
+/// A lock-shaped line (lock line, held-lock entry, chain header) and the
+/// text of its `at:` field (what follows `at:`), if it has one.
+fn lock_shape(t: &str) -> Option<(bool, Option<&str>)> {
+    let at = t.find("at:").map(|i| t[i + 3..].trim());
+    if let Some(l) = parse_held_lock(t, 0) {
+        return Some((l.at.is_some(), at));
+    }
+    if let Some((_, l)) = parse_chain_header(t, 0) {
+        return Some((l.at.is_some(), at));
+    }
+    parse_lock(t, 0).map(|l| (l.at.is_some(), at))
+}
+
+fn has_lock_at(t: &str) -> bool {
+    lock_shape(t).is_some_and(|(has, _)| has)
+}
+
+/// `[<c0a6a8cd>]` alone (an address whose symbol went to the next line).
+fn is_bare_angle(t: &str) -> bool {
+    let t = t.trim();
+    let t = t.strip_prefix("? ").unwrap_or(t);
+    t.strip_prefix("[<")
+        .and_then(|r| r.strip_suffix(">]"))
+        .is_some_and(|h| !h.is_empty() && h.bytes().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// A lock line wrapped before or after its `at:`.
+fn lock_continued(at: &str, bt: &str) -> Option<String> {
+    let (has_at, at_text) = lock_shape(at)?;
+    // A site whose `[module]` went to the next line.
+    if let Some(f) = at_text.filter(|_| is_module_tag(bt)) {
+        if frame_of(f).is_some_and(|g| g.module.is_none()) {
+            let j = format!("{at} {bt}");
+            return lock_shape(&j).is_some_and(|(h, _)| h).then_some(j);
+        }
+    }
+    if has_at {
+        return None;
+    }
+    let joined = match at_text {
+        // Split before `at:`.
+        None if bt.starts_with("at:") || bt.starts_with(", at:") => {
+            if bt.starts_with(',') {
+                format!("{at}{bt}")
+            } else {
+                format!("{at} {bt}")
+            }
+        }
+        // Split after `at:`, or after the `[<address>]` of the frame.
+        Some(f)
+            if (f.is_empty() || is_bare_angle(f))
+                && (frame_of(bt).is_some() || is_cut_frame(bt) || is_symbol_site(bt)) =>
+        {
+            return Some(format!("{at} {bt}"));
+        }
+        // Split inside the frame: after `+0x1f/`.
+        Some(f) if f.ends_with('/') && bt.starts_with("0x") => format!("{at}{bt}"),
+        // A symbolized site whose `file:line [inline]` went to the next line.
+        Some(f) if !f.is_empty() && is_location(bt) => format!("{at} {bt}"),
+        _ => return None,
+    };
+    // Split before `at:`: whatever the site is, the line is one lock line
+    // (an `at:` line never stands alone); its site may continue further.
+    let before = at_text.is_none();
+    let whole = if before {
+        lock_shape(&joined).is_some_and(|(_, a)| a.is_some_and(|a| !a.is_empty()))
+    } else {
+        has_lock_at(&joined)
+    };
+    whole.then_some(joined)
+}
+
+/// A site whose location went on to the next line: `[<addr>] inode_lock`,
+/// `spin_lock_bh` (a symbol alone, an address before it or not).
+fn is_symbol_site(bt: &str) -> bool {
+    let t = match bt.strip_prefix("[<").and_then(|r| r.split_once(">]")) {
+        Some((hex, rest)) if hex.bytes().all(|c| c.is_ascii_hexdigit()) => rest.trim(),
+        Some(_) => return false,
+        None => bt,
+    };
+    !t.is_empty()
+        && t.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'.')
+}
+
+/// A frame cut after its offset or the `/` of its size: `func+0x5d9/`.
+fn is_cut_frame(bt: &str) -> bool {
+    let b = bt.as_bytes();
+    let name = b
+        .iter()
+        .take_while(|&&c| c.is_ascii_alphanumeric() || c == b'_' || c == b'.')
+        .count();
+    let rest = &bt[name..];
+    let Some(hex) = rest.strip_prefix("+0x") else {
+        return false;
+    };
+    let hex = hex.strip_suffix('/').unwrap_or(hex);
+    name > 0 && !hex.is_empty() && hex.bytes().all(|c| c.is_ascii_hexdigit())
+}
+
+/// `path/file.c:123`, optionally `[inline]` after it (what syzbot's
+/// symbolized frames print after the symbol).
+fn is_location(bt: &str) -> bool {
+    let mut w = bt.split_whitespace();
+    let Some(loc) = w.next() else {
+        return false;
+    };
+    let rest: Vec<&str> = w.collect();
+    let Some((path, line)) = loc.rsplit_once(':') else {
+        return false;
+    };
+    path.contains('.')
+        && !path.contains('(')
+        && line.parse::<u32>().is_ok()
+        && (rest.is_empty() || rest == ["[inline]"])
+}
+
+/// `[barfs]`: a module tag alone.
+fn is_module_tag(bt: &str) -> bool {
+    bt.strip_prefix('[')
+        .and_then(|r| r.strip_suffix(']'))
+        .is_some_and(|m| {
+            let name = m.split_whitespace().next().unwrap_or("");
+            !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+                && !name.bytes().all(|c| c.is_ascii_hexdigit())
+        })
+}
+
+fn frame_of(t: &str) -> Option<FrameRef<'_>> {
+    parse_frame_ref(t, FrameContext::Task)
+}
+
+/// A frame line wrapped: after its `[<address>]`, inside `+0x1f/0x2a`,
+/// before its `[module]` or its `file:line`, or inside `[<file.c:12>]`.
+fn frame_continued(at: &str, bt: &str) -> Option<String> {
+    let a0 = at.trim_start();
+    let indent = |s: &str| s.len() - s.trim_start().len();
+    // `[<c009f3f3>]` / `generic_file_buffered_write+0x95/0xea`: the symbol
+    // moved to the start of the next line (less indented than a frame).
+    if is_bare_angle(a0) && !bt.starts_with("[<") {
+        let j = format!("{at} {bt}");
+        if frame_of(bt).is_some_and(|f| f.offset.is_some())
+            && frame_of(&j).is_some_and(|f| f.address.is_some() && f.offset.is_some())
+        {
+            return Some(j);
+        }
+        return None;
+    }
+    // `func+0x95/` / `0xea`, at the end of any line (a frame, a lock
+    // line's site, an irq event): the symbol and its size rejoined.
+    if a0.ends_with('/') && bt.starts_with("0x") {
+        let sym_start = at
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || "_.$+/".contains(c)))
+            .map_or(0, |i| i + 1);
+        let size = bt[2..].bytes().take_while(u8::is_ascii_hexdigit).count();
+        let after = bt[2 + size..].chars().next();
+        let j = format!("{at}{bt}");
+        return (is_cut_frame(&at[sym_start..])
+            && size > 0
+            && after.is_none_or(|c| c.is_whitespace() || c == ')' || c == ']'))
+        .then_some(j);
+    }
+    // `[<kernel/locking/lockdep.c:269` / `kernel/locking/lockdep.c:22>] func`.
+    if let Some(open) = a0.rfind("[<") {
+        if !a0[open..].contains(">]") && bt.contains(">]") && frame_of(a0).is_none() {
+            let j = format!("{at} {bt}");
+            return frame_of(&j).is_some().then_some(j);
+        }
+    }
+    let f = frame_of(a0)?;
+    if is_module_tag(bt) && f.module.is_none() {
+        let j = format!("{at} {bt}");
+        return frame_of(&j)
+            .is_some_and(|g| g.module.is_some())
+            .then_some(j);
+    }
+    if is_location(bt) && f.file.is_none() && indent(bt) == 0 {
+        let j = format!("{at} {bt}");
+        return frame_of(&j).is_some_and(|g| g.file.is_some()).then_some(j);
+    }
+    None
+}
+
+/// The start of a held-lock entry that is not yet whole (`#0: ` with the
+/// rest of the entry still to come).
+pub fn held_start(t: &str) -> bool {
+    let t0 = t.trim_start();
+    let Some(rest) = t0.strip_prefix('#') else {
+        return false;
+    };
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    digits > 0
+        && rest[digits..].starts_with(':')
+        && parse_held_lock(t, 0).is_none_or(|l| l.at.is_none())
+}
+
+/// Held-lock pieces so far, `so_far`, and the next, `next`: the pieces
+/// concatenated as printed (a broken `pr_cont` keeps every space) or, where
+/// a mail client dropped the space at the break, with one between. `true`
+/// when they make a whole entry with its `at:` frame, `false` when more
+/// pieces may complete it; `None` when `next` cannot be one of them.
+pub fn held_pieces(so_far: &str, next: &str) -> Option<(String, bool)> {
+    let n = next.trim();
+    if n.is_empty()
+        || held_start(next)
+        || parse_held_header(n).is_some()
+        || match_banner(n).is_some()
+    {
+        return None;
+    }
+    // Inside the class name (an open parenthesis, no usage yet) a space
+    // may belong to the name (`&per_cpu(x, cpu)`): a piece that starts
+    // with one there cannot be placed with certainty.
+    let depth = so_far.bytes().fold(0i32, |d, c| match c {
+        b'(' => d + 1,
+        b')' => d - 1,
+        _ => d,
+    });
+    let in_class = depth > 0 && !so_far.contains('{');
+    if in_class && next.starts_with(char::is_whitespace) {
+        return None;
+    }
+    let direct = format!("{so_far}{next}");
+    let spaced = if in_class {
+        direct.clone()
+    } else {
+        format!("{} {}", so_far.trim_end(), next.trim_start())
+    };
+    let whole = |t: &str| parse_held_lock(t, 0).is_some_and(|l| l.at.is_some());
+    if whole(&direct) {
+        return Some((direct, true));
+    }
+    if whole(&spaced) {
+        return Some((spaced, true));
+    }
+    if direct.len() >= 1024 {
+        return None;
+    }
+    // Not whole yet: keep the reading that is a lock entry already, if one
+    // is (an address and a class broken apart), else the pieces as printed.
+    if parse_held_lock(&spaced, 0).is_some() && parse_held_lock(&direct, 0).is_none() {
+        Some((spaced, false))
+    } else {
+        Some((direct, false))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn banners_split_in_two() {
+        assert_eq!(
+            pair("[ INFO: possible circular locking dependency detected", "]").as_deref(),
+            Some("[ INFO: possible circular locking dependency detected ]")
+        );
+        assert_eq!(
+            pair(
+                "BUG: sleeping function called from invalid context at ",
+                "kernel/locking/rwsem.c:624"
+            )
+            .as_deref(),
+            Some(
+                "BUG: sleeping function called from invalid context at kernel/locking/rwsem.c:624"
+            )
+        );
+        // A whole banner does not take the next line.
+        assert_eq!(
+            pair(
+                "WARNING: possible recursive locking detected",
+                "5.10.0 #1 Not tainted"
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn ident_lines() {
+        assert_eq!(
+            pair("CPU: 1 PID: 812 Comm: frobd Not tainted ", "5.16.0 #3").as_deref(),
+            Some("CPU: 1 PID: 812 Comm: frobd Not tainted 5.16.0 #3")
+        );
+        assert_eq!(
+            pair("CPU: 1 PID: 812 Comm:", "frobd Not tainted 5.16.0 #3").as_deref(),
+            Some("CPU: 1 PID: 812 Comm: frobd Not tainted 5.16.0 #3")
+        );
+        assert_eq!(
+            pair("      Not tainted", "5.0.0 #1").as_deref(),
+            Some("      Not tainted 5.0.0 #1")
+        );
+        // Whole already.
+        assert_eq!(
+            pair(
+                "CPU: 1 PID: 8 Comm: a Not tainted 5.1.0 #1",
+                "Hardware name: x"
+            ),
+            None
+        );
+        assert_eq!(
+            pair("CPU: 1 PID: 8 Comm: a Not tainted", "Hardware name: x"),
+            None
+        );
+    }
+
+    #[test]
+    fn lock_lines_split_around_at() {
+        assert_eq!(
+            pair(
+                "ffff8880534abcc1 (&frob->lock){....}-{3:3}, at: ",
+                "frob_enter+0x66d/0xb23"
+            )
+            .as_deref(),
+            Some("ffff8880534abcc1 (&frob->lock){....}-{3:3}, at: frob_enter+0x66d/0xb23")
+        );
+        assert_eq!(
+            pair(
+                " #0: ffff88809951b2b5 (&bar->mutex){+.+.}-{4:4}, ",
+                "at: bar_setup+0x94f/0xa7c"
+            )
+            .as_deref(),
+            Some(" #0: ffff88809951b2b5 (&bar->mutex){+.+.}-{4:4}, at: bar_setup+0x94f/0xa7c")
+        );
+        assert_eq!(
+            pair(
+                " (frob_cache_mutex){--..}, at: [<c0a6a8cd>]",
+                "mutex_lock+0x9c/0x6e1"
+            )
+            .as_deref(),
+            Some(" (frob_cache_mutex){--..}, at: [<c0a6a8cd>] mutex_lock+0x9c/0x6e1")
+        );
+        assert!(pair(
+            "000000005176fed6 (&(&frob->hash_lock)->rlock){+.-.}, at: spin_lock_bh  ",
+            "/./include/linux/spinlock.h:906 [inline]"
+        )
+        .is_some());
+        // A lock line with its frame does not take a frame line after it.
+        assert_eq!(pair("ffff (&x){....}, at: f+0x1/0x2", " g+0x1/0x2"), None);
+        assert_eq!(
+            pair(
+                "ffff8880534abcc1 (&frob->lock){....}-{3:3}, at: ",
+                "random words"
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn frames_split() {
+        assert_eq!(
+            pair(
+                "       [<c009f3f3>]",
+                "generic_file_buffered_write+0x95/0xea"
+            )
+            .as_deref(),
+            Some("       [<c009f3f3>] generic_file_buffered_write+0x95/0xea")
+        );
+        assert_eq!(
+            pair(
+                "       [<e8e6f968>] barfs_file_write+0x410/0x1e62",
+                "[barfs]"
+            )
+            .as_deref(),
+            Some("       [<e8e6f968>] barfs_file_write+0x410/0x1e62 [barfs]")
+        );
+        assert_eq!(
+            pair(" shrink_frob_cache+0xc0/", "0x392").as_deref(),
+            Some(" shrink_frob_cache+0xc0/0x392")
+        );
+        // Two frames are two frames.
+        assert_eq!(pair(" a+0x1/0x2", " b+0x1/0x2"), None);
+        assert_eq!(
+            pair("  [<00000035a1c40247>]", " =======================",),
+            None
+        );
+    }
+
+    #[test]
+    fn held_lock_pieces() {
+        let pieces = [
+            " #0: ",
+            "66570856911bed65",
+            " (",
+            "(wq_completion)frob_wq",
+            "){+.+.}-{0:0}",
+        ];
+        let mut so_far = pieces[0].to_string();
+        assert!(held_start(&so_far));
+        for p in &pieces[1..] {
+            let (j, whole) = held_pieces(&so_far, p).unwrap();
+            assert!(!whole, "{j}");
+            so_far = j;
+        }
+        let (j, whole) = held_pieces(
+            &so_far,
+            ", at: process_one_work+0x5d5/0x1c64 kernel/workqueue.c:446",
+        )
+        .unwrap();
+        assert!(whole);
+        assert_eq!(
+            j,
+            " #0: 66570856911bed65 ((wq_completion)frob_wq){+.+.}-{0:0}, at: process_one_work+0x5d5/0x1c64 kernel/workqueue.c:446"
+        );
+        assert!(held_pieces(" #0: ", " #1: ffff (x){....}, at: f+0x1/0x2").is_none());
+    }
+}
