@@ -590,7 +590,14 @@ impl Segmenter {
             && next.prefix.caller.is_some()
             && first.prefix.caller != next.prefix.caller
         {
-            self.release_one(next, sink);
+            // A whole banner continues nothing: its report starts first,
+            // so the other caller's line is set aside beside it.
+            if self.held.len() == 1 && match_banner(&self.held_text).is_some() {
+                self.release_held(sink);
+                self.offer(next, sink);
+            } else {
+                self.release_one(next, sink);
+            }
             return;
         }
         if self.held.len() < join::MAX_PIECES
