@@ -590,9 +590,14 @@ impl Segmenter {
             && next.prefix.caller.is_some()
             && first.prefix.caller != next.prefix.caller
         {
-            // A whole banner continues nothing: its report starts first,
-            // so the other caller's line is set aside beside it.
-            if self.held.len() == 1 && match_banner(&self.held_text).is_some() {
+            // The held line waits only for its own open report's caller;
+            // any other held line (a whole banner whose report is not open
+            // yet, a line of a caller with no report) goes on first.
+            let waits = self
+                .open
+                .iter()
+                .any(|o| !o.done && o.raw.caller == first.prefix.caller);
+            if !waits {
                 self.release_held(sink);
                 self.offer(next, sink);
             } else {
