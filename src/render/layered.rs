@@ -379,8 +379,10 @@ pub fn layout(input: &Input) -> Layout {
 /// the route), so they neither converge on one point nor cross at the box.
 /// Then the dips and labels that depend on the ends are placed again.
 fn spread_ports(routes: &mut [Route], edges: &[(usize, usize)], nodes: &[Rect]) {
-    // (node, right side?) -> (neighbour height, reversed, route, at start?)
-    let mut sides: std::collections::BTreeMap<(usize, bool), Vec<(f64, bool, usize, bool)>> =
+    // (neighbour height, reversed, route, at its start?)
+    type End = (f64, bool, usize, bool);
+    // (node, right side?) -> the route ends there.
+    let mut sides: std::collections::BTreeMap<(usize, bool), Vec<End>> =
         std::collections::BTreeMap::new();
     for (i, r) in routes.iter().enumerate() {
         if r.self_loop || r.points.len() < 2 {
