@@ -163,7 +163,28 @@ fn norm_file(f: &str, prefixes: &[String]) -> String {
             f = r;
         }
     }
-    f.trim_start_matches("./").to_string()
+    lexical(f)
+}
+
+/// `a/./b/../c` as `a/c`: binutils prints the path the unit wrote (the
+/// directory entry joined with the file name), splatdec the file it names.
+fn lexical(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for c in path.split('/') {
+        match c {
+            "" | "." => {}
+            ".." if parts.last().is_some_and(|p| *p != "..") => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    let joined = parts.join("/");
+    if path.starts_with('/') {
+        format!("/{joined}")
+    } else {
+        joined
+    }
 }
 
 /// `addr2line -a -f -i` output, per address.
@@ -218,7 +239,25 @@ fn main() {
     let find = |n: &str| map.iter().find(|s| s.1 == n).map(|s| s.0);
     let (stext, etext) = (find("_stext").unwrap_or(map[0].0), find("_etext").unwrap());
     let t = Instant::now();
-    let all = call_sites(&o.vmlinux, stext, etext);
+    // objdump over the whole text takes a while: its call sites are kept
+    // per vmlinux (by file name and size) for the next run.
+    let size = fs::metadata(&o.vmlinux).map(|m| m.len()).unwrap_or(0);
+    let cache = o.dir.join(format!(
+        "call-sites-{}-{size}.txt",
+        o.vmlinux.file_name().unwrap().to_string_lossy()
+    ));
+    let all: Vec<u64> = match fs::read_to_string(&cache) {
+        Ok(text) => text
+            .lines()
+            .filter_map(|l| u64::from_str_radix(l, 16).ok())
+            .collect(),
+        Err(_) => {
+            let all = call_sites(&o.vmlinux, stext, etext);
+            let text: String = all.iter().map(|a| format!("{a:x}\n")).collect();
+            fs::write(&cache, text).unwrap();
+            all
+        }
+    };
     eprintln!(
         "objdump: {} call sites in {:.1} s",
         all.len(),
@@ -348,8 +387,12 @@ fn main() {
         *agree.entry("file chains").or_insert(0) += usize::from(files);
         *agree.entry("line chains").or_insert(0) += usize::from(lines);
         *agree.entry("all three").or_insert(0) += usize::from(funcs && files && lines);
-        if !(funcs && files && lines) && diffs.len() < 10 {
-            diffs.push(format!("{}: ours {a:?}\n      addr2line {b:?}", frames[i]));
+        if !(funcs && files && lines) {
+            diffs.push(format!(
+                "{} at {:#x}: ours {a:?}\n      addr2line {b:?}",
+                frames[i],
+                picks[i].0 - 1
+            ));
         }
     }
     println!(
@@ -366,8 +409,13 @@ fn main() {
     }
     let inline_frames: usize = ours.iter().map(|c| c.len() - 1).sum();
     println!("  inline frames: {inline_frames}");
-    for d in &diffs {
+    for d in diffs.iter().take(10) {
         println!("  differs: {d}");
+    }
+    if !diffs.is_empty() {
+        let path = o.dir.join("differences.txt");
+        fs::write(&path, diffs.join("\n") + "\n").unwrap();
+        println!("  all {} differences: {}", diffs.len(), path.display());
     }
 
     // The command, as a user runs it: wall time and peak RSS.
