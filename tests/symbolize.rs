@@ -597,6 +597,20 @@ enum Damage {
     Lines,
 }
 
+type Slice<'a> = gimli::EndianSlice<'a, gimli::LittleEndian>;
+
+/// The DWARF of a parsed (uncompressed, little-endian) image.
+fn dwarf_of<'a>(file: &object::File<'a>) -> gimli::Dwarf<Slice<'a>> {
+    let load = |id: gimli::SectionId| -> Result<_, gimli::Error> {
+        let d = file
+            .section_by_name(id.name())
+            .and_then(|s| s.data().ok())
+            .unwrap_or(&[]);
+        Ok(gimli::EndianSlice::new(d, gimli::LittleEndian))
+    };
+    gimli::Dwarf::load(load).unwrap()
+}
+
 /// File offsets in `exe` where filler.c's unit can be damaged without
 /// touching what every reader needs up front (unit headers, root DIEs,
 /// line program headers): (first child DIE, an abbreviation code absent
@@ -615,14 +629,7 @@ fn filler_unit(exe: &Path) -> ((usize, u8), usize) {
     };
     let (info, info_at) = section(".debug_info");
     let (line, line_at) = section(".debug_line");
-    let load = |id: gimli::SectionId| -> Result<_, gimli::Error> {
-        let d = file
-            .section_by_name(id.name())
-            .and_then(|s| s.data().ok())
-            .unwrap_or(&[]);
-        Ok(gimli::EndianSlice::new(d, gimli::LittleEndian))
-    };
-    let dwarf = gimli::Dwarf::load(load).unwrap();
+    let dwarf = dwarf_of(&file);
     let mut units = dwarf.units();
     while let Some(header) = units.next().unwrap() {
         let unit = dwarf.unit(header).unwrap();
@@ -720,14 +727,7 @@ fn units_no_frame_falls_in_are_never_parsed() {
 fn dwarf_low_pcs(exe: &Path, want: &str) -> Vec<u64> {
     let data = fs::read(exe).unwrap();
     let file = object::File::parse(&*data).unwrap();
-    let load = |id: gimli::SectionId| -> Result<_, gimli::Error> {
-        let d = file
-            .section_by_name(id.name())
-            .and_then(|s| s.data().ok())
-            .unwrap_or(&[]);
-        Ok(gimli::EndianSlice::new(d, gimli::LittleEndian))
-    };
-    let dwarf = gimli::Dwarf::load(load).unwrap();
+    let dwarf = dwarf_of(&file);
     let mut out = Vec::new();
     let mut units = dwarf.units();
     while let Some(header) = units.next().unwrap() {
