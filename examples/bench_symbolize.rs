@@ -26,7 +26,7 @@
 //!    `--script-frames` frames (it runs `nm` and `addr2line` per frame,
 //!    so it is timed on a subset and extrapolated).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -216,12 +216,13 @@ fn parse_addr2line(text: &str, prefixes: &[String]) -> Vec<Chain> {
     out
 }
 
-fn vm_hwm_kb() -> u64 {
+/// A `/proc/self/status` figure in kB (`VmHWM`, `RssAnon`, `RssFile`).
+fn status_kb(field: &str) -> u64 {
     fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
+                .find(|l| l.strip_prefix(field).is_some_and(|r| r.starts_with(':')))
                 .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
         })
         .unwrap_or(0)
@@ -307,13 +308,15 @@ fn main() {
         println!("symbolizer said: {msgs:?}");
     }
     println!(
-        "splatdec (in-process): open {:.1} ms, first frame {:.1} ms, {} frames in {:.3} s = {:.0} frames/s; VmHWM {} MB",
+        "splatdec (in-process): open {:.1} ms, first frame {:.1} ms, {} frames in {:.3} s = {:.0} frames/s; VmHWM {} MB (now: RssAnon {} MB, RssFile {} MB)",
         open.as_secs_f64() * 1e3,
         first_frame.as_secs_f64() * 1e3,
         frames.len(),
         all_time.as_secs_f64(),
         frames.len() as f64 / all_time.as_secs_f64(),
-        vm_hwm_kb() / 1024
+        status_kb("VmHWM") / 1024,
+        status_kb("RssAnon") / 1024,
+        status_kb("RssFile") / 1024
     );
     // Our chains: each printed frame's inline frames, then itself.
     let mut ours: Vec<Chain> = Vec::new();
@@ -367,8 +370,40 @@ fn main() {
         }
     }
     let theirs = parse_addr2line(&String::from_utf8_lossy(&out.stdout), &prefixes);
+    // Names of every text symbol by address (aliases share one), and how
+    // many symbols share a name and a size (the log cannot tell those
+    // apart).
+    let mut names_at: HashMap<u64, Vec<&str>> = HashMap::new();
+    let mut same_name_size: HashMap<(&str, u64), usize> = HashMap::new();
+    for (a, n, z) in &map {
+        names_at.entry(*a).or_default().push(n.as_str());
+        *same_name_size.entry((n.as_str(), *z)).or_default() += 1;
+    }
+    let sym_of = |i: usize| symbol_for(&map, picks[i].0 - 1).unwrap();
+    // The outermost function: splatdec keeps the name the log printed;
+    // binutils prints the DWARF subprogram's, which may be an alias at the
+    // same address (`__x64_sys_geteuid` is also `__do_sys_geteuid`).
+    let same_fn = |i: usize, ours: &str, theirs: &str| {
+        ours == theirs
+            || names_at.get(&sym_of(i).0).is_some_and(|v| {
+                v.iter()
+                    .any(|n| splatdec::parse::frame::base_name(n) == theirs)
+            })
+    };
+    let compare = |i: usize, a: &Chain, b: &Chain| -> (bool, bool, bool) {
+        let n = a.len();
+        let funcs = n == b.len()
+            && a[..n - 1]
+                .iter()
+                .map(|x| &x.0)
+                .eq(b[..n - 1].iter().map(|x| &x.0))
+            && same_fn(i, &a[n - 1].0, &b[n - 1].0);
+        let files = a.iter().map(|x| &x.1).eq(b.iter().map(|x| &x.1));
+        let lines = a.iter().map(|x| x.2).eq(b.iter().map(|x| x.2));
+        (funcs, files, lines)
+    };
     let mut agree = BTreeMap::new();
-    let mut diffs = Vec::new();
+    let mut differing: Vec<usize> = Vec::new();
     for (i, (a, b)) in ours.iter().zip(&theirs).enumerate() {
         // A frame addr2line knows nothing about stays as printed for us.
         let b_known: Chain = if b.iter().all(|x| x.1.is_empty()) {
@@ -380,19 +415,13 @@ fn main() {
         } else {
             b.clone()
         };
-        let funcs = a.iter().map(|x| &x.0).eq(b_known.iter().map(|x| &x.0));
-        let files = a.iter().map(|x| &x.1).eq(b_known.iter().map(|x| &x.1));
-        let lines = a.iter().map(|x| x.2).eq(b_known.iter().map(|x| x.2));
+        let (funcs, files, lines) = compare(i, a, &b_known);
         *agree.entry("function chains").or_insert(0) += usize::from(funcs);
         *agree.entry("file chains").or_insert(0) += usize::from(files);
         *agree.entry("line chains").or_insert(0) += usize::from(lines);
         *agree.entry("all three").or_insert(0) += usize::from(funcs && files && lines);
         if !(funcs && files && lines) {
-            diffs.push(format!(
-                "{} at {:#x}: ours {a:?}\n      addr2line {b:?}",
-                frames[i],
-                picks[i].0 - 1
-            ));
+            differing.push(i);
         }
     }
     println!(
@@ -409,13 +438,60 @@ fn main() {
     }
     let inline_frames: usize = ours.iter().map(|c| c.len() - 1).sum();
     println!("  inline frames: {inline_frames}");
-    for d in diffs.iter().take(10) {
-        println!("  differs: {d}");
+    // Each difference, with LLVM's reading of the same address as a third
+    // opinion when llvm-addr2line is installed.
+    let llvm: Vec<Chain> = if differing.is_empty() {
+        Vec::new()
+    } else {
+        let mut cmd = Command::new("llvm-addr2line");
+        cmd.args(["-a", "-f", "-i", "-e"]).arg(&o.vmlinux);
+        for &i in &differing {
+            cmd.arg(format!("{:#x}", picks[i].0 - 1));
+        }
+        match cmd.output() {
+            Ok(out) => parse_addr2line(&String::from_utf8_lossy(&out.stdout), &prefixes),
+            Err(_) => Vec::new(),
+        }
+    };
+    let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut diffs = Vec::new();
+    for (k, &i) in differing.iter().enumerate() {
+        let (a, b) = (&ours[i], &theirs[i]);
+        let (_, name, size) = sym_of(i);
+        let kind = if a.len() == 1 && a[0].1.is_empty() {
+            if same_name_size
+                .get(&(name.as_str(), *size))
+                .copied()
+                .unwrap_or(0)
+                > 1
+            {
+                "left as printed: several symbols share this name and size"
+            } else {
+                "left as printed: the DWARF puts the address in another function"
+            }
+        } else if llvm.get(k).is_some_and(|l| {
+            let (f, fi, li) = compare(i, a, l);
+            f && fi && li
+        }) {
+            "binutils alone: llvm-addr2line reads it as splatdec does"
+        } else {
+            "splatdec differs"
+        };
+        *kinds.entry(kind).or_default() += 1;
+        diffs.push(format!(
+            "{} at {:#x} [{kind}]\n  splatdec       {a:?}\n  addr2line      {b:?}\n  llvm-addr2line {:?}",
+            frames[i],
+            picks[i].0 - 1,
+            llvm.get(k)
+        ));
+    }
+    for (k, n) in &kinds {
+        println!("  differs, {k}: {n}");
     }
     if !diffs.is_empty() {
         let path = o.dir.join("differences.txt");
         fs::write(&path, diffs.join("\n") + "\n").unwrap();
-        println!("  all {} differences: {}", diffs.len(), path.display());
+        println!("  each difference: {}", path.display());
     }
 
     // The command, as a user runs it: wall time and peak RSS.
