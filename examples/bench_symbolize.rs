@@ -297,12 +297,14 @@ fn main() {
     let mut first = splatdec::decode_str(&report(&frames[..1], 0), "first");
     sym.symbolize(&mut first[0]);
     let first_frame = t.elapsed();
+    let (anon0, file0) = (status_kb("RssAnon") / 1024, status_kb("RssFile") / 1024);
     let mut reports = splatdec::decode_str(&log, "frames.log");
     let t = Instant::now();
     for r in &mut reports {
         sym.symbolize(r);
     }
     let all_time = t.elapsed();
+    println!("after the first frame: RssAnon {anon0} MB, RssFile {file0} MB");
     let msgs = sym.take_messages();
     if !msgs.is_empty() {
         println!("symbolizer said: {msgs:?}");
