@@ -786,3 +786,54 @@ fn code_the_symbol_table_does_not_name_is_left_as_printed() {
     let base = dead.split('+').next().unwrap().to_string();
     assert_eq!(got[2], [(base, String::new(), 0)], "{dead}");
 }
+
+#[test]
+fn a_faulting_pc_is_looked_up_at_its_own_address() {
+    let Some(b) = build("rip") else { return };
+    let syms = kallsyms(&b.exe);
+    let frames: Vec<String> = b.sites.iter().map(|&s| frame_text(&syms, s)).collect();
+    // The instruction after leaf_lock's call in middle: a RIP there is
+    // that instruction, a stack frame there is the call before it.
+    let ret = b.sites[0];
+    let at = frame_text(&syms, ret);
+    let text = format!(
+        "------------[ cut here ]------------\n\
+DEBUG_LOCKS_WARN_ON(lock->magic != lock)\n\
+WARNING: CPU: 0 PID: 1 at fixtures/symbolize/inline.c:37 {at}\n\
+Modules linked in:\n\
+CPU: 0 PID: 1 Comm: fixture Not tainted 6.1.0-fixture #1\n\
+RIP: 0010:{at}\n\
+RSP: 0018:ffffc90000003e48 EFLAGS: 00010286\n\
+Call Trace:\n\
+ <TASK>\n\
+ {}\n\
+ {}\n\
+ entry_SYSCALL_64_after_hwframe+0x63/0xcd\n\
+ </TASK>\n\
+---[ end trace 0000000000000000 ]---\n",
+        frames[1], frames[2]
+    );
+    let args = SymbolizeArgs {
+        vmlinux: Some(b.exe.clone()),
+        ..SymbolizeArgs::default()
+    };
+    let (a, msgs) = symbolized(&text, &args);
+    assert!(msgs.is_empty(), "{msgs:?}");
+    let pc = a
+        .report
+        .traces
+        .iter()
+        .find(|t| t.name == "faulting pc")
+        .expect("the RIP line as the faulting pc");
+    let got = chains(&pc.frames);
+    assert_eq!(chains(&a.report.backtrace), expected()[1..]);
+    let Some(want) = binutils(&b, &b.exe, &[ret]) else {
+        return;
+    };
+    let want: Vec<(String, String, u32)> = want.into_iter().flatten().collect();
+    assert_eq!(
+        got,
+        [want],
+        "splatdec and binutils addr2line differ at {ret:#x}"
+    );
+}
