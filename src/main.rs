@@ -141,10 +141,13 @@ enum Command {
     /// (YYYY-MM-DD). An entry matches when all its keys match. Expired
     /// entries stop suppressing and are reported; unused ones are listed.
     ///
+    /// `--baseline OLD.jsonl` (a previous `splatdec triage --format jsonl`)
+    /// fails only on findings whose group OLD does not have.
+    ///
     /// Exit status: 0 nothing to fail on, 1 findings, 2 usage or input
-    /// errors (an unreadable input, a bad suppressions file).
+    /// errors (an unreadable input, a bad suppressions or baseline file).
     #[command(
-        after_help = "Examples:\n  splatdec check console.log\n  splatdec check --fail-on any --suppress known-splats.toml *.log\n\nSuppressions file:\n  [[suppress]]\n  title = \"possible deadlock in xfs_reclaim_inode\"\n  locks = [\"fs_reclaim\"]\n  reason = \"XFS inode reclaim false positive, fixed by __GFP_NOLOCKDEP\"\n  expires = \"2027-06-30\""
+        after_help = "Examples:\n  splatdec check console.log\n  splatdec check --fail-on any --suppress known-splats.toml *.log\n  splatdec check --baseline last-week.jsonl console.log\n\nSuppressions file:\n  [[suppress]]\n  title = \"possible deadlock in xfs_reclaim_inode\"\n  locks = [\"fs_reclaim\"]\n  reason = \"XFS inode reclaim false positive, fixed by __GFP_NOLOCKDEP\"\n  expires = \"2027-06-30\""
     )]
     Check {
         #[command(flatten)]
@@ -156,6 +159,10 @@ enum Command {
         /// Known issues that must not fail the job (TOML).
         #[arg(long, value_name = "FILE")]
         suppress: Option<PathBuf>,
+        /// A previous `triage --format jsonl` output: findings whose group
+        /// it has are listed as known and do not fail; only new ones do.
+        #[arg(long, value_name = "OLD.jsonl")]
+        baseline: Option<PathBuf>,
     },
     /// Bulk triage: group the reports of many logs and count them.
     ///
@@ -384,7 +391,12 @@ fn run_graph(input: &InputArgs, format: GraphFormat) -> ExitCode {
     }
 }
 
-fn run_check(input: &InputArgs, fail_on: &[String], suppress: Option<&PathBuf>) -> ExitCode {
+fn run_check(
+    input: &InputArgs,
+    fail_on: &[String],
+    suppress: Option<&PathBuf>,
+    baseline: Option<&PathBuf>,
+) -> ExitCode {
     let mut classes = Vec::new();
     for f in fail_on {
         match FailOn::parse(f) {
@@ -421,12 +433,27 @@ fn run_check(input: &InputArgs, fail_on: &[String], suppress: Option<&PathBuf>) 
             }
         }
     };
-    let mut items = Vec::new();
-    let failed = match for_each_analysis(input, &mut |a| items.push(a)) {
+    let baseline = match baseline.map(|p| splatdec::triage::baseline::Baseline::read(p)) {
+        None => None,
+        Some(Ok(b)) => Some(b),
+        Some(Err(e)) => {
+            eprintln!(
+                "splatdec: check: --baseline {}",
+                escape::text(&e.to_string())
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let today = check::today();
+    let mut eval = check::Evaluator::new(&classes, &sup, &today);
+    if let Some(b) = &baseline {
+        eval = eval.with_baseline(b);
+    }
+    let failed = match for_each_analysis(input, &mut |a| eval.add(&a)) {
         Ok(f) => f,
         Err(code) => return code,
     };
-    let outcome = check::evaluate(&items, &classes, &sup, &check::today());
+    let outcome = eval.finish();
     print!("{}", outcome.summary(&sup));
     if failed {
         ExitCode::from(2)
@@ -447,7 +474,8 @@ fn main() -> ExitCode {
             input,
             fail_on,
             suppress,
-        }) => return run_check(input, fail_on, suppress.as_ref()),
+            baseline,
+        }) => return run_check(input, fail_on, suppress.as_ref(), baseline.as_ref()),
         Some(Command::Completions { shell }) => {
             clap_complete::generate(*shell, &mut Cli::command(), "splatdec", &mut io::stdout());
             return ExitCode::SUCCESS;

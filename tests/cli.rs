@@ -637,3 +637,61 @@ fn a_truncated_archive_keeps_the_reports_before_the_break() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn check_with_a_baseline_fails_only_on_new_findings() {
+    let dir = scratch("check-baseline");
+    let old = fixture("triage/versions/console-5.15.log");
+    let new = fixture("triage/versions/console-6.12.log");
+    let base = dir.join("old.jsonl");
+    let out = splatdec()
+        .args(["triage", "--format", "jsonl", &old])
+        .output()
+        .unwrap();
+    std::fs::write(&base, &out.stdout).unwrap();
+    let b = base.to_str().unwrap();
+    // Without the baseline the three bugs fail the job.
+    let out = splatdec().args(["check", &new]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    // With it they are known (from another kernel build): exit 0.
+    let out = splatdec()
+        .args(["check", "--baseline", b, &new])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.starts_with(
+            "splatdec check: 3 report(s), 0 finding(s), 0 suppressed, 3 already in the baseline"
+        ),
+        "{text}"
+    );
+    assert_eq!(text.matches("\n  old  ").count(), 3, "{text}");
+    // A new finding beside them fails, and only it is a FAIL.
+    let fresh = fixture("rules/invalid-wait-context-mutex.txt");
+    let out = splatdec()
+        .args(["check", "--baseline", b, &new, &fresh])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert_eq!(text.matches("  FAIL ").count(), 1, "{text}");
+    assert!(
+        text.contains("FAIL ") && text.contains("invalid-wait-context-mutex.txt"),
+        "{text}"
+    );
+    // A bad baseline: exit 2, naming the file and line.
+    std::fs::write(
+        &base,
+        "{\"group_by\":\"signature\",\"group\":\"a\",\"count\":1}\n{oops\n",
+    )
+    .unwrap();
+    let out = splatdec()
+        .args(["check", "--baseline", b, &new])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("--baseline {b}:2: ")), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -25,6 +25,7 @@
 //! archive), is listed with the reason; reports decoded before the break
 //! still count, the run goes on, and the exit status is 2.
 
+pub mod baseline;
 pub mod group;
 pub mod inputs;
 pub mod output;
@@ -86,6 +87,10 @@ pub struct TriageArgs {
     /// their entries take precedence over the built-in ones.
     #[arg(long = "kb", value_name = "FILE")]
     pub kb: Vec<PathBuf>,
+    /// A previous `triage --format jsonl` output: mark each group `new`,
+    /// `still` or `gone` against it, with the counts.
+    #[arg(long, value_name = "OLD.jsonl")]
+    pub baseline: Option<PathBuf>,
     #[command(flatten)]
     pub symbols: crate::symbolize::SymbolizeArgs,
 }
@@ -347,6 +352,30 @@ fn read_unit(index: usize, unit: &Unit, bar: &ProgressBar, decoder: &Decoder) ->
 /// `io::stderr()`, not `io::stderr().lock()`): when stderr is a terminal
 /// the progress bar is drawn on it from the worker threads.
 pub fn run(args: &TriageArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
+    // A baseline that cannot be used stops the run before any input is
+    // read: a comparison against half a file would mark old bugs new.
+    let baseline = match args.baseline.as_deref().map(baseline::Baseline::read) {
+        None => None,
+        Some(Ok(b)) => match b.check_group_by(args.group_by) {
+            Ok(()) => Some(b),
+            Err(e) => {
+                let _ = writeln!(
+                    err,
+                    "splatdec: triage: --baseline {}",
+                    crate::escape::text(&e.to_string())
+                );
+                return ExitCode::from(2);
+            }
+        },
+        Some(Err(e)) => {
+            let _ = writeln!(
+                err,
+                "splatdec: triage: --baseline {}",
+                crate::escape::text(&e.to_string())
+            );
+            return ExitCode::from(2);
+        }
+    };
     let decoder = match Decoder::new()
         .with_kernel(args.kernel)
         .with_kb_files(&args.kb)
@@ -409,7 +438,7 @@ pub fn run(args: &TriageArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitC
         top: args.top,
     };
     // A closed stdout (`| head`) ends the run quietly.
-    let _ = output::write(&mut w, &outcome, &view).and_then(|_| w.flush());
+    let _ = output::write_with(&mut w, &outcome, &view, baseline.as_ref()).and_then(|_| w.flush());
     if outcome.errors.is_empty() && !sym_failed {
         ExitCode::SUCCESS
     } else {
