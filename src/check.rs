@@ -20,34 +20,62 @@ use serde::Deserialize;
 
 use crate::classify::Class;
 use crate::escape;
+use crate::model::ReportKind;
 use crate::triage::baseline::Baseline;
 use crate::triage::group::GroupBy;
 use crate::triage::signature::sighting;
 use crate::Analysis;
 
-/// What `--fail-on` accepts.
+/// What `--fail-on` accepts: a verdict class (`rt_only`, `undetermined`,
+/// ... any of them), a report kind (`held_locks_dump` fails a job on hung
+/// tasks whatever their verdict), or `any`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailOn {
-    TrueDeadlock,
-    LockingBug,
+    /// Reports whose verdict has this class.
+    Class(Class),
+    /// Reports of this kind, whatever their verdict.
+    Kind(ReportKind),
     /// Anything that is not a false positive or undetermined.
     Any,
 }
 
 impl FailOn {
+    /// The job's default: real deadlocks and locking bugs.
+    pub const DEFAULT: [FailOn; 2] = [
+        FailOn::Class(Class::TrueDeadlock),
+        FailOn::Class(Class::LockingBug),
+    ];
+
+    /// Parse one `--fail-on` value. Classes and kinds have distinct names.
     pub fn parse(s: &str) -> Option<FailOn> {
-        match s {
-            "true_deadlock" => Some(FailOn::TrueDeadlock),
-            "locking_bug" => Some(FailOn::LockingBug),
-            "any" => Some(FailOn::Any),
-            _ => None,
+        if s == "any" {
+            return Some(FailOn::Any);
         }
+        if let Some(c) = Class::parse(s) {
+            return Some(FailOn::Class(c));
+        }
+        ReportKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .map(FailOn::Kind)
     }
 
-    fn covers(self, c: Class) -> bool {
+    /// The accepted values, for error messages and help.
+    pub fn accepted() -> String {
+        let classes: Vec<&str> = Class::ALL.iter().map(|c| c.as_str()).collect();
+        let kinds: Vec<&str> = ReportKind::ALL.iter().map(|k| k.as_str()).collect();
+        format!(
+            "a verdict class ({}), a report kind ({}) or any",
+            classes.join(", "),
+            kinds.join(", ")
+        )
+    }
+
+    fn covers(self, a: &Analysis) -> bool {
+        let c = a.verdict.class;
         match self {
-            FailOn::TrueDeadlock => c == Class::TrueDeadlock,
-            FailOn::LockingBug => c == Class::LockingBug,
+            FailOn::Class(want) => c == want,
+            FailOn::Kind(k) => a.report.kind == k,
             FailOn::Any => !matches!(c, Class::FalsePositive | Class::Undetermined),
         }
     }
@@ -133,10 +161,7 @@ pub fn parse_suppressions(text: &str) -> Result<Vec<Suppression>, SuppressError>
             }
         }
         if let Some(k) = &e.kind {
-            if !crate::model::ReportKind::ALL
-                .iter()
-                .any(|x| x.as_str() == k)
-            {
+            if !ReportKind::ALL.iter().any(|x| x.as_str() == k) {
                 return Err(SuppressError(format!("entry {n}: no report kind {k:?}")));
             }
         }
@@ -301,7 +326,7 @@ impl<'a> Evaluator<'a> {
                 }
             }
         }
-        if !self.fail_on.iter().any(|f| f.covers(class)) {
+        if !self.fail_on.iter().any(|f| f.covers(a)) {
             return;
         }
         let title = escape::text(&a.report.title);

@@ -134,7 +134,9 @@ enum Command {
     },
     /// Gate CI on verdicts: exit 1 when a report must fail the job.
     ///
-    /// Fails on true_deadlock and locking_bug by default (`--fail-on`).
+    /// Fails on true_deadlock and locking_bug by default; `--fail-on` takes
+    /// any verdict class, any report kind (`held_locks_dump` for hung
+    /// tasks) or `any`.
     /// `--suppress FILE` is TOML with one [[suppress]] table per known
     /// issue: any of `title` (regex), `locks` (classes that must all be
     /// involved), `rule`, `kind`; a required `reason`; optional `expires`
@@ -147,13 +149,16 @@ enum Command {
     /// Exit status: 0 nothing to fail on, 1 findings, 2 usage or input
     /// errors (an unreadable input, a bad suppressions or baseline file).
     #[command(
-        after_help = "Examples:\n  splatdec check console.log\n  splatdec check --fail-on any --suppress known-splats.toml *.log\n  splatdec check --baseline last-week.jsonl console.log\n\nSuppressions file:\n  [[suppress]]\n  title = \"possible deadlock in xfs_reclaim_inode\"\n  locks = [\"fs_reclaim\"]\n  reason = \"XFS inode reclaim false positive, fixed by __GFP_NOLOCKDEP\"\n  expires = \"2027-06-30\""
+        after_help = "Examples:\n  splatdec check console.log\n  splatdec check --fail-on any --suppress known-splats.toml *.log\n  splatdec check --fail-on rt_only,held_locks_dump console.log\n  splatdec check --baseline last-week.jsonl console.log\n\nSuppressions file:\n  [[suppress]]\n  title = \"possible deadlock in xfs_reclaim_inode\"\n  locks = [\"fs_reclaim\"]\n  reason = \"XFS inode reclaim false positive, fixed by __GFP_NOLOCKDEP\"\n  expires = \"2027-06-30\""
     )]
     Check {
         #[command(flatten)]
         input: InputArgs,
-        /// Verdict classes that fail the job: true_deadlock, locking_bug,
-        /// any (comma-separated or repeated).
+        /// What fails the job (comma-separated or repeated): verdict classes
+        /// (true_deadlock, false_positive, rt_only, locking_bug,
+        /// lockdep_internal, undetermined), report kinds (held_locks_dump
+        /// fails on hung tasks, whatever their verdict), or any (every class
+        /// but false_positive and undetermined).
         #[arg(long, value_delimiter = ',', default_values_t = ["true_deadlock".to_string(), "locking_bug".to_string()])]
         fail_on: Vec<String>,
         /// Known issues that must not fail the job (TOML).
@@ -249,10 +254,54 @@ fn run_gfp(mask: &str, kernel: Option<&str>) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("splatdec: gfp: {}", escape::text(&e.to_string()));
+            eprintln!("splatdec: gfp: {}", escape::text_block(&e.to_string()));
             ExitCode::from(2)
         }
     }
+}
+
+/// One manual page, splatdec(1), with a section per subcommand. clap_mangen's
+/// whole-page render points at `splatdec-check(1)`-style pages for the
+/// subcommands, which are not installed anywhere; this page refers to none.
+fn render_man(out: &mut dyn Write) -> io::Result<()> {
+    let cmd = Cli::command();
+    let man = clap_mangen::Man::new(cmd.clone());
+    man.render_title(out)?;
+    man.render_name_section(out)?;
+    man.render_synopsis_section(out)?;
+    man.render_description_section(out)?;
+    man.render_options_section(out)?;
+    for sub in cmd.get_subcommands() {
+        if sub.is_hide_set() || sub.get_name() == "help" {
+            continue;
+        }
+        let name = format!("splatdec {}", sub.get_name());
+        let sub_man = clap_mangen::Man::new(
+            sub.clone()
+                .display_name(name.clone())
+                .bin_name(name.clone()),
+        );
+        let mut buf = Vec::new();
+        sub_man.render_synopsis_section(&mut buf)?;
+        sub_man.render_description_section(&mut buf)?;
+        sub_man.render_options_section(&mut buf)?;
+        sub_man.render_extra_section(&mut buf)?;
+        writeln!(out, ".SH \"{}\"", name.to_uppercase())?;
+        // The subcommand's own sections become subsections of its section.
+        for line in String::from_utf8_lossy(&buf).lines() {
+            match line.strip_prefix(".SH ") {
+                Some("EXTRA") => writeln!(out, ".SS NOTES")?,
+                Some(title) => writeln!(out, ".SS {title}")?,
+                None => writeln!(out, "{line}")?,
+            }
+        }
+    }
+    let mut extra = Vec::new();
+    man.render_extra_section(&mut extra)?;
+    let extra = String::from_utf8_lossy(&extra).replacen(".SH EXTRA", ".SH NOTES", 1);
+    out.write_all(extra.as_bytes())?;
+    man.render_version_section(out)?;
+    Ok(())
 }
 
 /// Decode one input, handing each analysis to `emit` as soon as its
@@ -298,7 +347,7 @@ fn decoder_for(input: &InputArgs) -> Result<(Decoder, bool), ExitCode> {
         .with_kernel(kernel)
         .with_kb_files(&input.kb)
         .map_err(|e| {
-            eprintln!("splatdec: --kb {}", escape::text(&e.to_string()));
+            eprintln!("splatdec: --kb {}", escape::text_block(&e.to_string()));
             ExitCode::from(2)
         })?;
     Ok(with_symbols(decoder, &input.symbols))
@@ -312,7 +361,7 @@ fn with_symbols(decoder: Decoder, args: &SymbolizeArgs) -> (Decoder, bool) {
         Err(e) => {
             eprintln!(
                 "splatdec: {}; frames are left as printed",
-                escape::text(&e.to_string())
+                escape::text_block(&e.to_string())
             );
             (decoder, true)
         }
@@ -367,7 +416,7 @@ fn for_each_analysis(input: &InputArgs, emit: &mut dyn FnMut(Analysis)) -> Resul
         if let Err(e) = r {
             failed = true;
             let name = escape::text(&path.display().to_string()).into_owned();
-            eprintln!("splatdec: {name}: {e}");
+            eprintln!("splatdec: {name}: {}", escape::text_block(&e.to_string()));
         }
     }
     Ok(failed)
@@ -403,8 +452,9 @@ fn run_check(
             Some(c) => classes.push(c),
             None => {
                 eprintln!(
-                    "splatdec: check: --fail-on {:?}: expected true_deadlock, locking_bug or any",
-                    escape::text(f)
+                    "splatdec: check: --fail-on {:?}: expected {}",
+                    escape::text(f),
+                    FailOn::accepted()
                 );
                 return ExitCode::from(2);
             }
@@ -426,7 +476,7 @@ fn run_check(
                 Err(e) => {
                     eprintln!(
                         "splatdec: check: --suppress {name}: {}",
-                        escape::text(&e.to_string())
+                        escape::text_block(&e.to_string())
                     );
                     return ExitCode::from(2);
                 }
@@ -486,8 +536,7 @@ fn main() -> ExitCode {
             return splatdec::triage::run(args, &mut stdout.lock(), &mut io::stderr());
         }
         Some(Command::Man) => {
-            let man = clap_mangen::Man::new(Cli::command());
-            return match man.render(&mut io::stdout()) {
+            return match render_man(&mut io::stdout()) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(_) => ExitCode::from(2),
             };

@@ -474,6 +474,91 @@ fn completions_and_man_page() {
     let out = splatdec().arg("man").output().unwrap();
     let man = String::from_utf8_lossy(&out.stdout);
     assert!(man.contains(".TH") && man.contains("splatdec"), "{man}");
+    // One page: every subcommand is a section of it, and it points at no
+    // other page (no splatdec-check(1) exists anywhere).
+    for sub in [
+        "graph",
+        "check",
+        "triage",
+        "rules",
+        "gfp",
+        "completions",
+        "man",
+    ] {
+        let heading = format!(".SH \"SPLATDEC {}\"", sub.to_uppercase());
+        assert!(man.contains(&heading), "no section {heading}");
+    }
+    assert!(
+        !man.contains("splatdec\\-") && !man.contains("(1)"),
+        "{man}"
+    );
+    assert!(!man.contains(".SH EXTRA"), "{man}");
+}
+
+#[test]
+fn check_fails_on_any_class_or_kind() {
+    // Hung-task dumps are undetermined: only a kind filter fails on them.
+    let hung = fixture("real/024-hung-task-held-locks-dump-rcu-gp-state-I.txt");
+    let code = |args: &[&str]| splatdec().args(args).output().unwrap().status.code();
+    assert_eq!(code(&["check", &hung]), Some(0));
+    assert_eq!(
+        code(&["check", "--fail-on", "held_locks_dump", &hung]),
+        Some(1)
+    );
+    assert_eq!(
+        code(&["check", "--fail-on", "undetermined", &hung]),
+        Some(1)
+    );
+    // rt_only alone.
+    let rt = fixture("real/007-invalid-wait-context-pool-lock-hikey960-arm64.txt");
+    assert_eq!(code(&["check", &rt]), Some(0));
+    assert_eq!(code(&["check", "--fail-on", "rt_only", &rt]), Some(1));
+    assert_eq!(
+        code(&["check", "--fail-on", "false_positive", &rt]),
+        Some(0)
+    );
+    // A bad value names what is accepted.
+    let out = splatdec()
+        .args(["check", "--fail-on", "rt-only", &rt])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("rt_only") && err.contains("held_locks_dump"),
+        "{err}"
+    );
+}
+
+#[test]
+fn multi_line_errors_are_printed_as_lines() {
+    let dir = std::env::temp_dir().join(format!("splatdec-errlines-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let sup = dir.join("bad.toml");
+    std::fs::write(&sup, "[[suppress]]\ntitle = \"x\"\nreason = 3\n").unwrap();
+    let out = splatdec()
+        .args([
+            "check",
+            "--suppress",
+            sup.to_str().unwrap(),
+            &fixture("formats/plain.txt"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.lines().count() > 1, "{err}");
+    assert!(!err.contains("\\x0a"), "{err}");
+    let kb = dir.join("bad-kb.toml");
+    std::fs::write(&kb, "[[function]]\nname = 3\n").unwrap();
+    let out = splatdec()
+        .args(["--kb", kb.to_str().unwrap(), &fixture("formats/plain.txt")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("\\x0a"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

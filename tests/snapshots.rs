@@ -115,8 +115,8 @@ fn graph_and_check_over_the_real_fixtures() {
     )
     .unwrap();
     let fail_on = [
-        splatdec::check::FailOn::TrueDeadlock,
-        splatdec::check::FailOn::LockingBug,
+        splatdec::check::FailOn::Class(splatdec::classify::Class::TrueDeadlock),
+        splatdec::check::FailOn::Class(splatdec::classify::Class::LockingBug),
     ];
     let outcome = splatdec::check::evaluate(&items, &fail_on, &sup, "2026-11-21");
     insta::assert_snapshot!("check__real", outcome.summary(&sup));

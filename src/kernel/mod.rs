@@ -9,6 +9,7 @@ pub mod frames;
 pub mod gfp;
 pub mod kb;
 pub mod locks;
+pub mod reclaim;
 pub mod taint;
 pub mod task;
 pub mod version;

@@ -385,7 +385,7 @@ pub fn run(args: &TriageArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitC
             let _ = writeln!(
                 err,
                 "splatdec: --kb {}",
-                crate::escape::text(&e.to_string())
+                crate::escape::text_block(&e.to_string())
             );
             return ExitCode::from(2);
         }
@@ -398,7 +398,7 @@ pub fn run(args: &TriageArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitC
             let _ = writeln!(
                 err,
                 "splatdec: triage: {}; frames are left as printed",
-                crate::escape::text(&e.to_string())
+                crate::escape::text_block(&e.to_string())
             );
             (decoder, true)
         }
