@@ -409,6 +409,13 @@ pub struct Report {
     pub kind: ReportKind,
     /// A syzkaller-compatible title (`possible deadlock in FUNC`).
     pub title: String,
+    /// When `title` is syzkaller's `... in corrupted` or a bare banner but
+    /// the report names a function (an `at:` site, the first frame of a
+    /// stack outside the locking, lockdep and dump machinery): the title
+    /// with that function (`possible deadlock in qux_flush`). Left out
+    /// otherwise; `title` stays syzkaller's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub headline: Option<String>,
     /// The banner line as printed (prefixes stripped).
     pub banner: String,
     pub banner_style: BannerStyle,
@@ -522,6 +529,7 @@ impl Report {
         Report {
             kind,
             title: String::new(),
+            headline: None,
             banner: String::new(),
             banner_style: BannerStyle::Plain,
             source: source.to_string(),

@@ -45,6 +45,17 @@ fn every_shape_fixture_decodes_as_its_sidecar_says() {
         if let Some(t) = s("title") {
             assert_eq!(r.title, t, "{name}: title");
         }
+        assert_eq!(r.headline.as_deref(), s("headline"), "{name}: headline");
+        // A report pasted without its banner says so.
+        let headless = r.banner.is_empty();
+        assert_eq!(
+            headless,
+            r.problems
+                .iter()
+                .any(|p| p.starts_with("the banner is missing")),
+            "{name}: {:?}",
+            r.problems
+        );
         if let Some(c) = want.get("complete").and_then(|v| v.as_bool()) {
             assert_eq!(r.complete, c, "{name}: complete ({:?})", r.problems);
         }

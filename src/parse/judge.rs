@@ -135,7 +135,9 @@ fn end_of_backtrace(r: &mut Report, raw: &RawReport, missing: &mut Vec<&'static 
             .backtrace
             .iter()
             .rev()
-            .find(|f| f.reliable)
+            // A frame with no symbol (`[<00000000>] 0x0` below the root)
+            // says nothing about where the stack ends.
+            .find(|f| f.reliable && !f.base.starts_with("0x"))
             .is_some_and(|f| {
                 let base = f.base.as_str();
                 is_root_frame(base) && !(cut_by_input && frames::root_has_callers(base))

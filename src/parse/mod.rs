@@ -193,7 +193,8 @@ impl<'a> Parser<'a> {
         // counted, never glued onto a stack.
         if self.section == Section::None {
             let indent = line.text.len() - line.text.trim_start().len();
-            if indent <= 1 && line.text.contains("[<") {
+            let arm32 = crate::vocab::frame::arm32_caller(line.text).is_some();
+            if (indent <= 1 && line.text.contains("[<")) || arm32 {
                 let mut ctx = FrameContext::Task;
                 if let TraceLineRef::Frame(_) = classify_trace_line(line.text, &mut ctx) {
                     if self.r.backtrace.is_empty() && prints_headerless_stack(self.r.kind) {
@@ -231,6 +232,28 @@ impl<'a> Parser<'a> {
         }
         self.keep(line);
     }
+}
+
+/// The kind of a report pasted without its banner, from its sections:
+/// `is trying to acquire lock:` opens a circular report (which prints the
+/// dependency chain) and a recursive one (which prints `May be due to
+/// missing lock nesting notation` and a one-CPU scenario). When neither
+/// shows, the kind is not claimed (`other`).
+fn headless_kind(r: &mut Report, raw: &RawReport) {
+    if r.kind != ReportKind::CircularDependency {
+        return;
+    }
+    let says = |s: &str| raw.lines.iter().any(|l| l.text.trim() == s);
+    let circular = !r.chain.is_empty()
+        || !r.chain_exists_of.is_empty()
+        || says("which lock already depends on the new lock.");
+    let recursive = says("May be due to missing lock nesting notation")
+        || r.scenario.as_ref().is_some_and(|s| s.cpus.len() == 1);
+    r.kind = match (circular, recursive) {
+        (true, false) => ReportKind::CircularDependency,
+        (false, true) => ReportKind::RecursiveLocking,
+        _ => ReportKind::Other,
+    };
 }
 
 /// Kinds whose old layouts print the final stack's frames with no header
@@ -281,8 +304,14 @@ pub fn parse_report(raw: &RawReport, source: &str) -> Report {
         dump_class: None,
         stray_frames: 0,
     };
-    for line in raw.lines.iter().skip(1) {
+    // A banner line says what apply_banner read; a report pasted without
+    // one starts at its first body line, which is parsed like the rest.
+    let skip = usize::from(!raw.banner.headless);
+    for line in raw.lines.iter().skip(skip) {
         p.line(&line);
+    }
+    if raw.banner.headless {
+        headless_kind(&mut p.r, raw);
     }
     // The main held list: the report task's, else the first printed.
     if let Some(first) = p.r.held_lock_lists.first() {
@@ -316,7 +345,18 @@ pub fn parse_report(raw: &RawReport, source: &str) -> Report {
     judge::repair_scenario(&mut p.r);
     judge::judge(&mut p);
     let mut r = p.r;
+    if raw.banner.headless {
+        r.complete = false;
+        r.problems.insert(
+            0,
+            format!(
+                "the banner is missing: the report starts at line {} with its body",
+                r.line
+            ),
+        );
+    }
     r.title = title::title(&r, &raw.banner);
+    r.headline = title::headline(&r);
     // syzkaller marks a report corrupted when no frame could be extracted
     // for its title; so do we, with the reason.
     if r.title.ends_with(" in corrupted") && !r.corrupted {

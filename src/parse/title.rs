@@ -519,9 +519,14 @@ fn demangle(name: &str) -> String {
 fn frame_name(f: &Frame) -> Option<String> {
     // syzkaller's frame patterns need `name+` or `name.`, except the arm32
     // `[<pc>] (name) from` shape, which carries an address.
+    // decode_stacktrace.sh prints `func (file.c:12)` without the offset:
+    // the frame syzkaller's rule picks, decoded (its own symbolized
+    // non-inline frames always keep `+off/size`).
+    let decoded = f.offset.is_none() && f.file.is_some();
     if !f.reliable
         || f.inline
-        || (f.offset.is_none() && !f.function.contains('.') && f.address.is_none())
+        || f.function.starts_with("0x")
+        || (f.offset.is_none() && !f.function.contains('.') && f.address.is_none() && !decoded)
     {
         return None;
     }
@@ -718,6 +723,44 @@ pub fn title(r: &Report, banner: &Banner) -> String {
         .map(|f| canonical(&f))
         .unwrap_or_else(|| "corrupted".to_string());
     normalise(&rule.format.replace("{tag}", tag).replace("{func}", &func))
+}
+
+/// A headline a person can use when syzkaller's title names no function
+/// (`... in corrupted`, or a bare banner such as `BUG: MAX_LOCK_DEPTH too
+/// low!`) although the report does: the first `at:` site of the report's
+/// own locks (acquiring, holding, releasing, nest, other; not the held
+/// list, which is context) outside the
+/// locking, lockdep and dump machinery (the frame-class table,
+/// [`crate::kernel::frames`]), else the first such frame of the final
+/// backtrace, a saved stack or a chain entry's stack.
+pub fn headline(r: &Report) -> Option<String> {
+    let stem = match r.title.strip_suffix(" in corrupted") {
+        Some(stem) => stem,
+        None if !r.title.contains(" in ") => r.title.as_str(),
+        None => return None,
+    };
+    let usable = |f: &&Frame| {
+        f.reliable
+            && !f.base.is_empty()
+            && !f.base.starts_with("0x")
+            && !crate::kernel::frames::class_of(&f.base).is_machinery()
+    };
+    let sites = r
+        .acquiring
+        .iter()
+        .chain(&r.holding)
+        .chain(&r.releasing)
+        .chain(&r.nest_lock)
+        .chain(&r.other_locks)
+        .filter_map(|l| l.at.as_ref());
+    let stacks = std::iter::once(&r.backtrace)
+        .chain(r.traces.iter().map(|t| &t.frames))
+        .chain(r.chain.iter().map(|c| &c.stack));
+    let func = sites
+        .into_iter()
+        .find(usable)
+        .or_else(|| stacks.flat_map(|s| s.iter()).find(usable))?;
+    Some(format!("{stem} in {}", func.base))
 }
 
 #[cfg(test)]

@@ -44,8 +44,15 @@ pub fn render_markdown(a: &Analysis, width: usize) -> String {
     let r = &a.report;
     let v = &a.verdict;
     let mut out = String::new();
-    let _ = writeln!(out, "### {}\n", cell(&r.title));
+    let _ = writeln!(
+        out,
+        "### {}\n",
+        cell(r.headline.as_deref().unwrap_or(&r.title))
+    );
     let _ = writeln!(out, "| | |\n|---|---|");
+    if r.headline.is_some() {
+        let _ = writeln!(out, "| Syzkaller title | {} |", cell(&r.title));
+    }
     let _ = writeln!(
         out,
         "| Verdict | **{}** ({} confidence), rule `{}` |",

@@ -90,7 +90,14 @@ fn lock_str(l: &Lock) -> String {
 }
 
 fn headline(d: &mut Doc, r: &Report) {
-    d.line(Style::Headline, 0, format!("[{}] {}", r.kind, e(&r.title)));
+    match &r.headline {
+        // syzkaller's title names no function; the report does.
+        Some(h) => {
+            d.line(Style::Headline, 0, format!("[{}] {}", r.kind, e(h)));
+            d.line(Style::Plain, 2, format!("syzkaller title: {}", e(&r.title)));
+        }
+        None => d.line(Style::Headline, 0, format!("[{}] {}", r.kind, e(&r.title))),
+    }
     let mut facts = Vec::new();
     if let Some(k) = &r.kernel {
         facts.push(format!("kernel {}", e(k)));

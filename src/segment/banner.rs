@@ -171,6 +171,9 @@ pub struct Banner {
     pub captures: Vec<String>,
     /// True when this row names a hung task (`INFO: task ... blocked`).
     pub hung_task: bool,
+    /// No banner was printed: the report was pasted from a body line on
+    /// ([`match_headless`]); `text` is empty.
+    pub headless: bool,
 }
 
 struct Compiled {
@@ -241,8 +244,80 @@ fn compiled() -> &'static Compiled {
 }
 
 /// What every tagged banner starts with (the `(WARNING|INFO|BUG)` of the
-/// table's patterns).
-const BANNER_TAGS: &[&str] = &["WARNING:", "INFO:", "BUG:"];
+/// table's patterns), and the body lines a report pasted without its
+/// banner starts from ([`HEADLESS`]).
+const BANNER_TAGS: &[&str] = &[
+    "WARNING:",
+    "INFO:",
+    "BUG:",
+    " is trying to acquire lock:",
+    " is trying to release lock (",
+    " is trying to lock:",
+    " is trying to contend lock (",
+    "] takes:",
+    " just changed the state of lock:",
+    "] is trying to acquire:",
+    " is freeing memory ",
+    " is leaving the kernel with locks still held",
+];
+
+/// The first body line of each lockdep report, for a report pasted from it
+/// on without its banner: (what the line ends with or holds, the kind it
+/// opens). `is trying to acquire lock:` opens both a circular and a
+/// recursive report; the parser tells which from the sections that follow
+/// (kernel/locking/lockdep.c: print_circular_bug_header,
+/// print_deadlock_bug, print_unlock_imbalance_bug, print_lock_invalid_wait_context,
+/// print_lock_contention_bug, print_usage_bug, print_irq_inversion_bug,
+/// print_bad_irq_dependency, print_freed_lock_bug, lockdep_sys_exit).
+const HEADLESS: &[(&str, ReportKind)] = &[
+    (
+        " is trying to acquire lock:",
+        ReportKind::CircularDependency,
+    ),
+    (" is trying to release lock (", ReportKind::BadUnlockBalance),
+    (" is trying to lock:", ReportKind::InvalidWaitContext),
+    (" is trying to contend lock (", ReportKind::BadContention),
+    ("] takes:", ReportKind::InconsistentLockState),
+    (
+        " just changed the state of lock:",
+        ReportKind::IrqLockInversion,
+    ),
+    ("] is trying to acquire:", ReportKind::IrqSafeUnsafeOrder),
+    (" with a lock still held there!", ReportKind::HeldLockFreed),
+    (
+        " is leaving the kernel with locks still held!",
+        ReportKind::LockHeldReturningToUser,
+    ),
+];
+
+/// A report's first body line (`kworker/0:1/42 is trying to acquire
+/// lock:`) seen with no banner before it: the start of a report pasted
+/// without its banner. The line must name its task (`comm/pid`) first.
+pub fn match_headless(text: &str) -> Option<Banner> {
+    let t = text.trim();
+    let (phrase, kind) = HEADLESS.iter().find(|(p, _)| t.contains(p))?;
+    let who = t.split(' ').next()?;
+    crate::vocab::lock::parse_task(who)?;
+    // `comm/pid [HC0[0]:SC0[0]:HE1:SE1] takes:` and the like: the task,
+    // then at most the irq context, then the phrase.
+    let at = t.find(phrase)?;
+    let between = t[who.len()..at].trim();
+    if !(between.is_empty()
+        || (between.starts_with("[HC") && between.ends_with(']'))
+        || phrase.starts_with(']'))
+    {
+        return None;
+    }
+    Some(Banner {
+        kind: *kind,
+        style: BannerStyle::Plain,
+        tag: String::new(),
+        text: String::new(),
+        captures: Vec::new(),
+        hung_task: false,
+        headless: true,
+    })
+}
 
 /// The cheap test run on every line outside a report.
 pub struct Prefilter;
@@ -313,6 +388,7 @@ pub fn match_banner(text: &str) -> Option<Banner> {
                 text: t.to_string(),
                 captures,
                 hung_task: ROWS[i].needle == "for more than",
+                headless: false,
             });
         }
     }

@@ -149,13 +149,16 @@ fn ident(at: &str, bt: &str) -> Option<String> {
 /// text of its `at:` field (what follows `at:`), if it has one.
 fn lock_shape(t: &str) -> Option<(bool, Option<&str>)> {
     let at = t.find("at:").map(|i| t[i + 3..].trim());
+    // A site that is an address alone (`at: [<c0a6a8cd>]`) still awaits
+    // its symbol.
+    let named = |l: crate::model::Lock| l.at.is_some_and(|f| !f.function.starts_with("0x"));
     if let Some(l) = parse_held_lock(t, 0) {
-        return Some((l.at.is_some(), at));
+        return Some((named(l), at));
     }
     if let Some((_, l)) = parse_chain_header(t, 0) {
-        return Some((l.at.is_some(), at));
+        return Some((named(l), at));
     }
-    parse_lock(t, 0).map(|l| (l.at.is_some(), at))
+    parse_lock(t, 0).map(|l| (named(l), at))
 }
 
 fn has_lock_at(t: &str) -> bool {

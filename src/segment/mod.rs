@@ -19,7 +19,7 @@ use crate::input::{Caller, Line, LineReader, Lines, RawLine};
 use crate::model::{FrameContext, ReportKind};
 use crate::vocab::body::is_report_body_line;
 use crate::vocab::frame::{classify_trace_line, TraceLineRef};
-pub use banner::{match_banner, Banner, Prefilter};
+pub use banner::{match_banner, match_headless, Banner, Prefilter};
 
 /// Hard caps that bound memory whatever the input.
 pub mod limits {
@@ -40,6 +40,10 @@ pub mod limits {
     pub const QUIET_AFTER_TRACE: usize = 50;
     /// ... and after which any report is given up on.
     pub const QUIET_LINES: usize = 2_000;
+    /// Lines after a report ended within which a report's first body line
+    /// is taken as the rest of that report, not a report pasted without
+    /// its banner.
+    pub const HEADLESS_GAP: u64 = 20;
 }
 
 /// Why a report stopped collecting lines.
@@ -275,6 +279,19 @@ impl Tracker {
                         Feed::Continue
                     }
                 }
+                // 2.6-era dump_stack() ends its trace with an indented
+                // ` =======================`.
+                TraceLineRef::Other
+                    if self.frames > 0
+                        && text.starts_with(' ')
+                        && t.len() >= 8
+                        && t.bytes().all(|c| c == b'=') =>
+                {
+                    self.trace_closed = true;
+                    self.regs_closed = true;
+                    self.traces_done += 1;
+                    Feed::EndAfter
+                }
                 TraceLineRef::Other if starts_other_output(t) => {
                     // Cut by the next report or an oops: the trace ended on
                     // its own only if it reached the register dump.
@@ -470,6 +487,8 @@ pub struct Segmenter {
     held_partial: bool,
     /// The joins of the line being handed on, for the report that takes it.
     joins: Vec<(u64, u64)>,
+    /// The number of the last line a report took before it was closed.
+    last_closed: Option<u64>,
 }
 
 /// One line held back by the joiner, owned.
@@ -537,6 +556,7 @@ impl Segmenter {
             held_text: String::new(),
             held_partial: false,
             joins: Vec::new(),
+            last_closed: None,
         }
     }
 
@@ -672,11 +692,19 @@ impl Segmenter {
         self.last_no = h.no;
         self.joins.clear();
         if self.open.iter().all(|o| o.done) {
-            if !h.needle {
+            if let Some((b, line)) = h.needle.then(|| find_banner(h.line())).flatten() {
+                self.start(b, line, sink);
                 return;
             }
-            if let Some((b, line)) = find_banner(h.line()) {
-                self.start(b, line, sink);
+            // A report pasted from its first body line on, without its
+            // banner; not the rest of a report that just ended.
+            if self
+                .last_closed
+                .is_none_or(|c| h.no > c + limits::HEADLESS_GAP)
+            {
+                if let Some(b) = match_headless(h.text()) {
+                    self.start(b, h.line(), sink);
+                }
             }
             return;
         }
@@ -875,6 +903,8 @@ impl Segmenter {
             }
         }
         o.raw.cut_mid_line = took_cut_line && o.raw.lines.last().map(|l| l.no) == Some(last_no);
+        let closed_at = o.raw.lines.last().map_or(0, |l| l.no);
+        self.last_closed = Some(self.last_closed.map_or(closed_at, |c| c.max(closed_at)));
         o.raw.end = why;
         o.raw.trace_closed = match why {
             // Cut by the next report: the trace ended on its own only if it
@@ -1086,6 +1116,30 @@ NMI backtrace for cpu 1
         let reps = segment(text);
         assert_eq!(reps.len(), 1);
         assert!(reps[0].lines.last().unwrap().text.starts_with("====="));
+    }
+
+    #[test]
+    fn a_report_pasted_without_its_banner_is_kept_once() {
+        // Headless: a report of its own.
+        let body = &RECURSIVE[RECURSIVE.find("swapper/0/1 is trying").unwrap()..];
+        let reps = segment(&format!("some mail text\n\n{body}"));
+        assert_eq!(reps.len(), 1);
+        assert!(reps[0].banner.headless);
+        assert_eq!(reps[0].lines.first().unwrap().no, 3);
+        // With its banner: one report, not a second headless one.
+        assert_eq!(segment(RECURSIVE).len(), 1);
+        assert!(!segment(RECURSIVE)[0].banner.headless);
+        // Held-lock listings alone (a hung-task dump) open nothing headless.
+        let dump = "1 lock held by khungtaskd/1040:\n #0: ffffffff8a0c6a60 (rcu_read_lock){....}, at: debug_show_all_locks+0x1/0x2\n";
+        assert!(segment(dump).is_empty());
+        // The body of a report that just ended is not a new report.
+        let cut = format!(
+            "{}junk\njunk\n{body}",
+            &RECURSIVE[..RECURSIVE.find("swapper/0/1 is").unwrap()]
+        );
+        let reps = segment(&cut);
+        assert_eq!(reps.len(), 1);
+        assert!(!reps[0].banner.headless);
     }
 
     #[test]

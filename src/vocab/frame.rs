@@ -67,9 +67,21 @@ impl<'a> FrameRef<'a> {
 
     /// The owned frame, printed on input line `no`.
     pub fn to_frame(&self, no: u64) -> Frame {
+        // A frame printed as its address alone is named by it, as the
+        // kernel names one it cannot symbolize (`0x35a1c40247`).
+        let (function, base) = match (self.function, self.address) {
+            ("", Some(a)) => {
+                let name = CompactString::from(format!("0x{a:x}"));
+                (name.clone(), name)
+            }
+            _ => (
+                CompactString::from(self.function),
+                CompactString::from(self.base()),
+            ),
+        };
         Frame {
-            function: CompactString::from(self.function),
-            base: CompactString::from(self.base()),
+            function,
+            base,
             offset: self.offset,
             size: self.size,
             module: self.module.map(str::to_string),
@@ -146,7 +158,18 @@ pub fn base_name(sym: &str) -> &str {
     if !sym.as_bytes().contains(&b'.') {
         return sym;
     }
-    let mut s = sym;
+    // ppc64 ELFv1 names a function's code `.name` (its descriptor is
+    // `name`): the source function is `name`.
+    let mut s = match sym.strip_prefix('.') {
+        Some(r)
+            if r.bytes()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == b'_') =>
+        {
+            r
+        }
+        _ => sym,
+    };
     loop {
         // Strip one trailing `.N` numeric component if preceded by a suffix.
         let mut t = s;
@@ -223,6 +246,20 @@ fn take_angle_addr(s: &str) -> Option<(Option<u64>, &str)> {
         return None;
     }
     Some((addr, &rest[close + 2..]))
+}
+
+/// `[<kernel/locking/lockdep.c:1500>]` (or several locations, inlined
+/// ones first) at the start: the first location and the rest of the line.
+fn take_angle_location(s: &str) -> Option<((&str, u32), &str)> {
+    let rest = s.strip_prefix("[<")?;
+    let close = rest.find(">]")?;
+    let inner = &rest[..close];
+    let mut first = None;
+    for tok in inner.split_whitespace() {
+        let loc = parse_file_line(tok)?;
+        first.get_or_insert(loc);
+    }
+    Some((first?, &rest[close + 2..]))
 }
 
 /// powerpc `[c000000000a2bfb70]`: plain brackets around 8 or 16 hex digits.
@@ -336,7 +373,9 @@ fn parse_frame_tail<'a>(f: &mut FrameRef<'a>, mut rest: &'a str) -> bool {
             continue;
         }
         if let Some(r) = rest.strip_prefix('(') {
-            let Some(close) = r.find(')') else {
+            // The matching parenthesis: decode_stacktrace.sh nests
+            // `(discriminator N)` inside its location list.
+            let Some(close) = matching_paren(r) else {
                 return false;
             };
             let inner = &r[..close];
@@ -377,6 +416,20 @@ fn parse_frame_tail<'a>(f: &mut FrameRef<'a>, mut rest: &'a str) -> bool {
         }
         return false;
     }
+}
+
+/// Where the parenthesis opened just before `r` closes (`r` excludes it).
+fn matching_paren(r: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, c) in r.bytes().enumerate() {
+        match c {
+            b'(' => depth += 1,
+            b')' if depth == 0 => return Some(i),
+            b')' => depth -= 1,
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Apply leading stack-switch markers; returns the rest and whether any
@@ -515,6 +568,11 @@ fn register_line(t: &str, ctx: FrameContext) -> Option<TraceLineRef<'_>> {
 /// Classify one line seen inside a stack trace without allocating. `ctx`
 /// is the running stack context and is updated by markers.
 pub fn classify_trace_line<'a>(text: &'a str, ctx: &mut FrameContext) -> TraceLineRef<'a> {
+    // faddr2line's `(inlined by) caller at file.c:12` under a frame: where
+    // the frame was inlined, not a frame of its own.
+    if text.trim_start().starts_with("(inlined by) ") {
+        return TraceLineRef::Marker;
+    }
     let (t, marker) = take_markers(text, ctx);
     if t.is_empty() {
         return if marker {
@@ -553,6 +611,22 @@ pub fn parse_frame_ref(t: &str, ctx: FrameContext) -> Option<FrameRef<'_>> {
     }
     let mut address = None;
     let mut reliable = true;
+    // s390 prints the frame it starts from in parentheses:
+    // `([<000000000011a2b4>] show_trace+0x9c/0xb8)`.
+    if let Some(inner) = t
+        .strip_prefix("([<")
+        .and_then(|_| t.strip_prefix('('))
+        .and_then(|r| r.trim_end().strip_suffix(')'))
+    {
+        t = inner;
+    }
+    // Trinity-era kernels with CONFIG_DEBUG_INFO printed the source
+    // location inside the brackets: `[<kernel/locking/lockdep.c:1500>] f+...`.
+    let mut bracket_loc: Option<(&str, u32)> = None;
+    if let Some((loc, rest)) = take_angle_location(t) {
+        bracket_loc = Some(loc);
+        t = rest.trim_start();
+    }
     // 2.6-era x86_64: `<ffffffff8025ef65>{__schedule+155}` (decimal offset).
     if let Some(rest) = t.strip_prefix('<') {
         let close = rest.find(">{")?;
@@ -574,11 +648,30 @@ pub fn parse_frame_ref(t: &str, ctx: FrameContext) -> Option<FrameRef<'_>> {
         if let Some((_, rest)) = take_angle_addr(t) {
             t = rest.trim_start();
         }
+        // A frame the kernel printed with no symbol at all: the address
+        // alone (`[<00000035a1c40247>]`, a user-space return address).
+        if t.is_empty() && a.is_some() && bracket_loc.is_none() {
+            let mut f = FrameRef::new("", ctx);
+            f.address = address;
+            return Some(f);
+        }
         // arm32: `(func+0x1/0x2) from [<...>] (caller+...)`; the first
         // parenthesis often has no offset (`(dump_backtrace) from ...`).
         if let Some(rest) = t.strip_prefix('(') {
             let close = rest.find(')')?;
-            let inner = &rest[..close];
+            let mut inner = &rest[..close];
+            // `%ps` of a module function names its module: `(func [mod])`.
+            let mut module = None;
+            if let Some((name, m)) = inner.split_once(" [") {
+                if let Some(m) = m.strip_suffix(']').filter(|m| {
+                    !m.is_empty()
+                        && m.bytes()
+                            .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+                }) {
+                    inner = name;
+                    module = Some(m);
+                }
+            }
             let mut f = match take_symbol_offset(inner) {
                 Some((name, off, size, "")) => {
                     let mut f = FrameRef::new(name, ctx);
@@ -595,6 +688,7 @@ pub fn parse_frame_ref(t: &str, ctx: FrameContext) -> Option<FrameRef<'_>> {
                 return None;
             }
             f.address = address;
+            f.module = module;
             return Some(f);
         }
     } else if let Some((_, rest)) = take_plain_addr(t) {
@@ -621,6 +715,10 @@ pub fn parse_frame_ref(t: &str, ctx: FrameContext) -> Option<FrameRef<'_>> {
         }
         if !reliable {
             f.reliable = false;
+        }
+        if let (Some((file, line)), None) = (bracket_loc, f.file) {
+            f.file = Some(file);
+            f.line = Some(line);
         }
         return Some(f);
     }
@@ -655,9 +753,11 @@ pub fn parse_frame_ref(t: &str, ctx: FrameContext) -> Option<FrameRef<'_>> {
             return Some(f);
         }
     }
-    // An address the kernel could not symbolize: `0xffffffffc0123456`.
+    // An address the kernel could not symbolize: `0xffffffffc0123456`;
+    // after a printed `[<address>]` any length (`[<00000000>] 0x0`).
     if let Some(hex) = t.strip_prefix("0x") {
-        if (8..=16).contains(&hex.len()) && hex.bytes().all(|c| c.is_ascii_hexdigit()) {
+        let digits = if address.is_some() { 1..=16 } else { 8..=16 };
+        if digits.contains(&hex.len()) && hex.bytes().all(|c| c.is_ascii_hexdigit()) {
             let mut f = FrameRef::new(t, ctx);
             f.address = parse_hex(hex);
             f.reliable = reliable;
@@ -737,6 +837,61 @@ mod tests {
             TraceLine::Frame(f) => f,
             other => panic!("{line:?} -> {other:?}"),
         }
+    }
+
+    #[test]
+    fn frames_issue_13_lost() {
+        // No symbol at all, or an unsymbolized address of any length.
+        let f = one("  [<00000035a1c40247>]");
+        assert_eq!(
+            (f.function.as_str(), f.address),
+            ("0x35a1c40247", Some(0x35a1c40247))
+        );
+        assert_eq!(one(" [<00000000>] 0x0").function, "0x0");
+        assert_eq!(
+            one(" [<000003fff7750992>] 0x3fff7750992").address,
+            Some(0x3fff7750992)
+        );
+        // s390's parenthesised first frame.
+        let f = one("([<0000000000a4c686>] show_trace+0xa7/0x1d1d)");
+        assert_eq!((f.function.as_str(), f.offset), ("show_trace", Some(0xa7)));
+        // Trinity-era locations inside the brackets.
+        let f = one(" [<mm/frob.c:168 mm/frob.c:2333>] frob_walk_range+0x309/0x385");
+        assert_eq!(
+            (f.file.as_deref(), f.line, f.address),
+            (Some("mm/frob.c"), Some(168), None)
+        );
+        // decode_stacktrace.sh with discriminators, no offset.
+        let f = one("frob_start_scan (include/linux/list.h:278 (discriminator 31) fs/frob.c:447 (discriminator 31)) ");
+        assert_eq!(
+            (f.function.as_str(), f.file.as_deref()),
+            ("frob_start_scan", Some("include/linux/list.h"))
+        );
+        // ppc64 ELFv1: the source function has no dot.
+        let f = one("[c0000000f1a4fa90] [c000000000a1b2f0] .qux_sock_release+0x70/0x160");
+        assert_eq!(
+            (f.function.as_str(), f.base.as_str()),
+            (".qux_sock_release", "qux_sock_release")
+        );
+        // arm32 `%ps` of a module function.
+        let f = one("[<bf0120a8>] (qux_queue_event [qux]) from [<bf012330>] (qux_irq_thread+0x40/0x64 [qux])");
+        assert_eq!(
+            (f.function.as_str(), f.module.as_deref()),
+            ("qux_queue_event", Some("qux"))
+        );
+        // faddr2line's `(inlined by)` lines sit in a trace as markers.
+        let mut ctx = FrameContext::Task;
+        assert_eq!(
+            classify_trace_line(
+                " (inlined by) qux_apply_cfg at drivers/qux/main.c:951",
+                &mut ctx
+            ),
+            TraceLineRef::Marker
+        );
+        assert_eq!(
+            arm32_caller("sys_write from ret_fast_syscall+0x0/0x1c"),
+            Some("ret_fast_syscall")
+        );
     }
 
     #[test]
