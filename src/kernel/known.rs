@@ -124,7 +124,9 @@ impl fmt::Display for KnownError {
 impl std::error::Error for KnownError {}
 
 fn is_hex40(s: &str) -> bool {
-    s.len() == 40 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 40
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 fn kind_named(s: &str) -> Option<ReportKind> {
@@ -311,6 +313,27 @@ pub fn parse_file(text: &str, origin: &str) -> Result<Vec<KnownEntry>, KnownErro
     }
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GenericPaths {
+    exact: Vec<String>,
+    prefixes: Vec<String>,
+}
+
+/// True for a function many unrelated bugs' stacks pass through (workqueue,
+/// timer, softirq, RCU callback, notifier, syscall, file, socket, netlink
+/// and network-core dispatch; `src/kernel/data/generic_paths.toml`): finding
+/// it in a report says nothing about which known issue the report is.
+pub fn is_generic_path(name: &str) -> bool {
+    static T: OnceLock<(HashSet<String>, Vec<String>)> = OnceLock::new();
+    let (exact, prefixes) = T.get_or_init(|| {
+        let g: GenericPaths = toml::from_str(include_str!("data/generic_paths.toml"))
+            .expect("generic_paths.toml parses");
+        (g.exact.into_iter().collect(), g.prefixes)
+    });
+    exact.contains(name) || prefixes.iter().any(|p| name.starts_with(p.as_str()))
+}
+
 /// The embedded files.
 const BUILTIN: &[(&str, &str)] = &[
     ("block.toml", include_str!("known/block.toml")),
@@ -442,10 +465,17 @@ mod tests {
             assert!(commits.insert(&e.fix_commit), "{}: fix listed twice", e.id);
             assert!(is_hex40(&e.fix_commit), "{}", e.id);
             assert!(e.lore.starts_with("https://lore.kernel.org/"), "{}", e.id);
-            assert!(e.fix_subject.contains(':'), "{}: subject {:?}", e.id, e.fix_subject);
+            assert!(
+                e.fix_subject.contains(':'),
+                "{}: subject {:?}",
+                e.id,
+                e.fix_subject
+            );
             assert!(!e.functions.is_empty(), "{}", e.id);
             for s in &e.stable {
-                let f = e.fixed_in.unwrap_or_else(|| panic!("{}: stable without fixed_in", e.id));
+                let f = e
+                    .fixed_in
+                    .unwrap_or_else(|| panic!("{}: stable without fixed_in", e.id));
                 assert!(s.without_patch() < f, "{}: stable {s} not before {f}", e.id);
             }
             // The kinds whose banner names a lock carry classes.
@@ -459,13 +489,27 @@ mod tests {
                     | ReportKind::BadUnlockBalance
                     | ReportKind::HeldLockFreed
             ) {
-                assert!(!e.classes.is_empty(), "{}: {} entry without classes", e.id, e.kind);
+                assert!(
+                    !e.classes.is_empty(),
+                    "{}: {} entry without classes",
+                    e.id,
+                    e.kind
+                );
             }
             for f in &e.functions {
                 assert_eq!(base_name(f), f, "{}: suffix left on {f}", e.id);
             }
         }
         assert!(std::ptr::eq(KnownTable::builtin(), KnownTable::builtin()));
+    }
+
+    #[test]
+    fn generic_paths_are_infrastructure_only() {
+        assert!(is_generic_path("process_one_work"));
+        assert!(is_generic_path("__x64_sys_ioctl"));
+        assert!(is_generic_path("__dev_queue_xmit"));
+        assert!(!is_generic_path("btrfs_zone_activate"));
+        assert!(!is_generic_path("ksz_switch_register"));
     }
 
     #[test]
@@ -481,7 +525,10 @@ mod tests {
     #[test]
     fn functions_lose_compiler_suffixes() {
         let v = parse_file(
-            &entry_toml("x", &[("functions", "[\"foo.isra.0\", \"bar.part.3.cold\"]")]),
+            &entry_toml(
+                "x",
+                &[("functions", "[\"foo.isra.0\", \"bar.part.3.cold\"]")],
+            ),
             "u.toml",
         )
         .unwrap();
@@ -552,7 +599,8 @@ mod tests {
         assert_eq!(t.entries()[1].id, "only-mine");
         assert_eq!(t.entries().iter().filter(|e| e.id == first).count(), 1);
         // A second file goes after the first and replaces its same ids.
-        let second = parse_file(&entry_toml("only-mine", &[("summary", "\"v2\"")]), "v.toml").unwrap();
+        let second =
+            parse_file(&entry_toml("only-mine", &[("summary", "\"v2\"")]), "v.toml").unwrap();
         let t2 = t.with_user_entries(second);
         assert_eq!(t2.entries()[0].id, first);
         assert_eq!(t2.entries()[1].summary, "v2");
