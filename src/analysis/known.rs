@@ -402,8 +402,8 @@ pub fn find(r: &Report, table: &KnownTable) -> Option<KnownMatch> {
 
 /// Does the kernel that printed the report predate the fix? By version
 /// numbers only: a stable backport counts when the entry lists it for the
-/// report's branch; a release candidate of the fix's own release and a
-/// linux-next build cannot be told.
+/// report's branch; a release candidate of the fix's own release cannot
+/// be told, nor a linux-next build of the release before it.
 pub fn fix_status(release: Option<&str>, e: &KnownEntry) -> (Option<bool>, String) {
     let Some(fixed) = e.fixed_in else {
         return (
@@ -419,13 +419,27 @@ pub fn fix_status(release: Option<&str>, e: &KnownEntry) -> (Option<bool>, Strin
     };
     let shown = crate::escape::text(text).into_owned();
     let lower = text.to_ascii_lowercase();
+    let rel = v.without_patch();
     if lower.contains("-next") || lower.contains("next-") {
+        // linux-next at release X carries what the next release will, at
+        // most: a fix first released later than that is not in it. The
+        // major number has only ever moved on after a .19 or .20 (2.6.39,
+        // 3.19, 4.20, 5.19, 6.19), so below .19 the next is X.(Y+1).
+        let mut next = vec![KernelVersion::release(rel.major, rel.minor + 1)];
+        if rel.minor >= 19 || rel.major == 2 {
+            next.push(KernelVersion::release(rel.major + 1, 0));
+        }
+        if rel.major > 2 && next.iter().all(|n| fixed > *n) {
+            return (
+                Some(true),
+                format!("kernel {shown} (a linux-next build) predates the fix (in {fixed})"),
+            );
+        }
         return (
             None,
             format!("kernel {shown} is a linux-next build: its version does not tell whether the fix is in it"),
         );
     }
-    let rel = v.without_patch();
     if rel < fixed {
         if let Some(s) = e.stable.iter().find(|s| s.without_patch() == rel) {
             if v >= *s {
@@ -720,7 +734,8 @@ Call Trace:
         assert_eq!(s(Some("6.12.1")), Some(false));
         assert_eq!(s(Some("6.1.69")), Some(true));
         assert_eq!(s(Some("6.1.70")), Some(false));
-        assert_eq!(s(Some("6.1.0-rc1-next-20221020")), None);
+        assert_eq!(s(Some("6.7.0-rc1-next-20231120")), None);
+        assert_eq!(s(Some("6.6.0-rc1-next-20230920")), Some(true));
         assert_eq!(s(Some("syzkaller")), None);
         assert_eq!(s(None), None);
         assert!(fix_status(Some("6.9.0"), e)

@@ -3,6 +3,7 @@
 //! the JSON writer's escaping before it is printed.
 
 pub mod json;
+pub mod known;
 pub mod layout;
 pub mod markdown;
 pub mod text;

@@ -75,6 +75,8 @@ struct JsonRow<'a> {
     verdict: Class,
     rule: &'a str,
     verdicts: &'a BTreeMap<Class, u64>,
+    /// The known issue (entry id) most of the group's reports match, or null.
+    known: Option<&'a str>,
     guilty_frame: Option<&'a str>,
     guilty_file: Option<&'a str>,
     first: String,
@@ -97,6 +99,7 @@ impl<'a> JsonRow<'a> {
             verdict: r.verdict,
             rule: &r.rule,
             verdicts: &r.verdicts,
+            known: r.known.as_deref(),
             guilty_frame: r.guilty_frame.as_deref(),
             guilty_file: r.guilty_file.as_deref(),
             first: r.first.to_string(),
@@ -121,6 +124,7 @@ pub const CSV_COLUMNS: &[&str] = &[
     "first",
     "last",
     "key",
+    "known",
 ];
 
 /// One CSV field: escaped for terminals, quoted when it must be
@@ -152,6 +156,7 @@ fn csv(out: &mut dyn Write, shown: &[Row]) -> io::Result<()> {
             r.first.to_string(),
             r.last.to_string(),
             r.signature.key.clone(),
+            r.known.clone().unwrap_or_default(),
         ];
         let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
         writeln!(out, "{}", line.join(","))?;
@@ -297,6 +302,9 @@ fn group_block(out: &mut dyn Write, r: &Row, by: GroupBy) -> io::Result<()> {
         _ => "-".to_string(),
     };
     writeln!(out, "         signature {sig}, guilty {guilty}")?;
+    if let Some(k) = &r.known {
+        writeln!(out, "         known: {}", t(k))?;
+    }
     if r.verdicts.len() > 1 {
         let mixed: Vec<String> = r.verdicts.iter().map(|(c, n)| format!("{c} {n}")).collect();
         writeln!(out, "         verdicts: {}", mixed.join(", "))?;
