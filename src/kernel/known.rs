@@ -214,10 +214,11 @@ fn check(raw: RawEntry, origin: &str) -> Result<KnownEntry, Vec<String>> {
     let release = |key: &str, s: &Option<String>, bad: &mut Vec<String>| {
         let s = s.as_deref()?;
         match s.parse::<KernelVersion>() {
-            Ok(v) if v.patch == 0 && !s.contains(['-', '+']) => Some(v),
+            // 2.6.x: the third number is the release.
+            Ok(v) if (v.patch == 0 || v.major == 2) && !s.contains(['-', '+']) => Some(v),
             _ => {
                 bad.push(format!(
-                    "{key} {s:?} is not a release (major.minor, e.g. 6.8)"
+                    "{key} {s:?} is not a release (major.minor, e.g. 6.8, or 2.6.N)"
                 ));
                 None
             }
@@ -228,7 +229,7 @@ fn check(raw: RawEntry, origin: &str) -> Result<KnownEntry, Vec<String>> {
     let mut stable = Vec::new();
     for s in &raw.stable {
         match s.parse::<KernelVersion>() {
-            Ok(v) if v.patch > 0 && !s.contains(['-', '+']) => stable.push(v),
+            Ok(v) if v.patch > 0 && v.major > 2 && !s.contains(['-', '+']) => stable.push(v),
             _ => bad.push(format!(
                 "stable {s:?} is not a stable release (major.minor.patch, e.g. 6.1.55)"
             )),
