@@ -8,6 +8,10 @@
 //! and an optional `expires` (YYYY-MM-DD). An entry matches when all its
 //! given keys match; an expired entry no longer suppresses and is reported,
 //! and entries that matched nothing are listed so the file stays honest.
+//!
+//! With a baseline (a previous `splatdec triage --format jsonl`), a report
+//! that would fail but whose group the baseline already has is listed as
+//! known and does not fail the run: only new findings do.
 
 use std::fmt::Write as _;
 
@@ -16,31 +20,62 @@ use serde::Deserialize;
 
 use crate::classify::Class;
 use crate::escape;
+use crate::model::ReportKind;
+use crate::triage::baseline::Baseline;
+use crate::triage::group::GroupBy;
+use crate::triage::signature::sighting;
 use crate::Analysis;
 
-/// What `--fail-on` accepts.
+/// What `--fail-on` accepts: a verdict class (`rt_only`, `undetermined`,
+/// ... any of them), a report kind (`held_locks_dump` fails a job on hung
+/// tasks whatever their verdict), or `any`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailOn {
-    TrueDeadlock,
-    LockingBug,
+    /// Reports whose verdict has this class.
+    Class(Class),
+    /// Reports of this kind, whatever their verdict.
+    Kind(ReportKind),
     /// Anything that is not a false positive or undetermined.
     Any,
 }
 
 impl FailOn {
+    /// The job's default: real deadlocks and locking bugs.
+    pub const DEFAULT: [FailOn; 2] = [
+        FailOn::Class(Class::TrueDeadlock),
+        FailOn::Class(Class::LockingBug),
+    ];
+
+    /// Parse one `--fail-on` value. Classes and kinds have distinct names.
     pub fn parse(s: &str) -> Option<FailOn> {
-        match s {
-            "true_deadlock" => Some(FailOn::TrueDeadlock),
-            "locking_bug" => Some(FailOn::LockingBug),
-            "any" => Some(FailOn::Any),
-            _ => None,
+        if s == "any" {
+            return Some(FailOn::Any);
         }
+        if let Some(c) = Class::parse(s) {
+            return Some(FailOn::Class(c));
+        }
+        ReportKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .map(FailOn::Kind)
     }
 
-    fn covers(self, c: Class) -> bool {
+    /// The accepted values, for error messages and help.
+    pub fn accepted() -> String {
+        let classes: Vec<&str> = Class::ALL.iter().map(|c| c.as_str()).collect();
+        let kinds: Vec<&str> = ReportKind::ALL.iter().map(|k| k.as_str()).collect();
+        format!(
+            "a verdict class ({}), a report kind ({}) or any",
+            classes.join(", "),
+            kinds.join(", ")
+        )
+    }
+
+    fn covers(self, a: &Analysis) -> bool {
+        let c = a.verdict.class;
         match self {
-            FailOn::TrueDeadlock => c == Class::TrueDeadlock,
-            FailOn::LockingBug => c == Class::LockingBug,
+            FailOn::Class(want) => c == want,
+            FailOn::Kind(k) => a.report.kind == k,
             FailOn::Any => !matches!(c, Class::FalsePositive | Class::Undetermined),
         }
     }
@@ -126,10 +161,7 @@ pub fn parse_suppressions(text: &str) -> Result<Vec<Suppression>, SuppressError>
             }
         }
         if let Some(k) = &e.kind {
-            if !crate::model::ReportKind::ALL
-                .iter()
-                .any(|x| x.as_str() == k)
-            {
+            if !ReportKind::ALL.iter().any(|x| x.as_str() == k) {
                 return Err(SuppressError(format!("entry {n}: no report kind {k:?}")));
             }
         }
@@ -204,6 +236,10 @@ pub struct Outcome {
     /// Entries that matched no report.
     pub unused: Vec<usize>,
     pub total: usize,
+    /// Reports that would fail but whose group is in the baseline.
+    pub known: Vec<String>,
+    /// The baseline file, when one was given.
+    pub baseline: Option<String>,
 }
 
 /// Today's date as `YYYY-MM-DD` (UTC), from the system clock.
@@ -234,65 +270,129 @@ pub fn evaluate(
     sup: &[Suppression],
     today: &str,
 ) -> Outcome {
-    let mut out = Outcome {
-        total: items.len(),
-        ..Outcome::default()
-    };
-    let mut used = vec![false; sup.len()];
-    let mut expired_hit = vec![false; sup.len()];
+    let mut e = Evaluator::new(fail_on, sup, today);
     for a in items {
+        e.add(a);
+    }
+    e.finish()
+}
+
+/// [`evaluate`] one report at a time, so `check` holds no report longer
+/// than its decoding (the outcome keeps one line per finding).
+pub struct Evaluator<'a> {
+    fail_on: &'a [FailOn],
+    sup: &'a [Suppression],
+    today: &'a str,
+    baseline: Option<&'a Baseline>,
+    used: Vec<bool>,
+    expired_hit: Vec<bool>,
+    out: Outcome,
+}
+
+impl<'a> Evaluator<'a> {
+    pub fn new(fail_on: &'a [FailOn], sup: &'a [Suppression], today: &'a str) -> Self {
+        Evaluator {
+            fail_on,
+            sup,
+            today,
+            baseline: None,
+            used: vec![false; sup.len()],
+            expired_hit: vec![false; sup.len()],
+            out: Outcome::default(),
+        }
+    }
+
+    /// Findings whose group is in `baseline` (a previous `triage --format
+    /// jsonl`) are known, not failures: only new findings fail.
+    pub fn with_baseline(mut self, baseline: &'a Baseline) -> Self {
+        self.baseline = Some(baseline);
+        self.out.baseline = Some(baseline.path.clone());
+        self
+    }
+
+    /// Take one report into account.
+    pub fn add(&mut self, a: &Analysis) {
+        self.out.total += 1;
         let class = a.verdict.class;
         let loc = format!("{}:{}", a.report.source, a.report.line);
         let mut silenced = None;
-        for (i, s) in sup.iter().enumerate() {
+        for (i, s) in self.sup.iter().enumerate() {
             if s.matches(a) {
-                if s.expired(today) {
-                    expired_hit[i] = true;
+                if s.expired(self.today) {
+                    self.expired_hit[i] = true;
                 } else {
-                    used[i] = true;
+                    self.used[i] = true;
                     silenced.get_or_insert(s.index);
                 }
             }
         }
-        if !fail_on.iter().any(|f| f.covers(class)) {
-            continue;
+        if !self.fail_on.iter().any(|f| f.covers(a)) {
+            return;
         }
-        match silenced {
-            Some(idx) => out.suppressed.push(format!(
-                "{loc}: {} (suppressed by entry {idx})",
-                escape::text(&a.report.title)
-            )),
-            None => out.findings.push(format!(
-                "{loc}: {} [{} by {}]",
-                escape::text(&a.report.title),
-                class,
-                a.verdict.rule
-            )),
+        let title = escape::text(&a.report.title);
+        if let Some(idx) = silenced {
+            self.out
+                .suppressed
+                .push(format!("{loc}: {title} (suppressed by entry {idx})"));
+            return;
         }
-    }
-    for (i, s) in sup.iter().enumerate() {
-        if expired_hit[i] {
-            out.expired.push(s.index);
-        } else if !used[i] {
-            out.unused.push(s.index);
+        let line = format!("{loc}: {title} [{class} by {}]", a.verdict.rule);
+        match self.baseline {
+            Some(b) if b.groups.contains_key(&group_of(a, b)) => self.out.known.push(line),
+            _ => self.out.findings.push(line),
         }
     }
-    out
+
+    /// The outcome, with the suppressions that expired or were not used.
+    pub fn finish(mut self) -> Outcome {
+        for (i, s) in self.sup.iter().enumerate() {
+            if self.expired_hit[i] {
+                self.out.expired.push(s.index);
+            } else if !self.used[i] {
+                self.out.unused.push(s.index);
+            }
+        }
+        self.out
+    }
+}
+
+/// The group a report falls in under the baseline's grouping.
+fn group_of(a: &Analysis, b: &Baseline) -> String {
+    match b.group_by.unwrap_or(GroupBy::Signature) {
+        GroupBy::Signature => sighting(&a.report).signature.hash,
+        GroupBy::Title => a.report.title.clone(),
+        GroupBy::Rule => a.verdict.rule.clone(),
+        GroupBy::Verdict => a.verdict.class.as_str().to_string(),
+    }
 }
 
 impl Outcome {
     /// The short summary `splatdec check` prints.
     pub fn summary(&self, sup: &[Suppression]) -> String {
         let mut s = String::new();
-        let _ = writeln!(
+        let _ = write!(
             s,
             "splatdec check: {} report(s), {} finding(s), {} suppressed",
             self.total,
             self.findings.len(),
             self.suppressed.len()
         );
+        match &self.baseline {
+            Some(b) => {
+                let _ = writeln!(
+                    s,
+                    ", {} already in the baseline {}",
+                    self.known.len(),
+                    escape::text(b)
+                );
+            }
+            None => s.push('\n'),
+        }
         for f in &self.findings {
             let _ = writeln!(s, "  FAIL {f}");
+        }
+        for f in &self.known {
+            let _ = writeln!(s, "  old  {f}");
         }
         for f in &self.suppressed {
             let _ = writeln!(s, "  ok   {f}");

@@ -55,6 +55,10 @@ enum GraphFormat {
     Text,
     /// Graphviz DOT (cycle edges in red).
     Dot,
+    /// An SVG drawing, laid out by splatdec itself (no graphviz needed):
+    /// cycle edges red, each edge labelled with its function, pseudo-locks
+    /// dashed.
+    Svg,
 }
 
 /// Where reports come from, shared by decoding, `graph` and `check`.
@@ -136,7 +140,7 @@ enum Command {
     /// are merged; cycles are highlighted, and a cycle that no single
     /// report shows (it only closes when reports are merged) is pointed out.
     #[command(
-        after_help = "Examples:\n  splatdec graph console.log\n  splatdec graph --format dot a.log b.log | dot -Tsvg > locks.svg"
+        after_help = "Examples:\n  splatdec graph console.log\n  splatdec graph --format svg *.log > locks.svg\n  splatdec graph --format dot a.log b.log | dot -Tsvg > locks.svg"
     )]
     Graph {
         #[command(flatten)]
@@ -147,28 +151,40 @@ enum Command {
     },
     /// Gate CI on verdicts: exit 1 when a report must fail the job.
     ///
-    /// Fails on true_deadlock and locking_bug by default (`--fail-on`).
+    /// Fails on true_deadlock and locking_bug by default; `--fail-on` takes
+    /// any verdict class, any report kind (`held_locks_dump` for hung
+    /// tasks) or `any`.
     /// `--suppress FILE` is TOML with one [[suppress]] table per known
     /// issue: any of `title` (regex), `locks` (classes that must all be
     /// involved), `rule`, `kind`; a required `reason`; optional `expires`
     /// (YYYY-MM-DD). An entry matches when all its keys match. Expired
     /// entries stop suppressing and are reported; unused ones are listed.
     ///
+    /// `--baseline OLD.jsonl` (a previous `splatdec triage --format jsonl`)
+    /// fails only on findings whose group OLD does not have.
+    ///
     /// Exit status: 0 nothing to fail on, 1 findings, 2 usage or input
-    /// errors (an unreadable input, a bad suppressions file).
+    /// errors (an unreadable input, a bad suppressions or baseline file).
     #[command(
-        after_help = "Examples:\n  splatdec check console.log\n  splatdec check --fail-on any --suppress known-splats.toml *.log\n\nSuppressions file:\n  [[suppress]]\n  title = \"possible deadlock in xfs_reclaim_inode\"\n  locks = [\"fs_reclaim\"]\n  reason = \"XFS inode reclaim false positive, fixed by __GFP_NOLOCKDEP\"\n  expires = \"2027-06-30\""
+        after_help = "Examples:\n  splatdec check console.log\n  splatdec check --fail-on any --suppress known-splats.toml *.log\n  splatdec check --fail-on rt_only,held_locks_dump console.log\n  splatdec check --baseline last-week.jsonl console.log\n\nSuppressions file:\n  [[suppress]]\n  title = \"possible deadlock in xfs_reclaim_inode\"\n  locks = [\"fs_reclaim\"]\n  reason = \"XFS inode reclaim false positive, fixed by __GFP_NOLOCKDEP\"\n  expires = \"2027-06-30\""
     )]
     Check {
         #[command(flatten)]
         input: InputArgs,
-        /// Verdict classes that fail the job: true_deadlock, locking_bug,
-        /// any (comma-separated or repeated).
+        /// What fails the job (comma-separated or repeated): verdict classes
+        /// (true_deadlock, false_positive, rt_only, locking_bug,
+        /// lockdep_internal, undetermined), report kinds (held_locks_dump
+        /// fails on hung tasks, whatever their verdict), or any (every class
+        /// but false_positive and undetermined).
         #[arg(long, value_delimiter = ',', default_values_t = ["true_deadlock".to_string(), "locking_bug".to_string()])]
         fail_on: Vec<String>,
         /// Known issues that must not fail the job (TOML).
         #[arg(long, value_name = "FILE")]
         suppress: Option<PathBuf>,
+        /// A previous `triage --format jsonl` output: findings whose group
+        /// it has are listed as known and do not fail; only new ones do.
+        #[arg(long, value_name = "OLD.jsonl")]
+        baseline: Option<PathBuf>,
     },
     /// Bulk triage: group the reports of many logs and count them.
     ///
@@ -274,10 +290,54 @@ fn run_gfp(mask: &str, kernel: Option<&str>) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("splatdec: gfp: {}", escape::text(&e.to_string()));
+            eprintln!("splatdec: gfp: {}", escape::text_block(&e.to_string()));
             ExitCode::from(2)
         }
     }
+}
+
+/// One manual page, splatdec(1), with a section per subcommand. clap_mangen's
+/// whole-page render points at `splatdec-check(1)`-style pages for the
+/// subcommands, which are not installed anywhere; this page refers to none.
+fn render_man(out: &mut dyn Write) -> io::Result<()> {
+    let cmd = Cli::command();
+    let man = clap_mangen::Man::new(cmd.clone());
+    man.render_title(out)?;
+    man.render_name_section(out)?;
+    man.render_synopsis_section(out)?;
+    man.render_description_section(out)?;
+    man.render_options_section(out)?;
+    for sub in cmd.get_subcommands() {
+        if sub.is_hide_set() || sub.get_name() == "help" {
+            continue;
+        }
+        let name = format!("splatdec {}", sub.get_name());
+        let sub_man = clap_mangen::Man::new(
+            sub.clone()
+                .display_name(name.clone())
+                .bin_name(name.clone()),
+        );
+        let mut buf = Vec::new();
+        sub_man.render_synopsis_section(&mut buf)?;
+        sub_man.render_description_section(&mut buf)?;
+        sub_man.render_options_section(&mut buf)?;
+        sub_man.render_extra_section(&mut buf)?;
+        writeln!(out, ".SH \"{}\"", name.to_uppercase())?;
+        // The subcommand's own sections become subsections of its section.
+        for line in String::from_utf8_lossy(&buf).lines() {
+            match line.strip_prefix(".SH ") {
+                Some("EXTRA") => writeln!(out, ".SS NOTES")?,
+                Some(title) => writeln!(out, ".SS {title}")?,
+                None => writeln!(out, "{line}")?,
+            }
+        }
+    }
+    let mut extra = Vec::new();
+    man.render_extra_section(&mut extra)?;
+    let extra = String::from_utf8_lossy(&extra).replacen(".SH EXTRA", ".SH NOTES", 1);
+    out.write_all(extra.as_bytes())?;
+    man.render_version_section(out)?;
+    Ok(())
 }
 
 /// Decode one input, handing each analysis to `emit` as soon as its
@@ -323,7 +383,7 @@ fn decoder_for(input: &InputArgs) -> Result<(Decoder, bool), ExitCode> {
         .with_kernel(kernel)
         .with_kb_files(&input.kb)
         .map_err(|e| {
-            eprintln!("splatdec: --kb {}", escape::text(&e.to_string()));
+            eprintln!("splatdec: --kb {}", escape::text_block(&e.to_string()));
             ExitCode::from(2)
         })?
         .with_known_files(&input.known)
@@ -360,7 +420,7 @@ fn with_symbols(decoder: Decoder, args: &SymbolizeArgs) -> (Decoder, bool) {
         Err(e) => {
             eprintln!(
                 "splatdec: {}; frames are left as printed",
-                escape::text(&e.to_string())
+                escape::text_block(&e.to_string())
             );
             (decoder, true)
         }
@@ -415,7 +475,7 @@ fn for_each_analysis(input: &InputArgs, emit: &mut dyn FnMut(Analysis)) -> Resul
         if let Err(e) = r {
             failed = true;
             let name = escape::text(&path.display().to_string()).into_owned();
-            eprintln!("splatdec: {name}: {e}");
+            eprintln!("splatdec: {name}: {}", escape::text_block(&e.to_string()));
         }
     }
     Ok(failed)
@@ -430,6 +490,7 @@ fn run_graph(input: &InputArgs, format: GraphFormat) -> ExitCode {
     let text = match format {
         GraphFormat::Text => graph.to_text(),
         GraphFormat::Dot => graph.to_dot(),
+        GraphFormat::Svg => graph.to_svg(),
     };
     let _ = io::stdout().write_all(text.as_bytes());
     if failed {
@@ -439,15 +500,21 @@ fn run_graph(input: &InputArgs, format: GraphFormat) -> ExitCode {
     }
 }
 
-fn run_check(input: &InputArgs, fail_on: &[String], suppress: Option<&PathBuf>) -> ExitCode {
+fn run_check(
+    input: &InputArgs,
+    fail_on: &[String],
+    suppress: Option<&PathBuf>,
+    baseline: Option<&PathBuf>,
+) -> ExitCode {
     let mut classes = Vec::new();
     for f in fail_on {
         match FailOn::parse(f) {
             Some(c) => classes.push(c),
             None => {
                 eprintln!(
-                    "splatdec: check: --fail-on {:?}: expected true_deadlock, locking_bug or any",
-                    escape::text(f)
+                    "splatdec: check: --fail-on {:?}: expected {}",
+                    escape::text(f),
+                    FailOn::accepted()
                 );
                 return ExitCode::from(2);
             }
@@ -469,19 +536,34 @@ fn run_check(input: &InputArgs, fail_on: &[String], suppress: Option<&PathBuf>) 
                 Err(e) => {
                     eprintln!(
                         "splatdec: check: --suppress {name}: {}",
-                        escape::text(&e.to_string())
+                        escape::text_block(&e.to_string())
                     );
                     return ExitCode::from(2);
                 }
             }
         }
     };
-    let mut items = Vec::new();
-    let failed = match for_each_analysis(input, &mut |a| items.push(a)) {
+    let baseline = match baseline.map(|p| splatdec::triage::baseline::Baseline::read(p)) {
+        None => None,
+        Some(Ok(b)) => Some(b),
+        Some(Err(e)) => {
+            eprintln!(
+                "splatdec: check: --baseline {}",
+                escape::text(&e.to_string())
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let today = check::today();
+    let mut eval = check::Evaluator::new(&classes, &sup, &today);
+    if let Some(b) = &baseline {
+        eval = eval.with_baseline(b);
+    }
+    let failed = match for_each_analysis(input, &mut |a| eval.add(&a)) {
         Ok(f) => f,
         Err(code) => return code,
     };
-    let outcome = check::evaluate(&items, &classes, &sup, &check::today());
+    let outcome = eval.finish();
     print!("{}", outcome.summary(&sup));
     if failed {
         ExitCode::from(2)
@@ -503,7 +585,8 @@ fn main() -> ExitCode {
             input,
             fail_on,
             suppress,
-        }) => return run_check(input, fail_on, suppress.as_ref()),
+            baseline,
+        }) => return run_check(input, fail_on, suppress.as_ref(), baseline.as_ref()),
         Some(Command::Completions { shell }) => {
             clap_complete::generate(*shell, &mut Cli::command(), "splatdec", &mut io::stdout());
             return ExitCode::SUCCESS;
@@ -514,8 +597,7 @@ fn main() -> ExitCode {
             return splatdec::triage::run(args, &mut stdout.lock(), &mut io::stderr());
         }
         Some(Command::Man) => {
-            let man = clap_mangen::Man::new(Cli::command());
-            return match man.render(&mut io::stdout()) {
+            return match render_man(&mut io::stdout()) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(_) => ExitCode::from(2),
             };

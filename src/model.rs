@@ -160,6 +160,19 @@ pub struct Frame {
     pub source_line: u64,
 }
 
+impl Frame {
+    /// A reliable frame with only a name, as printed without offsets
+    /// (tests and doc examples build stacks this way).
+    pub fn named(name: &str) -> Frame {
+        Frame {
+            function: name.into(),
+            base: name.into(),
+            reliable: true,
+            ..Frame::default()
+        }
+    }
+}
+
 fn hex_address<S: serde::Serializer>(a: &Option<u64>, s: S) -> Result<S::Ok, S::Error> {
     match a {
         Some(v) => s.serialize_str(&format!("{v:#x}")),
@@ -354,6 +367,14 @@ pub struct IrqInversion {
     pub other_state: String,
 }
 
+/// The interrupt of an irq-safe -> irq-unsafe lock order report, from its
+/// `but this new dependency connects a HARDIRQ-irq-safe lock:` line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IrqOrder {
+    /// `HARDIRQ` or `SOFTIRQ`.
+    pub irq: String,
+}
+
 /// The kernel's taint field, decoded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Taint {
@@ -449,6 +470,10 @@ pub struct Report {
     /// changed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub irq_inversion: Option<IrqInversion>,
+    /// Irq-safe -> irq-unsafe order reports: which interrupt (JSON
+    /// `irq_order`, left out for other kinds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub irq_order: Option<IrqOrder>,
     pub chain: Vec<ChainEntry>,
     /// `Chain exists of:` classes, in printed order.
     pub chain_exists_of: Vec<String>,
@@ -513,6 +538,7 @@ impl Report {
             releasing: None,
             nest_lock: None,
             irq_inversion: None,
+            irq_order: None,
             chain: Vec::new(),
             chain_exists_of: Vec::new(),
             scenario: None,

@@ -474,6 +474,91 @@ fn completions_and_man_page() {
     let out = splatdec().arg("man").output().unwrap();
     let man = String::from_utf8_lossy(&out.stdout);
     assert!(man.contains(".TH") && man.contains("splatdec"), "{man}");
+    // One page: every subcommand is a section of it, and it points at no
+    // other page (no splatdec-check(1) exists anywhere).
+    for sub in [
+        "graph",
+        "check",
+        "triage",
+        "rules",
+        "gfp",
+        "completions",
+        "man",
+    ] {
+        let heading = format!(".SH \"SPLATDEC {}\"", sub.to_uppercase());
+        assert!(man.contains(&heading), "no section {heading}");
+    }
+    assert!(
+        !man.contains("splatdec\\-") && !man.contains("(1)"),
+        "{man}"
+    );
+    assert!(!man.contains(".SH EXTRA"), "{man}");
+}
+
+#[test]
+fn check_fails_on_any_class_or_kind() {
+    // Hung-task dumps are undetermined: only a kind filter fails on them.
+    let hung = fixture("real/024-hung-task-held-locks-dump-rcu-gp-state-I.txt");
+    let code = |args: &[&str]| splatdec().args(args).output().unwrap().status.code();
+    assert_eq!(code(&["check", &hung]), Some(0));
+    assert_eq!(
+        code(&["check", "--fail-on", "held_locks_dump", &hung]),
+        Some(1)
+    );
+    assert_eq!(
+        code(&["check", "--fail-on", "undetermined", &hung]),
+        Some(1)
+    );
+    // rt_only alone.
+    let rt = fixture("real/007-invalid-wait-context-pool-lock-hikey960-arm64.txt");
+    assert_eq!(code(&["check", &rt]), Some(0));
+    assert_eq!(code(&["check", "--fail-on", "rt_only", &rt]), Some(1));
+    assert_eq!(
+        code(&["check", "--fail-on", "false_positive", &rt]),
+        Some(0)
+    );
+    // A bad value names what is accepted.
+    let out = splatdec()
+        .args(["check", "--fail-on", "rt-only", &rt])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("rt_only") && err.contains("held_locks_dump"),
+        "{err}"
+    );
+}
+
+#[test]
+fn multi_line_errors_are_printed_as_lines() {
+    let dir = std::env::temp_dir().join(format!("splatdec-errlines-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let sup = dir.join("bad.toml");
+    std::fs::write(&sup, "[[suppress]]\ntitle = \"x\"\nreason = 3\n").unwrap();
+    let out = splatdec()
+        .args([
+            "check",
+            "--suppress",
+            sup.to_str().unwrap(),
+            &fixture("formats/plain.txt"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.lines().count() > 1, "{err}");
+    assert!(!err.contains("\\x0a"), "{err}");
+    let kb = dir.join("bad-kb.toml");
+    std::fs::write(&kb, "[[function]]\nname = 3\n").unwrap();
+    let out = splatdec()
+        .args(["--kb", kb.to_str().unwrap(), &fixture("formats/plain.txt")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("\\x0a"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -635,5 +720,125 @@ fn a_truncated_archive_keeps_the_reports_before_the_break() {
             "{name}"
         );
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn check_with_a_baseline_fails_only_on_new_findings() {
+    let dir = scratch("check-baseline");
+    let old = fixture("triage/versions/console-5.15.log");
+    let new = fixture("triage/versions/console-6.12.log");
+    let base = dir.join("old.jsonl");
+    let out = splatdec()
+        .args(["triage", "--format", "jsonl", &old])
+        .output()
+        .unwrap();
+    std::fs::write(&base, &out.stdout).unwrap();
+    let b = base.to_str().unwrap();
+    // Without the baseline the three bugs fail the job.
+    let out = splatdec().args(["check", &new]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    // With it they are known (from another kernel build): exit 0.
+    let out = splatdec()
+        .args(["check", "--baseline", b, &new])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.starts_with(
+            "splatdec check: 3 report(s), 0 finding(s), 0 suppressed, 3 already in the baseline"
+        ),
+        "{text}"
+    );
+    assert_eq!(text.matches("\n  old  ").count(), 3, "{text}");
+    // A new finding beside them fails, and only it is a FAIL.
+    let fresh = fixture("rules/invalid-wait-context-mutex.txt");
+    let out = splatdec()
+        .args(["check", "--baseline", b, &new, &fresh])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert_eq!(text.matches("  FAIL ").count(), 1, "{text}");
+    assert!(
+        text.contains("FAIL ") && text.contains("invalid-wait-context-mutex.txt"),
+        "{text}"
+    );
+    // A bad baseline: exit 2, naming the file and line.
+    std::fs::write(
+        &base,
+        "{\"group_by\":\"signature\",\"group\":\"a\",\"count\":1}\n{oops\n",
+    )
+    .unwrap();
+    let out = splatdec()
+        .args(["check", "--baseline", b, &new])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("--baseline {b}:2: ")), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn hostile_names_are_escaped_in_svg_and_html() {
+    // Lock names and the task carry markup, quotes, `&` and escape
+    // sequences; so does the file name, which the page shows.
+    let log = "======================================================\n\
+WARNING: possible circular locking dependency detected\n\
+6.1.0 #1 Not tainted\n\
+------------------------------------------------------\n\
+ev\x1b]0;owned\x07il\"<b>/1 is trying to acquire lock:\n\
+ffff888000000002 (&x\x1b[31m<script>alert(1)</script>){+.+.}-{3:3}, at: f_one+0x1/0x2\n\
+\n\
+but task is already holding lock:\n\
+ffff888000000001 (&a\"b'c<img src=x onerror=alert(1)>&y\u{202e}){+.+.}-{3:3}, at: g_two+0x1/0x2\n\
+\n\
+the existing dependency chain (in reverse order) is:\n\
+\n\
+-> #1 (&a\"b'c<img src=x onerror=alert(1)>&y\u{202e}){+.+.}-{3:3}:\n\
+       lock_acquire+0x1/0x2\n\
+       h_three+0x1/0x2\n\
+\n\
+-> #0 (&x\x1b[31m<script>alert(1)</script>){+.+.}-{3:3}:\n\
+       lock_acquire+0x1/0x2\n\
+       f_one+0x1/0x2\n\
+\n";
+    let dir = scratch("hostile-markup");
+    let file = dir.join("a<i>&\"'.log");
+    std::fs::write(&file, log).unwrap();
+    let f = file.to_str().unwrap();
+    let (code, svg, _) = run_stdin(&["graph", "--format", "svg", f], b"");
+    assert_eq!(code, 0);
+    let (code, html, _) = run_stdin(&["triage", "--format", "html", f], b"");
+    assert_eq!(code, 0);
+    for (what, out) in [("svg", &svg), ("html", &html)] {
+        assert!(
+            !out.contains('\x1b') && !out.contains('\x07') && !out.contains('\u{202e}'),
+            "{what}"
+        );
+        for raw in ["<script>alert", "<img", "<b>", "<i>", "b'c", "a\"b"] {
+            assert!(!out.contains(raw), "{what}: {raw} raw");
+        }
+        // Escaped, and so still readable.
+        assert!(
+            out.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "{what}"
+        );
+        assert!(
+            out.contains("&amp;a&quot;b&#39;c&lt;img src=x onerror=alert(1)&gt;&amp;y\\u{202e}"),
+            "{what}"
+        );
+        assert!(out.contains("&amp;x\\x1b[31m"), "{what}");
+        assert!(out.contains("h_three"), "{what}: the edge's function");
+    }
+    // The page's only script is its own, and it is the last element.
+    assert_eq!(html.matches("<script>").count(), 1);
+    assert!(
+        html.contains("a&lt;i&gt;&amp;&quot;&#39;.log"),
+        "the path, escaped"
+    );
+    assert!(html.contains("il&quot;&lt;b&gt;/1"), "the task, escaped");
     let _ = std::fs::remove_dir_all(&dir);
 }

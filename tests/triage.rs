@@ -37,6 +37,7 @@ fn run(paths: &[PathBuf], jobs: usize) -> Outcome {
         jobs: Some(jobs),
         progress: false,
         decoder: splatdec::Decoder::new(),
+        details: false,
     };
     triage(paths, &opts).expect("thread pool builds")
 }
@@ -470,6 +471,7 @@ fn triage_walks_with_the_kernel_it_is_given() {
             jobs: Some(1),
             progress: false,
             decoder,
+            details: false,
         };
         let o = triage(std::slice::from_ref(&path), &opts).expect("thread pool builds");
         o.cells.keys().map(|k| k.rule.clone()).collect()
@@ -513,5 +515,265 @@ fn triage_walks_with_the_kernel_it_is_given() {
     let (code, _, err) = cli(&["--kb", "/nonexistent/extra-kb.toml"]);
     assert_eq!(code, Some(2));
     assert!(err.contains("--kb /nonexistent/extra-kb.toml: "), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The texts of the two builds of `fixtures/triage/versions/`.
+fn two_releases() -> (String, String) {
+    (
+        read("versions/console-5.15.log"),
+        read("versions/console-6.12.log"),
+    )
+}
+
+#[test]
+fn one_bug_from_two_kernel_releases_is_one_group() {
+    // The same three bugs printed by a 5.15 distro kernel (plain printk
+    // times) and a 6.12 one (levels, caller ids, UID in the CPU line):
+    // everything that changes between builds and boots differs.
+    let (old, new) = two_releases();
+    for (a, b) in [
+        ("5.15.0-91-generic", "6.12.9-200.fc41.x86_64"),
+        ("&md->stats_mutex#3", "&md->stats_mutex#5"),
+        ("(&priv->lock){+.+.}-{3:3}", "(&priv->lock){+.+.}-{4:4}"),
+        ("ffff888101a3c0d8", "ffff9a40c21f4518"),
+        (
+            "mydrv_stats_reset+0x33/0xb0",
+            "mydrv_stats_reset.isra.0+0x41/0xd0",
+        ),
+        (
+            "mydrv_submit+0x5c/0x120",
+            "mydrv_submit.constprop.0+0x61/0x130",
+        ),
+        ("mydrv_reset+0x2a/0x90", "mydrv_reset.part.0+0x31/0xa0"),
+        ("mydrv_ioctl+0xd0/0x140", "mydrv_ioctl.cold+0x12/0x2b"),
+        (
+            "mydrv_read_stats+0x79/0x1a0",
+            "mydrv_read_stats.constprop.0+0x8d/0x1c0",
+        ),
+        ("modprobe/412", "mydrvctl/3310"),
+        ("CPU: 1 PID: 341", "CPU: 2 UID: 0 PID: 1877"),
+        ("[   52.001231]", "[  612.440210][    C2]"),
+        ("(wq_completion)mydrv)", "(wq_completion)mydrv#2)"),
+    ] {
+        assert!(old.contains(a) && !new.contains(a), "{a}");
+        assert!(new.contains(b) && !old.contains(b), "{b}");
+    }
+    let o = run(&[fixture("versions")], 2);
+    assert_eq!(o.reports, 6);
+    let groups = rows(&o.cells, GroupBy::Signature);
+    let kinds: Vec<(ReportKind, u64)> = groups.iter().map(|g| (g.kind, g.count)).collect();
+    assert_eq!(
+        kinds,
+        [
+            (ReportKind::CircularDependency, 2),
+            (ReportKind::RecursiveLocking, 2),
+            (ReportKind::InconsistentLockState, 2),
+        ]
+    );
+    for g in &groups {
+        assert!(
+            g.first.source.ends_with("console-5.15.log"),
+            "{:?}",
+            g.first
+        );
+        assert!(g.last.source.ends_with("console-6.12.log"), "{:?}", g.last);
+        assert_eq!(g.signatures, 1);
+        assert_eq!(g.titles.len(), 1, "{:?}", g.titles);
+        // No build-specific part in what is hashed.
+        for bad in ["#", "0x", ".isra", ".constprop", ".part", ".cold", "ffff"] {
+            assert!(
+                !g.signature.key.contains(bad),
+                "{bad} in {}",
+                g.signature.key
+            );
+        }
+    }
+    // Report by report, in the order each log prints them.
+    let a = splatdec::decode_str(&old, "old");
+    let b = splatdec::decode_str(&new, "new");
+    assert_eq!((a.len(), b.len()), (3, 3));
+    for ra in &a {
+        let rb = b.iter().find(|r| r.kind == ra.kind).expect("same kinds");
+        assert_eq!(
+            sighting(ra).signature,
+            sighting(rb).signature,
+            "{}",
+            ra.kind
+        );
+        assert_eq!(sighting(ra).guilty_frame, sighting(rb).guilty_frame);
+    }
+}
+
+fn exec_triage(argv: &[&str]) -> (std::process::ExitCode, String, String) {
+    use clap::Parser;
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: splatdec::triage::TriageArgs,
+    }
+    let cli = Cli::try_parse_from(argv).expect("arguments parse");
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = splatdec::triage::run(&cli.args, &mut out, &mut err);
+    (
+        code,
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(err).unwrap(),
+    )
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("splatdec-triage-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn rules_fixture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/rules")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn week_over_week_marks_new_still_and_gone() {
+    let dir = scratch("weeks");
+    let old_log = fixture("versions/console-5.15.log").display().to_string();
+    let new_log = fixture("versions/console-6.12.log").display().to_string();
+    // Week 1: the three bugs from 5.15, and a sleep in a non-blocking
+    // section that is fixed by week 2. Week 2: the three from 6.12, and
+    // an invalid wait context that week 1 did not have.
+    let gone = rules_fixture("sleep-in-non-block.txt");
+    let fresh = rules_fixture("invalid-wait-context-mutex.txt");
+    let (code, week1, _) = exec_triage(&["t", "--format", "jsonl", &old_log, &gone]);
+    assert_eq!(code, std::process::ExitCode::SUCCESS);
+    let base = dir.join("week1.jsonl");
+    std::fs::write(&base, &week1).unwrap();
+    let b = base.display().to_string();
+
+    let (code, out, err) =
+        exec_triage(&["t", "--format", "jsonl", "--baseline", &b, &new_log, &fresh]);
+    assert_eq!(code, std::process::ExitCode::SUCCESS, "{err}");
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    let marks: Vec<(&str, &str, u64)> = lines
+        .iter()
+        .filter(|v| v.get("group").is_some())
+        .map(|v| {
+            (
+                v["baseline"].as_str().unwrap(),
+                v["kind"].as_str().unwrap(),
+                v["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let mut sorted = marks.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        [
+            ("gone", "sleeping_in_atomic", 0),
+            ("new", "invalid_wait_context", 1),
+            ("still", "circular_dependency", 1),
+            ("still", "inconsistent_lock_state", 1),
+            ("still", "recursive_locking", 1),
+        ]
+    );
+    // The gone group says what week 1 said about it.
+    let g = lines.iter().find(|v| v["baseline"] == "gone").unwrap();
+    assert_eq!(g["baseline_count"], 1);
+    assert_eq!(g["verdict"], "locking_bug");
+    let first = g["first"].as_str().unwrap();
+    assert!(first.contains("sleep-in-non-block.txt:"), "{first}");
+    let still = lines
+        .iter()
+        .find(|v| v["kind"] == "recursive_locking")
+        .unwrap();
+    assert_eq!(still["baseline_count"], 1);
+    let summary = &lines.last().unwrap()["baseline_summary"];
+    assert_eq!(
+        (&summary["new"], &summary["still"], &summary["gone"]),
+        (&1.into(), &3.into(), &1.into())
+    );
+
+    // Next week's baseline is this week's output as it is: its gone group
+    // and its summary line are not read as groups of that run.
+    let base2 = dir.join("week2.jsonl");
+    std::fs::write(&base2, &out).unwrap();
+    let (code, again, err) = exec_triage(&[
+        "t",
+        "--format",
+        "csv",
+        "--baseline",
+        base2.to_str().unwrap(),
+        &new_log,
+        &fresh,
+    ]);
+    assert_eq!(code, std::process::ExitCode::SUCCESS, "{err}");
+    let rows: Vec<&str> = again.lines().collect();
+    assert!(
+        rows[0].ends_with(",key,baseline,baseline_count"),
+        "{}",
+        rows[0]
+    );
+    assert_eq!(rows.len(), 1 + 4 + 3, "{again}");
+    assert!(rows[1..5].iter().all(|r| r.contains(",still,")), "{again}");
+    assert!(rows[5].starts_with("new,0,") && rows[5].ends_with(",summary,"));
+    assert!(rows[6].starts_with("still,4,"));
+    assert!(rows[7].starts_with("gone,0,"));
+
+    // The table says it too.
+    let (_, table, _) = exec_triage(&["t", "--baseline", &b, &new_log, &fresh]);
+    assert!(
+        table.contains("1 group new (1 report), 3 groups still (3 reports), 1 group gone (1 report in the baseline)"),
+        "{table}"
+    );
+    assert!(table.contains("[new] locking_bug"), "{table}");
+    assert!(
+        table.contains("gone since the baseline: 1 group"),
+        "{table}"
+    );
+    assert!(table.contains("[gone] locking_bug"), "{table}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_bad_baseline_names_its_file_and_line_and_exits_2() {
+    let dir = scratch("badbase");
+    let logs = fixture("logs").display().to_string();
+    let (_, good, _) = exec_triage(&["t", "--format", "jsonl", &logs]);
+    let mut lines: Vec<&str> = good.lines().collect();
+    lines.insert(2, "{\"group_by\":\"signature\",\"group\":\"x\"");
+    let bad = dir.join("bad.jsonl");
+    std::fs::write(&bad, lines.join("\n")).unwrap();
+    let (code, out, err) = exec_triage(&["t", "--baseline", bad.to_str().unwrap(), &logs]);
+    assert_eq!(code, std::process::ExitCode::from(2));
+    assert!(
+        out.is_empty(),
+        "nothing is printed against a broken baseline"
+    );
+    assert!(
+        err.contains(&format!(
+            "--baseline {}:3: not a JSON object",
+            bad.display()
+        )),
+        "{err}"
+    );
+    // Missing file; and a baseline grouped another way.
+    let (code, _, err) = exec_triage(&["t", "--baseline", "/nonexistent/old.jsonl", &logs]);
+    assert_eq!(code, std::process::ExitCode::from(2));
+    assert!(err.contains("/nonexistent/old.jsonl"), "{err}");
+    let (_, by_title, _) = exec_triage(&["t", "--format", "jsonl", "--group-by", "title", &logs]);
+    let t = dir.join("title.jsonl");
+    std::fs::write(&t, by_title).unwrap();
+    let (code, _, err) = exec_triage(&["t", "--baseline", t.to_str().unwrap(), &logs]);
+    assert_eq!(code, std::process::ExitCode::from(2));
+    assert!(
+        err.contains(":1: grouped by title, this run by signature"),
+        "{err}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -2,6 +2,7 @@
 
 use super::{Ctx, Finding};
 use crate::kernel::gfp::{self, GfpFlag, GfpLayout};
+use crate::kernel::reclaim::{reach_of, Reach, ReclaimSide};
 use crate::kernel::version::KernelVersion;
 use crate::model::{Lock, Report};
 use crate::walk::{TraceWalk, WalkFrame};
@@ -27,8 +28,8 @@ const TABLE: &[(&str, Predicate)] = &[
     ("recursive-stacked-instances", recursive_stacked_instances),
     ("inconsistent-irq-state", inconsistent_irq_state),
     ("inconsistent-reclaim-fs", inconsistent_reclaim_fs),
-    ("irq-lock-inversion", always),
-    ("irq-safe-unsafe-order", always),
+    ("irq-lock-inversion", irq_lock_inversion),
+    ("irq-safe-unsafe-order", irq_safe_unsafe_order),
     ("invalid-wait-context-rt", invalid_wait_context_rt),
     ("invalid-wait-context", invalid_wait_context),
     ("sleep-in-non-block", sleep_in_non_block),
@@ -123,16 +124,94 @@ fn always(_: &Ctx<'_>) -> Option<Finding> {
     Some(Finding::default())
 }
 
-/// The lock other than fs_reclaim that the allocation held: the chain entry
-/// before fs_reclaim (or the held lock the report names).
+/// The lock other than fs_reclaim that the allocation held. Chain entry
+/// `#i` was taken while `#(i-1)` was held, and `#0` (the lock being
+/// acquired) while `#max` (the lock held) was: so the lock held around the
+/// allocation is the entry numbered one below fs_reclaim's, cyclically.
 fn lock_held_around_allocation(r: &Report) -> Option<String> {
-    let idx = r.chain.iter().position(|e| e.lock.class == "fs_reclaim")?;
-    // Entries are printed #n first; the one after fs_reclaim in print order
-    // is the lock held around the allocation (L_(k-1)).
+    let fs = r.chain.iter().find(|e| e.lock.class == "fs_reclaim")?;
+    let max = r.chain.iter().map(|e| e.index).max()?;
+    let want = if fs.index == 0 { max } else { fs.index - 1 };
     r.chain
-        .get(idx + 1)
+        .iter()
+        .find(|e| e.index == want && e.lock.class != "fs_reclaim")
         .map(|e| e.lock.class.clone())
-        .or_else(|| r.acquiring.as_ref().map(|l| l.class.clone()))
+        .or_else(|| {
+            // No numbered entries: the report's own pair.
+            [r.holding.as_ref(), r.acquiring.as_ref()]
+                .into_iter()
+                .flatten()
+                .find(|l| l.class != "fs_reclaim")
+                .map(|l| l.class.clone())
+        })
+}
+
+/// The first lock taken with fs_reclaim held (the entry numbered one above
+/// fs_reclaim's, cyclically) and its stack: how reclaim gets back to the
+/// held lock.
+fn first_lock_under_reclaim(r: &Report) -> Option<&crate::model::ChainEntry> {
+    let fs = r.chain.iter().find(|e| e.lock.class == "fs_reclaim")?;
+    let max = r.chain.iter().map(|e| e.index).max()?;
+    let want = if fs.index == max { 0 } else { fs.index + 1 };
+    r.chain.iter().find(|e| e.index == want)
+}
+
+/// The fix for an allocation that may reclaim while `held` is held, by
+/// what reclaim runs into on its way back to `held`. `at` is the
+/// allocating function when the walk found it.
+fn fs_reclaim_fix(at: Option<&str>, held: &str, side: Option<&ReclaimSide>) -> String {
+    let before = match at {
+        Some(f) => format!("allocate in {f} before taking {held}"),
+        None => format!("allocate before taking {held}"),
+    };
+    let section = match at {
+        Some(f) => format!("the section of {f} that holds it"),
+        None => "the section that holds it".to_string(),
+    };
+    let through = |s: &ReclaimSide| {
+        if s.via_lock && crate::kernel::locks::pseudo_lock(&s.via).is_some() {
+            format!("lockdep's {} map", s.via)
+        } else if s.via_lock {
+            format!("the {} lock", s.via)
+        } else {
+            s.via.clone()
+        }
+    };
+    match side {
+        Some(s) if s.reach == Reach::Filesystem => format!(
+            "Keep reclaim out of the filesystem while {held} is held: a memalloc_nofs_save()/memalloc_nofs_restore() scope around {section} (preferred), or GFP_NOFS at the allocation; or {before}. Reclaim reaches {held} through filesystem code ({}).",
+            through(s)
+        ),
+        Some(s) if s.reach == Reach::BlockIo => format!(
+            "{} (outside the locked section), or keep reclaim from starting block I/O while it is held: a memalloc_noio_save()/memalloc_noio_restore() scope (GFP_NOIO at the allocation). Reclaim reaches {held} through block I/O ({}), so GFP_NOFS would not be enough.",
+            capitalised(&before),
+            through(s)
+        ),
+        Some(s) => format!(
+            "Do not allocate with direct reclaim while {held} is held: {before}, or use GFP_NOWAIT with a fallback. NOFS/NOIO scopes would not remove the dependency: reclaim reaches {held} through {}, not through a filesystem or block I/O.",
+            through(s)
+        ),
+        None => format!(
+            "{}, or restrict the allocation so reclaim cannot reach {held}: memalloc_nofs_save() if reclaim reaches it through a filesystem, memalloc_noio_save() through block I/O (the report does not show which).",
+            capitalised(&before)
+        ),
+    }
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+fn reach_words(r: Reach) -> &'static str {
+    match r {
+        Reach::Filesystem => "filesystem code",
+        Reach::BlockIo => "block I/O",
+        Reach::Other => "neither filesystem code nor block I/O",
+    }
 }
 
 // ---- predicates ---------------------------------------------------------
@@ -364,17 +443,24 @@ fn fs_reclaim_cycle(ctx: &Ctx<'_>) -> Option<Finding> {
         evidence.push(format!("reclaim side takes {held} in {rs}"));
     }
     let at = site.clone().unwrap_or_else(|| "the allocation site".into());
+    let side = first_lock_under_reclaim(r).and_then(|e| reach_of(&e.lock.class, &e.stack));
+    if let Some(s) = &side {
+        evidence.push(format!(
+            "reclaim reaches {held} through {} ({}{})",
+            reach_words(s.reach),
+            if s.via_lock { "lock " } else { "" },
+            s.via
+        ));
+    }
     Some(Finding {
         explanation: format!(
-            "{at} allocates with a mask that may enter filesystem reclaim while {held} is held{}; reclaim can then need {held} again.",
+            "{at} allocates with a mask that may enter reclaim while {held} is held{}; reclaim can then need {held} again.",
             reclaim_side
                 .as_ref()
                 .map(|rs| format!(", and reclaim takes {held} (in {rs})"))
                 .unwrap_or_default()
         ),
-        fix: Some(format!(
-            "Put the section of {at} that holds {held} inside memalloc_nofs_save()/memalloc_nofs_restore() (or allocate with GFP_NOFS there), so reclaim entered from it cannot call back into the filesystem."
-        )),
+        fix: Some(fs_reclaim_fix(site.as_deref(), &held, side.as_ref())),
         evidence,
         weaker: None,
     })
@@ -564,6 +650,63 @@ fn inconsistent_irq_state(ctx: &Ctx<'_>) -> Option<Finding> {
         fix,
         ..Finding::default()
     })
+}
+
+/// The fix for an irq-safe lock `safe` taken before an irq-unsafe lock
+/// `unsafe_` (the unsafe one is taken elsewhere with `irq` enabled).
+fn irq_order_fix(irq: &str, safe: &str, unsafe_: &str) -> String {
+    format!(
+        "Take {unsafe_} with {} disabled everywhere it is taken outside interrupt context: {}; or stop taking {unsafe_} while {safe} is held.",
+        irq.to_lowercase(),
+        irq_disabling_forms(irq)
+    )
+}
+
+/// The kind alone decides these two rules (confidence is lowered by the
+/// damage note when the locks are missing); the locks and the interrupt,
+/// when printed, make the fix name them.
+fn irq_lock_inversion(ctx: &Ctx<'_>) -> Option<Finding> {
+    let r = ctx.report;
+    let named = || {
+        let inv = r.irq_inversion.as_ref()?;
+        let this = r.acquiring.as_ref()?.class.clone();
+        let other = r.other_locks.first()?.class.clone();
+        let irq = irq_of_state(&inv.other_state)?;
+        // `this lock took another, HARDIRQ-unsafe lock in the past`: this
+        // one is now irq-safe and the other irq-unsafe; `this lock was
+        // taken by another, HARDIRQ-safe lock`: the other way round.
+        let (safe, unsafe_) = if inv.other_state.ends_with("-unsafe") {
+            (this, other)
+        } else {
+            (other, this)
+        };
+        Some(irq_order_finding(irq, &safe, &unsafe_))
+    };
+    Some(named().unwrap_or_default())
+}
+
+fn irq_safe_unsafe_order(ctx: &Ctx<'_>) -> Option<Finding> {
+    let r = ctx.report;
+    let named = || {
+        let irq = irq_of_state(&r.irq_order.as_ref()?.irq)?;
+        // `connects a X-irq-safe lock:` then `to a X-irq-unsafe lock:`.
+        let safe = r.other_locks.first()?.class.clone();
+        let unsafe_ = r.other_locks.get(1)?.class.clone();
+        Some(irq_order_finding(irq, &safe, &unsafe_))
+    };
+    Some(named().unwrap_or_default())
+}
+
+fn irq_order_finding(irq: &str, safe: &str, unsafe_: &str) -> Finding {
+    let ctx_word = irq.to_lowercase();
+    Finding {
+        evidence: vec![
+            format!("{safe} is {irq}-safe (used in {ctx_word} context)"),
+            format!("{unsafe_} is {irq}-unsafe (taken with {ctx_word}s enabled)"),
+        ],
+        fix: Some(irq_order_fix(irq, safe, unsafe_)),
+        ..Finding::default()
+    }
 }
 
 fn inconsistent_reclaim_fs(ctx: &Ctx<'_>) -> Option<Finding> {

@@ -163,10 +163,13 @@ fn open_claimed(
         }
         Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(raw))),
         Compression::Xz => Box::new(xz2::read::XzDecoder::new_multi_decoder(BufReader::new(raw))),
-        Compression::Zstd => Box::new(
-            ruzstd::StreamingDecoder::new(raw)
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?,
-        ),
+        Compression::Zstd => Box::new(ruzstd::StreamingDecoder::new(raw).map_err(|e| {
+            let e = io::Error::new(io::ErrorKind::InvalidData, e);
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("broken zstd stream: {}", decompression_error_sentence(&e)),
+            )
+        })?),
     };
     let mut text = Decompressed {
         inner: text,
@@ -255,11 +258,7 @@ impl Read for Decompressed {
                 // One error, then the end: the text before it stands.
                 self.done = true;
                 let at = self.consumed.load(Ordering::Relaxed);
-                let why = if e.kind() == io::ErrorKind::UnexpectedEof {
-                    "truncated".to_string()
-                } else {
-                    e.to_string()
-                };
+                let why = decompression_error_sentence(&e);
                 Err(io::Error::new(
                     io::ErrorKind::InvalidData,
                     format!(
@@ -269,6 +268,49 @@ impl Read for Decompressed {
                 ))
             }
         }
+    }
+}
+
+/// Why a decompressor failed, as a sentence for the user: `truncated` when
+/// the stream ends early (an `UnexpectedEof` anywhere in the error chain),
+/// otherwise `corrupt data` with the decompressor's own words where they
+/// are words. Some decoders (ruzstd) put Rust `Debug` structures in their
+/// messages (`DecompressLiteralsError(DecodedLiteralCountMismatch { .. })`):
+/// those parts are dropped, the readable head is kept.
+pub fn decompression_error_sentence(e: &io::Error) -> String {
+    let mut source: Option<&(dyn std::error::Error + 'static)> =
+        e.get_ref().map(|x| x as &(dyn std::error::Error + 'static));
+    let mut truncated = e.kind() == io::ErrorKind::UnexpectedEof;
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<io::Error>() {
+            truncated |= io.kind() == io::ErrorKind::UnexpectedEof;
+        }
+        source = s.source();
+    }
+    // ruzstd keeps some io errors only in its Debug form.
+    truncated |= format!("{e:?}").contains("UnexpectedEof");
+    if truncated {
+        return "truncated".to_string();
+    }
+    let msg = e.to_string();
+    let readable: Vec<&str> = msg
+        .split(": ")
+        .take_while(|part| !part.contains(['(', '{', '[']))
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .collect();
+    if readable.is_empty() {
+        return "corrupt data".to_string();
+    }
+    let mut detail = readable.join(": ");
+    if let Some(first) = detail.get(..1) {
+        let lower = first.to_lowercase();
+        detail.replace_range(..1, &lower);
+    }
+    if detail.contains("corrupt") {
+        detail
+    } else {
+        format!("corrupt data: {detail}")
     }
 }
 
@@ -383,6 +425,51 @@ mod tests {
         assert_eq!(
             Compression::claimed_by(Path::new("b.log")),
             Compression::None
+        );
+    }
+
+    #[test]
+    fn decompressor_errors_read_as_sentences() {
+        let debugish = io::Error::other(
+            "Failed to parse block header: DecompressLiteralsError(DecodedLiteralCountMismatch { decoded: 6442, expected: 6455 })",
+        );
+        assert_eq!(
+            decompression_error_sentence(&debugish),
+            "corrupt data: failed to parse block header"
+        );
+        let eof = io::Error::new(io::ErrorKind::UnexpectedEof, "failed to fill whole buffer");
+        assert_eq!(decompression_error_sentence(&eof), "truncated");
+
+        #[derive(Debug)]
+        struct Wrapper(io::Error);
+        impl std::fmt::Display for Wrapper {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "BlockContentReadError({:?})", self.0)
+            }
+        }
+        impl std::error::Error for Wrapper {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let nested = io::Error::other(Wrapper(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "short",
+        )));
+        assert_eq!(decompression_error_sentence(&nested), "truncated");
+        assert_eq!(
+            decompression_error_sentence(&io::Error::other("lzma data error")),
+            "corrupt data: lzma data error"
+        );
+        assert_eq!(
+            decompression_error_sentence(&io::Error::other(
+                "corrupt gzip stream does not have a matching checksum"
+            )),
+            "corrupt gzip stream does not have a matching checksum"
+        );
+        assert_eq!(
+            decompression_error_sentence(&io::Error::other("Weird(3)")),
+            "corrupt data"
         );
     }
 

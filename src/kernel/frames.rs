@@ -176,6 +176,10 @@ fn parse_table(text: &str) -> Result<Table, String> {
 
 impl Table {
     fn class(&self, name: &str) -> FrameClass {
+        // Memory allocation profiling (6.10) renamed the allocators' real
+        // bodies `*_noprof` behind alloc_hooks() macros
+        // (include/linux/alloc_tag.h): kzalloc_noprof is kzalloc.
+        let name = name.strip_suffix("_noprof").unwrap_or(name);
         if let Some(c) = self.exact.get(name) {
             return *c;
         }

@@ -10,6 +10,7 @@ pub mod gfp;
 pub mod kb;
 pub mod known;
 pub mod locks;
+pub mod reclaim;
 pub mod taint;
 pub mod task;
 pub mod version;

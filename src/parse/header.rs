@@ -87,9 +87,15 @@ impl<'a> Parser<'a> {
             // held now (the held locks are listed below).
             r.irq_inversion = Some(inv);
             Section::ExpectLock(Slot::Other)
-        } else if t.starts_with("but this new dependency connects a ")
-            || t.starts_with("to a ") && t.ends_with("-irq-unsafe lock:")
-        {
+        } else if let Some(rest) = t.strip_prefix("but this new dependency connects a ") {
+            // `... connects a SOFTIRQ-irq-safe lock:`
+            if let Some(irq) = rest.split('-').next().filter(|i| i.ends_with("IRQ")) {
+                r.irq_order = Some(crate::model::IrqOrder {
+                    irq: irq.to_string(),
+                });
+            }
+            Section::ExpectLock(Slot::Other)
+        } else if t.starts_with("to a ") && t.ends_with("-irq-unsafe lock:") {
             Section::ExpectLock(Slot::Other)
         } else if t == "but this task is not holding:" {
             Section::ExpectLock(Slot::NestLock)

@@ -4,8 +4,10 @@
 
 pub mod json;
 pub mod known;
+pub mod layered;
 pub mod layout;
 pub mod markdown;
+pub mod svg;
 pub mod text;
 
 /// The escaping of untrusted text now lives in [`crate::escape`], below

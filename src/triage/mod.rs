@@ -25,7 +25,9 @@
 //! archive), is listed with the reason; reports decoded before the break
 //! still count, the run goes on, and the exit status is 2.
 
+pub mod baseline;
 pub mod group;
+pub mod html;
 pub mod inputs;
 pub mod output;
 pub mod signature;
@@ -91,6 +93,10 @@ pub struct TriageArgs {
     /// replacing built-in entries with the same id.
     #[arg(long = "known", value_name = "FILE")]
     pub known: Vec<PathBuf>,
+    /// A previous `triage --format jsonl` output: mark each group `new`,
+    /// `still` or `gone` against it, with the counts.
+    #[arg(long, value_name = "OLD.jsonl")]
+    pub baseline: Option<PathBuf>,
     #[command(flatten)]
     pub symbols: crate::symbolize::SymbolizeArgs,
 }
@@ -105,6 +111,9 @@ pub struct Options {
     /// How reports are decoded, symbolized and walked (`--kernel`, `--kb`,
     /// `--vmlinux`/`--modules`/`--debuginfo`).
     pub decoder: Decoder,
+    /// Keep each group's first report decoded, and its lock graph
+    /// ([`group::Detail`], for `--format html`).
+    pub details: bool,
 }
 
 /// Everything a run found.
@@ -148,7 +157,7 @@ pub fn triage(paths: &[PathBuf], opts: &Options) -> io::Result<Outcome> {
         units
             .par_iter()
             .enumerate()
-            .map(|(i, u)| read_unit(i, u, &bar, &opts.decoder))
+            .map(|(i, u)| read_unit(i, u, &bar, &opts.decoder, opts.details))
             .collect()
     });
     bar.finish_and_clear();
@@ -295,7 +304,13 @@ fn decode_stream(
     decoder.decode_lines_analyzed(&mut lines, on)
 }
 
-fn read_unit(index: usize, unit: &Unit, bar: &ProgressBar, decoder: &Decoder) -> UnitResult {
+fn read_unit(
+    index: usize,
+    unit: &Unit,
+    bar: &ProgressBar,
+    decoder: &Decoder,
+    details: bool,
+) -> UnitResult {
     let mut res = UnitResult::default();
     match unit {
         Unit::Stdin | Unit::File(_) => {
@@ -306,8 +321,13 @@ fn read_unit(index: usize, unit: &Unit, bar: &ProgressBar, decoder: &Decoder) ->
             let mut cells = Cells::new();
             let mut ordinal = 0;
             decode_file(path, decoder, bar, &mut res, &mut |a| {
-                let f = found(&a, index, ordinal);
+                let mut f = found(&a, index, ordinal);
                 ordinal += 1;
+                // The first report of a cell in this unit is the earliest
+                // the unit has: only it can be the cell's detail.
+                if details && !cells.contains_key(&f.key) {
+                    f.cell.detail = Some(Arc::new(group::Detail::of(&a)));
+                }
                 add(&mut cells, f.key, f.cell);
             });
             res.reports = ordinal;
@@ -323,7 +343,13 @@ fn read_unit(index: usize, unit: &Unit, bar: &ProgressBar, decoder: &Decoder) ->
                         let f = found(&a, index, ordinal);
                         ordinal += 1;
                         match &mut bug {
-                            None => bug = Some(f),
+                            None => {
+                                let mut f = f;
+                                if details {
+                                    f.cell.detail = Some(Arc::new(group::Detail::of(&a)));
+                                }
+                                bug = Some(f)
+                            }
                             Some(b) => {
                                 b.cell.count += 1;
                                 b.cell.last = f.cell.last;
@@ -353,6 +379,23 @@ fn read_unit(index: usize, unit: &Unit, bar: &ProgressBar, decoder: &Decoder) ->
 /// `io::stderr()`, not `io::stderr().lock()`): when stderr is a terminal
 /// the progress bar is drawn on it from the worker threads.
 pub fn run(args: &TriageArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
+    // A baseline that cannot be used stops the run before any input is
+    // read: a comparison against half a file would mark old bugs new.
+    let baseline = args.baseline.as_deref().map(|p| {
+        baseline::Baseline::read(p).and_then(|b| b.check_group_by(args.group_by).map(|_| b))
+    });
+    let baseline = match baseline {
+        None => None,
+        Some(Ok(b)) => Some(b),
+        Some(Err(e)) => {
+            let _ = writeln!(
+                err,
+                "splatdec: triage: --baseline {}",
+                crate::escape::text(&e.to_string())
+            );
+            return ExitCode::from(2);
+        }
+    };
     let decoder = match Decoder::new()
         .with_kernel(args.kernel)
         .with_kb_files(&args.kb)
@@ -362,7 +405,7 @@ pub fn run(args: &TriageArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitC
             let _ = writeln!(
                 err,
                 "splatdec: --kb {}",
-                crate::escape::text(&e.to_string())
+                crate::escape::text_block(&e.to_string())
             );
             return ExitCode::from(2);
         }
@@ -386,7 +429,7 @@ pub fn run(args: &TriageArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitC
             let _ = writeln!(
                 err,
                 "splatdec: triage: {}; frames are left as printed",
-                crate::escape::text(&e.to_string())
+                crate::escape::text_block(&e.to_string())
             );
             (decoder, true)
         }
@@ -395,6 +438,7 @@ pub fn run(args: &TriageArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitC
         jobs: args.jobs.map(usize::from),
         progress: io::stderr().is_terminal(),
         decoder,
+        details: args.format == Format::Html,
     };
     let outcome = match triage(&args.paths, &opts) {
         Ok(o) => o,
@@ -426,7 +470,7 @@ pub fn run(args: &TriageArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitC
         top: args.top,
     };
     // A closed stdout (`| head`) ends the run quietly.
-    let _ = output::write(&mut w, &outcome, &view).and_then(|_| w.flush());
+    let _ = output::write_with(&mut w, &outcome, &view, baseline.as_ref()).and_then(|_| w.flush());
     if outcome.errors.is_empty() && !sym_failed {
         ExitCode::SUCCESS
     } else {

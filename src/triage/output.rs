@@ -14,6 +14,7 @@ use crate::classify::Class;
 use crate::escape;
 use crate::model::ReportKind;
 
+use super::baseline::{Baseline, Counts, Mark, OldGroup};
 use super::group::{rows, tally, GroupBy, Row, Tally};
 use super::Outcome;
 
@@ -26,6 +27,9 @@ pub enum Format {
     Jsonl,
     /// One CSV row per group, with a header row.
     Csv,
+    /// One self-contained HTML page: charts, a sortable and filterable
+    /// table, each group's decoded report and lock graph.
+    Html,
 }
 
 /// How to show an [`Outcome`].
@@ -42,20 +46,116 @@ pub const TABLE_TOP: usize = 20;
 
 /// Write `o` as `view` says.
 pub fn write(out: &mut dyn Write, o: &Outcome, view: &View) -> io::Result<()> {
+    write_with(out, o, view, None)
+}
+
+/// This run's groups against a baseline: each row's mark, the gone
+/// groups and the counts.
+pub struct Comparison<'a> {
+    pub baseline: &'a Baseline,
+    /// A mark per row of `all` (same order).
+    pub marks: Vec<Mark>,
+    pub gone: Vec<(&'a str, &'a OldGroup)>,
+    pub counts: Counts,
+}
+
+/// Compare the rows of a run with a baseline.
+pub fn compare<'a>(all: &[Row], baseline: &'a Baseline) -> Comparison<'a> {
+    let marks: Vec<Mark> = all.iter().map(|r| baseline.mark(&r.group)).collect();
+    let present: std::collections::BTreeSet<&str> = all.iter().map(|r| r.group.as_str()).collect();
+    let gone = baseline.gone(&|g| present.contains(g));
+    let mut counts = Counts {
+        gone: gone.len(),
+        gone_reports: gone.iter().map(|(_, o)| o.count).sum(),
+        ..Counts::default()
+    };
+    for (r, m) in all.iter().zip(&marks) {
+        match m {
+            Mark::New => {
+                counts.new += 1;
+                counts.new_reports += r.count;
+            }
+            _ => {
+                counts.still += 1;
+                counts.still_reports += r.count;
+            }
+        }
+    }
+    Comparison {
+        baseline,
+        marks,
+        gone,
+        counts,
+    }
+}
+
+/// Write `o` as `view` says, each group marked against `baseline` when
+/// one is given (the caller has checked it is grouped like `view`).
+pub fn write_with(
+    out: &mut dyn Write,
+    o: &Outcome,
+    view: &View,
+    baseline: Option<&Baseline>,
+) -> io::Result<()> {
     let all = rows(&o.cells, view.group_by);
     let top = match (view.top, view.format) {
         (Some(n), _) => n,
         (None, Format::Table) => TABLE_TOP,
         (None, _) => usize::MAX,
     };
-    let shown = &all[..all.len().min(top)];
+    let n = all.len().min(top);
+    let shown = &all[..n];
+    let cmp = baseline.map(|b| compare(&all, b));
+    let marks = cmp.as_ref().map(|c| &c.marks[..n]);
     match view.format {
-        Format::Table => table(out, o, view.group_by, shown, all.len()),
-        Format::Jsonl => shown.iter().try_for_each(|r| {
-            crate::render::json::write_line(out, &JsonRow::new(r, view.group_by))
-        }),
-        Format::Csv => csv(out, shown),
+        Format::Table => table(out, o, view.group_by, shown, all.len(), cmp.as_ref(), top),
+        Format::Jsonl => {
+            for (i, r) in shown.iter().enumerate() {
+                let mut row = JsonRow::new(r, view.group_by);
+                if let (Some(m), Some(c)) = (marks, cmp.as_ref()) {
+                    row.baseline = Some(m[i].as_str());
+                    row.baseline_count = c.baseline.groups.get(&r.group).map(|g| g.count);
+                }
+                crate::render::json::write_line(out, &row)?;
+            }
+            if let Some(c) = &cmp {
+                for (_, old) in &c.gone {
+                    crate::render::json::write_line(out, &gone_object(old))?;
+                }
+                crate::render::json::write_line(out, &summary_object(c, view.group_by))?;
+            }
+            Ok(())
+        }
+        Format::Csv => csv(out, shown, cmp.as_ref()),
+        Format::Html => super::html::write(out, o, view.group_by, shown, all.len(), cmp.as_ref()),
     }
+}
+
+/// A gone group as JSON: what the baseline said about it, with this run's
+/// count (0) and the baseline's count beside it.
+fn gone_object(old: &OldGroup) -> serde_json::Map<String, serde_json::Value> {
+    let mut m = old.fields.clone();
+    m.insert("count".into(), 0.into());
+    m.insert("crash_dirs".into(), 0.into());
+    m.insert("baseline".into(), Mark::Gone.as_str().into());
+    m.insert("baseline_count".into(), old.count.into());
+    m
+}
+
+/// The last JSON line of a run with a baseline: the counts.
+fn summary_object(c: &Comparison<'_>, by: GroupBy) -> serde_json::Value {
+    serde_json::json!({
+        "baseline_summary": {
+            "file": c.baseline.path,
+            "group_by": by.as_str(),
+            "new": c.counts.new,
+            "still": c.counts.still,
+            "gone": c.counts.gone,
+            "new_reports": c.counts.new_reports,
+            "still_reports": c.counts.still_reports,
+            "gone_reports": c.counts.gone_reports,
+        }
+    })
 }
 
 /// One group in JSON Lines.
@@ -81,6 +181,12 @@ struct JsonRow<'a> {
     guilty_file: Option<&'a str>,
     first: String,
     last: String,
+    /// `new` or `still` against `--baseline` (absent without one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline: Option<&'static str>,
+    /// The group's report count in the baseline, when it is there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline_count: Option<u64>,
 }
 
 impl<'a> JsonRow<'a> {
@@ -104,6 +210,8 @@ impl<'a> JsonRow<'a> {
             guilty_file: r.guilty_file.as_deref(),
             first: r.first.to_string(),
             last: r.last.to_string(),
+            baseline: None,
+            baseline_count: None,
         }
     }
 }
@@ -127,6 +235,12 @@ pub const CSV_COLUMNS: &[&str] = &[
     "known",
 ];
 
+/// The columns added after [`CSV_COLUMNS`] when `--baseline` is given.
+/// After the groups come the gone groups (count 0, the rest as the
+/// baseline said), then three summary rows whose `baseline` is `summary`,
+/// `group` is `new`, `still` or `gone` and `count` the number of groups.
+pub const CSV_BASELINE_COLUMNS: &[&str] = &["baseline", "baseline_count"];
+
 /// One CSV field: escaped for terminals, quoted when it must be
 /// (RFC 4180).
 fn csv_field(s: &str) -> String {
@@ -138,9 +252,13 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-fn csv(out: &mut dyn Write, shown: &[Row]) -> io::Result<()> {
-    writeln!(out, "{}", CSV_COLUMNS.join(","))?;
-    for r in shown {
+fn csv(out: &mut dyn Write, shown: &[Row], cmp: Option<&Comparison<'_>>) -> io::Result<()> {
+    let mut header = CSV_COLUMNS.to_vec();
+    if cmp.is_some() {
+        header.extend_from_slice(CSV_BASELINE_COLUMNS);
+    }
+    writeln!(out, "{}", header.join(","))?;
+    for (i, r) in shown.iter().enumerate() {
         let fields = [
             r.group.clone(),
             r.count.to_string(),
@@ -158,8 +276,59 @@ fn csv(out: &mut dyn Write, shown: &[Row]) -> io::Result<()> {
             r.signature.key.clone(),
             r.known.clone().unwrap_or_default(),
         ];
+        let mut line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        if let Some(c) = cmp {
+            line.push(c.marks[i].as_str().to_string());
+            line.push(
+                c.baseline
+                    .groups
+                    .get(&r.group)
+                    .map(|g| g.count.to_string())
+                    .unwrap_or_default(),
+            );
+        }
+        writeln!(out, "{}", line.join(","))?;
+    }
+    let Some(c) = cmp else {
+        return Ok(());
+    };
+    for (group, old) in &c.gone {
+        let s = |k: &str| old.str(k).unwrap_or_default().to_string();
+        let n = |k: &str| {
+            old.fields
+                .get(k)
+                .and_then(serde_json::Value::as_u64)
+                .map(|v| v.to_string())
+                .unwrap_or_default()
+        };
+        let fields = [
+            group.to_string(),
+            "0".to_string(),
+            "0".to_string(),
+            n("signatures"),
+            s("signature"),
+            s("kind"),
+            s("title"),
+            s("verdict"),
+            s("rule"),
+            s("guilty_frame"),
+            s("guilty_file"),
+            s("first"),
+            s("last"),
+            s("key"),
+            Mark::Gone.as_str().to_string(),
+            old.count.to_string(),
+        ];
         let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
         writeln!(out, "{}", line.join(","))?;
+    }
+    let empty = CSV_COLUMNS.len() - 2;
+    for (name, n) in [
+        ("new", c.counts.new),
+        ("still", c.counts.still),
+        ("gone", c.counts.gone),
+    ] {
+        writeln!(out, "{name},{n}{},summary,", ",".repeat(empty))?;
     }
     Ok(())
 }
@@ -206,6 +375,8 @@ fn table(
     by: GroupBy,
     shown: &[Row],
     total: usize,
+    cmp: Option<&Comparison<'_>>,
+    top: usize,
 ) -> io::Result<()> {
     let signatures = tally(&o.cells, |_, _| ())
         .get(&())
@@ -219,6 +390,20 @@ fn table(
         plural(o.crash_dirs as u64, "crash directory", "crash directories"),
         size(o.bytes),
     )?;
+    if let Some(c) = cmp {
+        let k = &c.counts;
+        writeln!(
+            out,
+            "against {}: {} new ({}), {} still ({}), {} gone ({} in the baseline)",
+            escape::text(&c.baseline.path),
+            plural(k.new as u64, "group", "groups"),
+            plural(k.new_reports, "report", "reports"),
+            plural(k.still as u64, "group", "groups"),
+            plural(k.still_reports, "report", "reports"),
+            plural(k.gone as u64, "group", "groups"),
+            plural(k.gone_reports, "report", "reports"),
+        )?;
+    }
     section(out, "by verdict", &tally(&o.cells, |k, _| k.verdict), |c| {
         c.to_string()
     })?;
@@ -240,8 +425,22 @@ fn table(
             GroupBy::Verdict => "verdicts",
         };
         writeln!(out, "top {} of {total} {noun}", shown.len())?;
-        for r in shown {
-            group_block(out, r, by)?;
+        for (i, r) in shown.iter().enumerate() {
+            group_block(out, r, by, cmp.map(|c| c.marks[i]))?;
+        }
+    }
+    if let Some(c) = cmp.filter(|c| !c.gone.is_empty()) {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "gone since the baseline: {}",
+            plural(c.gone.len() as u64, "group", "groups")
+        )?;
+        for (group, old) in c.gone.iter().take(top) {
+            gone_block(out, group, old)?;
+        }
+        if c.gone.len() > top {
+            writeln!(out, "  ... and {} more", c.gone.len() - top)?;
         }
     }
     if !o.errors.is_empty() {
@@ -269,7 +468,7 @@ fn table(
 
 /// One group of the table: counts and verdict, then what it is, then
 /// where it was seen.
-fn group_block(out: &mut dyn Write, r: &Row, by: GroupBy) -> io::Result<()> {
+fn group_block(out: &mut dyn Write, r: &Row, by: GroupBy, mark: Option<Mark>) -> io::Result<()> {
     let t = |s: &str| escape::text(s).into_owned();
     writeln!(out)?;
     let dirs = if r.crash_dirs > 0 {
@@ -277,7 +476,14 @@ fn group_block(out: &mut dyn Write, r: &Row, by: GroupBy) -> io::Result<()> {
     } else {
         String::new()
     };
-    writeln!(out, "{:>7}  {} ({}){dirs}", r.count, r.verdict, t(&r.rule))?;
+    let mark = mark.map(|m| format!("[{m}] ")).unwrap_or_default();
+    writeln!(
+        out,
+        "{:>7}  {mark}{} ({}){dirs}",
+        r.count,
+        r.verdict,
+        t(&r.rule)
+    )?;
     if by != GroupBy::Signature && by != GroupBy::Title {
         writeln!(out, "         {}: {}", by.as_str(), t(&r.group))?;
     }
@@ -312,6 +518,34 @@ fn group_block(out: &mut dyn Write, r: &Row, by: GroupBy) -> io::Result<()> {
     writeln!(out, "         first {}", t(&r.first.to_string()))?;
     if r.last != r.first {
         writeln!(out, "         last  {}", t(&r.last.to_string()))?;
+    }
+    Ok(())
+}
+
+/// A gone group of the table: what the baseline said about it.
+fn gone_block(out: &mut dyn Write, group: &str, old: &OldGroup) -> io::Result<()> {
+    let t = |k: &str| escape::text(old.str(k).unwrap_or("-")).into_owned();
+    writeln!(out)?;
+    writeln!(
+        out,
+        "      0  [gone] {} ({}), {} in the baseline (its line {})",
+        t("verdict"),
+        t("rule"),
+        plural(old.count, "report", "reports"),
+        old.line
+    )?;
+    writeln!(out, "         {}: {}", t("kind"), t("title"))?;
+    writeln!(
+        out,
+        "         group {}, guilty {}",
+        escape::text(group),
+        t("guilty_frame")
+    )?;
+    if old.str("first").is_some() {
+        writeln!(out, "         first {}", t("first"))?;
+    }
+    if old.str("last").is_some() && old.str("last") != old.str("first") {
+        writeln!(out, "         last  {}", t("last"))?;
     }
     Ok(())
 }
