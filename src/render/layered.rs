@@ -66,15 +66,17 @@ impl Route {
     pub fn path(&self) -> String {
         let f = |v: f64| format!("{v:.1}");
         if self.self_loop && self.points.len() == 2 {
+            // A loop over the top of the node, leaving right of its middle
+            // and coming back left of it.
             let (a, b) = (self.points[0], self.points[1]);
             return format!(
                 "M{},{} C{},{} {},{} {},{}",
                 f(a.0),
                 f(a.1),
-                f(a.0 + 44.0),
-                f(a.1 - 26.0),
-                f(b.0 + 44.0),
-                f(b.1 + 26.0),
+                f(a.0 + 16.0),
+                f(a.1 - LOOP_RISE),
+                f(b.0 - 16.0),
+                f(b.1 - LOOP_RISE),
                 f(b.0),
                 f(b.1)
             );
@@ -128,6 +130,8 @@ const MIN_GAP: f64 = 56.0;
 const LABEL_PAD: f64 = 28.0;
 /// Room a self-loop needs right of its node.
 const LOOP_ROOM: f64 = 50.0;
+/// How high a self-loop rises above its node.
+const LOOP_RISE: f64 = 30.0;
 /// Ordering sweeps.
 const SWEEPS: usize = 16;
 /// Crossings are counted for a column pair with at most this many edges.
@@ -270,7 +274,13 @@ pub fn layout(input: &Input) -> Layout {
     let top = (0..total)
         .map(|v| cy[v] - size(v).1 / 2.0)
         .fold(f64::INFINITY, f64::min);
-    let shift = if top.is_finite() { MARGIN - top } else { 0.0 };
+    let loops = edges.iter().any(|&(a, b)| a == b);
+    let room = if loops { LOOP_RISE } else { 0.0 };
+    let shift = if top.is_finite() {
+        MARGIN + room - top
+    } else {
+        0.0
+    };
     for y in cy.iter_mut() {
         *y += shift;
     }
@@ -302,13 +312,12 @@ pub fn layout(input: &Input) -> Layout {
     for (i, &(a, b)) in edges.iter().enumerate() {
         if a == b {
             let r = nodes[a];
-            let p = (r.x + r.w, r.cy() - 6.0);
-            let q = (r.x + r.w, r.cy() + 6.0);
+            let mid = r.x + r.w / 2.0;
             routes.push(Route {
-                points: vec![p, q],
+                points: vec![(mid + 10.0, r.y), (mid - 10.0, r.y)],
                 reversed: false,
                 self_loop: true,
-                label: (r.x + r.w + LOOP_ROOM - 4.0, r.cy()),
+                label: (mid + 26.0, r.y - LOOP_RISE * 0.55),
             });
             continue;
         }
@@ -349,6 +358,7 @@ pub fn layout(input: &Input) -> Layout {
             label,
         });
     }
+    spread_ports(&mut routes, &edges, &nodes);
     // Room for dips, self-loops and labels below the lowest node.
     for r in &routes {
         for p in r.points.iter().chain(std::iter::once(&r.label)) {
@@ -361,6 +371,63 @@ pub fn layout(input: &Input) -> Layout {
         width,
         height,
         layers: layer,
+    }
+}
+
+/// Where several edges meet one side of a node, give each its own point
+/// on that side, in the order of where they come from (the next point of
+/// the route), so they neither converge on one point nor cross at the box.
+/// Then the dips and labels that depend on the ends are placed again.
+fn spread_ports(routes: &mut [Route], edges: &[(usize, usize)], nodes: &[Rect]) {
+    // (neighbour height, reversed, route, at its start?)
+    type End = (f64, bool, usize, bool);
+    // (node, right side?) -> the route ends there.
+    let mut sides: std::collections::BTreeMap<(usize, bool), Vec<End>> =
+        std::collections::BTreeMap::new();
+    for (i, r) in routes.iter().enumerate() {
+        if r.self_loop || r.points.len() < 2 {
+            continue;
+        }
+        let (a, b) = edges[i];
+        let n = r.points.len();
+        // A forward edge leaves its source's right side and enters its
+        // target's left side; a reversed one the other way round.
+        sides
+            .entry((a, !r.reversed))
+            .or_default()
+            .push((r.points[1].1, r.reversed, i, true));
+        sides
+            .entry((b, r.reversed))
+            .or_default()
+            .push((r.points[n - 2].1, r.reversed, i, false));
+    }
+    for ((node, _), mut ends) in sides {
+        if ends.len() < 2 {
+            continue;
+        }
+        ends.sort_by(|x, y| {
+            x.0.total_cmp(&y.0)
+                .then(x.1.cmp(&y.1))
+                .then(x.2.cmp(&y.2))
+                .then(x.3.cmp(&y.3))
+        });
+        let rect = nodes[node];
+        let k = ends.len() as f64;
+        for (j, &(_, _, i, start)) in ends.iter().enumerate() {
+            let y = rect.y + rect.h * (j as f64 + 1.0) / (k + 1.0);
+            let pts = &mut routes[i].points;
+            let at = if start { 0 } else { pts.len() - 1 };
+            pts[at].1 = y;
+        }
+    }
+    for r in routes.iter_mut() {
+        if r.self_loop {
+            continue;
+        }
+        if r.reversed && r.points.len() == 3 {
+            r.points[1].1 = r.points[0].1.max(r.points[2].1) + DIP;
+        }
+        r.label = first_gap_mid(&r.points, r.reversed);
     }
 }
 
