@@ -316,6 +316,7 @@ fn csv(out: &mut dyn Write, shown: &[Row], cmp: Option<&Comparison<'_>>) -> io::
             s("first"),
             s("last"),
             s("key"),
+            s("known"),
             Mark::Gone.as_str().to_string(),
             old.count.to_string(),
         ];
