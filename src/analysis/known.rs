@@ -357,6 +357,9 @@ fn try_entry<'e>(
 /// built-in ones, then the one with most functions on the backtrace's path
 /// (the lock taker aside), then the most evidence, then table order.
 pub fn find(r: &Report, table: &KnownTable) -> Option<KnownMatch> {
+    if !table.entries().iter().any(|e| e.kind == r.kind) {
+        return None;
+    }
     let classes = report_classes(r);
     let functions = report_functions(r);
     let firing = firing_frames(r);
