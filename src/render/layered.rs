@@ -359,6 +359,7 @@ pub fn layout(input: &Input) -> Layout {
         });
     }
     spread_ports(&mut routes, &edges, &nodes);
+    separate_labels(&mut routes, &input.label_widths);
     // Room for dips, self-loops and labels below the lowest node.
     for r in &routes {
         for p in r.points.iter().chain(std::iter::once(&r.label)) {
@@ -428,6 +429,60 @@ fn spread_ports(routes: &mut [Route], edges: &[(usize, usize)], nodes: &[Rect]) 
             r.points[1].1 = r.points[0].1.max(r.points[2].1) + DIP;
         }
         r.label = first_gap_mid(&r.points, r.reversed);
+    }
+}
+
+/// Labels at most this many are kept apart (the pass is quadratic).
+const SEPARATE_LIMIT: usize = 2_000;
+/// The height a label takes (10 px text and its halo).
+const LABEL_H: f64 = 12.0;
+/// How far a label may move from its edge to clear another.
+const LABEL_SLIDE: f64 = 2.0 * LABEL_H;
+
+/// Move labels that would overlap down, one by one in reading order, by
+/// at most [`LABEL_SLIDE`] (beyond that a label stays by its edge).
+fn separate_labels(routes: &mut [Route], widths: &[f64]) {
+    if routes.len() > SEPARATE_LIMIT {
+        return;
+    }
+    let extent = |r: &Route, w: f64| -> (f64, f64) {
+        if r.self_loop {
+            (r.label.0, r.label.0 + w)
+        } else {
+            (r.label.0 - w / 2.0, r.label.0 + w / 2.0)
+        }
+    };
+    let mut order: Vec<usize> = (0..routes.len())
+        .filter(|&i| widths.get(i).copied().unwrap_or(0.0) > 0.0)
+        .collect();
+    order.sort_by(|&a, &b| {
+        let (la, lb) = (routes[a].label, routes[b].label);
+        la.1.total_cmp(&lb.1)
+            .then(la.0.total_cmp(&lb.0))
+            .then(a.cmp(&b))
+    });
+    let mut placed: Vec<(f64, f64, f64)> = Vec::new(); // (x0, x1, baseline)
+    for i in order {
+        let (x0, x1) = extent(&routes[i], widths[i]);
+        let start = routes[i].label.1;
+        let mut y = start;
+        // Each pass moves below one overlapping label; a few suffice.
+        for _ in 0..8 {
+            let hit = placed
+                .iter()
+                .filter(|&&(a0, a1, ay)| a0 < x1 && x0 < a1 && (ay - y).abs() < LABEL_H)
+                .map(|&(_, _, ay)| ay)
+                .fold(None, |m: Option<f64>, ay| Some(m.map_or(ay, |m| m.max(ay))));
+            match hit {
+                Some(ay) => y = ay + LABEL_H,
+                None => break,
+            }
+        }
+        if y - start > LABEL_SLIDE {
+            y = start;
+        }
+        routes[i].label.1 = y;
+        placed.push((x0, x1, y));
     }
 }
 
@@ -691,6 +746,22 @@ mod tests {
         let (y2, y3) = (l.nodes[2].y, l.nodes[3].y);
         assert!(l.nodes[0].y < l.nodes[1].y);
         assert!(y3 < y2, "{l:?}");
+    }
+
+    #[test]
+    fn labels_that_would_overlap_are_moved_apart() {
+        // Two sources both reaching two targets: the crossing edges'
+        // labels start at the same point, the middle of the gap.
+        let mut i = input(4, &[(0, 2), (0, 3), (1, 2), (1, 3)]);
+        i.label_widths = vec![100.0; 4];
+        let l = layout(&i);
+        for (a, ra) in l.routes.iter().enumerate() {
+            for rb in &l.routes[a + 1..] {
+                let (p, q) = (ra.label, rb.label);
+                let apart = (p.0 - q.0).abs() >= 100.0 || (p.1 - q.1).abs() >= LABEL_H - 1e-9;
+                assert!(apart, "{p:?} {q:?}");
+            }
+        }
     }
 
     #[test]
