@@ -414,6 +414,7 @@ fn measure(mode: &str, jobs: usize, files: &[PathBuf]) -> io::Result<()> {
                 jobs: Some(jobs),
                 progress: false,
                 decoder: splatdec::Decoder::new(),
+                details: false,
             };
             let o = splatdec::triage::triage(files, &opts)?;
             let view = splatdec::triage::output::View {

@@ -75,9 +75,62 @@ pub fn json(s: String) -> String {
     out
 }
 
+/// Escape `s` for XML and HTML text and attribute values (SVG, the
+/// triage page): the markup characters `&`, `<`, `>`, `"` and `'` as
+/// entities, and everything [`text`] escapes (controls, bidi) as its
+/// visible `\xNN` form, so no control character, no escape sequence and no
+/// character XML 1.0 forbids (C0 controls, U+FFFE, U+FFFF) reaches the
+/// document. Tabs become spaces.
+pub fn xml(s: &str) -> Cow<'_, str> {
+    let markup = |c: char| matches!(c, '&' | '<' | '>' | '"' | '\'' | '\u{fffe}' | '\u{ffff}');
+    if !s.chars().any(|c| markup(c) || is_dangerous(c) || c == '\t') {
+        return Cow::Borrowed(s);
+    }
+    let t = text(s);
+    let mut out = String::with_capacity(t.len() + 16);
+    for c in t.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\u{fffe}' | '\u{ffff}' => out.push_str(&format!("\\u{{{:04x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// [`xml`] for a multi-line block (a `<pre>`): newlines kept, each line
+/// escaped.
+pub fn xml_block(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 16);
+    for (i, line) in s.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(&xml(line));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn xml_escapes_markup_controls_and_non_characters() {
+        assert_eq!(xml("&x->lock"), "&amp;x-&gt;lock");
+        assert_eq!(
+            xml("<script>alert('x\"y')</script>"),
+            "&lt;script&gt;alert(&#39;x&quot;y&#39;)&lt;/script&gt;"
+        );
+        assert_eq!(xml("a\x1b[31mb\u{202e}c"), "a\\x1b[31mb\\u{202e}c");
+        assert_eq!(xml("nul\0 tab\t \u{ffff}"), "nul\\x00 tab  \\u{ffff}");
+        assert!(matches!(xml("plain text"), Cow::Borrowed(_)));
+        assert_eq!(xml_block("a<b\n\x07c"), "a&lt;b\n\\x07c");
+    }
 
     #[test]
     fn escapes_controls_and_bidi() {

@@ -18,13 +18,20 @@ use crate::escape;
 use crate::kernel::locks::pseudo_lock;
 use crate::Analysis;
 
+/// `source:line` tags kept per edge (the count goes on): memory stays one
+/// small record per distinct edge however many reports show it.
+pub const MAX_EDGE_SOURCES: usize = 32;
+
 /// One merged edge.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EdgeInfo {
     /// Functions that took the target with the source held.
     pub via: BTreeSet<String>,
-    /// `source:line` of the reports that show the edge.
+    /// `source:line` of the first reports that show the edge (at most
+    /// [`MAX_EDGE_SOURCES`], the smallest).
     pub reports: BTreeSet<String>,
+    /// How many reports show the edge.
+    pub count: u64,
 }
 
 /// The merged graph.
@@ -33,9 +40,11 @@ pub struct LockGraph {
     names: Vec<String>,
     ids: BTreeMap<String, usize>,
     edges: BTreeMap<(usize, usize), EdgeInfo>,
-    /// Per report, the edges it shows itself: a cycle is claimed to need
-    /// several reports only when no single report's edges close it.
-    report_edges: Vec<BTreeSet<(usize, usize)>>,
+    /// The distinct edge sets single reports show: a cycle is claimed to
+    /// need several reports only when no single report's edges close it.
+    /// (Reports of one bug share their set, so this grows with distinct
+    /// bugs, not with reports.)
+    report_edges: BTreeSet<Vec<(usize, usize)>>,
 }
 
 /// A cycle (strongly connected set of classes) in the merged graph.
@@ -78,8 +87,13 @@ impl LockGraph {
         if let Some(v) = via {
             e.via.insert(v.to_string());
         }
-        e.reports.insert(report.to_string());
-        mine.insert((a, b));
+        if mine.insert((a, b)) {
+            e.count += 1;
+            e.reports.insert(report.to_string());
+            if e.reports.len() > MAX_EDGE_SOURCES {
+                e.reports.pop_last();
+            }
+        }
     }
 
     /// Add one analysed report's edges.
@@ -119,7 +133,7 @@ impl LockGraph {
                 );
             }
         }
-        self.report_edges.push(mine);
+        self.report_edges.insert(mine.into_iter().collect());
     }
 
     /// Does some single report's own edge set contain a cycle through all
@@ -240,6 +254,72 @@ impl LockGraph {
         out
     }
 
+    /// The cycle (strongly connected component) each class is in, if any:
+    /// an edge is a cycle edge when both ends are in the same one.
+    fn components(&self) -> Vec<Option<usize>> {
+        let g = self.petgraph();
+        let mut comp = vec![None; self.names.len()];
+        let mut sccs: Vec<Vec<usize>> = tarjan_scc(&g)
+            .into_iter()
+            .filter(|scc| scc.len() > 1 || self.edges.contains_key(&(scc[0], scc[0])))
+            .map(|mut scc| {
+                scc.sort();
+                scc
+            })
+            .collect();
+        sccs.sort();
+        for (i, scc) in sccs.iter().enumerate() {
+            for &n in scc {
+                comp[n] = Some(i);
+            }
+        }
+        comp
+    }
+
+    /// Is the edge `a -> b` part of a cycle?
+    fn cycle_edge(comp: &[Option<usize>], a: usize, b: usize) -> bool {
+        comp[a].is_some() && comp[a] == comp[b]
+    }
+
+    /// True when there are no edges.
+    pub fn is_empty(&self) -> bool {
+        self.edges.is_empty()
+    }
+
+    /// An SVG drawing of the graph (see [`crate::render::svg`]).
+    pub fn to_svg(&self) -> String {
+        self.to_svg_with_id("lockgraph")
+    }
+
+    /// [`LockGraph::to_svg`] with its ids under `id` (several drawings on
+    /// one page).
+    pub fn to_svg_with_id(&self, id: &str) -> String {
+        let comp = self.components();
+        let nodes: Vec<crate::render::svg::Node<'_>> = self
+            .names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| crate::render::svg::Node {
+                name: n,
+                pseudo: pseudo_lock(n),
+                in_cycle: comp[i].is_some(),
+            })
+            .collect();
+        let edges: Vec<crate::render::svg::Edge<'_>> = self
+            .edges
+            .iter()
+            .map(|(&(a, b), info)| crate::render::svg::Edge {
+                from: a,
+                to: b,
+                via: info.via.iter().map(String::as_str).collect(),
+                reports: info.count,
+                cycle: Self::cycle_edge(&comp, a, b),
+            })
+            .collect();
+        let cycles = self.cycles().len();
+        crate::render::svg::graph(&nodes, &edges, cycles, id)
+    }
+
     fn in_cycle(&self) -> BTreeSet<usize> {
         let g = self.petgraph();
         let mut s = BTreeSet::new();
@@ -254,6 +334,7 @@ impl LockGraph {
     /// Graphviz DOT; edges inside cycles are red and bold.
     pub fn to_dot(&self) -> String {
         let hot = self.in_cycle();
+        let comp = self.components();
         let q = |s: &str| {
             let s = escape::text(s);
             format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
@@ -275,7 +356,7 @@ impl LockGraph {
         }
         for (&(a, b), info) in &self.edges {
             let label = info.via.iter().cloned().collect::<Vec<_>>().join("\\n");
-            let style = if hot.contains(&a) && hot.contains(&b) {
+            let style = if Self::cycle_edge(&comp, a, b) {
                 ", color=red, penwidth=2"
             } else {
                 ""
@@ -310,7 +391,7 @@ impl LockGraph {
                 escape::text(&self.names[a]),
                 escape::text(&self.names[b]),
                 escape::text(&via),
-                info.reports.len()
+                info.count
             );
         }
         let pseudo: Vec<(String, &str)> = self

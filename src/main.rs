@@ -47,6 +47,10 @@ enum GraphFormat {
     Text,
     /// Graphviz DOT (cycle edges in red).
     Dot,
+    /// An SVG drawing, laid out by splatdec itself (no graphviz needed):
+    /// cycle edges red, each edge labelled with its function, pseudo-locks
+    /// dashed.
+    Svg,
 }
 
 /// Where reports come from, shared by decoding, `graph` and `check`.
@@ -123,7 +127,7 @@ enum Command {
     /// are merged; cycles are highlighted, and a cycle that no single
     /// report shows (it only closes when reports are merged) is pointed out.
     #[command(
-        after_help = "Examples:\n  splatdec graph console.log\n  splatdec graph --format dot a.log b.log | dot -Tsvg > locks.svg"
+        after_help = "Examples:\n  splatdec graph console.log\n  splatdec graph --format svg *.log > locks.svg\n  splatdec graph --format dot a.log b.log | dot -Tsvg > locks.svg"
     )]
     Graph {
         #[command(flatten)]
@@ -431,6 +435,7 @@ fn run_graph(input: &InputArgs, format: GraphFormat) -> ExitCode {
     let text = match format {
         GraphFormat::Text => graph.to_text(),
         GraphFormat::Dot => graph.to_dot(),
+        GraphFormat::Svg => graph.to_svg(),
     };
     let _ = io::stdout().write_all(text.as_bytes());
     if failed {

@@ -780,3 +780,65 @@ fn check_with_a_baseline_fails_only_on_new_findings() {
     assert!(err.contains(&format!("--baseline {b}:2: ")), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn hostile_names_are_escaped_in_svg_and_html() {
+    // Lock names and the task carry markup, quotes, `&` and escape
+    // sequences; so does the file name, which the page shows.
+    let log = "======================================================\n\
+WARNING: possible circular locking dependency detected\n\
+6.1.0 #1 Not tainted\n\
+------------------------------------------------------\n\
+ev\x1b]0;owned\x07il\"<b>/1 is trying to acquire lock:\n\
+ffff888000000002 (&x\x1b[31m<script>alert(1)</script>){+.+.}-{3:3}, at: f_one+0x1/0x2\n\
+\n\
+but task is already holding lock:\n\
+ffff888000000001 (&a\"b'c<img src=x onerror=alert(1)>&y\u{202e}){+.+.}-{3:3}, at: g_two+0x1/0x2\n\
+\n\
+the existing dependency chain (in reverse order) is:\n\
+\n\
+-> #1 (&a\"b'c<img src=x onerror=alert(1)>&y\u{202e}){+.+.}-{3:3}:\n\
+       lock_acquire+0x1/0x2\n\
+       h_three+0x1/0x2\n\
+\n\
+-> #0 (&x\x1b[31m<script>alert(1)</script>){+.+.}-{3:3}:\n\
+       lock_acquire+0x1/0x2\n\
+       f_one+0x1/0x2\n\
+\n";
+    let dir = scratch("hostile-markup");
+    let file = dir.join("a<i>&\"'.log");
+    std::fs::write(&file, log).unwrap();
+    let f = file.to_str().unwrap();
+    let (code, svg, _) = run_stdin(&["graph", "--format", "svg", f], b"");
+    assert_eq!(code, 0);
+    let (code, html, _) = run_stdin(&["triage", "--format", "html", f], b"");
+    assert_eq!(code, 0);
+    for (what, out) in [("svg", &svg), ("html", &html)] {
+        assert!(
+            !out.contains('\x1b') && !out.contains('\x07') && !out.contains('\u{202e}'),
+            "{what}"
+        );
+        for raw in ["<script>alert", "<img", "<b>", "<i>", "b'c", "a\"b"] {
+            assert!(!out.contains(raw), "{what}: {raw} raw");
+        }
+        // Escaped, and so still readable.
+        assert!(
+            out.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "{what}"
+        );
+        assert!(
+            out.contains("&amp;a&quot;b&#39;c&lt;img src=x onerror=alert(1)&gt;&amp;y\\u{202e}"),
+            "{what}"
+        );
+        assert!(out.contains("&amp;x\\x1b[31m"), "{what}");
+        assert!(out.contains("h_three"), "{what}: the edge's function");
+    }
+    // The page's only script is its own, and it is the last element.
+    assert_eq!(html.matches("<script>").count(), 1);
+    assert!(
+        html.contains("a&lt;i&gt;&amp;&quot;&#39;.log"),
+        "the path, escaped"
+    );
+    assert!(html.contains("il&quot;&lt;b&gt;/1"), "the task, escaped");
+    let _ = std::fs::remove_dir_all(&dir);
+}

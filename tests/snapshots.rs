@@ -110,6 +110,7 @@ fn graph_and_check_over_the_real_fixtures() {
     let g = splatdec::graph::LockGraph::from_analyses(&items);
     insta::assert_snapshot!("graph__real.text", g.to_text());
     insta::assert_snapshot!("graph__real.dot", g.to_dot());
+    insta::assert_snapshot!("graph__real.svg", g.to_svg());
     let sup = splatdec::check::parse_suppressions(
         "[[suppress]]\nrule = \"unlock-imbalance\"\nreason = \"tracked upstream\"\n\n[[suppress]]\nkind = \"lockdep_capacity\"\nreason = \"never matches a failing class\"\n\n[[suppress]]\ntitle = \"^possible deadlock in wm1811\"\nreason = \"expired\"\nexpires = \"2020-01-01\"\n",
     )
@@ -120,4 +121,55 @@ fn graph_and_check_over_the_real_fixtures() {
     ];
     let outcome = splatdec::check::evaluate(&items, &fail_on, &sup, "2026-11-21");
     insta::assert_snapshot!("check__real", outcome.summary(&sup));
+}
+
+#[test]
+fn triage_page_against_a_baseline() {
+    use splatdec::triage::{self, baseline::Baseline, output};
+    // Relative paths: tests run from the package root, and the page shows
+    // the paths it was given.
+    let run = |paths: &[&str], details: bool| {
+        let opts = triage::Options {
+            jobs: Some(1),
+            progress: false,
+            decoder: splatdec::Decoder::new(),
+            details,
+        };
+        let paths: Vec<PathBuf> = paths.iter().map(PathBuf::from).collect();
+        triage::triage(&paths, &opts).unwrap()
+    };
+    let render = |o: &triage::Outcome, format, baseline: Option<&Baseline>| {
+        let view = output::View {
+            format,
+            group_by: triage::GroupBy::Signature,
+            top: None,
+        };
+        let mut out = Vec::new();
+        output::write_with(&mut out, o, &view, baseline).unwrap();
+        String::from_utf8(out).unwrap()
+    };
+    let week1 = run(
+        &[
+            "fixtures/triage/versions/console-5.15.log",
+            "fixtures/rules/sleep-in-non-block.txt",
+        ],
+        false,
+    );
+    let jsonl = render(&week1, triage::Format::Jsonl, None);
+    let base = Baseline::from_reader(jsonl.as_bytes(), "week1.jsonl").unwrap();
+    let week2 = run(
+        &[
+            "fixtures/triage/versions/console-6.12.log",
+            "fixtures/rules/invalid-wait-context-mutex.txt",
+        ],
+        true,
+    );
+    insta::assert_snapshot!(
+        "triage__baseline.html",
+        render(&week2, triage::Format::Html, Some(&base))
+    );
+    insta::assert_snapshot!(
+        "triage__baseline.table",
+        render(&week2, triage::Format::Table, Some(&base))
+    );
 }

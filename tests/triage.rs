@@ -37,6 +37,7 @@ fn run(paths: &[PathBuf], jobs: usize) -> Outcome {
         jobs: Some(jobs),
         progress: false,
         decoder: splatdec::Decoder::new(),
+        details: false,
     };
     triage(paths, &opts).expect("thread pool builds")
 }
@@ -470,6 +471,7 @@ fn triage_walks_with_the_kernel_it_is_given() {
             jobs: Some(1),
             progress: false,
             decoder,
+            details: false,
         };
         let o = triage(std::slice::from_ref(&path), &opts).expect("thread pool builds");
         o.cells.keys().map(|k| k.rule.clone()).collect()

@@ -3,8 +3,10 @@
 //! the JSON writer's escaping before it is printed.
 
 pub mod json;
+pub mod layered;
 pub mod layout;
 pub mod markdown;
+pub mod svg;
 pub mod text;
 
 /// The escaping of untrusted text now lives in [`crate::escape`], below

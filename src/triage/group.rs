@@ -12,6 +12,7 @@
 //! what, or when.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use crate::classify::Class;
 use crate::model::ReportKind;
@@ -46,6 +47,53 @@ pub struct CellKey {
     pub rule: String,
 }
 
+/// What the triage page shows of a group: its first report decoded, and
+/// that report's lock graph. Kept only when asked for
+/// ([`super::Options::details`]): one per cell, cut at [`MAX_DETAIL`].
+#[derive(Debug)]
+pub struct Detail {
+    /// The decoded report as `splatdec --explain` prints it (not escaped:
+    /// each renderer escapes for its medium).
+    pub text: String,
+    /// The report's own lock graph (its cycle and held-lock edges).
+    pub graph: crate::graph::LockGraph,
+}
+
+/// The longest decoded text kept per group.
+pub const MAX_DETAIL: usize = 64 * 1024;
+
+impl Detail {
+    /// The detail of one analysed report.
+    pub fn of(a: &crate::Analysis) -> Detail {
+        let opts = crate::render::text::TextOptions {
+            width: 100,
+            explain: true,
+            ..Default::default()
+        };
+        let mut text = crate::render::text::render(a, &opts);
+        if text.len() > MAX_DETAIL {
+            let mut cut = MAX_DETAIL;
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            text.truncate(cut);
+            text.push_str("\n[... cut: the decoded report is longer than 64 KiB]\n");
+        }
+        let mut graph = crate::graph::LockGraph::default();
+        graph.add(a);
+        Detail { text, graph }
+    }
+}
+
+// Two details of one cell come from the same first report: the text says
+// which.
+impl PartialEq for Detail {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+impl Eq for Detail {}
+
 /// Reports that share a signature, a title and a verdict.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cell {
@@ -57,6 +105,8 @@ pub struct Cell {
     pub crash_dirs: u64,
     pub first: Seen,
     pub last: Seen,
+    /// The first report's detail, when details are kept.
+    pub detail: Option<Arc<Detail>>,
 }
 
 impl Cell {
@@ -70,6 +120,7 @@ impl Cell {
             crash_dirs: 0,
             first: seen.clone(),
             last: seen,
+            detail: None,
         }
     }
 
@@ -82,6 +133,9 @@ impl Cell {
             self.kind = other.kind;
             self.guilty_frame = other.guilty_frame;
             self.guilty_file = other.guilty_file;
+            if other.detail.is_some() {
+                self.detail = other.detail;
+            }
         }
         if other.last > self.last {
             self.last = other.last;
@@ -158,6 +212,8 @@ pub struct Row {
     pub guilty_file: Option<String>,
     pub first: Seen,
     pub last: Seen,
+    /// The detail of the row's largest cell, when details were kept.
+    pub detail: Option<Arc<Detail>>,
 }
 
 /// Roll cells up into rows, largest first (ties by group value).
@@ -222,6 +278,7 @@ fn row(group: String, members: &[(&CellKey, &Cell)]) -> Option<Row> {
         guilty_file: lc.guilty_file.clone(),
         first: members.iter().map(|(_, c)| &c.first).min()?.clone(),
         last: members.iter().map(|(_, c)| &c.last).max()?.clone(),
+        detail: lc.detail.clone(),
     })
 }
 

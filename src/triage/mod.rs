@@ -27,6 +27,7 @@
 
 pub mod baseline;
 pub mod group;
+pub mod html;
 pub mod inputs;
 pub mod output;
 pub mod signature;
@@ -105,6 +106,9 @@ pub struct Options {
     /// How reports are decoded, symbolized and walked (`--kernel`, `--kb`,
     /// `--vmlinux`/`--modules`/`--debuginfo`).
     pub decoder: Decoder,
+    /// Keep each group's first report decoded, and its lock graph
+    /// ([`group::Detail`], for `--format html`).
+    pub details: bool,
 }
 
 /// Everything a run found.
@@ -148,7 +152,7 @@ pub fn triage(paths: &[PathBuf], opts: &Options) -> io::Result<Outcome> {
         units
             .par_iter()
             .enumerate()
-            .map(|(i, u)| read_unit(i, u, &bar, &opts.decoder))
+            .map(|(i, u)| read_unit(i, u, &bar, &opts.decoder, opts.details))
             .collect()
     });
     bar.finish_and_clear();
@@ -294,7 +298,13 @@ fn decode_stream(
     decoder.decode_lines_analyzed(&mut lines, on)
 }
 
-fn read_unit(index: usize, unit: &Unit, bar: &ProgressBar, decoder: &Decoder) -> UnitResult {
+fn read_unit(
+    index: usize,
+    unit: &Unit,
+    bar: &ProgressBar,
+    decoder: &Decoder,
+    details: bool,
+) -> UnitResult {
     let mut res = UnitResult::default();
     match unit {
         Unit::Stdin | Unit::File(_) => {
@@ -305,8 +315,13 @@ fn read_unit(index: usize, unit: &Unit, bar: &ProgressBar, decoder: &Decoder) ->
             let mut cells = Cells::new();
             let mut ordinal = 0;
             decode_file(path, decoder, bar, &mut res, &mut |a| {
-                let f = found(&a, index, ordinal);
+                let mut f = found(&a, index, ordinal);
                 ordinal += 1;
+                // The first report of a cell in this unit is the earliest
+                // the unit has: only it can be the cell's detail.
+                if details && !cells.contains_key(&f.key) {
+                    f.cell.detail = Some(Arc::new(group::Detail::of(&a)));
+                }
                 add(&mut cells, f.key, f.cell);
             });
             res.reports = ordinal;
@@ -322,7 +337,13 @@ fn read_unit(index: usize, unit: &Unit, bar: &ProgressBar, decoder: &Decoder) ->
                         let f = found(&a, index, ordinal);
                         ordinal += 1;
                         match &mut bug {
-                            None => bug = Some(f),
+                            None => {
+                                let mut f = f;
+                                if details {
+                                    f.cell.detail = Some(Arc::new(group::Detail::of(&a)));
+                                }
+                                bug = Some(f)
+                            }
                             Some(b) => {
                                 b.cell.count += 1;
                                 b.cell.last = f.cell.last;
@@ -354,19 +375,12 @@ fn read_unit(index: usize, unit: &Unit, bar: &ProgressBar, decoder: &Decoder) ->
 pub fn run(args: &TriageArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
     // A baseline that cannot be used stops the run before any input is
     // read: a comparison against half a file would mark old bugs new.
-    let baseline = match args.baseline.as_deref().map(baseline::Baseline::read) {
+    let baseline = args.baseline.as_deref().map(|p| {
+        baseline::Baseline::read(p).and_then(|b| b.check_group_by(args.group_by).map(|_| b))
+    });
+    let baseline = match baseline {
         None => None,
-        Some(Ok(b)) => match b.check_group_by(args.group_by) {
-            Ok(()) => Some(b),
-            Err(e) => {
-                let _ = writeln!(
-                    err,
-                    "splatdec: triage: --baseline {}",
-                    crate::escape::text(&e.to_string())
-                );
-                return ExitCode::from(2);
-            }
-        },
+        Some(Ok(b)) => Some(b),
         Some(Err(e)) => {
             let _ = writeln!(
                 err,
@@ -407,6 +421,7 @@ pub fn run(args: &TriageArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitC
         jobs: args.jobs.map(usize::from),
         progress: io::stderr().is_terminal(),
         decoder,
+        details: args.format == Format::Html,
     };
     let outcome = match triage(&args.paths, &opts) {
         Ok(o) => o,

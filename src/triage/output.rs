@@ -27,6 +27,9 @@ pub enum Format {
     Jsonl,
     /// One CSV row per group, with a header row.
     Csv,
+    /// One self-contained HTML page: charts, a sortable and filterable
+    /// table, each group's decoded report and lock graph.
+    Html,
 }
 
 /// How to show an [`Outcome`].
@@ -124,6 +127,7 @@ pub fn write_with(
             Ok(())
         }
         Format::Csv => csv(out, shown, cmp.as_ref()),
+        Format::Html => super::html::write(out, o, view.group_by, shown, all.len(), cmp.as_ref()),
     }
 }
 
