@@ -297,11 +297,11 @@ pub fn bars(
     colors: &dyn Fn(&str) -> Option<&'static str>,
 ) -> String {
     const ROW: f64 = 17.0;
-    const LABEL_W: f64 = 160.0;
-    const BAR_W: f64 = 120.0;
+    const LABEL_W: f64 = 150.0;
+    const BAR_W: f64 = 90.0;
     let max = items.iter().map(|(_, v)| *v).max().unwrap_or(0).max(1);
     let h = 22.0 + ROW * items.len() as f64 + 4.0;
-    let w = LABEL_W + BAR_W + 60.0;
+    let w = LABEL_W + BAR_W + 44.0;
     let mut o = String::new();
     let _ = writeln!(
         o,
@@ -323,7 +323,7 @@ pub fn bars(
             escape::xml(label),
             f(LABEL_W - 6.0),
             f(y + 10.0),
-            escape::xml(&visible(label, 28)),
+            escape::xml(&visible(label, 24)),
             f(LABEL_W),
             f(y),
             f(bw),

@@ -47,7 +47,7 @@ body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 1.
 h1 { font-size: 1.35em; margin: 0 0 .2em 0; }
 .summary { margin: .2em 0; color: #333; }
 .errors { color: #b71c1c; }
-.charts { display: flex; flex-wrap: wrap; gap: 1.5em; margin: 1em 0; padding: .8em; background: #fff; border: 1px solid #ddd; border-radius: 6px; }
+.charts { display: flex; flex-wrap: wrap; gap: 1em; margin: 1em 0; padding: .8em; background: #fff; border: 1px solid #ddd; border-radius: 6px; }
 .controls { margin: .6em 0; display: flex; gap: .8em; align-items: center; flex-wrap: wrap; }
 .controls input { font: inherit; padding: .25em .5em; min-width: 22em; }
 .controls select { font: inherit; padding: .2em; }

@@ -158,6 +158,8 @@ child.on('exit', (c) => { if (!result.done) { result.errors.push('chromium exite
       await sleep(100);
     }
   }
+  await evaluate('window.scrollTo(0, 0)');
+  await sleep(100);
   const png = await s('Page.captureScreenshot', { format: 'png' });
   fs.writeFileSync(shot, Buffer.from(png.data, 'base64'));
   result.screenshot = shot;
