@@ -587,3 +587,253 @@ fn the_cli_symbolizes_with_vmlinux_in_every_command() {
     );
     assert!(!out.contains("[inline]"), "{out}");
 }
+
+/// Which part of the unknown unit to damage.
+#[derive(Debug, Clone, Copy)]
+enum Damage {
+    /// The first DIE after the unit's root: its functions cannot be read.
+    Dies,
+    /// The line program after its header: its rows cannot be read.
+    Lines,
+}
+
+type Slice<'a> = gimli::EndianSlice<'a, gimli::LittleEndian>;
+
+/// The DWARF of a parsed (uncompressed, little-endian) image.
+fn dwarf_of<'a>(file: &object::File<'a>) -> gimli::Dwarf<Slice<'a>> {
+    let load = |id: gimli::SectionId| -> Result<_, gimli::Error> {
+        let d = file
+            .section_by_name(id.name())
+            .and_then(|s| s.data().ok())
+            .unwrap_or(&[]);
+        Ok(gimli::EndianSlice::new(d, gimli::LittleEndian))
+    };
+    gimli::Dwarf::load(load).unwrap()
+}
+
+/// File offsets in `exe` where filler.c's unit can be damaged without
+/// touching what every reader needs up front (unit headers, root DIEs,
+/// line program headers): (first child DIE, an abbreviation code absent
+/// from that unit's table), and the start of its line program.
+fn filler_unit(exe: &Path) -> ((usize, u8), usize) {
+    let data = fs::read(exe).unwrap();
+    let file = object::File::parse(&*data).unwrap();
+    let section = |name: &str| {
+        let s = file.section_by_name(name).unwrap();
+        assert_eq!(
+            s.compressed_file_range().unwrap().format,
+            object::CompressionFormat::None,
+            "{name} is compressed: damage it before decompression"
+        );
+        (s.data().unwrap(), s.file_range().unwrap().0 as usize)
+    };
+    let (info, info_at) = section(".debug_info");
+    let (line, line_at) = section(".debug_line");
+    let dwarf = dwarf_of(&file);
+    let mut units = dwarf.units();
+    while let Some(header) = units.next().unwrap() {
+        let unit = dwarf.unit(header).unwrap();
+        let name = unit.name.map(|n| n.to_string_lossy().into_owned());
+        if !name.is_some_and(|n| n.ends_with("filler.c")) {
+            continue;
+        }
+        let mut entries = unit.entries();
+        entries.next_dfs().unwrap().unwrap(); // the root
+        let (_, child) = entries.next_dfs().unwrap().unwrap();
+        let die = child.offset().to_debug_info_offset(&unit.header).unwrap().0;
+        assert!(info[die] < 0x80, "a one-byte abbreviation code");
+        let absent = (1..0x80u8)
+            .rev()
+            .find(|c| unit.abbreviations.get(u64::from(*c)).is_none())
+            .unwrap();
+        let program = unit
+            .line_program
+            .as_ref()
+            .unwrap()
+            .header()
+            .raw_program_buf()
+            .offset_from(gimli::EndianSlice::new(line, gimli::LittleEndian));
+        return ((info_at + die, absent), line_at + program);
+    }
+    panic!("no unit for filler.c in {}", exe.display());
+}
+
+/// The image of three units: inline.c, filler.c (no frame falls in it)
+/// and hook.c (overrides filler.c's weak filler_hook); with its call sites.
+fn build_three(b: &Built) -> (PathBuf, Vec<u64>) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (filler, hook) = ("fixtures/symbolize/filler.c", "fixtures/symbolize/hook.c");
+    for f in [filler, hook] {
+        fs::copy(root.join(f), b.tree.join(f)).unwrap();
+    }
+    let common = ["-g", "-O2", "-fno-omit-frame-pointer"];
+    let mut args: Vec<&str> = common.to_vec();
+    args.extend(["-fno-pie", "-no-pie", "-o", "three", SOURCE, filler, hook]);
+    if !compile(&b.tree, &args) {
+        let mut plain: Vec<&str> = common.to_vec();
+        plain.extend(["-o", "three", SOURCE, filler, hook]);
+        assert!(compile(&b.tree, &plain), "cc could not build the image");
+    }
+    let exe = b.tree.join("three");
+    let out = Command::new(&exe).output().unwrap();
+    let sites: Vec<u64> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| u64::from_str_radix(l.trim(), 16).unwrap())
+        .collect();
+    (exe, sites)
+}
+
+#[test]
+fn units_no_frame_falls_in_are_never_parsed() {
+    let Some(b) = build("lazy") else { return };
+    let (exe, sites) = build_three(&b);
+    let syms = kallsyms(&exe);
+    let frames: Vec<String> = sites.iter().map(|&s| frame_text(&syms, s)).collect();
+    let filler_fn = syms.iter().find(|s| s.0 == "filler_fn").unwrap().1;
+    let ((die, absent), program) = filler_unit(&exe);
+    for damage in [Damage::Dies, Damage::Lines] {
+        let mut data = fs::read(&exe).unwrap();
+        match damage {
+            Damage::Dies => data[die] = absent,
+            // An extended opcode longer than the whole section.
+            Damage::Lines => {
+                data[program..program + 6].copy_from_slice(&[0, 0xff, 0xff, 0xff, 0xff, 0x0f])
+            }
+        }
+        let damaged = b.tree.join(format!("three-{damage:?}"));
+        fs::write(&damaged, &data).unwrap();
+        let args = SymbolizeArgs {
+            vmlinux: Some(damaged.clone()),
+            ..SymbolizeArgs::default()
+        };
+        // Opening reads every unit's header, not its contents; the frames
+        // of inline.c read inline.c's unit only.
+        let (a, msgs) = symbolized(&splat(&frames, "", ""), &args);
+        assert!(msgs.is_empty(), "{damage:?}: {msgs:?}");
+        assert_eq!(chains(&a.report.backtrace), expected(), "{damage:?}");
+        // The damage is real: asking for an address in filler.c reads the
+        // unit and fails.
+        let sym = Symbolizer::new(&args).unwrap();
+        let img = sym.vmlinux().unwrap();
+        assert!(img.frames(sites[0] - 1).is_ok());
+        assert!(
+            img.frames(filler_fn + 4).is_err(),
+            "{damage:?}: filler.c's unit read without error: the damage missed"
+        );
+    }
+}
+
+/// The entry addresses of the DWARF subprograms called `want`.
+fn dwarf_low_pcs(exe: &Path, want: &str) -> Vec<u64> {
+    let data = fs::read(exe).unwrap();
+    let file = object::File::parse(&*data).unwrap();
+    let dwarf = dwarf_of(&file);
+    let mut out = Vec::new();
+    let mut units = dwarf.units();
+    while let Some(header) = units.next().unwrap() {
+        let unit = dwarf.unit(header).unwrap();
+        let mut entries = unit.entries();
+        while let Some((_, e)) = entries.next_dfs().unwrap() {
+            if e.tag() != gimli::DW_TAG_subprogram {
+                continue;
+            }
+            let name = e
+                .attr_value(gimli::DW_AT_name)
+                .unwrap()
+                .and_then(|v| dwarf.attr_string(&unit, v).ok())
+                .map(|n| n.to_string_lossy().into_owned());
+            if name.as_deref() != Some(want) {
+                continue;
+            }
+            if let Some(gimli::AttributeValue::Addr(a)) = e.attr_value(gimli::DW_AT_low_pc).unwrap()
+            {
+                out.push(a);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn code_the_symbol_table_does_not_name_is_left_as_printed() {
+    let Some(b) = build("weak") else { return };
+    let (exe, sites) = build_three(&b);
+    let syms = kallsyms(&exe);
+    // Two bodies called filler_hook: hook.c's (the symbol) and filler.c's
+    // weak one, which only the DWARF names.
+    let named = syms.iter().find(|s| s.0 == "filler_hook").unwrap().1;
+    let weak = dwarf_low_pcs(&exe, "filler_hook")
+        .into_iter()
+        .find(|&a| a != named)
+        .expect("the weak body of filler_hook in the image");
+    // kallsyms counts the weak body to the symbol before it.
+    let dead = frame_text(&syms, weak + 1);
+    assert!(!dead.starts_with("filler_hook+"), "{dead}");
+    let frames = vec![
+        frame_text(&syms, sites[0]),
+        frame_text(&syms, sites[1]),
+        dead.clone(),
+    ];
+    let args = SymbolizeArgs {
+        vmlinux: Some(exe.clone()),
+        ..SymbolizeArgs::default()
+    };
+    let (a, msgs) = symbolized(&splat(&frames, "", ""), &args);
+    assert!(msgs.is_empty(), "{msgs:?}");
+    let got = chains(&a.report.backtrace);
+    assert_eq!(got[..2], expected()[..2]);
+    // Not the function the log names: no line of filler_hook under its name.
+    let base = dead.split('+').next().unwrap().to_string();
+    assert_eq!(got[2], [(base, String::new(), 0)], "{dead}");
+}
+
+#[test]
+fn a_faulting_pc_is_looked_up_at_its_own_address() {
+    let Some(b) = build("rip") else { return };
+    let syms = kallsyms(&b.exe);
+    let frames: Vec<String> = b.sites.iter().map(|&s| frame_text(&syms, s)).collect();
+    // The instruction after leaf_lock's call in middle: a RIP there is
+    // that instruction, a stack frame there is the call before it.
+    let ret = b.sites[0];
+    let at = frame_text(&syms, ret);
+    let text = format!(
+        "------------[ cut here ]------------\n\
+DEBUG_LOCKS_WARN_ON(lock->magic != lock)\n\
+WARNING: CPU: 0 PID: 1 at fixtures/symbolize/inline.c:37 {at}\n\
+Modules linked in:\n\
+CPU: 0 PID: 1 Comm: fixture Not tainted 6.1.0-fixture #1\n\
+RIP: 0010:{at}\n\
+RSP: 0018:ffffc90000003e48 EFLAGS: 00010286\n\
+Call Trace:\n\
+ <TASK>\n\
+ {}\n\
+ {}\n\
+ entry_SYSCALL_64_after_hwframe+0x63/0xcd\n\
+ </TASK>\n\
+---[ end trace 0000000000000000 ]---\n",
+        frames[1], frames[2]
+    );
+    let args = SymbolizeArgs {
+        vmlinux: Some(b.exe.clone()),
+        ..SymbolizeArgs::default()
+    };
+    let (a, msgs) = symbolized(&text, &args);
+    assert!(msgs.is_empty(), "{msgs:?}");
+    let pc = a
+        .report
+        .traces
+        .iter()
+        .find(|t| t.name == "faulting pc")
+        .expect("the RIP line as the faulting pc");
+    let got = chains(&pc.frames);
+    assert_eq!(chains(&a.report.backtrace), expected()[1..]);
+    let Some(want) = binutils(&b, &b.exe, &[ret]) else {
+        return;
+    };
+    let want: Vec<(String, String, u32)> = want.into_iter().flatten().collect();
+    assert_eq!(
+        got,
+        [want],
+        "splatdec and binutils addr2line differ at {ret:#x}"
+    );
+}

@@ -264,22 +264,7 @@ fn broken_inputs_are_listed_and_the_rest_is_read() {
 
 #[test]
 fn run_sets_the_exit_status_and_writes_formats() {
-    use clap::Parser;
-    #[derive(Parser)]
-    struct Cli {
-        #[command(flatten)]
-        args: splatdec::triage::TriageArgs,
-    }
-    let exec = |argv: &[&str]| {
-        let cli = Cli::try_parse_from(argv).expect("arguments parse");
-        let (mut out, mut err) = (Vec::new(), Vec::new());
-        let code = splatdec::triage::run(&cli.args, &mut out, &mut err);
-        (
-            code,
-            String::from_utf8(out).unwrap(),
-            String::from_utf8(err).unwrap(),
-        )
-    };
+    let exec = exec_triage;
     let logs = fixture("logs").display().to_string();
     let (code, out, err) = exec(&["t", "--format", "jsonl", &logs]);
     assert_eq!(code, std::process::ExitCode::SUCCESS);

@@ -66,15 +66,17 @@ impl Route {
     pub fn path(&self) -> String {
         let f = |v: f64| format!("{v:.1}");
         if self.self_loop && self.points.len() == 2 {
+            // A loop over the top of the node, leaving right of its middle
+            // and coming back left of it.
             let (a, b) = (self.points[0], self.points[1]);
             return format!(
                 "M{},{} C{},{} {},{} {},{}",
                 f(a.0),
                 f(a.1),
-                f(a.0 + 44.0),
-                f(a.1 - 26.0),
-                f(b.0 + 44.0),
-                f(b.1 + 26.0),
+                f(a.0 + 16.0),
+                f(a.1 - LOOP_RISE),
+                f(b.0 - 16.0),
+                f(b.1 - LOOP_RISE),
                 f(b.0),
                 f(b.1)
             );
@@ -128,6 +130,8 @@ const MIN_GAP: f64 = 56.0;
 const LABEL_PAD: f64 = 28.0;
 /// Room a self-loop needs right of its node.
 const LOOP_ROOM: f64 = 50.0;
+/// How high a self-loop rises above its node.
+const LOOP_RISE: f64 = 30.0;
 /// Ordering sweeps.
 const SWEEPS: usize = 16;
 /// Crossings are counted for a column pair with at most this many edges.
@@ -270,7 +274,13 @@ pub fn layout(input: &Input) -> Layout {
     let top = (0..total)
         .map(|v| cy[v] - size(v).1 / 2.0)
         .fold(f64::INFINITY, f64::min);
-    let shift = if top.is_finite() { MARGIN - top } else { 0.0 };
+    let loops = edges.iter().any(|&(a, b)| a == b);
+    let room = if loops { LOOP_RISE } else { 0.0 };
+    let shift = if top.is_finite() {
+        MARGIN + room - top
+    } else {
+        0.0
+    };
     for y in cy.iter_mut() {
         *y += shift;
     }
@@ -302,13 +312,12 @@ pub fn layout(input: &Input) -> Layout {
     for (i, &(a, b)) in edges.iter().enumerate() {
         if a == b {
             let r = nodes[a];
-            let p = (r.x + r.w, r.cy() - 6.0);
-            let q = (r.x + r.w, r.cy() + 6.0);
+            let mid = r.x + r.w / 2.0;
             routes.push(Route {
-                points: vec![p, q],
+                points: vec![(mid + 10.0, r.y), (mid - 10.0, r.y)],
                 reversed: false,
                 self_loop: true,
-                label: (r.x + r.w + LOOP_ROOM - 4.0, r.cy()),
+                label: (mid + 26.0, r.y - LOOP_RISE * 0.55),
             });
             continue;
         }
@@ -349,6 +358,8 @@ pub fn layout(input: &Input) -> Layout {
             label,
         });
     }
+    spread_ports(&mut routes, &edges, &nodes);
+    separate_labels(&mut routes, &input.label_widths);
     // Room for dips, self-loops and labels below the lowest node.
     for r in &routes {
         for p in r.points.iter().chain(std::iter::once(&r.label)) {
@@ -361,6 +372,117 @@ pub fn layout(input: &Input) -> Layout {
         width,
         height,
         layers: layer,
+    }
+}
+
+/// Where several edges meet one side of a node, give each its own point
+/// on that side, in the order of where they come from (the next point of
+/// the route), so they neither converge on one point nor cross at the box.
+/// Then the dips and labels that depend on the ends are placed again.
+fn spread_ports(routes: &mut [Route], edges: &[(usize, usize)], nodes: &[Rect]) {
+    // (neighbour height, reversed, route, at its start?)
+    type End = (f64, bool, usize, bool);
+    // (node, right side?) -> the route ends there.
+    let mut sides: std::collections::BTreeMap<(usize, bool), Vec<End>> =
+        std::collections::BTreeMap::new();
+    for (i, r) in routes.iter().enumerate() {
+        if r.self_loop || r.points.len() < 2 {
+            continue;
+        }
+        let (a, b) = edges[i];
+        let n = r.points.len();
+        // A forward edge leaves its source's right side and enters its
+        // target's left side; a reversed one the other way round.
+        sides
+            .entry((a, !r.reversed))
+            .or_default()
+            .push((r.points[1].1, r.reversed, i, true));
+        sides
+            .entry((b, r.reversed))
+            .or_default()
+            .push((r.points[n - 2].1, r.reversed, i, false));
+    }
+    for ((node, _), mut ends) in sides {
+        if ends.len() < 2 {
+            continue;
+        }
+        ends.sort_by(|x, y| {
+            x.0.total_cmp(&y.0)
+                .then(x.1.cmp(&y.1))
+                .then(x.2.cmp(&y.2))
+                .then(x.3.cmp(&y.3))
+        });
+        let rect = nodes[node];
+        let k = ends.len() as f64;
+        for (j, &(_, _, i, start)) in ends.iter().enumerate() {
+            let y = rect.y + rect.h * (j as f64 + 1.0) / (k + 1.0);
+            let pts = &mut routes[i].points;
+            let at = if start { 0 } else { pts.len() - 1 };
+            pts[at].1 = y;
+        }
+    }
+    for r in routes.iter_mut() {
+        if r.self_loop {
+            continue;
+        }
+        if r.reversed && r.points.len() == 3 {
+            r.points[1].1 = r.points[0].1.max(r.points[2].1) + DIP;
+        }
+        r.label = first_gap_mid(&r.points, r.reversed);
+    }
+}
+
+/// Labels at most this many are kept apart (the pass is quadratic).
+const SEPARATE_LIMIT: usize = 2_000;
+/// The height a label takes (10 px text and its halo).
+const LABEL_H: f64 = 12.0;
+/// How far a label may move from its edge to clear another.
+const LABEL_SLIDE: f64 = 2.0 * LABEL_H;
+
+/// Move labels that would overlap down, one by one in reading order, by
+/// at most [`LABEL_SLIDE`] (beyond that a label stays by its edge).
+fn separate_labels(routes: &mut [Route], widths: &[f64]) {
+    if routes.len() > SEPARATE_LIMIT {
+        return;
+    }
+    let extent = |r: &Route, w: f64| -> (f64, f64) {
+        if r.self_loop {
+            (r.label.0, r.label.0 + w)
+        } else {
+            (r.label.0 - w / 2.0, r.label.0 + w / 2.0)
+        }
+    };
+    let mut order: Vec<usize> = (0..routes.len())
+        .filter(|&i| widths.get(i).copied().unwrap_or(0.0) > 0.0)
+        .collect();
+    order.sort_by(|&a, &b| {
+        let (la, lb) = (routes[a].label, routes[b].label);
+        la.1.total_cmp(&lb.1)
+            .then(la.0.total_cmp(&lb.0))
+            .then(a.cmp(&b))
+    });
+    let mut placed: Vec<(f64, f64, f64)> = Vec::new(); // (x0, x1, baseline)
+    for i in order {
+        let (x0, x1) = extent(&routes[i], widths[i]);
+        let start = routes[i].label.1;
+        let mut y = start;
+        // Each pass moves below one overlapping label; a few suffice.
+        for _ in 0..8 {
+            let hit = placed
+                .iter()
+                .filter(|&&(a0, a1, ay)| a0 < x1 && x0 < a1 && (ay - y).abs() < LABEL_H)
+                .map(|&(_, _, ay)| ay)
+                .fold(None, |m: Option<f64>, ay| Some(m.map_or(ay, |m| m.max(ay))));
+            match hit {
+                Some(ay) => y = ay + LABEL_H,
+                None => break,
+            }
+        }
+        if y - start > LABEL_SLIDE {
+            y = start;
+        }
+        routes[i].label.1 = y;
+        placed.push((x0, x1, y));
     }
 }
 
@@ -624,6 +746,22 @@ mod tests {
         let (y2, y3) = (l.nodes[2].y, l.nodes[3].y);
         assert!(l.nodes[0].y < l.nodes[1].y);
         assert!(y3 < y2, "{l:?}");
+    }
+
+    #[test]
+    fn labels_that_would_overlap_are_moved_apart() {
+        // Two sources both reaching two targets: the crossing edges'
+        // labels start at the same point, the middle of the gap.
+        let mut i = input(4, &[(0, 2), (0, 3), (1, 2), (1, 3)]);
+        i.label_widths = vec![100.0; 4];
+        let l = layout(&i);
+        for (a, ra) in l.routes.iter().enumerate() {
+            for rb in &l.routes[a + 1..] {
+                let (p, q) = (ra.label, rb.label);
+                let apart = (p.0 - q.0).abs() >= 100.0 || (p.1 - q.1).abs() >= LABEL_H - 1e-9;
+                assert!(apart, "{p:?} {q:?}");
+            }
+        }
     }
 
     #[test]

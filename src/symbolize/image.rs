@@ -521,6 +521,17 @@ impl Image {
         (addr < s.addr + s.span.max(1)).then_some(s)
     }
 
+    /// Whether `name` (a DWARF subprogram's) is the function symbol at
+    /// `addr` or one of its aliases there, suffixes such as `.cold` or
+    /// `.isra.0` set aside.
+    pub fn names_at(&self, addr: u64, name: &str) -> bool {
+        let from = self.syms.partition_point(|s| s.addr < addr);
+        self.syms[from..]
+            .iter()
+            .take_while(|s| s.addr == addr)
+            .any(|s| s.name == name || crate::parse::frame::base_name(&s.name) == name)
+    }
+
     /// The address range the image's functions cover.
     pub fn text_range(&self) -> Option<(u64, u64)> {
         let first = self.syms.first()?;

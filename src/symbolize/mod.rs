@@ -641,7 +641,17 @@ impl Fill<'_> {
             .place(img, f, site, self.loads.get(&owner).copied())
             .ok()?;
         let chain = img.frames(placed.probe).ok()?;
-        (!chain.is_empty() && chain.last().is_some_and(|c| c.file.is_some())).then_some(chain)
+        // The debug info must put the address in the function the symbol
+        // table names: code that no symbol covers (the body of a `__weak`
+        // function another definition replaced) is counted by kallsyms to
+        // the symbol before it, and its lines are another function's.
+        let outer = chain.last()?;
+        if let Some(name) = outer.function.as_deref() {
+            if !img.names_at(placed.sym_addr, name) {
+                return None;
+            }
+        }
+        outer.file.is_some().then_some(chain)
     }
 
     /// Fill `f` with the outermost entry; the inlined callees as frames.

@@ -4,7 +4,7 @@
 // spoken to over the DevTools protocol on a pipe (--remote-debugging-pipe:
 // it reads commands on fd 3 and writes on fd 4, NUL-terminated JSON).
 //
-// usage: node check.js CHROMIUM FILE SCREENSHOT.png [--table] [--filter WORD]
+// usage: node check.js CHROMIUM FILE SCREENSHOT.png [--table] [--filter WORD] [--size WxH]
 //
 // Always: console errors, uncaught exceptions, log errors (a blocked
 // resource, a CSP violation), dialogs, and any request that is not the
@@ -22,6 +22,8 @@ const [chromium, file, shot, ...rest] = process.argv.slice(2);
 const table = rest.includes('--table');
 const fi = rest.indexOf('--filter');
 const filterWord = fi >= 0 ? rest[fi + 1] : null;
+const si = rest.indexOf('--size');
+const [width, height] = (si >= 0 ? rest[si + 1] : '1280x900').split('x').map(Number);
 const url = 'file://' + path.resolve(file);
 
 const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'splatdec-chromium-'));
@@ -109,7 +111,7 @@ child.on('exit', (c) => { if (!result.done) { result.errors.push('chromium exite
   await s('Runtime.enable');
   await s('Log.enable');
   await s('Network.enable');
-  await s('Emulation.setDeviceMetricsOverride', { width: 1280, height: 900, deviceScaleFactor: 1, mobile: false });
+  await s('Emulation.setDeviceMetricsOverride', { width, height, deviceScaleFactor: 1, mobile: false });
   const loaded = waitFor((m) => m.sessionId === sessionId && m.method === 'Page.loadEventFired', 30000, 'load');
   await s('Page.navigate', { url });
   await loaded;
