@@ -2,9 +2,10 @@
 //!
 //! Nodes are lock classes; an edge A -> B means B was taken while A was
 //! held, labelled with the function that did it and the reports that show
-//! it. Edges come from each report's dependency cycle (chain entries and the
-//! current acquisition) and from held-lock lists (each lock held before the
-//! one being acquired). Merging several reports can close cycles that no
+//! it. Edges are the dependencies each report states
+//! ([`report_edges`]): its dependency cycle (chain entries and the current
+//! acquisition), an irq inversion's path, and held-lock lists in the order
+//! the locks were taken. Merging several reports can close cycles that no
 //! single report shows; those are pointed out.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -13,7 +14,7 @@ use std::fmt::Write as _;
 use petgraph::algo::tarjan_scc;
 use petgraph::graphmap::DiGraphMap;
 
-use crate::analysis::cycle::{cycle_edges, taking_site};
+use crate::analysis::cycle::report_edges;
 use crate::escape;
 use crate::kernel::locks::pseudo_lock;
 use crate::Analysis;
@@ -101,37 +102,8 @@ impl LockGraph {
         let r = &a.report;
         let tag = format!("{}:{}", r.source, r.line);
         let mut mine = BTreeSet::new();
-        for edge in cycle_edges(r) {
+        for edge in report_edges(r) {
             self.add_edge(&edge.from, &edge.to, edge.via.as_deref(), &tag, &mut mine);
-        }
-        // Held locks were taken in order, each before the next and before
-        // the lock being acquired. Two entries of one class (an rcu_read_lock
-        // nested in another, two instances under a subclass) are nesting
-        // lockdep accepted, not a self-dependency: only a recursive-locking
-        // report's own edge makes a class depend on itself.
-        if let Some(acq) = &r.acquiring {
-            for h in &r.held_locks {
-                if h.class != acq.class {
-                    self.add_edge(
-                        &h.class,
-                        &acq.class,
-                        taking_site(acq, &r.backtrace).as_deref(),
-                        &tag,
-                        &mut mine,
-                    );
-                }
-            }
-        }
-        for w in r.held_locks.windows(2) {
-            if w[0].class != w[1].class {
-                self.add_edge(
-                    &w[0].class,
-                    &w[1].class,
-                    taking_site(&w[1], &[]).as_deref(),
-                    &tag,
-                    &mut mine,
-                );
-            }
         }
         self.report_edges.insert(mine.into_iter().collect());
     }

@@ -365,6 +365,24 @@ pub struct IrqInversion {
     pub this_took_other: bool,
     /// The other lock's state as printed: `HARDIRQ-unsafe`, `SOFTIRQ-safe`.
     pub other_state: String,
+    /// The dependencies of the printed shortest path between the two
+    /// locks (`the shortest dependencies between 2nd lock and 1st lock:`),
+    /// in dependency order, when the path was printed to its end. Left out
+    /// of JSON when absent.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub path: Vec<DependencyEdge>,
+}
+
+/// One dependency of a printed dependency path: `to` was taken while
+/// `from` was held.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DependencyEdge {
+    pub from: String,
+    pub to: String,
+    /// The name of the report's trace (`traces[].name`) that is this
+    /// acquisition's stack, when one was printed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace: Option<String>,
 }
 
 /// The interrupt of an irq-safe -> irq-unsafe lock order report, from its

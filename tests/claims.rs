@@ -31,7 +31,7 @@ use splatdec::kernel::frames::class_of;
 fn fixture_logs() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
     let mut out = Vec::new();
-    for dir in ["real", "labeled", "rules", "walk", "formats"] {
+    for dir in ["real", "labeled", "rules", "walk", "formats", "shapes"] {
         let Ok(rd) = std::fs::read_dir(root.join(dir)) else {
             continue;
         };

@@ -132,6 +132,51 @@ pub fn lock_cycle(r: &Report) -> LockCycle {
                 stack: "current".to_string(),
             });
         }
+        // `this lock took another ... in the past` is this --> other,
+        // `was taken by another` other --> this: the path lockdep printed
+        // when it reached this lock, else that one dependency (a path:
+        // locks between may be elided).
+        ReportKind::IrqLockInversion => {
+            let this = r.acquiring.as_ref().map(|l| l.class.clone());
+            let other = r.other_locks.first().map(|l| l.class.clone());
+            let Some(inv) = &r.irq_inversion else {
+                return c;
+            };
+            if !inv.path.is_empty() {
+                c.locks.push(inv.path[0].from.clone());
+                for e in &inv.path {
+                    c.locks.push(e.to.clone());
+                    let stack = e
+                        .trace
+                        .as_ref()
+                        .and_then(|n| r.traces.iter().find(|t| &t.name == n));
+                    c.edges.push(Edge {
+                        from: e.from.clone(),
+                        to: e.to.clone(),
+                        via: stack
+                            .and_then(|t| actor(&t.frames))
+                            .map(|f| f.base.to_string()),
+                        stack: e
+                            .trace
+                            .clone()
+                            .unwrap_or_else(|| "shortest dependencies".to_string()),
+                    });
+                }
+            } else if let (Some(this), Some(other)) = (this, other) {
+                let (from, to) = if inv.this_took_other {
+                    (this, other)
+                } else {
+                    (other, this)
+                };
+                c.locks = vec![from.clone(), to.clone()];
+                c.edges.push(Edge {
+                    from,
+                    to,
+                    via: None,
+                    stack: "irq inversion (a path: locks between may be elided)".to_string(),
+                });
+            }
+        }
         _ => {
             c.locks = [&r.acquiring, &r.holding]
                 .into_iter()
@@ -149,6 +194,62 @@ pub fn lock_cycle(r: &Report) -> LockCycle {
         }
     }
     c
+}
+
+/// Every dependency a report states, for the lock graph: its cycle's
+/// edges ([`lock_cycle`]), the held locks in the order they were taken
+/// (each before the next), and the lock being acquired after the held
+/// locks. A state report (inconsistent lock state, irq inversion) names a
+/// lock that may already be held: then only the locks held before it
+/// precede it, and the site is its own `at:`; when it is not in a complete
+/// held list it is the lock being acquired (lockdep counts a lock as held
+/// only once its acquisition was checked, see `__lock_acquire()`).
+pub fn report_edges(r: &Report) -> Vec<Edge> {
+    let mut out = lock_cycle(r).edges;
+    let held = &r.held_locks;
+    if let Some(acq) = &r.acquiring {
+        let state_report = matches!(
+            r.kind,
+            ReportKind::InconsistentLockState | ReportKind::IrqLockInversion
+        );
+        let complete = r.held_locks_count == Some(held.len() as u32);
+        let (before, via) = match held.iter().position(|h| same_lock(h, acq)) {
+            Some(k) if state_report => (&held[..k], taking_site(&held[k], &[])),
+            None if state_report && !complete => (&held[..0], None),
+            _ => (&held[..], taking_site(acq, &r.backtrace)),
+        };
+        // Two entries of one class (an rcu_read_lock nested in another,
+        // two instances under a subclass) are nesting lockdep accepted,
+        // not a self-dependency: only a recursive-locking report's own
+        // edge makes a class depend on itself.
+        for h in before.iter().filter(|h| h.class != acq.class) {
+            out.push(Edge {
+                from: h.class.clone(),
+                to: acq.class.clone(),
+                via: via.clone(),
+                stack: "held locks".to_string(),
+            });
+        }
+    }
+    for w in held.windows(2).filter(|w| w[0].class != w[1].class) {
+        out.push(Edge {
+            from: w[0].class.clone(),
+            to: w[1].class.clone(),
+            via: taking_site(&w[1], &[]),
+            stack: "held locks".to_string(),
+        });
+    }
+    out
+}
+
+/// A held-list entry that is `lock`: its class, and its address when both
+/// print one.
+fn same_lock(h: &crate::model::Lock, lock: &crate::model::Lock) -> bool {
+    h.class == lock.class
+        && match (&h.address, &lock.address) {
+            (Some(a), Some(b)) => a == b,
+            _ => true,
+        }
 }
 
 /// The edges of a report's dependency cycle, in cycle order starting at

@@ -2,6 +2,7 @@
 //! to acquire lock:`, `-> #N (...)`, `Call Trace:`, ...), tested in groups
 //! in a fixed order, and what the banner line itself says.
 
+use super::path::{DepPath, PathSide};
 use super::{Parser, Section, Slot};
 use crate::input::Line;
 use crate::model::{
@@ -179,13 +180,34 @@ impl<'a> Parser<'a> {
             || t.starts_with("... key      at:")
             || t.starts_with("... key at:")
         {
+            let side = if t.starts_with("the shortest dependencies between") {
+                self.r.irq_inversion.as_ref().map(|i| PathSide::Inversion {
+                    took: i.this_took_other,
+                })
+            } else if t.starts_with("the dependencies between the lock to be acquired") {
+                Some(PathSide::AcquiredToUnsafe)
+            } else if t.starts_with("the dependencies between ")
+                && t.ends_with("-irq-safe lock and the holding lock:")
+            {
+                Some(PathSide::SafeToHeld)
+            } else {
+                None
+            };
+            if let Some(side) = side {
+                self.finish_path();
+                self.path = Some(DepPath::new(side));
+            }
             Head::Open(Section::ClassDump)
         } else if t == "... acquired at:" {
             let name = match &self.dump_class {
                 Some(c) => format!("{c}: acquired at"),
                 None => "acquired at".to_string(),
             };
-            Head::Open(self.new_trace(&name))
+            let section = self.new_trace(&name);
+            if let (Some(p), Section::Trace(i)) = (self.path.as_mut(), section) {
+                p.trace(i);
+            }
+            Head::Open(section)
         } else if let Some(rest) = t.strip_prefix("irq event stamp:") {
             self.r.irq_events = Some(IrqEvents {
                 stamp: rest.trim().parse().ok(),
@@ -327,5 +349,6 @@ fn parse_inversion_header(t: &str) -> Option<IrqInversion> {
     Some(IrqInversion {
         this_took_other: took,
         other_state: state.to_string(),
+        path: Vec::new(),
     })
 }

@@ -13,11 +13,14 @@
 //! * `section.rs`: one reader per section shape;
 //! * `fact.rs`: standalone fact lines (CPU, ident, RCU, sleep facts);
 //! * `judge.rs`: completeness and damage once every line is read;
+//! * `path.rs`: what each stack of an irq report's dependency paths is
+//!   the acquisition of;
 //! * [`title`]: syzkaller-compatible titles.
 
 mod fact;
 mod header;
 mod judge;
+mod path;
 mod section;
 pub mod title;
 
@@ -90,6 +93,8 @@ struct Parser<'a> {
     carry: Option<String>,
     /// The class whose dump is being read.
     dump_class: Option<String>,
+    /// The dependency path whose class dumps are being read.
+    path: Option<path::DepPath>,
     /// Frame lines met outside any section the report's kind has (kept
     /// as unparsed, never glued into a stack).
     stray_frames: usize,
@@ -122,6 +127,13 @@ impl<'a> Parser<'a> {
             Slot::Other => self.r.other_locks.last_mut(),
             Slot::Releasing => self.r.releasing.as_mut(),
             Slot::NestLock => self.r.nest_lock.as_mut(),
+        }
+    }
+
+    /// Name the traces of the dependency path read so far.
+    fn finish_path(&mut self) {
+        if let Some(p) = self.path.take() {
+            p.finish(&mut self.r);
         }
     }
 
@@ -279,11 +291,13 @@ pub fn parse_report(raw: &RawReport, source: &str) -> Report {
         pending_at: None,
         carry: None,
         dump_class: None,
+        path: None,
         stray_frames: 0,
     };
     for line in raw.lines.iter().skip(1) {
         p.line(&line);
     }
+    p.finish_path();
     // The main held list: the report task's, else the first printed.
     if let Some(first) = p.r.held_lock_lists.first() {
         p.r.held_locks = first.locks.clone();

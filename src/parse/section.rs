@@ -328,6 +328,9 @@ impl Parser<'_> {
             let body = rest.trim_end_matches('{').trim_end();
             let body = body.split(" ops: ").next().unwrap_or(body);
             if let Some(l) = parse_lock(body, line.no) {
+                if let Some(p) = self.path.as_mut() {
+                    p.class(&l.class);
+                }
                 self.dump_class = Some(l.class);
                 return true;
             }

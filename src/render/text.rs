@@ -353,7 +353,12 @@ fn class_notes(d: &mut Doc, r: &Report) {
     }
 }
 
-fn scenario(d: &mut Doc, r: &Report, width: usize) {
+/// The unsafe scenario as lockdep's table: one column per CPU. A step
+/// that would not fit its column on one line (a long lock name) cannot be
+/// wrapped without losing the column, so then every step is printed on
+/// its own line labelled with its CPU instead. `width` sets the columns,
+/// `room` is what a line may take once quoted.
+fn scenario(d: &mut Doc, r: &Report, width: usize, room: usize) {
     let Some(s) = &r.scenario else { return };
     if s.steps.is_empty() {
         return;
@@ -362,6 +367,28 @@ fn scenario(d: &mut Doc, r: &Report, width: usize) {
     let colw = ((width.saturating_sub(4)) / cols).max(12);
     d.blank();
     d.line(Style::Heading, 0, "unsafe scenario:");
+    let text = |st: &crate::model::ScenarioStep| match (&st.lock, st.action.as_str()) {
+        (_, "interrupt") => "<Interrupt>".to_string(),
+        (Some(l), a) => format!("{a}({});", e(l)),
+        (None, a) => format!("{a}();"),
+    };
+    let col = |st: &crate::model::ScenarioStep| st.cpu.min(cols - 1);
+    let fits = s
+        .steps
+        .iter()
+        .filter(|st| col(st) > 0)
+        .all(|st| 2 + col(st) * colw + text(st).chars().count() <= room);
+    if !fits {
+        for st in &s.steps {
+            let cpu = s
+                .cpus
+                .get(st.cpu)
+                .map(|c| e(c))
+                .unwrap_or_else(|| format!("CPU{}", st.cpu));
+            d.line(Style::Plain, 2, format!("{cpu}: {}", text(st)));
+        }
+        return;
+    }
     let header: String = s
         .cpus
         .iter()
@@ -369,14 +396,15 @@ fn scenario(d: &mut Doc, r: &Report, width: usize) {
         .collect::<String>();
     d.line(Style::Plain, 2, header.trim_end().to_string());
     for st in &s.steps {
-        let text = match (&st.lock, st.action.as_str()) {
-            (_, "interrupt") => "<Interrupt>".to_string(),
-            (Some(l), a) => format!("{a}({});", e(l)),
-            (None, a) => format!("{a}();"),
-        };
-        let pad = " ".repeat(st.cpu.min(cols - 1) * colw);
-        d.line(Style::Plain, 2, format!("{pad}{text}"));
+        let pad = " ".repeat(col(st) * colw);
+        d.line(Style::Plain, 2, format!("{pad}{}", text(st)));
     }
+}
+
+/// The columns a line has once `Doc::finish` applied its width and quote
+/// prefix.
+fn room(opts: &TextOptions) -> usize {
+    opts.width.max(20) - if opts.quote { 2 } else { 0 }
 }
 
 fn held(d: &mut Doc, r: &Report) {
@@ -553,7 +581,7 @@ pub fn render(a: &Analysis, opts: &TextOptions) -> String {
     locks(&mut d, &a.report);
     cycle(&mut d, &a.report);
     class_notes(&mut d, &a.report);
-    scenario(&mut d, &a.report, opts.width);
+    scenario(&mut d, &a.report, opts.width, room(opts));
     held(&mut d, &a.report);
     if a.gfp_walk
         .iter()
@@ -630,7 +658,7 @@ pub fn summary(r: &Report) -> String {
     d.blank();
     locks(&mut d, r);
     cycle(&mut d, r);
-    scenario(&mut d, r, opts.width);
+    scenario(&mut d, r, opts.width, room(&opts));
     held(&mut d, r);
     for entry in &r.chain {
         let name = format!("chain #{} ({})", entry.index, entry.lock.class);
@@ -658,4 +686,107 @@ pub fn write_analyses_with(
         out.write_all(render(a, opts).as_bytes())?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod scenario_tests {
+    use super::*;
+
+    fn report(cpu1_lock: &str) -> Report {
+        let text = format!(
+            "\
+======================================================
+WARNING: possible circular locking dependency detected
+5.5.0 #1 Not tainted
+------------------------------------------------------
+t/1 is trying to acquire lock:
+ffff0001 (&a->lock){{+.+.}}, at: take_a+0x1/0x2
+
+but task is already holding lock:
+ffff0002 ({cpu1_lock}){{+.+.}}, at: take_b+0x1/0x2
+
+which lock already depends on the new lock.
+
+other info that might help us debug this:
+
+ Possible unsafe locking scenario:
+
+       CPU0                    CPU1
+       ----                    ----
+  lock(&a->lock);
+                               lock({cpu1_lock});
+                               lock(&a->lock);
+  lock({cpu1_lock});
+
+ *** DEADLOCK ***
+
+"
+        );
+        crate::decode_str(&text, "-").remove(0)
+    }
+
+    fn scenario_lines(r: &Report, width: usize, quote: bool) -> Vec<String> {
+        let mut d = Doc::new();
+        let opts = TextOptions {
+            width,
+            quote,
+            ..TextOptions::default()
+        };
+        scenario(&mut d, r, opts.width, room(&opts));
+        d.finish(width, quote, false)
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// The column a step starts in, counted without the quote prefix.
+    fn start(line: &str) -> usize {
+        let l = line.strip_prefix("> ").unwrap_or(line);
+        l.len() - l.trim_start().len()
+    }
+
+    #[test]
+    fn short_steps_keep_the_table() {
+        let r = report("&b->lock");
+        let lines = scenario_lines(&r, 80, false);
+        assert_eq!(lines[1].trim(), format!("{:<38}CPU1", "CPU0"));
+        assert_eq!(start(&lines[2]), 2, "{lines:?}");
+        assert_eq!(start(&lines[3]), 40, "{lines:?}");
+        assert_eq!(start(&lines[4]), 40, "{lines:?}");
+        assert_eq!(start(&lines[5]), 2, "{lines:?}");
+    }
+
+    /// A CPU1 step too long for its column is never printed under CPU0:
+    /// every step then carries its CPU.
+    #[test]
+    fn a_long_cpu1_step_is_labelled_not_moved_to_cpu0() {
+        let long = "(work_completion)(&peer->transmit_handshake_work)";
+        let r = report(long);
+        for quote in [false, true] {
+            let lines = scenario_lines(&r, 80, quote);
+            let body: Vec<&str> = lines[1..]
+                .iter()
+                .map(|l| l.strip_prefix("> ").unwrap_or(l).trim())
+                .collect();
+            assert_eq!(
+                body,
+                [
+                    "CPU0: lock(&a->lock);".to_string(),
+                    format!("CPU1: lock({long});"),
+                    "CPU1: lock(&a->lock);".to_string(),
+                    format!("CPU0: lock({long});"),
+                ],
+                "{lines:?}"
+            );
+        }
+    }
+
+    /// The same step fits a wider page: the table is kept.
+    #[test]
+    fn a_wide_page_keeps_the_table_for_long_steps() {
+        let r = report("(work_completion)(&peer->transmit_handshake_work)");
+        let lines = scenario_lines(&r, 120, false);
+        assert!(lines[1].contains("CPU1"), "{lines:?}");
+        assert_eq!(start(&lines[3]), 2 + (120 - 4) / 2, "{lines:?}");
+    }
 }

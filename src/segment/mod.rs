@@ -125,6 +125,11 @@ struct Tracker {
     regs_closed: bool,
     /// The last reliable frame seen is a root frame (ret_from_fork, ...).
     reached_root: bool,
+    /// The last frame was called from an arm32 kernel-mode exception entry
+    /// (`... from [<...>] (__irq_svc+0x70/0x98)`): the register dump that
+    /// follows is the interrupted kernel code's, whose frames come next,
+    /// so it does not end the trace.
+    svc_entry: bool,
     /// The line whose arrival ended the trace.
     closed_at: u64,
 }
@@ -157,6 +162,7 @@ impl Tracker {
             pending: 0,
             regs_closed: false,
             reached_root: false,
+            svc_entry: false,
             closed_at: 0,
         }
     }
@@ -231,6 +237,7 @@ impl Tracker {
                     self.frames += 1;
                     self.trace_closed = false;
                     self.regs_closed = false;
+                    self.svc_entry = called_from_arm_svc_entry(t);
                     if f.reliable {
                         self.reached_root = crate::vocab::body::is_terminal_frame(f.base());
                     }
@@ -240,7 +247,7 @@ impl Tracker {
                 TraceLineRef::Register(_) => {
                     // A register dump after frames is the saved user/exception
                     // state: a syscall trace ends with it.
-                    if self.frames > 0 {
+                    if self.frames > 0 && !self.svc_entry {
                         self.trace_closed = true;
                         self.regs_closed = true;
                     }
@@ -280,6 +287,7 @@ impl Tracker {
                 TraceLineRef::Frame(_) => {
                     self.phase = Phase::Trace;
                     self.frames += 1;
+                    self.svc_entry = called_from_arm_svc_entry(t);
                     self.pending = 0;
                     self.trace_closed = false;
                     Feed::Continue
@@ -394,6 +402,23 @@ fn find_banner(line: Line<'_>) -> Option<(Banner, Line<'_>)> {
     }
     let tail = line.glued_tail()?;
     match_banner(tail.text).map(|b| (b, tail))
+}
+
+/// An arm32 frame line whose caller is a kernel-mode exception entry
+/// (arch/arm/kernel/entry-armv.S: `__irq_svc`, `__dabt_svc`, `__und_svc`,
+/// ...): `[<pc>] (func) from [<lr>] (__irq_svc+0x70/0x98)`, or without
+/// addresses `func from __irq_svc+0x70/0x98`.
+fn called_from_arm_svc_entry(t: &str) -> bool {
+    let Some((_, caller)) = t.rsplit_once(" from ") else {
+        return false;
+    };
+    let caller = caller.trim();
+    let caller = match caller.rsplit_once(" (") {
+        Some((_, c)) => c.trim_end_matches(')'),
+        None => caller,
+    };
+    let name = caller.split('+').next().unwrap_or("");
+    name.starts_with("__") && name.ends_with("_svc")
 }
 
 /// Lines that begin other kernel output: a lockdep ruler, an oops banner.

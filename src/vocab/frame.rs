@@ -506,10 +506,32 @@ fn register_line(t: &str, ctx: FrameContext) -> Option<TraceLineRef<'_>> {
         || t.starts_with("---- interrupt: ")
         || t.starts_with("--- interrupt: ")
         || t.starts_with("[exception RIP: ")
+        || is_arm_exception_stack(t)
     {
         return Some(TraceLineRef::Register(None));
     }
     None
+}
+
+/// arm32's dump of the saved registers under an entry frame
+/// (arch/arm/kernel/traps.c: dump_backtrace_entry() -> dump_mem()):
+/// `Exception stack(0x83381bc0 to 0x83381c08)`, then lines of a 4-digit
+/// offset and up to eight words, `1bc0: 00000001 ... 000002c5` (`????????`
+/// for an unreadable word, blanks before the first). The frames after it
+/// are the interrupted code's.
+fn is_arm_exception_stack(t: &str) -> bool {
+    if let Some(rest) = t.strip_prefix("Exception stack(0x") {
+        return rest.ends_with(')') && rest.contains(" to 0x");
+    }
+    let Some((off, words)) = t.split_once(':') else {
+        return false;
+    };
+    let mut n = 0;
+    let words_ok = words.split_whitespace().all(|w| {
+        n += 1;
+        w.len() == 8 && (w.bytes().all(|c| c.is_ascii_hexdigit()) || w == "????????")
+    });
+    off.len() == 4 && off.bytes().all(|c| c.is_ascii_hexdigit()) && words_ok && (1..=8).contains(&n)
 }
 
 /// Classify one line seen inside a stack trace without allocating. `ctx`
@@ -858,6 +880,39 @@ mod tests {
             (f.function.as_str(), f.offset),
             ("machine_kexec", Some(0x167))
         );
+    }
+
+    #[test]
+    fn arm32_exception_stack_lines_belong_to_the_trace() {
+        let mut ctx = FrameContext::Task;
+        for line in [
+            "Exception stack(0x83381bc0 to 0x83381c08)",
+            "1bc0: 00000001 00000001 83369b00 00000000 826e3020 0162f70c 8129e7ac 000002c5",
+            "1c00: 800f0013 ffffffff",
+            "1fa0:                   0005fb88 76f63840 ffffff9c 7eaf6138 000a0000 00000000",
+            "1fe0: ???????? 7eaf6080",
+        ] {
+            assert!(
+                matches!(
+                    parse_trace_line(line, 1, &mut ctx),
+                    TraceLine::Register(None)
+                ),
+                "{line}"
+            );
+        }
+        for line in [
+            "Exception stack(0x83381bc0",
+            "1bc0:",
+            "1bc0: 0000001",
+            "ffff8880a7f25a00: fb fb fb fb",
+            "12345: 00000001",
+            "1bc0: 00000001 00000001 00000001 00000001 00000001 00000001 00000001 00000001 00000001",
+        ] {
+            assert!(
+                !matches!(parse_trace_line(line, 1, &mut ctx), TraceLine::Register(_)),
+                "{line}"
+            );
+        }
     }
 
     #[test]
