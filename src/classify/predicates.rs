@@ -66,6 +66,12 @@ pub fn run(id: &str, ctx: &Ctx<'_>) -> Option<Finding> {
 
 // ---- helpers ----------------------------------------------------------
 
+/// The kernel the rules are for when the report (or `--kernel`) names
+/// one; `None` when the walk fell back to the newest rules.
+fn report_version(ctx: &Ctx<'_>) -> Option<KernelVersion> {
+    (ctx.walk_rules.from != "newest").then(|| walk_version(ctx))
+}
+
 fn walk_version(ctx: &Ctx<'_>) -> KernelVersion {
     ctx.walk_rules
         .version
@@ -501,12 +507,33 @@ fn workqueue_flush_cycle(ctx: &Ctx<'_>) -> Option<Finding> {
             format!("flush/cancel site: {}", flusher.clone().unwrap_or_else(|| "not in the chain".into())),
         ],
         explanation: format!(
-            "{} stands for waiting on a work item or workqueue{}; the work needs a lock the waiter holds. If the flush targets a different workqueue instance that only shares the lock class, it cannot deadlock: check that before changing the locking.",
+            "{} stands for waiting on a work item or workqueue{}; the work needs a lock the waiter holds. {}",
             c.class,
-            flusher.map(|f| format!(" ({f})")).unwrap_or_default()
+            flusher.map(|f| format!(" ({f})")).unwrap_or_default(),
+            workqueue_instance_caveat(&c.class, report_version(ctx))
         ),
+        fix: Some(format!(
+            "Do not flush or cancel_*_sync() the work while holding the lock it takes (drop the lock first, or use cancel without _sync and handle the race). {}",
+            workqueue_instance_caveat(&c.class, report_version(ctx))
+        )),
         ..Finding::default()
     })
+}
+
+/// Whether two instances can share the workqueue pseudo-lock's class: a
+/// work item's map is keyed by its INIT_WORK() site in every release; a
+/// workqueue's by its alloc_workqueue() call site before 5.1 and by the
+/// workqueue itself since (669de8bda87b, dynamic lockdep keys).
+fn workqueue_instance_caveat(class: &str, v: Option<KernelVersion>) -> String {
+    if class.starts_with("(wq_completion)") {
+        match v {
+            Some(v) if v >= KernelVersion::new(5, 1, 0) => "Since 5.1 every workqueue has its own lockdep key, so the flushed workqueue is the one the report names.".to_string(),
+            Some(_) => "Before 5.1 workqueues allocated at one alloc_workqueue() call site share this class: if the flushed workqueue is another instance than the one running the work, it cannot deadlock; check that first.".to_string(),
+            None => "Before 5.1 workqueues allocated at one alloc_workqueue() call site share this class (since 5.1 each has its own key): on an older kernel, check that the flushed workqueue is the one running the work.".to_string(),
+        }
+    } else {
+        "Work items initialised at one INIT_WORK() site share this class: if the flushed item is another instance than the one that needs the lock, it cannot deadlock; check that first.".to_string()
+    }
 }
 
 fn addresses(r: &Report) -> Option<(&str, &str)> {
