@@ -379,13 +379,20 @@ fn scenario(d: &mut Doc, r: &Report, width: usize, room: usize) {
         .filter(|st| col(st) > 0)
         .all(|st| 2 + col(st) * colw + text(st).chars().count() <= room);
     if !fits {
+        // Steps after a CPU's `<Interrupt>` run in that interrupt: nested
+        // under it, as lockdep prints them.
+        let mut in_irq = vec![false; cols];
         for st in &s.steps {
             let cpu = s
                 .cpus
                 .get(st.cpu)
                 .map(|c| e(c))
                 .unwrap_or_else(|| format!("CPU{}", st.cpu));
-            d.line(Style::Plain, 2, format!("{cpu}: {}", text(st)));
+            let nest = if in_irq[col(st)] { "  " } else { "" };
+            d.line(Style::Plain, 2, format!("{cpu}: {nest}{}", text(st)));
+            if st.action == "interrupt" {
+                in_irq[col(st)] = true;
+            }
         }
         return;
     }
