@@ -1,15 +1,16 @@
 //! One decoder for every front end: the command line, triage, the
 //! benchmark and the fuzz targets build a [`Decoder`] and read through it,
-//! so an option (`--kernel`, `--kb`, `--vmlinux`/`--modules`/`--debuginfo`)
+//! so an option (`--kernel`, `--kb`, `--known`, `--vmlinux`/`--modules`/`--debuginfo`)
 //! means the same wherever it is given.
 
 use std::io::{self, Read};
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::analysis::{analyze, Analysis};
+use crate::analysis::{analyze_with_known, Analysis};
 use crate::input::LineReader;
 use crate::kernel::kb::KnowledgeBase;
+use crate::kernel::known::{KnownError, KnownTable};
 use crate::kernel::version::KernelVersion;
 use crate::model::Report;
 use crate::symbolize::image::ImageError;
@@ -41,6 +42,8 @@ use crate::walk::WalkOptions;
 pub struct Decoder {
     /// `None`: the built-in knowledge base alone.
     kb: Option<Arc<KnowledgeBase>>,
+    /// `None`: the built-in known issues alone.
+    known: Option<Arc<KnownTable>>,
     kernel: Option<KernelVersion>,
     /// `None`: frames stay as printed.
     symbolizer: Option<Arc<Symbolizer>>,
@@ -70,6 +73,7 @@ impl Decoder {
     pub fn new() -> Self {
         Decoder {
             kb: None,
+            known: None,
             kernel: None,
             symbolizer: None,
             source: "-".to_string(),
@@ -111,6 +115,41 @@ impl Decoder {
                 .map_err(|e| KbFileError(e.to_string()))?;
         }
         Ok(self.with_kb(kb))
+    }
+
+    /// Match reports against `known` instead of the built-in known issues.
+    pub fn with_known(mut self, known: KnownTable) -> Self {
+        self.known = Some(Arc::new(known));
+        self
+    }
+
+    /// Add the entries of users' known-issues files (`--known`, TOML, the
+    /// schema of `src/kernel/known/README.md`): they are matched before the
+    /// built-in entries and replace built-in entries with the same id. The
+    /// error names the file and every problem in it.
+    pub fn with_known_files<P: AsRef<Path>>(self, files: &[P]) -> Result<Self, KnownError> {
+        if files.is_empty() {
+            return Ok(self);
+        }
+        let mut table = self.known().clone();
+        for f in files {
+            let f = f.as_ref();
+            let name = f.display().to_string();
+            let text = std::fs::read_to_string(f).map_err(|e| KnownError {
+                origin: name.clone(),
+                problems: vec![format!("cannot read it: {e}")],
+            })?;
+            let entries = crate::kernel::known::parse_file(&text, &name)?;
+            table = table.with_user_entries(entries);
+        }
+        Ok(self.with_known(table))
+    }
+
+    /// The known issues reports are matched against.
+    pub fn known(&self) -> &KnownTable {
+        self.known
+            .as_deref()
+            .unwrap_or_else(|| KnownTable::builtin())
     }
 
     /// Symbolize every report's frames with `sym` (file:line, inline
@@ -175,7 +214,7 @@ impl Decoder {
     /// when a symbolizer is set).
     pub fn analyze(&self, mut report: Report) -> Analysis {
         self.symbolize(&mut report);
-        analyze(report, &self.walk_options())
+        analyze_with_known(report, &self.walk_options(), self.known())
     }
 
     /// Decode every report of `reader`, streaming, in the order the
@@ -207,7 +246,8 @@ impl Decoder {
         sink: &mut dyn FnMut(Analysis),
     ) -> io::Result<()> {
         let opts = self.walk_options();
-        self.decode(reader, &mut |r| sink(analyze(r, &opts)))
+        let known = self.known();
+        self.decode(reader, &mut |r| sink(analyze_with_known(r, &opts, known)))
     }
 
     /// [`Decoder::decode_analyzed`] from a line reader already advanced.
@@ -217,7 +257,8 @@ impl Decoder {
         sink: &mut dyn FnMut(Analysis),
     ) -> io::Result<()> {
         let opts = self.walk_options();
-        self.decode_lines(lines, &mut |r| sink(analyze(r, &opts)))
+        let known = self.known();
+        self.decode_lines(lines, &mut |r| sink(analyze_with_known(r, &opts, known)))
     }
 }
 
@@ -231,6 +272,17 @@ mod tests {
             .with_kb_files(&["/nonexistent/extra.toml"])
             .unwrap_err();
         assert!(e.0.starts_with("/nonexistent/extra.toml: "), "{e}");
+    }
+
+    #[test]
+    fn a_missing_known_file_is_named() {
+        let e = Decoder::new()
+            .with_known_files(&["/nonexistent/known.toml"])
+            .unwrap_err();
+        assert!(
+            e.to_string().starts_with("/nonexistent/known.toml: "),
+            "{e}"
+        );
     }
 
     #[test]

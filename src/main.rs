@@ -42,6 +42,14 @@ enum ColorChoice {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum KnownFormat {
+    /// One line per entry: id, kind, verdict, fixed_in, fix commit and subject.
+    Table,
+    /// {"schema":"splatdec/1","known":[...]}.
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum GraphFormat {
     /// Edges with the functions that created them, then the cycles.
     Text,
@@ -66,6 +74,11 @@ struct InputArgs {
     /// their entries take precedence over the built-in ones.
     #[arg(long = "kb", value_name = "FILE")]
     kb: Vec<PathBuf>,
+    /// Extra known-issues file(s) (TOML, `[[known]]` tables, schema in
+    /// src/kernel/known/README.md): matched before the built-in entries,
+    /// replacing built-in entries with the same id.
+    #[arg(long = "known", value_name = "FILE")]
+    known: Vec<PathBuf>,
     #[command(flatten)]
     symbols: SymbolizeArgs,
 }
@@ -187,6 +200,25 @@ enum Command {
         after_help = "Examples:\n  splatdec triage ~/syzkaller/workdir\n  splatdec triage --format jsonl --top 20 logs/\n  splatdec triage --group-by rule ci-farm/*.log.gz"
     )]
     Triage(splatdec::triage::TriageArgs),
+    /// List the known issues reports are matched against.
+    ///
+    /// Each entry is a lockdep report fixed upstream or explained upstream
+    /// as a false positive: its id (JSON `known.id`, the triage `known`
+    /// column), report kind, upstream verdict, the first release with the
+    /// fix, and the fix commit with its subject. A report matches an entry
+    /// of its kind when every lock class the entry lists is in the report
+    /// and the entry's functions are in its stacks (see README).
+    #[command(
+        after_help = "Examples:\n  splatdec known\n  splatdec known --format json | jq '.known[].id'\n  splatdec known --known my-known.toml"
+    )]
+    Known {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = KnownFormat::Table)]
+        format: KnownFormat,
+        /// Extra known-issues file(s), listed first (same schema).
+        #[arg(long = "known", value_name = "FILE")]
+        known: Vec<PathBuf>,
+    },
     /// List the classifier's rules, or explain one.
     ///
     /// Each rule has a stable id (JSON `verdict.rule`), the class it
@@ -353,8 +385,31 @@ fn decoder_for(input: &InputArgs) -> Result<(Decoder, bool), ExitCode> {
         .map_err(|e| {
             eprintln!("splatdec: --kb {}", escape::text_block(&e.to_string()));
             ExitCode::from(2)
-        })?;
+        })?
+        .with_known_files(&input.known)
+        .map_err(|e| known_error(&e))?;
     Ok(with_symbols(decoder, &input.symbols))
+}
+
+/// Say why a `--known` file cannot be used (every problem, one per line).
+fn known_error(e: &splatdec::kernel::known::KnownError) -> ExitCode {
+    eprintln!("splatdec: --known {}", escape::text_block(&e.to_string()));
+    ExitCode::from(2)
+}
+
+/// `splatdec known`: the table reports are matched against.
+fn run_known(format: KnownFormat, files: &[PathBuf]) -> ExitCode {
+    let decoder = match Decoder::new().with_known_files(files) {
+        Ok(d) => d,
+        Err(e) => return known_error(&e),
+    };
+    let table = decoder.known();
+    let text = match format {
+        KnownFormat::Table => splatdec::render::known::table(table),
+        KnownFormat::Json => splatdec::render::known::json(table),
+    };
+    let _ = io::stdout().write_all(text.as_bytes());
+    ExitCode::SUCCESS
 }
 
 /// `decoder` symbolizing from `args`; an image that cannot be used is said
@@ -524,6 +579,7 @@ fn main() -> ExitCode {
     match &cli.command {
         Some(Command::Gfp { mask, kernel }) => return run_gfp(mask, kernel.as_deref()),
         Some(Command::Rules { rule }) => return run_rules(rule.as_deref()),
+        Some(Command::Known { format, known }) => return run_known(*format, known),
         Some(Command::Graph { input, format }) => return run_graph(input, *format),
         Some(Command::Check {
             input,

@@ -700,7 +700,7 @@ fn week_over_week_marks_new_still_and_gone() {
     assert_eq!(code, std::process::ExitCode::SUCCESS, "{err}");
     let rows: Vec<&str> = again.lines().collect();
     assert!(
-        rows[0].ends_with(",key,baseline,baseline_count"),
+        rows[0].ends_with(",key,known,baseline,baseline_count"),
         "{}",
         rows[0]
     );

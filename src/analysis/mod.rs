@@ -1,13 +1,16 @@
 //! What the stages after parsing derive from one report, bundled for the
 //! renderers, the lock graph and triage: the walk's allocation context, the
-//! classifier's verdict, and (in [`cycle`]) the report's lock cycle.
+//! classifier's verdict, the known issue it matches ([`known`]), and (in
+//! [`cycle`]) the report's lock cycle.
 
 pub mod cycle;
+pub mod known;
 
 use serde::Serialize;
 
 use crate::classify;
 use crate::kernel;
+use crate::kernel::known::KnownTable;
 use crate::model::Report;
 use crate::walk::{self, RulesUsed, TraceWalk, WalkOptions};
 
@@ -21,8 +24,19 @@ pub struct Analysis {
     pub walk_rules: RulesUsed,
     /// The allocation context along every stack, outermost frame first.
     pub gfp_walk: Vec<TraceWalk>,
-    /// Is it a real deadlock, a false positive, ...: the classifier's verdict.
+    /// Is it a real deadlock, a false positive, ...: the classifier's verdict
+    /// (raised from `undetermined` by a known-issue match, see [`known`]).
     pub verdict: classify::Verdict,
+    /// The known issue the report matches, if any (JSON `known`, left out
+    /// when there is none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub known: Option<known::KnownMatch>,
+}
+
+/// Run the stages after parsing on one report, matching it against the
+/// built-in known issues ([`analyze_with_known`] for another table).
+pub fn analyze(report: Report, opts: &WalkOptions<'_>) -> Analysis {
+    analyze_with_known(report, opts, KnownTable::builtin())
 }
 
 /// Run the stages after parsing on one report.
@@ -34,7 +48,12 @@ pub struct Analysis {
 /// `--kernel` value never turns a decided report into `undetermined`
 /// silently: the decision of the report's own rules is kept, one
 /// confidence step lower, and the explanation says so.
-pub fn analyze(report: Report, opts: &WalkOptions<'_>) -> Analysis {
+///
+/// The report is then matched against `known`; a match is recorded beside
+/// the verdict, and raises an `undetermined` verdict to the entry's class at
+/// medium confidence, unless the report's kernel should already have the
+/// fix ([`apply_known`]).
+pub fn analyze_with_known(report: Report, opts: &WalkOptions<'_>, known: &KnownTable) -> Analysis {
     let (walk_rules, gfp_walk) = walk::walk_report(&report, opts);
     let version = report
         .kernel
@@ -73,12 +92,94 @@ pub fn analyze(report: Report, opts: &WalkOptions<'_>) -> Analysis {
             );
         }
     }
+    let mut known = known::find(&report, known);
+    if let Some(k) = known.as_mut() {
+        apply_known(&mut verdict, k);
+    }
     Analysis {
         report,
         walk_rules,
         gfp_walk,
         verdict,
+        known,
     }
+}
+
+/// The rule id a verdict raised by a known-issue match carries.
+pub const KNOWN_RULE: &str = "known-issue";
+
+/// Let a known-issue match speak in the verdict. Only an `undetermined`
+/// verdict changes: it takes the entry's class at medium confidence (the
+/// match is by kind, classes and functions, not proof of the same bug),
+/// and not when the report's kernel should already have the fix (then the
+/// report may be a regression or another bug, and stays undetermined). A
+/// decided verdict stands; when it disagrees with the entry the
+/// explanation says both.
+pub fn apply_known(v: &mut classify::Verdict, k: &mut known::KnownMatch) {
+    use classify::{Class, Confidence, RuleHit};
+    let evidence = match_evidence(k);
+    if v.class != Class::Undetermined {
+        if v.class != k.verdict {
+            v.explanation = format!(
+                "{} Known issue {} matches this report and was resolved upstream as {}, while rule {} concludes {}: check which applies.",
+                v.explanation, k.id, k.verdict, v.rule, v.class
+            );
+        }
+        return;
+    }
+    if k.kernel_predates_fix == Some(false) {
+        v.explanation = format!(
+            "{} The report matches known issue {} ({}), but {}; the verdict is left undetermined.",
+            v.explanation, k.id, k.verdict, k.kernel_note
+        );
+        return;
+    }
+    k.raised_verdict = true;
+    v.class = k.verdict;
+    v.rule = KNOWN_RULE.to_string();
+    v.confidence = Confidence::Medium;
+    v.summary = format!("Known issue {}: {}", k.id, k.summary);
+    v.explanation = format!(
+        "No classifier rule decides this report, but it matches known issue {} ({}; {}), which upstream resolved as {}: {} Fixed by {} (\"{}\"){}; {}. Medium confidence: a match by kind, lock classes and functions, not proof that it is the same bug.",
+        k.id,
+        k.origin,
+        evidence.join("; "),
+        k.verdict,
+        k.summary,
+        k.short_commit(),
+        k.fix_subject,
+        k.fixed_in
+            .as_deref()
+            .map(|f| format!(" in {f}"))
+            .unwrap_or_default(),
+        k.kernel_note
+    );
+    v.evidence = evidence;
+    v.fix = format!(
+        "Upstream fix: {} (\"{}\"){}; backport it if this kernel lacks it.",
+        k.short_commit(),
+        k.fix_subject,
+        k.fixed_in
+            .as_deref()
+            .map(|f| format!(", first in {f}"))
+            .unwrap_or_default()
+    );
+    v.references = vec![k.lore.clone()];
+    v.rules = vec![RuleHit {
+        rule: KNOWN_RULE.to_string(),
+        class: k.verdict,
+        confidence: Confidence::Medium,
+    }];
+}
+
+/// The facts a known-issue match rests on, one per line.
+fn match_evidence(k: &known::KnownMatch) -> Vec<String> {
+    let mut out = Vec::new();
+    if !k.matched_classes.is_empty() {
+        out.push(format!("lock classes {}", k.matched_classes.join(", ")));
+    }
+    out.push(format!("functions {}", k.matched_functions.join(", ")));
+    out
 }
 
 /// One classification of a report: the rules it used and its walks.

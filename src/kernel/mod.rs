@@ -8,6 +8,7 @@
 pub mod frames;
 pub mod gfp;
 pub mod kb;
+pub mod known;
 pub mod locks;
 pub mod reclaim;
 pub mod taint;

@@ -24,6 +24,19 @@ fn cell(s: &str) -> String {
     out
 }
 
+/// A link as a Markdown autolink when it is one plain URL, else escaped text.
+fn autolink(url: &str) -> String {
+    let plain = url.starts_with("https://")
+        && url
+            .chars()
+            .all(|c| c.is_ascii_graphic() && !matches!(c, '<' | '>' | '|' | '`' | '\\'));
+    if plain {
+        format!("<{url}>")
+    } else {
+        cell(url)
+    }
+}
+
 /// A fence of backticks longer than any run inside `body`.
 fn fence(body: &str) -> String {
     let mut longest = 0;
@@ -55,6 +68,23 @@ pub fn render_markdown(a: &Analysis, width: usize) -> String {
     );
     let _ = writeln!(out, "| Summary | {} |", cell(&v.summary));
     let _ = writeln!(out, "| Fix | {} |", cell(&v.fix));
+    if let Some(k) = &a.known {
+        let head = k.headline();
+        let head = head.strip_prefix("known: ").unwrap_or(&head);
+        let mut text = format!("{}; {}.", cell(head), cell(&k.kernel_note));
+        if !k.raised_verdict && v.class != k.verdict {
+            text.push_str(&format!(
+                " Upstream resolved it as {}; the classifier says {}.",
+                k.verdict, v.class
+            ));
+        }
+        let _ = writeln!(
+            out,
+            "| Known issue | `{}`: {text} {} |",
+            cell(&k.id),
+            autolink(&k.lore)
+        );
+    }
     let _ = writeln!(out, "| Kind | `{}` |", r.kind);
     if let Some(k) = &r.kernel {
         let _ = writeln!(out, "| Kernel | {} |", cell(k));
@@ -104,5 +134,10 @@ mod tests {
         assert_eq!(cell("a|b`c"), "a\\|b\\`c");
         assert_eq!(fence("no ticks"), "```");
         assert_eq!(fence("x ```` y"), "`````");
+        assert_eq!(
+            autolink("https://lore.kernel.org/a_b"),
+            "<https://lore.kernel.org/a_b>"
+        );
+        assert_eq!(autolink("https://x/<y>|"), "https://x/\\<y\\>\\|");
     }
 }

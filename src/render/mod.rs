@@ -3,6 +3,7 @@
 //! the JSON writer's escaping before it is printed.
 
 pub mod json;
+pub mod known;
 pub mod layered;
 pub mod layout;
 pub mod markdown;

@@ -139,6 +139,9 @@ fn verdict(d: &mut Doc, a: &Analysis, explain: bool) {
     );
     d.line(Style::Plain, 2, e(&v.summary));
     d.line(Style::Plain, 0, format!("fix: {}", e(&v.fix)));
+    if let Some(k) = &a.known {
+        known(d, k, v);
+    }
     if explain {
         d.line(Style::Plain, 0, format!("why: {}", e(&v.explanation)));
         if !v.evidence.is_empty() {
@@ -162,6 +165,27 @@ fn verdict(d: &mut Doc, a: &Analysis, explain: bool) {
             d.line(Style::Dim, 0, format!("see: {}", e(r)));
         }
     }
+}
+
+/// The known issue the report matches: what it is and its fix, whether the
+/// report's kernel predates the fix, the lore link, and the entry's own
+/// verdict when the classifier concluded otherwise.
+fn known(d: &mut Doc, k: &crate::analysis::known::KnownMatch, v: &crate::classify::Verdict) {
+    d.line(Style::Plain, 0, e(&k.headline()));
+    d.line(Style::Plain, 2, format!("{}.", e(&k.kernel_note)));
+    if !k.raised_verdict && v.class != k.verdict {
+        d.line(
+            Style::Plain,
+            2,
+            format!(
+                "upstream resolved it as {}; the classifier's rule {} says {}",
+                k.verdict,
+                e(&v.rule),
+                v.class
+            ),
+        );
+    }
+    d.line(Style::Dim, 2, format!("see: {}", e(&k.lore)));
 }
 
 fn status(d: &mut Doc, r: &Report) {

@@ -45,6 +45,8 @@ pub struct CellKey {
     pub title: String,
     pub verdict: Class,
     pub rule: String,
+    /// The known issue the reports match (its id), if any.
+    pub known: Option<String>,
 }
 
 /// What the triage page shows of a group: its first report decoded, and
@@ -94,7 +96,7 @@ impl PartialEq for Detail {
 }
 impl Eq for Detail {}
 
-/// Reports that share a signature, a title and a verdict.
+/// Reports that share a signature, a title, a verdict and a known issue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cell {
     pub kind: ReportKind,
@@ -208,6 +210,9 @@ pub struct Row {
     pub rule: String,
     /// Reports per class.
     pub verdicts: BTreeMap<Class, u64>,
+    /// The known issue most of the row's reports match (an entry id), or
+    /// `None` when most match none.
+    pub known: Option<String>,
     pub guilty_frame: Option<String>,
     pub guilty_file: Option<String>,
     pub first: Seen,
@@ -245,7 +250,9 @@ fn row(group: String, members: &[(&CellKey, &Cell)]) -> Option<Row> {
     let mut rules: BTreeMap<(Class, &str), u64> = BTreeMap::new();
     let mut titles = BTreeSet::new();
     let mut sigs = BTreeSet::new();
+    let mut known: BTreeMap<Option<&str>, u64> = BTreeMap::new();
     for (k, c) in members {
+        *known.entry(k.known.as_deref()).or_default() += c.count;
         *verdicts.entry(k.verdict).or_default() += c.count;
         *rules.entry((k.verdict, k.rule.as_str())).or_default() += c.count;
         titles.insert(k.title.clone());
@@ -262,6 +269,11 @@ fn row(group: String, members: &[(&CellKey, &Cell)]) -> Option<Row> {
         .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0 .1.cmp(a.0 .1)))
         .map(|((_, r), _)| r.to_string())
         .unwrap_or_default();
+    // Most reports decide; ties go to no known issue, then the smallest id.
+    let known = known
+        .iter()
+        .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
+        .and_then(|(k, _)| k.map(str::to_string));
     Some(Row {
         group,
         signature: lk.signature.clone(),
@@ -274,6 +286,7 @@ fn row(group: String, members: &[(&CellKey, &Cell)]) -> Option<Row> {
         verdict,
         rule,
         verdicts,
+        known,
         guilty_frame: lc.guilty_frame.clone(),
         guilty_file: lc.guilty_file.clone(),
         first: members.iter().map(|(_, c)| &c.first).min()?.clone(),

@@ -423,6 +423,13 @@ fn group(
             xml(&others.join("; "))
         )?;
     }
+    if let Some(k) = &r.known {
+        write!(
+            out,
+            "<div class=\"key\">known issue: <span class=\"mono\">{}</span> (<span class=\"mono\">splatdec known</span>)</div>",
+            xml(k)
+        )?;
+    }
     writeln!(
         out,
         "</td><td class=\"mono path\">{}</td><td class=\"mono path\">{}</td></tr>",

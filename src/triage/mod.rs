@@ -88,6 +88,11 @@ pub struct TriageArgs {
     /// their entries take precedence over the built-in ones.
     #[arg(long = "kb", value_name = "FILE")]
     pub kb: Vec<PathBuf>,
+    /// Extra known-issues file(s) (TOML, schema in
+    /// src/kernel/known/README.md): matched before the built-in entries,
+    /// replacing built-in entries with the same id.
+    #[arg(long = "known", value_name = "FILE")]
+    pub known: Vec<PathBuf>,
     /// A previous `triage --format jsonl` output: mark each group `new`,
     /// `still` or `gone` against it, with the counts.
     #[arg(long, value_name = "OLD.jsonl")]
@@ -226,6 +231,7 @@ fn found(a: &Analysis, unit: usize, ordinal: u64) -> Found {
             title: s.title,
             verdict: a.verdict.class,
             rule: a.verdict.rule.clone(),
+            known: a.known.as_ref().map(|k| k.id.clone()),
         },
     }
 }
@@ -399,6 +405,17 @@ pub fn run(args: &TriageArgs, out: &mut dyn Write, err: &mut dyn Write) -> ExitC
             let _ = writeln!(
                 err,
                 "splatdec: --kb {}",
+                crate::escape::text_block(&e.to_string())
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let decoder = match decoder.with_known_files(&args.known) {
+        Ok(d) => d,
+        Err(e) => {
+            let _ = writeln!(
+                err,
+                "splatdec: --known {}",
                 crate::escape::text_block(&e.to_string())
             );
             return ExitCode::from(2);

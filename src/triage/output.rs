@@ -175,6 +175,8 @@ struct JsonRow<'a> {
     verdict: Class,
     rule: &'a str,
     verdicts: &'a BTreeMap<Class, u64>,
+    /// The known issue (entry id) most of the group's reports match, or null.
+    known: Option<&'a str>,
     guilty_frame: Option<&'a str>,
     guilty_file: Option<&'a str>,
     first: String,
@@ -203,6 +205,7 @@ impl<'a> JsonRow<'a> {
             verdict: r.verdict,
             rule: &r.rule,
             verdicts: &r.verdicts,
+            known: r.known.as_deref(),
             guilty_frame: r.guilty_frame.as_deref(),
             guilty_file: r.guilty_file.as_deref(),
             first: r.first.to_string(),
@@ -229,6 +232,7 @@ pub const CSV_COLUMNS: &[&str] = &[
     "first",
     "last",
     "key",
+    "known",
 ];
 
 /// The columns added after [`CSV_COLUMNS`] when `--baseline` is given.
@@ -270,6 +274,7 @@ fn csv(out: &mut dyn Write, shown: &[Row], cmp: Option<&Comparison<'_>>) -> io::
             r.first.to_string(),
             r.last.to_string(),
             r.signature.key.clone(),
+            r.known.clone().unwrap_or_default(),
         ];
         let mut line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
         if let Some(c) = cmp {
@@ -311,6 +316,7 @@ fn csv(out: &mut dyn Write, shown: &[Row], cmp: Option<&Comparison<'_>>) -> io::
             s("first"),
             s("last"),
             s("key"),
+            s("known"),
             Mark::Gone.as_str().to_string(),
             old.count.to_string(),
         ];
@@ -503,6 +509,9 @@ fn group_block(out: &mut dyn Write, r: &Row, by: GroupBy, mark: Option<Mark>) ->
         _ => "-".to_string(),
     };
     writeln!(out, "         signature {sig}, guilty {guilty}")?;
+    if let Some(k) = &r.known {
+        writeln!(out, "         known: {}", t(k))?;
+    }
     if r.verdicts.len() > 1 {
         let mixed: Vec<String> = r.verdicts.iter().map(|(c, n)| format!("{c} {n}")).collect();
         writeln!(out, "         verdicts: {}", mixed.join(", "))?;
