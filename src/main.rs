@@ -263,6 +263,12 @@ fn run_rules(id: Option<&str>) -> ExitCode {
             print!("{}", splatdec::classify::rules_list());
             ExitCode::SUCCESS
         }
+        Some(id) if id == splatdec::analysis::KNOWN_RULE => {
+            print!(
+                "{id}\n  class:       the matched known issue's verdict\n  confidence:  medium\n\nNot a classifier rule: no rule decided the report, and it matches a known\nissue (JSON `known`) whose fix its kernel predates or may predate, so the\nverdict takes that issue's class. `splatdec known` lists the known issues.\n"
+            );
+            ExitCode::SUCCESS
+        }
         Some(id) => match splatdec::classify::rule(id) {
             Some(r) => {
                 print!("{}", splatdec::classify::rule_text(r));

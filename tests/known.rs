@@ -288,6 +288,14 @@ fn a_match_raises_an_undetermined_verdict_only_while_the_kernel_predates_the_fix
 }
 
 #[test]
+fn rules_explains_the_known_issue_rule() {
+    let (code, out, err) = run(&["rules", "known-issue"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("known-issue\n"), "{out}");
+    assert!(out.contains("splatdec known"), "{out}");
+}
+
+#[test]
 fn a_bad_known_file_is_named_with_every_problem_and_exits_2() {
     let bad = temp_file(
         "bad",
