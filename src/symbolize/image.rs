@@ -2,10 +2,10 @@
 //! read whole) or a module (`.ko`, relocatable: its debug sections are
 //! relocated against a layout of our own, see [`Image::open`]).
 //!
-//! DWARF lookups go through `addr2line::Context`, which parses unit headers
-//! up front and a unit's functions and line program only when an address
-//! in it is first asked for: symbolizing a 200-frame log of a 600 MB distro
-//! vmlinux touches the few dozen units its frames fall in.
+//! DWARF lookups go through `addr2line::Context`, built per compilation
+//! unit (see [`super::units`]): a unit is parsed, header and all, only when
+//! an address in it is first asked for, so symbolizing a 200-frame log of
+//! a distro vmlinux touches the units its frames fall in and no others.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -16,6 +16,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use compact_str::CompactString;
+
+use super::units::{Reader, Units};
 use object::{
     Object, ObjectKind, ObjectSection, ObjectSymbol, RelocationKind, RelocationTarget,
     SectionFlags, SectionIndex, SymbolKind,
@@ -117,14 +119,11 @@ struct Owner {
     rewritten: HashMap<String, Vec<u8>>,
 }
 
-type Reader<'a> = gimli::EndianSlice<'a, gimli::RunTimeEndian>;
-type Ctx<'a> = addr2line::Context<Reader<'a>>;
-
 self_cell::self_cell!(
     struct Dwarf {
         owner: Owner,
         #[not_covariant]
-        dependent: Ctx,
+        dependent: Units,
     }
 );
 
@@ -468,27 +467,29 @@ impl Image {
         let little = file.is_little_endian();
         drop(file);
         let owner = Owner { bytes, rewritten };
-        let dwarf = Dwarf::try_new(owner, |o: &Owner| -> Result<Ctx<'_>, String> {
+        let dwarf = Dwarf::try_new(owner, |o: &Owner| -> Result<Units<'_>, String> {
             let file = object::File::parse(&*o.bytes).map_err(|e| e.to_string())?;
             let endian = if little {
                 gimli::RunTimeEndian::Little
             } else {
                 gimli::RunTimeEndian::Big
             };
-            let load = |id: gimli::SectionId| -> Result<Reader<'_>, gimli::Error> {
+            // Every section a DWARF reader asks for, as gimli names them.
+            let mut sections: HashMap<&'static str, &[u8]> = HashMap::new();
+            let record = |id: gimli::SectionId| -> Result<Reader<'_>, gimli::Error> {
                 let name = id.name();
-                if let Some(v) = o.rewritten.get(name) {
-                    return Ok(gimli::EndianSlice::new(v, endian));
-                }
-                let data = file
-                    .section_by_name(name)
-                    .and_then(|s| s.data().ok())
-                    .unwrap_or(&[]);
+                let data = match o.rewritten.get(name) {
+                    Some(v) => v.as_slice(),
+                    None => file
+                        .section_by_name(name)
+                        .and_then(|s| s.data().ok())
+                        .unwrap_or(&[]),
+                };
+                sections.insert(name, data);
                 Ok(gimli::EndianSlice::new(data, endian))
             };
-            let mut dwarf = gimli::Dwarf::load(load).map_err(|e| e.to_string())?;
-            dwarf.populate_abbreviations_cache(gimli::AbbreviationsCacheStrategy::Duplicates);
-            addr2line::Context::from_dwarf(dwarf).map_err(|e| e.to_string())
+            gimli::Dwarf::load(record).map_err(|e| e.to_string())?;
+            Units::new(sections, endian)
         })
         .map_err(|e| ImageError::BadDwarf {
             path: p(),
@@ -543,51 +544,67 @@ impl Image {
     /// `addr2line -f -i` prints), with paths relative to the unit's build
     /// directory. Empty when the DWARF has nothing for the address.
     pub fn frames(&self, probe: u64) -> Result<Vec<SourceFrame>, String> {
-        let guard = self.dwarf.lock().unwrap_or_else(|p| p.into_inner());
-        guard.with_dependent(|_, ctx| {
-            let comp_dir = ctx
-                .find_dwarf_and_unit(probe)
-                .skip_all_loads()
-                .and_then(|u| u.comp_dir)
-                .map(|d| d.to_string_lossy().into_owned());
-            let mut it = ctx
-                .find_frames(probe)
-                .skip_all_loads()
-                .map_err(|e| e.to_string())?;
-            let mut out = Vec::new();
-            while let Some(f) = it.next().map_err(|e| e.to_string())? {
-                let function = f
-                    .function
-                    .as_ref()
-                    .and_then(|n| n.raw_name().ok().map(|s| s.into_owned()));
-                let (file, line) = match &f.location {
-                    Some(l) => (
-                        l.file.map(|p| relative(p, comp_dir.as_deref())),
-                        l.line.filter(|&n| n > 0),
-                    ),
-                    None => (None, None),
-                };
-                out.push(SourceFrame {
-                    function,
-                    file,
-                    line,
-                });
-                if out.len() >= 64 {
-                    break;
-                }
-            }
-            Ok(out)
+        let mut guard = self.dwarf.lock().unwrap_or_else(|p| p.into_inner());
+        guard.with_dependent_mut(|_, units| {
+            units.with(
+                probe,
+                |ctx| {
+                    let comp_dir = ctx
+                        .find_dwarf_and_unit(probe)
+                        .skip_all_loads()
+                        .and_then(|u| u.comp_dir)
+                        .map(|d| d.to_string_lossy().into_owned());
+                    let mut it = ctx
+                        .find_frames(probe)
+                        .skip_all_loads()
+                        .map_err(|e| e.to_string())?;
+                    let mut out = Vec::new();
+                    while let Some(f) = it.next().map_err(|e| e.to_string())? {
+                        let function = f
+                            .function
+                            .as_ref()
+                            .and_then(|n| n.raw_name().ok().map(|s| s.into_owned()));
+                        let (file, line) = match &f.location {
+                            Some(l) => (
+                                l.file.map(|p| relative(p, comp_dir.as_deref())),
+                                l.line.filter(|&n| n > 0),
+                            ),
+                            None => (None, None),
+                        };
+                        out.push(SourceFrame {
+                            function,
+                            file,
+                            line,
+                        });
+                        if out.len() >= 64 {
+                            break;
+                        }
+                    }
+                    Ok(out)
+                },
+                |out| !out.is_empty(),
+            )
         })
     }
 
     /// The build directory (`DW_AT_comp_dir`) of the unit holding `probe`.
     pub fn comp_dir(&self, probe: u64) -> Option<String> {
-        let guard = self.dwarf.lock().unwrap_or_else(|p| p.into_inner());
-        guard.with_dependent(|_, ctx| {
-            ctx.find_dwarf_and_unit(probe)
-                .skip_all_loads()
-                .and_then(|u| u.comp_dir)
-                .map(|d| d.to_string_lossy().into_owned())
+        let mut guard = self.dwarf.lock().unwrap_or_else(|p| p.into_inner());
+        guard.with_dependent_mut(|_, units| {
+            units
+                .with(
+                    probe,
+                    |ctx| {
+                        Ok(ctx
+                            .find_dwarf_and_unit(probe)
+                            .skip_all_loads()
+                            .and_then(|u| u.comp_dir)
+                            .map(|d| d.to_string_lossy().into_owned()))
+                    },
+                    Option::is_some,
+                )
+                .ok()
+                .flatten()
         })
     }
 }

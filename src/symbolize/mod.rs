@@ -25,6 +25,7 @@
 //! ([`Symbolizer::take_messages`]).
 
 pub mod image;
+mod units;
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
