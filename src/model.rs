@@ -495,6 +495,10 @@ pub struct Report {
     /// changed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub irq_inversion: Option<IrqInversion>,
+    /// The preemption model the CPU line names (6.15+: `PREEMPT_RT`,
+    /// `PREEMPT(voluntary)`); left out of JSON when not printed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preempt: Option<String>,
     /// Irq-safe -> irq-unsafe order reports: which interrupt (JSON
     /// `irq_order`, left out for other kinds).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -570,6 +574,7 @@ impl Report {
             nest_lock: None,
             irq_inversion: None,
             irq_order: None,
+            preempt: None,
             chain: Vec::new(),
             chain_exists_of: Vec::new(),
             scenario: None,

@@ -358,3 +358,71 @@ fn undetermined_says_what_is_missing() {
     assert_eq!(a.verdict.class, Class::Undetermined);
     assert!(a.verdict.explanation.starts_with("Missing:"));
 }
+
+#[test]
+fn interrupts_reenabled_under_a_lock_are_not_called_an_acquisition() {
+    let a = analyze("rules/inconsistent-hardirq-reenabled.txt", None);
+    assert_eq!(a.verdict.rule, "inconsistent-irq-state");
+    let v = &a.verdict;
+    // The backtrace enables hardirqs (mark_held_locks); nothing is taken.
+    assert!(
+        v.evidence
+            .iter()
+            .any(|e| e.contains("enabled by _raw_spin_unlock_irq in mydrv_debugfs_show")),
+        "{:?}",
+        v.evidence
+    );
+    assert!(!v.evidence.iter().any(|e| e.contains("enabled acquisition")));
+    assert!(v.fix.contains("restoring forms"), "{}", v.fix);
+    assert!(
+        !v.fix.contains("Take mydrv_list_lock with hardirq disabled"),
+        "{}",
+        v.fix
+    );
+    // The registered use is the in-irq one.
+    assert!(v
+        .evidence
+        .iter()
+        .any(|e| e == "in-hardirq acquisition via mydrv_obj_remove"));
+    // A plain acquisition with irqs enabled keeps the lock-type advice.
+    let plain = analyze("rules/inconsistent-softirq.txt", None);
+    assert!(
+        plain.verdict.fix.contains("spin_lock_bh()"),
+        "{}",
+        plain.verdict.fix
+    );
+    assert!(
+        !plain.verdict.fix.contains("rwlock"),
+        "{}",
+        plain.verdict.fix
+    );
+}
+
+#[test]
+fn locks_still_held_tells_the_freezer_check_from_task_exit() {
+    let frozen = analyze("rules/locks-still-held-freezer.txt", None);
+    assert_eq!(frozen.verdict.rule, "locks-leaked");
+    assert!(
+        frozen.verdict.summary.contains("freeze"),
+        "{}",
+        frozen.verdict.summary
+    );
+    assert!(
+        frozen.verdict.fix.contains("mydrv_wait_for_link"),
+        "{}",
+        frozen.verdict.fix
+    );
+    assert!(
+        frozen.verdict.fix.contains("&dev->cfg_mutex"),
+        "{}",
+        frozen.verdict.fix
+    );
+    let exit = analyze("rules/locks-still-held-exit.txt", None);
+    assert_eq!(exit.verdict.rule, "locks-leaked");
+    assert!(
+        !exit.verdict.summary.contains("freeze"),
+        "{}",
+        exit.verdict.summary
+    );
+    assert!(exit.verdict.fix.contains("unlock"), "{}", exit.verdict.fix);
+}

@@ -210,6 +210,9 @@ pub struct Finding {
     pub explanation: String,
     /// A sharper fix than the rule's generic one (names the lock/site).
     pub fix: Option<String>,
+    /// A conclusion that replaces the rule's generic one where the report
+    /// shows the generic one does not apply (a pseudo-lock is not spun on).
+    pub summary: Option<String>,
     /// Lower the rule's confidence, with the reason.
     pub weaker: Option<String>,
 }
@@ -349,10 +352,17 @@ pub fn classify(ctx: &Ctx<'_>) -> Verdict {
         class: rule.class,
         rule: rule.id.clone(),
         confidence,
-        summary: first_sentence(&rule.concludes),
-        explanation: format!("{} {}", explanation, rule.concludes)
-            .trim()
-            .to_string(),
+        summary: finding
+            .summary
+            .clone()
+            .unwrap_or_else(|| first_sentence(&rule.concludes)),
+        explanation: format!(
+            "{} {}",
+            explanation,
+            finding.summary.as_deref().unwrap_or(&rule.concludes)
+        )
+        .trim()
+        .to_string(),
         evidence: finding.evidence.clone(),
         fix: finding.fix.clone().unwrap_or_else(|| rule.fix.clone()),
         references: rule.references.clone(),
@@ -395,10 +405,33 @@ fn undetermined(ctx: &Ctx<'_>) -> Verdict {
         summary: "Undetermined: no rule could decide this report.".to_string(),
         explanation: format!("Missing: {}.", missing.join("; ")),
         evidence: Vec::new(),
-        fix: "Read the report by hand; the allocation-context walk and the chain show what lockdep saw."
-            .to_string(),
+        fix: undetermined_fix(ctx),
         references: Vec::new(),
         rules: Vec::new(),
+    }
+}
+
+/// What to read when no rule decided: only the sections the output has.
+fn undetermined_fix(ctx: &Ctx<'_>) -> String {
+    let r = ctx.report;
+    let mut shows = Vec::new();
+    if ctx.walks.iter().any(|w| !w.frames.is_empty()) {
+        shows.push("the allocation-context walk");
+    }
+    if !r.chain.is_empty() {
+        shows.push("the dependency chain");
+    }
+    if !r.held_locks.is_empty() {
+        shows.push("the held locks");
+    }
+    if shows.is_empty() {
+        "Read the report by hand.".to_string()
+    } else {
+        let verb = if shows.len() == 1 { "shows" } else { "show" };
+        format!(
+            "Read the report by hand; {} {verb} what lockdep saw.",
+            shows.join(" and ")
+        )
     }
 }
 

@@ -2,6 +2,7 @@
 
 use super::{Ctx, Finding};
 use crate::kernel::gfp::{self, GfpFlag, GfpLayout};
+use crate::kernel::locks::LockType;
 use crate::kernel::reclaim::{reach_of, Reach, ReclaimSide};
 use crate::kernel::version::KernelVersion;
 use crate::model::{Lock, Report};
@@ -38,7 +39,7 @@ const TABLE: &[(&str, Predicate)] = &[
     ("scheduling-while-atomic", always),
     ("unlock-imbalance", always),
     ("held-lock-freed", always),
-    ("locks-leaked", always),
+    ("locks-leaked", locks_leaked),
     ("nested-lock-not-taken", always),
     ("missing-lockdep-key", always),
     ("lockdep-capacity", always),
@@ -47,7 +48,7 @@ const TABLE: &[(&str, Predicate)] = &[
     ("rcu-lockdep-already-off", rcu_lockdep_already_off),
     ("rcu-list-under-lock", rcu_list_under_lock),
     ("rcu-outside-watching", rcu_outside_watching),
-    ("rcu-suspicious", always),
+    ("rcu-suspicious", rcu_suspicious),
     ("circular-dependency", circular_dependency),
 ];
 
@@ -64,6 +65,12 @@ pub fn run(id: &str, ctx: &Ctx<'_>) -> Option<Finding> {
 }
 
 // ---- helpers ----------------------------------------------------------
+
+/// The kernel the rules are for when the report (or `--kernel`) names
+/// one; `None` when the walk fell back to the newest rules.
+fn report_version(ctx: &Ctx<'_>) -> Option<KernelVersion> {
+    (ctx.walk_rules.from != "newest").then(|| walk_version(ctx))
+}
 
 fn walk_version(ctx: &Ctx<'_>) -> KernelVersion {
     ctx.walk_rules
@@ -316,6 +323,7 @@ fn vmalloc_nofs_ignored(ctx: &Ctx<'_>) -> Option<Finding> {
             )),
             evidence,
             weaker: None,
+            summary: None,
         });
     }
     None
@@ -463,6 +471,7 @@ fn fs_reclaim_cycle(ctx: &Ctx<'_>) -> Option<Finding> {
         fix: Some(fs_reclaim_fix(site.as_deref(), &held, side.as_ref())),
         evidence,
         weaker: None,
+        summary: None,
     })
 }
 
@@ -498,12 +507,33 @@ fn workqueue_flush_cycle(ctx: &Ctx<'_>) -> Option<Finding> {
             format!("flush/cancel site: {}", flusher.clone().unwrap_or_else(|| "not in the chain".into())),
         ],
         explanation: format!(
-            "{} stands for waiting on a work item or workqueue{}; the work needs a lock the waiter holds. If the flush targets a different workqueue instance that only shares the lock class, it cannot deadlock: check that before changing the locking.",
+            "{} stands for waiting on a work item or workqueue{}; the work needs a lock the waiter holds. {}",
             c.class,
-            flusher.map(|f| format!(" ({f})")).unwrap_or_default()
+            flusher.map(|f| format!(" ({f})")).unwrap_or_default(),
+            workqueue_instance_caveat(&c.class, report_version(ctx))
         ),
+        fix: Some(format!(
+            "Do not flush or cancel_*_sync() the work while holding the lock it takes (drop the lock first, or use cancel without _sync and handle the race). {}",
+            workqueue_instance_caveat(&c.class, report_version(ctx))
+        )),
         ..Finding::default()
     })
+}
+
+/// Whether two instances can share the workqueue pseudo-lock's class: a
+/// work item's map is keyed by its INIT_WORK() site in every release; a
+/// workqueue's by its alloc_workqueue() call site before 5.1 and by the
+/// workqueue itself since (669de8bda87b, dynamic lockdep keys).
+fn workqueue_instance_caveat(class: &str, v: Option<KernelVersion>) -> String {
+    if class.starts_with("(wq_completion)") {
+        match v {
+            Some(v) if v >= KernelVersion::new(5, 1, 0) => "Since 5.1 every workqueue has its own lockdep key, so the flushed workqueue is the one the report names.".to_string(),
+            Some(_) => "Before 5.1 workqueues allocated at one alloc_workqueue() call site share this class: if the flushed workqueue is another instance than the one running the work, it cannot deadlock; check that first.".to_string(),
+            None => "Before 5.1 workqueues allocated at one alloc_workqueue() call site share this class (since 5.1 each has its own key): on an older kernel, check that the flushed workqueue is the one running the work.".to_string(),
+        }
+    } else {
+        "Work items initialised at one INIT_WORK() site share this class: if the flushed item is another instance than the one that needs the lock, it cannot deadlock; check that first.".to_string()
+    }
 }
 
 fn addresses(r: &Report) -> Option<(&str, &str)> {
@@ -549,6 +579,7 @@ fn recursive_different_instances(ctx: &Ctx<'_>) -> Option<Finding> {
         explanation: format!("Two different instances of {class} ({h} held, {a} being taken) are nested; lockdep sees one class and cannot tell nesting from recursion."),
         fix: Some(format!("Annotate the nesting of {class}: a subclass (spin_lock_nested/mutex_lock_nested/down_*_nested) at the inner acquisition, or lockdep_set_class() for inner instances; keep a fixed parent-before-child order.")),
         weaker: None,
+        summary: None,
     })
 }
 
@@ -594,14 +625,36 @@ fn irq_of_state(state: &str) -> Option<&'static str> {
 }
 
 /// How to take a lock with `irq` disabled where it is taken with it
-/// enabled: a hard interrupt needs the _irq/_irqsave forms, a softirq the
-/// _bh forms (or _irqsave, which also excludes softirqs).
-fn irq_disabling_forms(irq: &str) -> &'static str {
-    if irq == "HARDIRQ" {
-        "spin_lock_irqsave()/spin_lock_irq() (read_lock_irqsave()/write_lock_irqsave() for an rwlock)"
-    } else {
-        "spin_lock_bh() (read_lock_bh()/write_lock_bh() for an rwlock), or an _irqsave form"
+/// enabled, by the lock's type: a hard interrupt needs the _irq/_irqsave
+/// forms, a softirq the _bh forms (or _irqsave, which also excludes
+/// softirqs); a seqcount's writer disables them around its write section.
+fn irq_disabling_forms(irq: &str, ty: Option<LockType>) -> &'static str {
+    match (irq == "HARDIRQ", ty) {
+        (true, Some(LockType::Spinlock)) => "spin_lock_irqsave()/spin_lock_irq()",
+        (true, Some(LockType::Rwlock)) => "read_lock_irqsave()/write_lock_irqsave()",
+        (true, Some(LockType::Seqcount)) => {
+            "disable hardirqs around the write section (local_irq_save(); u64_stats_update_begin_irqsave() for a struct u64_stats_sync)"
+        }
+        (true, None) => {
+            "spin_lock_irqsave()/spin_lock_irq() (read_lock_irqsave()/write_lock_irqsave() for an rwlock)"
+        }
+        (false, Some(LockType::Spinlock)) => "spin_lock_bh(), or an _irqsave form",
+        (false, Some(LockType::Rwlock)) => "read_lock_bh()/write_lock_bh(), or an _irqsave form",
+        (false, Some(LockType::Seqcount)) => {
+            "disable bottom halves around the write section (local_bh_disable(), or an irqsave variant)"
+        }
+        (false, None) => {
+            "spin_lock_bh() (read_lock_bh()/write_lock_bh() for an rwlock), or an _irqsave form"
+        }
     }
+}
+
+/// The stacks a report shows for the acquisitions of its lock: the saved
+/// usage traces and the final backtrace, innermost first.
+fn acquisition_stacks(r: &Report) -> Vec<&[crate::model::Frame]> {
+    let mut v: Vec<&[crate::model::Frame]> = r.traces.iter().map(|t| t.frames.as_slice()).collect();
+    v.push(r.backtrace.as_slice());
+    v
 }
 
 fn inconsistent_irq_state(ctx: &Ctx<'_>) -> Option<Finding> {
@@ -611,6 +664,8 @@ fn inconsistent_irq_state(ctx: &Ctx<'_>) -> Option<Finding> {
         return None;
     }
     let class = acquiring_class(r);
+    let irq = irq_of_state(&u.from).or_else(|| irq_of_state(&u.to))?;
+    let irq_l = irq.to_lowercase();
     // `{A} state was registered at:` is where the lock was first used as A
     // (the `from` state); the backtrace is the new use (`to`). Which of the
     // two is the in-interrupt one depends on the direction.
@@ -619,34 +674,105 @@ fn inconsistent_irq_state(ctx: &Ctx<'_>) -> Option<Finding> {
         .iter()
         .find(|t| t.name.ends_with("state was registered at"))
         .and_then(|t| taking_function(&t.frames));
-    let current = taking_function(&r.backtrace).or_else(|| {
-        r.acquiring
-            .as_ref()?
-            .at
-            .as_ref()
-            .map(|f| f.base.to_string())
-    });
+    // The new use may be no acquisition at all: interrupts enabled while
+    // the lock is held (the backtrace runs through mark_held_locks()).
+    let reenabled = if u.to.starts_with("IN-") {
+        None
+    } else {
+        crate::kernel::frames::irq_enabled_at(&r.backtrace)
+    };
+    let current = match &reenabled {
+        Some(e) => e.code.map(|f| f.base.to_string()),
+        None => taking_function(&r.backtrace).or_else(|| {
+            r.acquiring
+                .as_ref()?
+                .at
+                .as_ref()
+                .map(|f| f.base.to_string())
+        }),
+    };
     let (in_irq, enabled) = if u.from.starts_with("IN-") {
         (registered, current)
     } else {
         (current, registered)
     };
     let site = |s: &Option<String>| s.clone().unwrap_or_else(|| "?".to_string());
-    let irq = irq_of_state(&u.from).or_else(|| irq_of_state(&u.to))?;
+    let in_irq_line = format!("in-{irq_l} acquisition via {}", site(&in_irq));
+    if let Some(what) = crate::kernel::locks::pseudo_lock(&class) {
+        // Not a lock: nothing to take with interrupts disabled.
+        let (summary, fix) = if class == "fs_reclaim" {
+            (
+                format!("A real bug: an allocation that may enter reclaim (and sleep) runs in {irq_l} context."),
+                format!(
+                    "fs_reclaim is lockdep's annotation of memory reclaim, not a lock: the allocation in {irq_l} context ({}) must not be able to reclaim. Allocate with GFP_ATOMIC or GFP_NOWAIT there, or move the allocation out of {irq_l} context.",
+                    site(&in_irq)
+                ),
+            )
+        } else {
+            (
+                format!("{class} is used in {irq_l} context and with {irq_l}s enabled."),
+                format!(
+                    "{class} is not a lock ({what}): look at how the {irq_l} path ({}) uses it, not at disabling interrupts around it.",
+                    site(&in_irq)
+                ),
+            )
+        };
+        return Some(Finding {
+            evidence: vec![
+                format!("{class}: {{{}}} -> {{{}}}", u.from, u.to),
+                format!("{class} is a pseudo-lock: {what}"),
+                in_irq_line,
+            ],
+            explanation: format!(
+                "{class} was used {{{}}} and is now used {{{}}}.",
+                u.from, u.to
+            ),
+            summary: Some(summary),
+            fix: Some(fix),
+            ..Finding::default()
+        });
+    }
+    if let Some(e) = &reenabled {
+        let code = e.code.map(|f| f.base.to_string());
+        let by = e.by.base.to_string();
+        let taken = r
+            .acquiring
+            .as_ref()
+            .and_then(|l| l.at.as_ref())
+            .map(|f| format!(" (taken at {})", f.base))
+            .unwrap_or_default();
+        let fix = format!(
+            "{class} is held with {irq_l}s disabled{taken}, and {} enables {irq_l}s while it is still held ({by}): an inner unlock or enable that does not restore the caller's state. Use the restoring forms there (spin_lock_irqsave()/spin_unlock_irqrestore() for an inner lock, local_irq_save()/local_irq_restore()), or release {class} first.",
+            code.clone().unwrap_or_else(|| "the code".into())
+        );
+        return Some(Finding {
+            evidence: vec![
+                format!("{class}: {{{}}} -> {{{}}}", u.from, u.to),
+                in_irq_line,
+                format!(
+                    "{irq_l}s enabled by {by} in {} while {class} is held (the backtrace runs through mark_held_locks(): no acquisition)",
+                    site(&code)
+                ),
+            ],
+            explanation: format!("{class} was used {{{}}} and is now held while {irq_l}s are enabled: an interrupt taking it can then arrive on this CPU.", u.from),
+            fix: Some(fix),
+            ..Finding::default()
+        });
+    }
+    let ty = crate::kernel::locks::lock_type(&class, acquisition_stacks(r));
     let fix = enabled.as_ref().map(|f| {
         format!(
-            "Take {class} with {} disabled in {f} (the irq-enabled path): {}.",
-            irq.to_lowercase(),
-            irq_disabling_forms(irq)
+            "Take {class} with {irq_l} disabled in {f} (the irq-enabled path): {}.",
+            irq_disabling_forms(irq, ty)
         )
     });
     Some(Finding {
         evidence: vec![
             format!("{class}: {{{}}} -> {{{}}}", u.from, u.to),
-            format!("in-{} acquisition via {}", irq.to_lowercase(), site(&in_irq)),
-            format!("{}-enabled acquisition via {}", irq.to_lowercase(), site(&enabled)),
+            in_irq_line,
+            format!("{irq_l}-enabled acquisition via {}", site(&enabled)),
         ],
-        explanation: format!("{class} was used {{{}}} and is now used {{{}}}: one path takes it in {} context, the other with that interrupt enabled.", u.from, u.to, irq.to_lowercase()),
+        explanation: format!("{class} was used {{{}}} and is now used {{{}}}: one path takes it in {irq_l} context, the other with that interrupt enabled.", u.from, u.to),
         fix,
         ..Finding::default()
     })
@@ -654,11 +780,11 @@ fn inconsistent_irq_state(ctx: &Ctx<'_>) -> Option<Finding> {
 
 /// The fix for an irq-safe lock `safe` taken before an irq-unsafe lock
 /// `unsafe_` (the unsafe one is taken elsewhere with `irq` enabled).
-fn irq_order_fix(irq: &str, safe: &str, unsafe_: &str) -> String {
+fn irq_order_fix(irq: &str, safe: &str, unsafe_: &str, ty: Option<LockType>) -> String {
     format!(
         "Take {unsafe_} with {} disabled everywhere it is taken outside interrupt context: {}; or stop taking {unsafe_} while {safe} is held.",
         irq.to_lowercase(),
-        irq_disabling_forms(irq)
+        irq_disabling_forms(irq, ty)
     )
 }
 
@@ -680,7 +806,8 @@ fn irq_lock_inversion(ctx: &Ctx<'_>) -> Option<Finding> {
         } else {
             (other, this)
         };
-        Some(irq_order_finding(irq, &safe, &unsafe_))
+        let ty = crate::kernel::locks::lock_type(&unsafe_, acquisition_stacks(r));
+        Some(irq_order_finding(irq, &safe, &unsafe_, ty))
     };
     Some(named().unwrap_or_default())
 }
@@ -692,19 +819,20 @@ fn irq_safe_unsafe_order(ctx: &Ctx<'_>) -> Option<Finding> {
         // `connects a X-irq-safe lock:` then `to a X-irq-unsafe lock:`.
         let safe = r.other_locks.first()?.class.clone();
         let unsafe_ = r.other_locks.get(1)?.class.clone();
-        Some(irq_order_finding(irq, &safe, &unsafe_))
+        let ty = crate::kernel::locks::lock_type(&unsafe_, acquisition_stacks(r));
+        Some(irq_order_finding(irq, &safe, &unsafe_, ty))
     };
     Some(named().unwrap_or_default())
 }
 
-fn irq_order_finding(irq: &str, safe: &str, unsafe_: &str) -> Finding {
+fn irq_order_finding(irq: &str, safe: &str, unsafe_: &str, ty: Option<LockType>) -> Finding {
     let ctx_word = irq.to_lowercase();
     Finding {
         evidence: vec![
             format!("{safe} is {irq}-safe (used in {ctx_word} context)"),
             format!("{unsafe_} is {irq}-unsafe (taken with {ctx_word}s enabled)"),
         ],
-        fix: Some(irq_order_fix(irq, safe, unsafe_)),
+        fix: Some(irq_order_fix(irq, safe, unsafe_, ty)),
         ..Finding::default()
     }
 }
@@ -720,6 +848,7 @@ fn inconsistent_reclaim_fs(ctx: &Ctx<'_>) -> Option<Finding> {
         explanation: format!("{class} is taken inside filesystem reclaim and also held across an allocation that may enter it ({{{}}} -> {{{}}}).", u.from, u.to),
         fix: Some(format!("While {class} is held, allocate with GFP_NOFS (or, on 4.12+, inside memalloc_nofs_save()), or allocate before taking it.")),
         weaker: None,
+        summary: None,
     })
 }
 
@@ -756,7 +885,14 @@ fn invalid_wait_context_rt(ctx: &Ctx<'_>) -> Option<Finding> {
             ),
             format!("strictest wait type in force: {why}"),
         ],
-        explanation: format!("A spinlock_t is taken where only raw spinlocks may be ({why}): fine on non-RT kernels where spinlock_t spins, a sleep in atomic context on PREEMPT_RT."),
+        explanation: format!(
+            "A spinlock_t is taken where only raw spinlocks may be ({why}): fine on non-RT kernels where spinlock_t spins, a sleep in atomic context on PREEMPT_RT.{}",
+            if r.preempt.as_deref().is_some_and(|p| p.starts_with("PREEMPT_RT")) {
+                " The reporting kernel is itself PREEMPT_RT (its CPU line says so): the problem is live there."
+            } else {
+                ""
+            }
+        ),
         ..Finding::default()
     })
 }
@@ -861,6 +997,73 @@ fn rcu_lockdep_already_off(ctx: &Ctx<'_>) -> Option<Finding> {
     })
 }
 
+/// `still has locks held!` comes from debug_check_no_locks_held(), which
+/// do_exit() calls (a lock leaked at exit) and try_to_freeze() calls
+/// (include/linux/freezer.h; inline, so the frame after the check is the
+/// function that reached a freezing point). Only the first is a missing
+/// unlock; the second is a freezable wait entered with a lock held.
+fn locks_leaked(ctx: &Ctx<'_>) -> Option<Finding> {
+    let r = ctx.report;
+    if r.kind != crate::model::ReportKind::LocksStillHeld {
+        return Some(Finding::default());
+    }
+    let bt = &r.backtrace;
+    let Some(i) = bt
+        .iter()
+        .position(|f| f.base == "debug_check_no_locks_held")
+    else {
+        return Some(Finding::default());
+    };
+    let Some(caller) = bt[i + 1..].iter().find(|f| f.reliable) else {
+        return Some(Finding::default());
+    };
+    if matches!(
+        caller.base.as_str(),
+        "do_exit" | "do_group_exit" | "make_task_dead"
+    ) {
+        return Some(Finding {
+            evidence: vec![format!("checked by {} (task exit)", caller.base)],
+            ..Finding::default()
+        });
+    }
+    let held: Vec<&str> = r.held_locks.iter().map(|l| l.class.as_str()).collect();
+    let held = if held.is_empty() {
+        "the listed lock".to_string()
+    } else {
+        held.join(", ")
+    };
+    Some(Finding {
+        evidence: vec![format!(
+            "checked from {} (not do_exit: the try_to_freeze() check, inlined)",
+            caller.base
+        )],
+        explanation: format!("The check ran from {}, not from task exit: outside do_exit() the kernel makes it in try_to_freeze(), inlined into the function that reached a freezing point, so the task could freeze holding {held}.", caller.base),
+        summary: Some("A real bug: the task can freeze while holding a lock, and whoever waits for that lock then waits until it thaws (suspend or a cgroup freeze can hang on it).".into()),
+        fix: Some(format!("Do not reach a freezing point (a freezable wait, try_to_freeze()) in {} while holding {held}: release it first, or wait non-freezably there. No unlock is missing on a return path.", caller.base)),
+        ..Finding::default()
+    })
+}
+
+/// `suspicious rcu_dereference_protected() usage!` checks only the
+/// accessor's lockdep condition (include/linux/rcupdate.h): an RCU
+/// read-side section does not satisfy it, so the fix is the update-side
+/// lock the condition names. Other messages keep the rule's fix.
+fn rcu_suspicious(ctx: &Ctx<'_>) -> Option<Finding> {
+    let protected = ctx
+        .report
+        .message
+        .as_deref()
+        .is_some_and(|m| m.contains("rcu_dereference_protected() usage"));
+    if !protected {
+        return Some(Finding::default());
+    }
+    Some(Finding {
+        evidence: vec!["the accessor is rcu_dereference_protected(): only its lockdep condition counts".into()],
+        fix: Some("Hold the update-side lock that the accessor's condition names (rtnl_dereference() needs RTNL, rcu_dereference_protected(p, lockdep_is_held(&lock)) needs that lock) in the caller that reached it without it; rcu_read_lock() does not satisfy rcu_dereference_protected(). If the access is really a read under RCU, use rcu_dereference() inside rcu_read_lock() instead.".into()),
+        ..Finding::default()
+    })
+}
+
 fn rcu_list_under_lock(ctx: &Ctx<'_>) -> Option<Finding> {
     let r = ctx.report;
     if !r
@@ -887,6 +1090,7 @@ fn rcu_list_under_lock(ctx: &Ctx<'_>) -> Option<Finding> {
             if lock.class.contains("rtnl") { "lockdep_rtnl_is_held()".to_string() } else { format!("lockdep_is_held(<{}>)", lock.class) }
         )),
         weaker: None,
+        summary: None,
     })
 }
 
@@ -936,5 +1140,6 @@ fn circular_dependency(ctx: &Ctx<'_>) -> Option<Finding> {
         ),
         fix: None,
         weaker,
+        summary: None,
     })
 }

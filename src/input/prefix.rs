@@ -169,6 +169,11 @@ pub fn strip(mut line: &str, after_kmsg: bool) -> (Prefix, &str) {
         p.caller = Some(caller);
         line = rest.strip_prefix(' ').unwrap_or(rest);
     }
+    // MediaTek's Android kernels tag each printk with its module:
+    // `[name:lockdep&]WARNING: inconsistent lock state`.
+    if let Some(rest) = strip_module_name_tag(line) {
+        line = rest;
+    }
     // `dmesg` and journald escape a newline embedded in a record
     // (`pr_warn("\nfoo")`) as a literal `\x0a`, rsyslog as `#012`.
     while let Some(rest) = line
@@ -578,14 +583,31 @@ fn strip_printk_time(line: &str) -> Option<(&str, &str)> {
         i
     };
     let dot = digits(start);
-    if dot == start || b.get(dot) != Some(&b'.') {
+    // A comma is the decimal separator of `dmesg -d` under some locales
+    // (`[+0,003927]`); only with printk's six fraction digits.
+    let comma = b.get(dot) == Some(&b',');
+    if dot == start || !(b.get(dot) == Some(&b'.') || comma) {
         return None;
     }
     let close = digits(dot + 1);
-    if close == dot + 1 || b.get(close) != Some(&b']') {
+    if close == dot + 1 || b.get(close) != Some(&b']') || comma && close - dot - 1 != 6 {
         return None;
     }
     Some((&line[close + 1..], &line[start..close]))
+}
+
+/// `[name:lockdep&]`: a module-name tag some vendor kernels (MediaTek)
+/// print before each record's text.
+fn strip_module_name_tag(line: &str) -> Option<&str> {
+    let rest = line.strip_prefix("[name:")?;
+    let end = rest.find("&]")?;
+    let name = &rest[..end];
+    (!name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
+    .then(|| &rest[end + 2..])
 }
 
 fn parse_caller_id(s: &str) -> Option<Caller> {
@@ -793,6 +815,24 @@ mod tests {
         assert!(strip_glued("a[1.0] x", "a[1.0] x").is_none());
         assert!(strip_glued("a [1.0] ", "a [1.0] ").is_none());
         assert!(strip_glued("no time here", "no time here").is_none());
+    }
+
+    #[test]
+    fn vendor_tags_and_locale_decimal_commas() {
+        assert_eq!(
+            text("[name:lockdep&]WARNING: inconsistent lock state"),
+            "WARNING: inconsistent lock state"
+        );
+        assert_eq!(text("[  12.345678] [name:ufs_mtk&]x"), "x");
+        assert_eq!(text("[name:has space&]x"), "[name:has space&]x");
+        let (p, t) = strip(
+            "[+0,003927] WARNING: possible recursive locking detected",
+            false,
+        );
+        assert_eq!(t, "WARNING: possible recursive locking detected");
+        assert!(p.timestamp.is_some());
+        // Not a timestamp: a comma with other than six digits.
+        assert_eq!(text("[0,1] x"), "[0,1] x");
     }
 
     #[test]

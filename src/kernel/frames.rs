@@ -98,6 +98,7 @@ struct Sets {
     vmalloc_entry: Vec<String>,
     inode_reclaim: Vec<String>,
     rt_lock_prefixes: Vec<String>,
+    irq_enable_trace: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -124,6 +125,7 @@ struct Table {
     vmalloc_entry: HashSet<String>,
     inode_reclaim: HashSet<String>,
     rt_lock_prefixes: Vec<String>,
+    irq_enable_trace: HashSet<String>,
     xfs_inode_lock: Vec<String>,
 }
 
@@ -164,6 +166,7 @@ fn parse_table(text: &str) -> Result<Table, String> {
         vmalloc_entry: set(&s.vmalloc_entry),
         inode_reclaim: set(&s.inode_reclaim),
         rt_lock_prefixes: s.rt_lock_prefixes.clone(),
+        irq_enable_trace: set(&s.irq_enable_trace),
         xfs_inode_lock: f.lock_classes.xfs_inode_lock,
     };
     for name in t.terminal.iter().chain(&t.has_callers) {
@@ -211,6 +214,44 @@ pub fn first_interesting(frames: &[Frame]) -> Option<&Frame> {
     frames
         .iter()
         .find(|f| f.reliable && !class_of(&f.base).is_machinery())
+}
+
+/// Where a stack printed from lockdep shows an interrupt (or bottom halves)
+/// being enabled with locks held, rather than a lock being taken: the
+/// stack runs through `mark_held_locks()` under the irq-on tracing. Gives
+/// the frame that enabled them (the first one past the tracing: an
+/// `_raw_spin_unlock_irq`, a `local_irq_enable`) and the first frame
+/// outside machinery (the code that did it); `None` for an acquisition.
+pub fn irq_enabled_at(frames: &[Frame]) -> Option<IrqEnable<'_>> {
+    let t = table();
+    let reliable: Vec<&Frame> = frames.iter().filter(|f| f.reliable).collect();
+    let marks = reliable.iter().position(|f| f.base == "mark_held_locks")?;
+    // mark_held_locks must come before the code under suspicion.
+    if reliable[..marks]
+        .iter()
+        .any(|f| !class_of(&f.base).is_machinery())
+    {
+        return None;
+    }
+    let past = reliable[marks..]
+        .iter()
+        .position(|f| !t.irq_enable_trace.contains(f.base.as_str()))
+        .map(|i| i + marks)?;
+    let by = reliable[past];
+    let code = reliable[past..]
+        .iter()
+        .find(|f| !class_of(&f.base).is_machinery())
+        .copied();
+    Some(IrqEnable { by, code })
+}
+
+/// See [`irq_enabled_at`].
+#[derive(Debug, Clone, Copy)]
+pub struct IrqEnable<'a> {
+    /// The frame that enabled interrupts (`_raw_spin_unlock_irq`).
+    pub by: &'a Frame,
+    /// The first frame outside machinery at or below it.
+    pub code: Option<&'a Frame>,
 }
 
 /// A function stacks bottom out in (syscall entry, kthread start, CPU

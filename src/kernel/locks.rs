@@ -33,6 +33,63 @@ impl Pseudo {
 struct Table {
     pseudo: Vec<Pseudo>,
     shared_init: Vec<Pseudo>,
+    lock_type: Vec<TypeRow>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TypeRow {
+    #[serde(rename = "type")]
+    ty: LockType,
+    prefixes: Vec<String>,
+    #[serde(default)]
+    class_suffixes: Vec<String>,
+}
+
+/// The type of a real lock, as far as the report shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LockType {
+    /// spinlock_t or raw_spinlock_t.
+    Spinlock,
+    /// rwlock_t.
+    Rwlock,
+    /// A seqcount (seqcount_t, a u64_stats_sync on 32-bit): a writer's
+    /// sequence, no lock primitive of its own.
+    Seqcount,
+}
+
+/// The lock type the primitive `base` (the frame after lock_acquire)
+/// takes, if the table knows it.
+pub fn type_of_primitive(base: &str) -> Option<LockType> {
+    table()
+        .lock_type
+        .iter()
+        .find(|r| r.prefixes.iter().any(|p| base.starts_with(p.as_str())))
+        .map(|r| r.ty)
+}
+
+/// The lock type of `class`, from the primitives that took it in `stacks`
+/// (each innermost first, printed from inside lockdep), else from a name
+/// only one type uses. `None` when nothing shows it (or for pseudo-locks).
+pub fn lock_type<'a>(
+    class: &str,
+    stacks: impl IntoIterator<Item = &'a [crate::model::Frame]>,
+) -> Option<LockType> {
+    if pseudo_lock(class).is_some() {
+        return None;
+    }
+    for s in stacks {
+        if let Some(t) = acquiring_primitive(s).and_then(|f| type_of_primitive(&f.base)) {
+            return Some(t);
+        }
+    }
+    let c = without_key_number(class);
+    table()
+        .lock_type
+        .iter()
+        .find(|r| r.class_suffixes.iter().any(|x| c.ends_with(x.as_str())))
+        .map(|r| r.ty)
 }
 
 fn table() -> &'static Table {
@@ -97,6 +154,30 @@ mod tests {
         assert!(pseudo_lock("reservation_ww_class_mutex").is_none());
         assert!(pseudo_lock("&mm->mmap_lock").is_none());
         assert!(pseudo_lock("&sb->s_type->i_mutex_key#3").is_none());
+    }
+
+    #[test]
+    fn lock_types_from_primitives_and_names() {
+        use crate::model::Frame;
+        let st: Vec<Frame> = ["lock_acquire", "_raw_spin_lock_irqsave", "f"]
+            .iter()
+            .map(|n| Frame::named(n))
+            .collect();
+        assert_eq!(
+            lock_type("&x->lock", [st.as_slice()]),
+            Some(LockType::Spinlock)
+        );
+        let st: Vec<Frame> = ["lock_acquire", "_raw_read_lock_bh", "f"]
+            .iter()
+            .map(|n| Frame::named(n))
+            .collect();
+        assert_eq!(
+            lock_type("nl_table_lock", [st.as_slice()]),
+            Some(LockType::Rwlock)
+        );
+        assert_eq!(lock_type("&syncp->seq#2", []), Some(LockType::Seqcount));
+        assert_eq!(lock_type("fs_reclaim", []), None);
+        assert_eq!(lock_type("&hwq->cq_lock", []), None);
     }
 
     #[test]

@@ -274,6 +274,15 @@ fn parse_cpu_line(t: &str, r: &mut Report) {
     if release.is_some() {
         r.kernel = release;
     }
+    // 6.15+ name the preemption model after the version
+    // (lib/dump_stack.c: preempt_model_str(), `#26 PREEMPT_RT`,
+    // `PREEMPT(voluntary)`).
+    if let Some(w) = t
+        .split_whitespace()
+        .find(|w| *w == "PREEMPT_RT" || w.starts_with("PREEMPT(") || w.starts_with("PREEMPT_RT("))
+    {
+        r.preempt = Some(w.to_string());
+    }
     // CONFIG_STACKTRACE_BUILD_ID ends the line with vmlinux's build id
     // (lib/dump_stack.c: `" %20phN"`, 40 hex digits).
     if let Some(id) = t
