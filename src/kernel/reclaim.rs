@@ -120,16 +120,26 @@ pub fn is_reclaim_entry(name: &str) -> bool {
 
 /// What reclaim went through to take `class`, read from `frames` (the
 /// stack of that acquisition, innermost first): the frames from the lock
-/// up to the innermost reclaim entry point, or the whole stack when it has
-/// none (a priming annotation). Block I/O is checked before filesystems
+/// up to the innermost reclaim entry point, or, when it has none (a
+/// priming annotation), up to the function that took the lock. Block I/O is checked before filesystems
 /// (writeback that reaches the block layer needs NOIO). `None` when the
 /// stack is empty and the class says nothing.
 pub fn reach_of(class: &str, frames: &[Frame]) -> Option<ReclaimSide> {
     let t = table();
     let reliable: Vec<&Frame> = frames.iter().filter(|f| f.reliable).collect();
+    // Up to the reclaim entry; with none (a priming annotation), only up
+    // to the function that took the lock: frames beyond it are whoever
+    // called that code (a syscall through the VFS is not filesystem
+    // reclaim).
     let end = reliable
         .iter()
         .position(|f| is_reclaim_entry(&f.base))
+        .or_else(|| {
+            reliable
+                .iter()
+                .position(|f| !class_of(&f.base).is_machinery())
+                .map(|i| i + 1)
+        })
         .unwrap_or(reliable.len());
     let inner = &reliable[..end];
     for side in &t.side {
@@ -220,6 +230,23 @@ mod tests {
         s = stack(&["lock_acquire", "mystery_fn"]);
         s[1].file = Some("drivers/block/mystery.c".into());
         assert_eq!(reach_of("x", &s).unwrap().reach, Reach::BlockIo);
+    }
+
+    #[test]
+    fn without_a_reclaim_entry_only_the_taker_counts() {
+        // A driver priming its lock order from an ioctl: the VFS frames
+        // below it are the caller, not reclaim.
+        let mut s = stack(&[
+            "lock_acquire",
+            "mydrv_prime_lockdep",
+            "mydrv_ioctl",
+            "vfs_ioctl",
+            "__x64_sys_ioctl",
+        ]);
+        s[3].file = Some("fs/ioctl.c".into());
+        let side = reach_of("&mydrv->lock", &s).unwrap();
+        assert_eq!(side.reach, Reach::Other);
+        assert_eq!(side.via, "mydrv_prime_lockdep");
     }
 
     #[test]
