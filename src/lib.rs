@@ -42,6 +42,7 @@ pub mod escape;
 pub mod graph;
 pub mod input;
 pub mod kernel;
+pub mod mail;
 pub mod model;
 pub mod parse;
 pub mod render;
