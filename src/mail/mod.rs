@@ -489,9 +489,18 @@ pub fn bare_id(id: &str) -> &str {
     id.strip_suffix('>').unwrap_or(id)
 }
 
+/// The lines of `a`'s report in `text`, with the `=====` rule lockdep
+/// prints above its banner when there is one (quoted or not).
 fn span(text: &str, a: &Analysis) -> Vec<String> {
-    let from = a.report.line.saturating_sub(1) as usize;
+    let mut from = a.report.line.saturating_sub(1) as usize;
     let to = a.report.end_line.max(a.report.line) as usize;
+    if from > 0 {
+        let above = text.split('\n').nth(from - 1).unwrap_or("");
+        let bare = above.trim_start_matches(['>', ' ']).trim_end();
+        if bare.len() >= 8 && bare.bytes().all(|b| b == b'=') {
+            from -= 1;
+        }
+    }
     text.split('\n')
         .skip(from)
         .take(to - from)

@@ -116,17 +116,25 @@ pub fn text(d: &Distinct, index: usize, total: usize, opts: &TextOptions) -> Str
             doc.line(Style::Plain, 2, format!("{name}: {}", e(v)));
         }
     };
-    field(&mut doc, "message-id", &m.message_id.as_ref().map(|i| format!("<{i}>")));
-    field(&mut doc, "from", &m.from);
-    field(&mut doc, "date", &m.date);
-    field(&mut doc, "subject", &m.subject);
-    for p in &m.problems {
-        doc.line(Style::Dim, 2, format!("message: {}", e(p)));
+    // Message-Ids are never broken (they are copied whole into a search or
+    // a --reply), so their lines may be longer than the width.
+    let mut ids = String::new();
+    let prefix = if opts.quote { "> " } else { "" };
+    if let Some(id) = &m.message_id {
+        ids.push_str(&format!("{prefix}  message-id: <{}>\n", e(id)));
     }
+    let mut rest = Doc::new();
+    field(&mut rest, "from", &m.from);
+    field(&mut rest, "date", &m.date);
+    field(&mut rest, "subject", &m.subject);
+    for p in &m.problems {
+        rest.line(Style::Dim, 2, format!("message: {}", e(p)));
+    }
+    let mut replies = String::new();
     if d.replies.is_empty() {
-        doc.line(Style::Plain, 2, "carried by no later message");
+        rest.line(Style::Plain, 2, "carried by no later message");
     } else {
-        doc.line(
+        rest.line(
             Style::Plain,
             2,
             format!(
@@ -140,11 +148,14 @@ pub fn text(d: &Distinct, index: usize, total: usize, opts: &TextOptions) -> Str
             } else {
                 format!("<{}>", e(r))
             };
-            doc.line(Style::Plain, 4, shown);
+            replies.push_str(&format!("{prefix}    {shown}\n"));
         }
     }
-    doc.blank();
     let mut out = doc.finish(opts.width, opts.quote, opts.color);
+    out.push_str(&ids);
+    out.push_str(&rest.finish(opts.width, opts.quote, opts.color));
+    out.push_str(&replies);
+    out.push_str(if opts.quote { ">\n" } else { "\n" });
     out.push_str(&text::render(&d.analysis, opts));
     out
 }

@@ -23,7 +23,7 @@
 
 use super::{Finished, Meta, ReplyTarget};
 use crate::escape;
-use crate::render::layout::{Doc, Style};
+use crate::render::layout::wrap;
 use crate::render::text::{self, TextOptions};
 
 /// Columns of splatdec's own text in a reply.
@@ -99,8 +99,13 @@ fn quote_line(line: &str, cut: &mut usize) -> String {
     q
 }
 
-fn prose(doc: &mut Doc, text: &str) {
-    doc.line(Style::Plain, 0, text);
+/// A paragraph of splatdec's prose, wrapped at [`WIDTH`] with no
+/// indentation.
+fn prose(out: &mut String, text: &str) {
+    for line in wrap(text, WIDTH, 0) {
+        out.push_str(line.trim());
+        out.push('\n');
+    }
 }
 
 /// The reply to `target` (see the module documentation); `opts` gives
@@ -108,11 +113,9 @@ fn prose(doc: &mut Doc, text: &str) {
 pub fn reply(finished: &Finished, target: &ReplyTarget, opts: &TextOptions) -> String {
     let m: &Meta = &target.meta;
     let mut body = String::new();
-    let mut intro = Doc::new();
     let who = m.from.as_deref().unwrap_or("you");
     let when = m.date.as_deref().map(|d| format!("On {d}, ")).unwrap_or_default();
-    prose(&mut intro, &format!("{when}{} wrote:", escape::text(who)));
-    body.push_str(&intro.finish(WIDTH, false, false));
+    prose(&mut body, &format!("{when}{} wrote:", escape::text(who)));
     let decode_opts = TextOptions {
         width: WIDTH,
         quote: false,
@@ -133,8 +136,7 @@ pub fn reply(finished: &Finished, target: &ReplyTarget, opts: &TextOptions) -> S
             body.push_str(&quote_line(l, &mut cut));
             body.push('\n');
         }
-        let mut doc = Doc::new();
-        doc.line(Style::Plain, 0, "");
+        body.push('\n');
         let mut say = String::from(
             "splatdec decoded the report quoted above as follows (the kernel's lines are quoted as posted, not re-wrapped",
         );
@@ -144,19 +146,16 @@ pub fn reply(finished: &Finished, target: &ReplyTarget, opts: &TextOptions) -> S
             ));
         }
         say.push_str("):");
-        prose(&mut doc, &say);
-        doc.line(Style::Plain, 0, "");
-        body.push_str(&doc.finish(WIDTH, false, false));
+        prose(&mut body, &say);
+        body.push('\n');
         body.push_str(&text::render(&d.analysis, &decode_opts));
         body.push('\n');
     }
     if target.copies.is_empty() {
-        let mut doc = Doc::new();
         prose(
-            &mut doc,
+            &mut body,
             "(splatdec found no lockdep report or stack trace in this message.)",
         );
-        body.push_str(&doc.finish(WIDTH, false, false));
     }
     while body.ends_with("\n\n") {
         body.pop();
