@@ -92,6 +92,12 @@ struct InputArgs {
 /// /dev/kmsg, dmesg -T/-x, mail quoting), and prints each with its verdict,
 /// lock cycle and allocation context.
 ///
+/// An input that is mail (an mbox such as a lore `t.mbox.gz` thread
+/// export, a single .eml message, a maildir; recognised by its content) is
+/// read as mail: MIME and transfer encodings are decoded, and each
+/// distinct report is shown once, with the message that first posted it
+/// (see `splatdec mail`).
+///
 /// Output is plain text, 80 columns, no escape codes when not on a
 /// terminal: safe to paste into mail (`--quote` for an inline reply).
 ///
@@ -102,7 +108,7 @@ struct InputArgs {
 #[command(
     name = "splatdec",
     version,
-    after_help = "Examples:\n  dmesg | splatdec\n  splatdec console.log other.log\n  journalctl -k | splatdec --format jsonl\n  splatdec --explain --quote splat.txt > reply.txt\n  splatdec --format markdown splat.txt\n  splatdec --kernel 4.17 fixtures/real/001-fs-reclaim-recursive-btrfs-releasepage.txt\n  splatdec graph --format dot *.log | dot -Tsvg > locks.svg\n  splatdec check --suppress known.toml ci-console.log\n  splatdec gfp 0x14102c0 --kernel 4.15"
+    after_help = "Examples:\n  dmesg | splatdec\n  splatdec console.log other.log\n  journalctl -k | splatdec --format jsonl\n  splatdec --explain --quote splat.txt > reply.txt\n  splatdec --format markdown splat.txt\n  splatdec --kernel 4.17 fixtures/real/001-fs-reclaim-recursive-btrfs-releasepage.txt\n  splatdec graph --format dot *.log | dot -Tsvg > locks.svg\n  splatdec check --suppress known.toml ci-console.log\n  splatdec mail t.mbox.gz\n  splatdec gfp 0x14102c0 --kernel 4.15"
 )]
 #[command(args_conflicts_with_subcommands = true)]
 struct Cli {

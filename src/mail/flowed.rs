@@ -1,8 +1,8 @@
 //! `format=flowed` text (RFC 3676) back to the lines the writer typed.
 //!
-//! Neither mail-parser nor the other maintained Rust mail crates undo
-//! format=flowed (they decode the transfer encoding and the charset, and
-//! leave the soft line breaks in place), so this is the one piece of body
+//! Neither mail-parser (0.11) nor mailparse (0.18) undoes format=flowed
+//! (they decode the transfer encoding and the charset, and leave the soft
+//! line breaks in place), so this is the one piece of body
 //! decoding done here. It is not MIME: it runs on the text mail-parser
 //! already decoded, and only for parts whose Content-Type says
 //! `format=flowed`.
