@@ -410,7 +410,9 @@ fn render_man(out: &mut dyn Write) -> io::Result<()> {
 
 /// What decoding an input gives: a report of a log, or a distinct report
 /// of a mail input (`index` of `total` in that input) with the message
-/// that first posted it.
+/// that first posted it. Each item is made once and handed on at once,
+/// never stored, so a log's analysis is not boxed.
+#[allow(clippy::large_enum_variant)]
 enum Item {
     Log(Analysis),
     Mail {
@@ -736,7 +738,10 @@ fn run_mail(run: &MailRun<'_>) -> ExitCode {
             }
             Err(e) => {
                 failed = true;
-                eprintln!("splatdec: mail: {name}: {}", escape::text_block(&e.to_string()));
+                eprintln!(
+                    "splatdec: mail: {name}: {}",
+                    escape::text_block(&e.to_string())
+                );
             }
         }
     }
@@ -773,7 +778,8 @@ fn run_mail(run: &MailRun<'_>) -> ExitCode {
                 let mut buf = Vec::new();
                 let _ = render::json::write_document_start(&mut buf);
                 for (i, d) in finished.reports.iter().enumerate() {
-                    let _ = render::json::write_element(&mut buf, &mail::render::json_value(d), i == 0);
+                    let _ =
+                        render::json::write_element(&mut buf, &mail::render::json_value(d), i == 0);
                 }
                 let _ = render::json::write_document_end(&mut buf, !finished.reports.is_empty());
                 text = String::from_utf8_lossy(&buf).into_owned();
@@ -896,9 +902,8 @@ fn main() -> ExitCode {
             ),
             (Format::Jsonl, _) => render::json::write_line(&mut out, a),
             (Format::Json, _) => render::json::write_element(&mut out, a, count == 0),
-            (Format::Markdown, _) => out.write_all(
-                render::markdown::render_markdown(a, usize::from(cli.width)).as_bytes(),
-            ),
+            (Format::Markdown, _) => out
+                .write_all(render::markdown::render_markdown(a, usize::from(cli.width)).as_bytes()),
             (Format::Text, _) => {
                 let sep: &[u8] = match (count, cli.quote) {
                     (0, _) => b"",
@@ -913,7 +918,8 @@ fn main() -> ExitCode {
                     } => splatdec::mail::render::text(report, *index, *total, &text_opts),
                     Item::Log(a) => render::text::render(a, &text_opts),
                 };
-                out.write_all(sep).and_then(|_| out.write_all(text.as_bytes()))
+                out.write_all(sep)
+                    .and_then(|_| out.write_all(text.as_bytes()))
             }
         };
         count += 1;

@@ -112,7 +112,14 @@ fn plain_report() -> Value {
 
 fn same_report(a: &Value, b: &Value, what: &str) {
     for f in [
-        "kind", "title", "complete", "acquiring", "holding", "held", "backtrace", "verdict",
+        "kind",
+        "title",
+        "complete",
+        "acquiring",
+        "holding",
+        "held",
+        "backtrace",
+        "verdict",
     ] {
         let strip = |v: &Value| {
             let mut v = v.clone();
@@ -152,7 +159,10 @@ fn every_transfer_encoding_gives_the_report_the_log_gives() {
         same_report(&v[0], &plain, f);
     }
     let qp = &jsonl(&[&mail("qp-soft-breaks.eml")])[0];
-    assert_eq!(qp["from"], "Ren\u{e9} Tester <rene@example.org>", "RFC 2047 name");
+    assert_eq!(
+        qp["from"], "Ren\u{e9} Tester <rene@example.org>",
+        "RFC 2047 name"
+    );
     assert_eq!(qp["subject"], "r\u{e9}gression: recursive locking in mydrv");
     let b64 = jsonl(&[&mail("base64-body.eml")]);
     assert_eq!(b64.len(), 1);
@@ -207,7 +217,10 @@ fn the_default_decoder_reads_mail_by_content() {
     std::fs::copy(mail("thread.mbox"), &p).unwrap();
     let (code, out, err) = run(&["--format", "jsonl", p.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
-    let v: Vec<Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let v: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(v.len(), 2, "each distinct report once");
     assert_eq!(v[0]["message_id"], "thread-1@example.org");
     let (code, text, _) = run(&[p.to_str().unwrap()]);
@@ -225,8 +238,7 @@ fn the_default_decoder_reads_mail_by_content() {
     child.stdin.take().unwrap().write_all(&gz).unwrap();
     let out = child.wait_with_output().unwrap();
     let line: Value =
-        serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().next().unwrap())
-            .unwrap();
+        serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().next().unwrap()).unwrap();
     assert_eq!(line["message_id"], JOSEF);
     assert_eq!(line["source"], "-#1");
     // check and graph see each distinct report once.
@@ -258,12 +270,18 @@ fn errors_name_the_file_and_the_rest_is_read() {
     ]);
     assert_eq!(code, 2);
     assert!(err.contains("missing.mbox: No such file"), "{err}");
-    assert!(err.contains("broken.t.mbox.gz: broken gzip stream"), "{err}");
+    assert!(
+        err.contains("broken.t.mbox.gz: broken gzip stream"),
+        "{err}"
+    );
     assert!(
         err.contains("recursive-same-instance.txt: neither an mbox nor a mail message"),
         "{err}"
     );
-    let v: Vec<Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let v: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(v.len(), 2, "the readable messages are still read: {out}");
     assert_eq!(v[0]["message_id"], JOSEF);
     assert_eq!(v[1]["message_id"], "flowed-1@example.org");
@@ -289,7 +307,10 @@ fn hostile_headers_are_escaped_everywhere() {
         "evil\x1b]0;title\x07@example.org",
         &mail("hostile-headers.eml"),
     ]);
-    assert!(!reply.chars().any(|c| c.is_control() && c != '\n'), "{reply}");
+    assert!(
+        !reply.chars().any(|c| c.is_control() && c != '\n'),
+        "{reply}"
+    );
     assert!(reply.contains("Subject: Re: \\x1b[31mred"));
 }
 
@@ -298,9 +319,16 @@ fn hostile_headers_are_escaped_everywhere() {
 fn check_reply(reply: &str) {
     let (head, body) = reply.split_once("\n\n").expect("headers, blank line, body");
     assert!(head.lines().all(|l| l.len() <= 998));
-    assert_eq!(head.matches("\nSubject: ").count() + usize::from(head.starts_with("Subject: ")), 1);
+    assert_eq!(
+        head.matches("\nSubject: ").count() + usize::from(head.starts_with("Subject: ")),
+        1
+    );
     assert!(head.contains("\nMIME-Version: 1.0\n"));
-    let charset = if reply.is_ascii() { "us-ascii" } else { "utf-8" };
+    let charset = if reply.is_ascii() {
+        "us-ascii"
+    } else {
+        "utf-8"
+    };
     assert!(head.contains(&format!("Content-Type: text/plain; charset={charset}")));
     for l in body.lines() {
         assert!(!l.ends_with(' '), "trailing space: {l:?}");
@@ -318,22 +346,38 @@ fn a_reply_is_ready_to_send() {
     assert_eq!(code, 0, "{err}");
     check_reply(&reply);
     assert!(reply.starts_with("To: Anand Jain <anand.jain@oracle.com>\n"));
-    assert!(reply.contains("\nSubject: Re: [PATCH 1/4] btrfs: fix lockdep splat in add_missing_dev\n"));
+    assert!(
+        reply.contains("\nSubject: Re: [PATCH 1/4] btrfs: fix lockdep splat in add_missing_dev\n")
+    );
     assert!(!reply.contains("Re: Re:"));
     assert!(reply.contains(&format!("\nIn-Reply-To: <{ANAND}>\n")));
-    assert!(reply.contains(&format!(" <{JOSEF}>\n <{ANAND}>\n")), "References end with both");
+    assert!(
+        reply.contains(&format!(" <{JOSEF}>\n <{ANAND}>\n")),
+        "References end with both"
+    );
     // The splat as Anand quoted it, quoted once more; the decode below.
     assert!(reply.contains(">> WARNING: possible circular locking dependency detected\n"));
-    assert!(reply.contains("\n[circular_dependency] possible deadlock in __btrfs_release_delayed_node\n"));
+    assert!(reply
+        .contains("\n[circular_dependency] possible deadlock in __btrfs_release_delayed_node\n"));
     // A reply to David Sterba's message goes to his Reply-To, and he
     // posted no splat.
-    let (code, reply, _) = run(&["mail", "--reply", "20200903111743.GQ28318@twin.jikos.cz", REAL_THREAD]);
+    let (code, reply, _) = run(&[
+        "mail",
+        "--reply",
+        "20200903111743.GQ28318@twin.jikos.cz",
+        REAL_THREAD,
+    ]);
     assert_eq!(code, 0);
     check_reply(&reply);
     assert!(reply.starts_with("To: dsterba@suse.cz\n"), "{reply}");
     assert!(reply.contains("found no lockdep report"));
     // Non-ASCII headers give a UTF-8 reply.
-    let (_, reply, _) = run(&["mail", "--reply", "qp-1@example.org", &mail("qp-soft-breaks.eml")]);
+    let (_, reply, _) = run(&[
+        "mail",
+        "--reply",
+        "qp-1@example.org",
+        &mail("qp-soft-breaks.eml"),
+    ]);
     check_reply(&reply);
     assert!(reply.contains("charset=utf-8"));
     assert!(reply.contains("Subject: Re: r\u{e9}gression"));

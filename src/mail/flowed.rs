@@ -100,7 +100,10 @@ mod tests {
             "> ffff9e8ef38b6268 (&delayed_node->mutex){+.+.}-{3:3}, at: __btrfs_release_delayed_node+0x3f/0x330\n> lock_acquire+0xa4/0x3d0\n"
         );
         // A space-stuffed line loses exactly one space.
-        assert_eq!(decode("  indented\n From here\n", false), " indented\nFrom here\n");
+        assert_eq!(
+            decode("  indented\n From here\n", false),
+            " indented\nFrom here\n"
+        );
     }
 
     #[test]

@@ -318,8 +318,9 @@ fn texts(msg: &mail_parser::Message<'_>, out: &mut String, depth: usize) {
             PartType::Text(t) => {
                 let ct = part.content_type();
                 let attr = |k: &str| {
-                    ct.and_then(|c| c.attribute(k))
-                        .is_some_and(|v| v.eq_ignore_ascii_case(if k == "format" { "flowed" } else { "yes" }))
+                    ct.and_then(|c| c.attribute(k)).is_some_and(|v| {
+                        v.eq_ignore_ascii_case(if k == "format" { "flowed" } else { "yes" })
+                    })
                 };
                 if attr("format") {
                     push_text(out, &flowed::decode(t, attr("delsp")));
@@ -370,12 +371,7 @@ pub fn read_messages(
     Ok(())
 }
 
-fn deliver(
-    raw: &[u8],
-    source: String,
-    cut: bool,
-    sink: &mut dyn FnMut(Result<Message, String>),
-) {
+fn deliver(raw: &[u8], source: String, cut: bool, sink: &mut dyn FnMut(Result<Message, String>)) {
     match parse(raw, source.clone()) {
         Some(mut m) => {
             if cut {
@@ -643,8 +639,10 @@ impl Thread {
                 })
                 .collect(),
         });
-        let mut groups: Vec<Option<Group>> =
-            std::mem::take(&mut self.groups).into_iter().map(Some).collect();
+        let mut groups: Vec<Option<Group>> = std::mem::take(&mut self.groups)
+            .into_iter()
+            .map(Some)
+            .collect();
         let reports = order
             .iter()
             .map(|&g| {

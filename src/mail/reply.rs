@@ -114,7 +114,11 @@ pub fn reply(finished: &Finished, target: &ReplyTarget, opts: &TextOptions) -> S
     let m: &Meta = &target.meta;
     let mut body = String::new();
     let who = m.from.as_deref().unwrap_or("you");
-    let when = m.date.as_deref().map(|d| format!("On {d}, ")).unwrap_or_default();
+    let when = m
+        .date
+        .as_deref()
+        .map(|d| format!("On {d}, "))
+        .unwrap_or_default();
     prose(&mut body, &format!("{when}{} wrote:", escape::text(who)));
     let decode_opts = TextOptions {
         width: WIDTH,
@@ -167,13 +171,12 @@ pub fn reply(finished: &Finished, target: &ReplyTarget, opts: &TextOptions) -> S
     } else {
         m.reply_to.clone()
     };
-    let cc: Vec<String> = m
-        .to
-        .iter()
-        .chain(&m.cc)
-        .filter(|a| !to.contains(a))
-        .cloned()
-        .collect();
+    let cc: Vec<String> =
+        m.to.iter()
+            .chain(&m.cc)
+            .filter(|a| !to.contains(a))
+            .cloned()
+            .collect();
     header(&mut out, "To", &to, ", ");
     header(&mut out, "Cc", &cc, ", ");
     header(&mut out, "Subject", &[re_subject(m.subject.as_deref())], "");
@@ -188,7 +191,9 @@ pub fn reply(finished: &Finished, target: &ReplyTarget, opts: &TextOptions) -> S
     }
     out.push_str("MIME-Version: 1.0\n");
     if ascii {
-        out.push_str("Content-Type: text/plain; charset=us-ascii\nContent-Transfer-Encoding: 7bit\n");
+        out.push_str(
+            "Content-Type: text/plain; charset=us-ascii\nContent-Transfer-Encoding: 7bit\n",
+        );
     } else {
         out.push_str("Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n");
     }
