@@ -94,10 +94,12 @@ mod tests {
 
     #[test]
     fn quote_depth_is_kept_and_stuffing_removed() {
+        // `>  lock_acquire`: the stuffed space goes, the kernel's own
+        // leading space stays.
         let t = "> ffff9e8ef38b6268 (&delayed_node->mutex){+.+.}-{3:3}, at: \n> __btrfs_release_delayed_node+0x3f/0x330\n>  lock_acquire+0xa4/0x3d0\n";
         assert_eq!(
             decode(t, false),
-            "> ffff9e8ef38b6268 (&delayed_node->mutex){+.+.}-{3:3}, at: __btrfs_release_delayed_node+0x3f/0x330\n> lock_acquire+0xa4/0x3d0\n"
+            "> ffff9e8ef38b6268 (&delayed_node->mutex){+.+.}-{3:3}, at: __btrfs_release_delayed_node+0x3f/0x330\n>  lock_acquire+0xa4/0x3d0\n"
         );
         // A space-stuffed line loses exactly one space.
         assert_eq!(
