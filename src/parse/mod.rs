@@ -209,7 +209,7 @@ impl<'a> Parser<'a> {
             if (indent <= 1 && line.text.contains("[<")) || arm32 {
                 let mut ctx = FrameContext::Task;
                 if let TraceLineRef::Frame(_) = classify_trace_line(line.text, &mut ctx) {
-                    if self.r.backtrace.is_empty() && prints_headerless_stack(self.r.kind) {
+                    if self.r.backtrace.is_empty() && self.r.kind.row().headerless_stack {
                         self.ctx = FrameContext::Task;
                         self.section = Section::Backtrace;
                     } else {
@@ -268,36 +268,6 @@ fn headless_kind(r: &mut Report, raw: &RawReport) {
     };
 }
 
-/// Kinds whose old layouts print the final stack's frames with no header
-/// (`[<addr>] func+off/size` right after the report body, as 2.6-4.x
-/// dump_stack() did). Every lockdep kind does; `other` reports have no
-/// known layout, so their frames outside a section are kept as unparsed.
-fn prints_headerless_stack(kind: ReportKind) -> bool {
-    match kind {
-        ReportKind::CircularDependency
-        | ReportKind::RecursiveLocking
-        | ReportKind::InconsistentLockState
-        | ReportKind::IrqLockInversion
-        | ReportKind::IrqSafeUnsafeOrder
-        | ReportKind::BadUnlockBalance
-        | ReportKind::BadContention
-        | ReportKind::HeldLockFreed
-        | ReportKind::LockHeldReturningToUser
-        | ReportKind::NestedLockNotTaken
-        | ReportKind::SuspiciousRcuUsage
-        | ReportKind::InvalidWaitContext
-        | ReportKind::LockdepCapacity
-        | ReportKind::NonStaticKey
-        | ReportKind::InvalidSubclass
-        | ReportKind::SleepingInAtomic
-        | ReportKind::SchedulingWhileAtomic
-        | ReportKind::LocksStillHeld
-        | ReportKind::LockdepWarning
-        | ReportKind::HeldLocksDump => true,
-        ReportKind::Other => false,
-    }
-}
-
 /// Parse one raw report. Never fails: what cannot be understood is kept
 /// in `unparsed` and reflected in `complete`/`corrupted`/`problems`.
 pub fn parse_report(raw: &RawReport, source: &str) -> Report {
@@ -335,8 +305,7 @@ pub fn parse_report(raw: &RawReport, source: &str) -> Report {
         // that starts late) still names its task in the header of the
         // list lockdep prints for it (`lockdep_print_held_locks(current)`);
         // a hung-task dump's lists are other tasks'.
-        if p.r.task.is_none() && !matches!(p.r.kind, ReportKind::HeldLocksDump | ReportKind::Other)
-        {
+        if p.r.task.is_none() && p.r.kind.row().task_from_held_list {
             p.r.task = first.task.clone();
         }
     }

@@ -223,12 +223,7 @@ fn locks(d: &mut Doc, r: &Report) {
         );
     }
     // Each lock under the role the report gives it (README, JSON fields).
-    let acquiring_label = match r.kind {
-        ReportKind::IrqLockInversion => "state changed",
-        ReportKind::BadContention => "contending",
-        ReportKind::InconsistentLockState => "takes",
-        _ => "acquiring",
-    };
+    let acquiring_label = r.kind.row().acquiring_label;
     if let Some(l) = &r.acquiring {
         d.line(
             Style::Plain,
@@ -244,10 +239,7 @@ fn locks(d: &mut Doc, r: &Report) {
         );
     }
     if let Some(l) = &r.holding {
-        let label = match r.kind {
-            ReportKind::HeldLockFreed => "held, in the freed memory",
-            _ => "holding",
-        };
+        let label = r.kind.row().holding_label;
         d.line(Style::Plain, 0, format!("{label}: {}", lock_str(l)));
     }
     if let Some(l) = &r.nest_lock {
@@ -321,7 +313,7 @@ fn locks(d: &mut Doc, r: &Report) {
 
 fn cycle(d: &mut Doc, r: &Report) {
     let edges = cycle_edges(r);
-    if edges.is_empty() || r.kind != crate::model::ReportKind::CircularDependency {
+    if edges.is_empty() || r.kind.row().cycle != crate::kind::Cycle::DependencyChain {
         return;
     }
     let mut chain: Vec<String> = edges.iter().map(|x| e(&x.from)).collect();
