@@ -46,6 +46,7 @@ pub mod graph;
 pub mod input;
 pub mod kernel;
 pub mod kind;
+pub mod mail;
 pub mod model;
 pub mod parse;
 pub mod render;
