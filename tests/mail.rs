@@ -100,11 +100,8 @@ fn a_quoted_printable_reply_quoting_a_syzbot_splat_is_whole() {
 
 /// The plain fixture's report, decoded directly: every encoding of it must
 /// give the same signature-relevant facts.
-fn plain_report() -> Value {
-    let path = format!(
-        "{}/fixtures/rules/recursive-same-instance.txt",
-        env!("CARGO_MANIFEST_DIR")
-    );
+fn plain_report(name: &str) -> Value {
+    let path = format!("{}/fixtures/rules/{name}", env!("CARGO_MANIFEST_DIR"));
     let (code, out, err) = run(&["--format", "jsonl", &path]);
     assert_eq!(code, 0, "{err}");
     serde_json::from_str(out.lines().next().unwrap()).unwrap()
@@ -147,7 +144,7 @@ fn strip_lines(v: &mut Value) {
 
 #[test]
 fn every_transfer_encoding_gives_the_report_the_log_gives() {
-    let plain = plain_report();
+    let plain = plain_report("recursive-same-instance.txt");
     for f in [
         "multipart-base64-attachment.eml",
         "qp-soft-breaks.eml",
@@ -164,10 +161,14 @@ fn every_transfer_encoding_gives_the_report_the_log_gives() {
         "RFC 2047 name"
     );
     assert_eq!(qp["subject"], "r\u{e9}gression: recursive locking in mydrv");
-    let b64 = jsonl(&[&mail("base64-body.eml")]);
-    assert_eq!(b64.len(), 1);
-    assert_eq!(b64[0]["kind"], "inconsistent_lock_state");
-    assert_eq!(b64[0]["complete"], true);
+    let inc = plain_report("inconsistent-softirq.txt");
+    // A base64 body, and a gzip-compressed log attached as
+    // application/gzip.
+    for f in ["base64-body.eml", "gzip-attachment.eml"] {
+        let v = jsonl(&[&mail(f)]);
+        assert_eq!(v.len(), 1, "{f}");
+        same_report(&v[0], &inc, f);
+    }
 }
 
 #[test]
@@ -396,4 +397,29 @@ fn mail_snapshots() {
     insta::assert_snapshot!("mail_thread.jsonl", pretty.join("\n"));
     let (_, reply, _) = run(&["mail", "--reply", ANAND, REAL_THREAD]);
     insta::assert_snapshot!("mail_real_thread.reply", reply);
+}
+
+#[test]
+fn output_file_and_quoting() {
+    let d = scratch("output");
+    let out = d.join("reply.txt");
+    let (code, stdout, err) = run(&[
+        "mail",
+        "--reply",
+        ANAND,
+        "-o",
+        out.to_str().unwrap(),
+        REAL_THREAD,
+    ]);
+    assert_eq!((code, stdout.as_str()), (0, ""), "{err}");
+    let (_, direct, _) = run(&["mail", "--reply", ANAND, REAL_THREAD]);
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), direct);
+    let (code, quoted, _) = run(&["mail", "--quote", "--width", "72", REAL_THREAD]);
+    assert_eq!(code, 0);
+    for l in quoted.lines() {
+        assert!(l == ">" || l.starts_with("> "), "{l:?}");
+        if !l.contains("message-id: <") {
+            assert!(l.chars().count() <= 72, "{l:?}");
+        }
+    }
 }

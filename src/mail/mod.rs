@@ -10,7 +10,9 @@
 //! [`mbox`]; each message is parsed by the `mail-parser` crate (MIME
 //! structure, quoted-printable, base64, RFC 2047 headers, charsets), and
 //! its text parts (text/plain bodies and text attachments, messages
-//! forwarded inside it; the HTML body as text when there is no plain one)
+//! forwarded inside it, attachments of another type or compressed that
+//! hold text, such as a `dmesg.txt.gz`; the HTML body as text when there
+//! is no plain one)
 //! are joined into one text, with `format=flowed` undone ([`flowed`]). The
 //! decoder reads that text as it reads a log, so `> `-quoted copies are
 //! found too.
@@ -329,6 +331,11 @@ fn texts(msg: &mail_parser::Message<'_>, out: &mut String, depth: usize) {
                 }
                 any = true;
             }
+            PartType::Binary(b) | PartType::InlineBinary(b) => {
+                if let Some(t) = attached_text(b) {
+                    push_text(out, &t);
+                }
+            }
             PartType::Message(inner) if depth < MAX_NESTING => {
                 texts(inner, out, depth + 1);
                 any = true;
@@ -341,6 +348,24 @@ fn texts(msg: &mail_parser::Message<'_>, out: &mut String, depth: usize) {
             push_text(out, &t);
         }
     }
+}
+
+/// A non-text attachment that holds text after all: a log attached as
+/// `application/octet-stream`, or gzip/xz/zstd-compressed (`dmesg.txt.gz`),
+/// recognised by content as every input is ([`crate::input::open`]);
+/// images, archives and other binaries are refused there. At most
+/// [`MAX_MESSAGE_BYTES`] of it are read.
+fn attached_text(bytes: &[u8]) -> Option<String> {
+    let r = crate::input::open::open_reader(Box::new(io::Cursor::new(bytes.to_vec()))).ok()?;
+    let mut text = Vec::new();
+    // A stream that breaks still gives what came before the break.
+    let _ = r.take(MAX_MESSAGE_BYTES as u64).read_to_end(&mut text);
+    if text.is_empty()
+        || crate::input::open::binary_kind(&text[..text.len().min(SNIFF_BYTES)]).is_some()
+    {
+        return None;
+    }
+    Some(String::from_utf8_lossy(&text).into_owned())
 }
 
 /// Read every message of an opened mail input, handing each to `sink`
