@@ -44,6 +44,7 @@ fn jsonl(args: &[&str]) -> Vec<Value> {
 
 const REAL_THREAD: &str = "fixtures/mail/real/btrfs-add-missing-dev.t.mbox.gz";
 const REAL_QP: &str = "fixtures/mail/real/syzbot-ieee80211-reply-qp.eml";
+const SYZBOT_THREAD: &str = "fixtures/mail/real/syzbot-ieee80211.t.mbox.gz";
 const JOSEF: &str = "8cad21a9f0bcc2bd29a2b0e89e475687c44b3a59.1598996236.git.josef@toxicpanda.com";
 const ANAND: &str = "d3a50895-4ad6-08a5-084f-b4bdec606aa7@oracle.com";
 
@@ -96,6 +97,31 @@ fn a_quoted_printable_reply_quoting_a_syzbot_splat_is_whole() {
     assert_eq!(both.len(), 2);
     assert_eq!(both[0]["message_id"], JOSEF);
     assert_eq!(both[1]["message_id"], r["message_id"]);
+}
+
+#[test]
+fn a_syzbot_report_and_a_quoted_printable_reply_are_one_report() {
+    let v = jsonl(&[SYZBOT_THREAD]);
+    assert_eq!(v.len(), 1, "the reply's quote is the same report");
+    assert_eq!(
+        v[0]["message_id"],
+        "6789d55f.050a0220.20d369.004e.GAE@google.com"
+    );
+    assert_eq!(
+        v[0]["from"],
+        "syzbot <syzbot+5b9196ecf74447172a9a@syzkaller.appspotmail.com>"
+    );
+    assert_eq!(v[0]["date"], "2025-01-16T19:58:23-08:00");
+    assert_eq!(
+        v[0]["replies"],
+        serde_json::json!(["CANn89iJiQeF=7g0wFVOZ=TMUnL-7U0xvw4ZQL5H5f4+ChBp__w@mail.gmail.com"])
+    );
+    // The reply alone is its own first poster; with the thread it is a
+    // reply (read twice, listed once).
+    let both = jsonl(&[REAL_QP, SYZBOT_THREAD]);
+    assert_eq!(both.len(), 1);
+    assert_eq!(both[0]["message_id"], v[0]["message_id"]);
+    assert_eq!(both[0]["replies"], v[0]["replies"]);
 }
 
 /// The plain fixture's report, decoded directly: every encoding of it must
