@@ -568,70 +568,78 @@ impl Thread {
         if keep_this {
             self.kept_meta = Some(order);
         }
-        let mut found = Vec::new();
-        // Reading from a string cannot fail.
-        let _ = self
+        self.metas.push(msg.meta);
+        // Each report is grouped as soon as it is decoded, so a message
+        // holding a long log never has all its analyses in memory at once.
+        let decoder = self
             .decoder
             .clone()
-            .with_source(msg.meta.source.clone())
-            .decode_analyzed(msg.text.as_bytes(), &mut |a| found.push(a));
-        self.metas.push(msg.meta);
-        for a in found {
-            let sig = sighting(&a.report).signature.hash;
-            if keep_this {
-                self.kept.push((sig.clone(), span(&msg.text, &a)));
+            .with_source(self.metas[order].source.clone());
+        // Reading from a string cannot fail.
+        let _ = decoder.decode_analyzed(msg.text.as_bytes(), &mut |a| {
+            self.sight(a, key, order, &msg.text, keep_this)
+        });
+    }
+
+    /// Add one report of message `order`.
+    fn sight(&mut self, a: Analysis, key: Key, order: usize, text: &str, keep_this: bool) {
+        let sig = sighting(&a.report).signature.hash;
+        if keep_this {
+            self.kept.push((sig.clone(), span(text, &a)));
+        }
+        match self.by_sig.get(&sig) {
+            None => {
+                self.by_sig.insert(sig, self.groups.len());
+                self.groups.push(Group {
+                    kind: a.report.kind,
+                    title: a.report.title.clone(),
+                    complete: a.report.complete,
+                    first: key,
+                    meta: order,
+                    analysis: a,
+                    sightings: vec![(key, order)],
+                    merged: None,
+                });
             }
-            match self.by_sig.get(&sig) {
-                None => {
-                    self.by_sig.insert(sig, self.groups.len());
-                    self.groups.push(Group {
-                        kind: a.report.kind,
-                        title: a.report.title.clone(),
-                        complete: a.report.complete,
-                        first: key,
-                        meta: order,
-                        analysis: a,
-                        sightings: vec![(key, order)],
-                        merged: None,
-                    });
-                }
-                Some(&g) => {
-                    let group = &mut self.groups[g];
-                    group.sightings.push((key, order));
-                    group.complete |= a.report.complete;
-                    if key < group.first {
-                        group.first = key;
-                        group.meta = order;
-                        group.analysis = a;
-                    }
+            Some(&g) => {
+                let group = &mut self.groups[g];
+                group.sightings.push((key, order));
+                group.complete |= a.report.complete;
+                if key < group.first {
+                    group.first = key;
+                    group.meta = order;
+                    group.analysis = a;
                 }
             }
         }
     }
 
-    /// Merge cut-short copies into the whole report they copy.
+    /// Merge cut-short copies into the whole report they copy: the
+    /// earliest complete report of the same kind and title, posted before.
     fn merge(&mut self) {
-        for i in 0..self.groups.len() {
-            if self.groups[i].complete {
-                continue;
+        let mut whole: HashMap<(ReportKind, &str), usize> = HashMap::new();
+        for (j, g) in self.groups.iter().enumerate() {
+            if g.complete {
+                let e = whole.entry((g.kind, g.title.as_str())).or_insert(j);
+                if g.first < self.groups[*e].first {
+                    *e = j;
+                }
             }
-            let (kind, first) = (self.groups[i].kind, self.groups[i].first);
-            let target = (0..self.groups.len())
-                .filter(|&j| {
-                    let g = &self.groups[j];
-                    j != i
-                        && g.merged.is_none()
-                        && g.complete
-                        && g.kind == kind
-                        && g.title == self.groups[i].title
-                        && g.first < first
-                })
-                .min_by_key(|&j| self.groups[j].first);
-            if let Some(j) = target {
-                let moved = std::mem::take(&mut self.groups[i].sightings);
-                self.groups[j].sightings.extend(moved);
-                self.groups[i].merged = Some(j);
-            }
+        }
+        let moves: Vec<(usize, usize)> = self
+            .groups
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| !g.complete)
+            .filter_map(|(i, g)| {
+                let j = *whole.get(&(g.kind, g.title.as_str()))?;
+                (self.groups[j].first < g.first).then_some((i, j))
+            })
+            .collect();
+        for (i, j) in moves {
+            let moved = std::mem::take(&mut self.groups[i].sightings);
+            self.groups[j].sightings.extend(moved);
+            self.groups[i].merged = Some(j);
         }
     }
 
@@ -717,4 +725,65 @@ pub struct ReplyTarget {
     /// Each report the message carries: its index in
     /// [`Finished::reports`] and its lines as this message has them.
     pub copies: Vec<(usize, Vec<String>)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn sniff_tells_mail_from_logs() {
+        assert_eq!(
+            sniff(b"From mboxrd@z Thu Jan  1 00:00:00 1970\nFrom: a <a@b>\n"),
+            Some(Layout::Mbox)
+        );
+        assert_eq!(
+            sniff(b"Received: from x\n\tby y\nFrom: a@b\nSubject: s\n\nbody\n"),
+            Some(Layout::Message)
+        );
+        assert_eq!(sniff(b"[    0.000000] Linux version 6.1.0\n"), None);
+        assert_eq!(
+            sniff(b"WARNING: possible recursive locking detected\n"),
+            None
+        );
+        // One mail-like line is not enough; a non-header line ends it.
+        assert_eq!(sniff(b"Subject: hello\n\nbody\n"), None);
+        assert_eq!(sniff(b"Date: x\nnot a header\nFrom: y\n"), None);
+        assert_eq!(sniff(b"From here on\nthe log\n"), None);
+    }
+
+    #[test]
+    fn bare_ids() {
+        assert_eq!(bare_id(" <a@b> "), "a@b");
+        assert_eq!(bare_id("a@b"), "a@b");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// Any bytes as an mbox or a message: no panic, every message
+        /// counted, each report attributed to one of them.
+        #[test]
+        fn any_bytes_are_read_without_panic(body in proptest::collection::vec(any::<u8>(), 0..2048)) {
+            let mut raw = b"From x Thu Jan  1 00:00:00 1970\nFrom: a@b\nContent-Type: multipart/mixed; boundary=b\n\n".to_vec();
+            raw.extend_from_slice(&body);
+            raw.extend_from_slice(b"\nWARNING: possible recursive locking detected\n");
+            let mut thread = Thread::new(Decoder::new());
+            let mut problems = Vec::new();
+            for layout in [Layout::Mbox, Layout::Message] {
+                let r: Box<dyn BufRead + Send> = Box::new(io::Cursor::new(raw.clone()));
+                read_messages(layout, r, "t", &mut |m| match m {
+                    Ok(m) => thread.add(m),
+                    Err(e) => problems.push(e),
+                })
+                .unwrap();
+            }
+            let n = thread.messages();
+            let f = thread.finish();
+            prop_assert!(n + problems.len() >= 2);
+            for d in &f.reports {
+                prop_assert!(d.first.source.starts_with("t#"));
+            }
+        }
+    }
 }
