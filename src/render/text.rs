@@ -72,7 +72,7 @@ fn frame_str(f: &Frame) -> String {
 /// A lockdep-internal frame of the trace, folded into a count. Callees the
 /// knowledge base restored (input line 0) stay: they carry its notes.
 fn folded(f: &crate::walk::WalkFrame) -> bool {
-    !(f.inlined && f.source_line == 0) && class_of(&f.function).is_reporting()
+    !((f.inlined || f.returned) && f.source_line == 0) && class_of(&f.function).is_reporting()
 }
 
 fn lock_str(l: &Lock) -> String {
@@ -546,6 +546,8 @@ fn stack(d: &mut Doc, title: &str, frames: &[Frame], walk: Option<&TraceWalk>, f
         }
         if f.inlined {
             text.push_str(" (inlined)");
+        } else if f.returned {
+            text.push_str(" (called, returned)");
         }
         let mut notes = Vec::new();
         if f.gfp != last_gfp {
