@@ -41,6 +41,7 @@ const TABLE: &[(&str, Predicate)] = &[
     ("held-lock-freed", always),
     ("locks-leaked", locks_leaked),
     ("nested-lock-not-taken", always),
+    ("invalid-subclass", invalid_subclass),
     ("missing-lockdep-key", always),
     ("lockdep-capacity", always),
     ("lockdep-self-check", lockdep_self_check),
@@ -1385,6 +1386,39 @@ fn array_element_class_cycle(ctx: &Ctx<'_>) -> Option<Finding> {
             "{} is named after an array element: the init macro declares one lock_class_key per call site and names the class after its argument, so one call in a loop gave every element of the array this class. The cycle may join two different elements, which lockdep cannot tell apart.",
             l.class
         ),
+        ..Finding::default()
+    })
+}
+
+/// The subclass an invalid-subclass report names (`invalid subclass N`).
+fn invalid_subclass(ctx: &Ctx<'_>) -> Option<Finding> {
+    let n: Option<u64> = ctx
+        .report
+        .message
+        .as_deref()
+        .and_then(|m| m.rsplit(' ').next())
+        .and_then(|t| t.trim().parse().ok());
+    let Some(n) = n else {
+        return Some(Finding::default());
+    };
+    // A nesting annotation passes a small depth; 2^31 and beyond is a
+    // negative int or garbage read from the lock's map.
+    let garbage = n >= 1 << 16;
+    let site = crate::kernel::frames::first_interesting(&ctx.report.backtrace)
+        .map(|f| f.base.to_string());
+    let at = site.as_deref().map(|s| format!(" in {s}")).unwrap_or_default();
+    Some(Finding {
+        evidence: vec![format!("subclass {n}; lockdep has 8 (0-7) per class")],
+        explanation: if garbage {
+            format!("Subclass {n} is no nesting depth an annotation passes (it is -1 or garbage as an unsigned int): the lock taken{at} has an uninitialised or overwritten lockdep map.")
+        } else {
+            format!("The lock taken{at} was annotated with subclass {n}, beyond the 8 subclasses lockdep has per class.")
+        },
+        fix: Some(if garbage {
+            format!("Find why the lock taken{at} has no valid lockdep map: taken before its init function ran, on an object that was never initialised (an error path), or overwritten (use after free).")
+        } else {
+            format!("Keep the subclass passed{at} below 8: annotate a fixed number of nesting levels, use a nest_lock (mutex_lock_nest_lock()) for many locks of one class under one outer lock, or give the levels their own keys.")
+        }),
         ..Finding::default()
     })
 }
