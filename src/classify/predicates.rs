@@ -54,6 +54,10 @@ const TABLE: &[(&str, Predicate)] = &[
     ),
     ("rcu-list-under-lock", rcu_list_under_lock),
     ("rcu-outside-watching", rcu_outside_watching),
+    (
+        "rcu-protected-accessor-in-reader",
+        rcu_protected_accessor_in_reader,
+    ),
     ("rcu-suspicious", rcu_suspicious),
     ("cycle-one-call-path", cycle_one_call_path),
     ("array-element-class-cycle", array_element_class_cycle),
@@ -1019,6 +1023,9 @@ fn lock_debug_check(ctx: &Ctx<'_>) -> Option<Finding> {
 
 fn rcu_lockdep_already_off(ctx: &Ctx<'_>) -> Option<Finding> {
     let d = ctx.report.rcu.as_ref()?.debug_locks?;
+    if report_version(ctx).is_some_and(|v| v >= RCU_DEBUG_LOCKS_MEANINGFUL) {
+        return None;
+    }
     (d == 0).then(|| Finding {
         evidence: vec!["debug_locks = 0".to_string()],
         explanation:
@@ -1183,7 +1190,7 @@ const RCU_DEBUG_LOCKS_MEANINGFUL: KernelVersion = KernelVersion::new(5, 12, 0);
 
 fn rcu_debug_locks_off_race(ctx: &Ctx<'_>) -> Option<Finding> {
     let d = ctx.report.rcu.as_ref()?.debug_locks?;
-    let v = ctx.version?;
+    let v = report_version(ctx)?;
     (d == 0 && v >= RCU_DEBUG_LOCKS_MEANINGFUL).then(|| Finding {
         evidence: vec![
             "debug_locks = 0".to_string(),
@@ -1419,6 +1426,42 @@ fn invalid_subclass(ctx: &Ctx<'_>) -> Option<Finding> {
         } else {
             format!("Keep the subclass passed{at} below 8: annotate a fixed number of nesting levels, use a nest_lock (mutex_lock_nest_lock()) for many locks of one class under one outer lock, or give the levels their own keys.")
         }),
+        ..Finding::default()
+    })
+}
+
+fn rcu_protected_accessor_in_reader(ctx: &Ctx<'_>) -> Option<Finding> {
+    let r = ctx.report;
+    if r
+        .rcu
+        .as_ref()
+        .is_some_and(|x| x.extended_quiescent_state || x.offline_cpu || x.debug_locks == Some(0))
+    {
+        return None;
+    }
+    if !r
+        .message
+        .as_deref()
+        .is_some_and(|m| m.contains("rcu_dereference_protected() usage"))
+    {
+        return None;
+    }
+    let reader = r.held_locks.iter().find(|l| l.class == "rcu_read_lock")?;
+    let taken = reader
+        .at
+        .as_ref()
+        .map(|f| format!(" (taken at {})", f.base))
+        .unwrap_or_default();
+    let site = rcu_check_site(r).map(|f| f.base.to_string());
+    Some(Finding {
+        evidence: vec![
+            "the accessor is rcu_dereference_protected(): only its update-side condition counts".to_string(),
+            format!("held: rcu_read_lock{taken}"),
+        ],
+        explanation: format!(
+            "The task is inside an RCU read-side section{taken} when {} uses rcu_dereference_protected(), whose check ignores RCU readers.",
+            site.as_deref().unwrap_or("the code")
+        ),
         ..Finding::default()
     })
 }
