@@ -75,7 +75,10 @@ fn check(a: &Analysis, what: &str) -> Vec<String> {
     }
     if v.confidence == Confidence::High {
         let Some(needs) = &rule.needs else {
-            bad.push(format!("{what}: {} is high but reads no listed facts", v.rule));
+            bad.push(format!(
+                "{what}: {} is high but reads no listed facts",
+                v.rule
+            ));
             return bad;
         };
         let caveats = r

@@ -376,7 +376,10 @@ fn check_published_figures(all: &[Case], d: &Figures, h: &Figures) {
     let readme_path = root.join("README.md");
     let readme = fs::read_to_string(&readme_path).unwrap();
     let mut new_readme = readme.clone();
-    for (name, body) in [("labeled-figures", &figures_md), ("rule-precision", &rules_md)] {
+    for (name, body) in [
+        ("labeled-figures", &figures_md),
+        ("rule-precision", &rules_md),
+    ] {
         let begin = format!("<!-- {name}: computed by tests/labeled.rs -->\n");
         let end = format!("<!-- /{name} -->");
         let (Some(a), Some(b)) = (new_readme.find(&begin), new_readme.find(&end)) else {

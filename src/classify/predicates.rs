@@ -1222,7 +1222,10 @@ fn rcu_reader_helper_without_reader(ctx: &Ctx<'_>) -> Option<Finding> {
     }
     // Inside an RCU reader the check would not have fired; a reader the
     // report shows held means something else is going on.
-    if r.held_locks.iter().any(|l| l.class.starts_with("rcu_read_lock")) {
+    if r.held_locks
+        .iter()
+        .any(|l| l.class.starts_with("rcu_read_lock"))
+    {
         return None;
     }
     let site = rcu_check_site(r)?;
@@ -1374,9 +1377,9 @@ fn array_element_class(class: &str) -> bool {
 
 fn array_element_class_cycle(ctx: &Ctx<'_>) -> Option<Finding> {
     let r = ctx.report;
-    let l = cycle_locks(r)
-        .into_iter()
-        .find(|l| array_element_class(&l.class) && crate::kernel::locks::pseudo_lock(&l.class).is_none())?;
+    let l = cycle_locks(r).into_iter().find(|l| {
+        array_element_class(&l.class) && crate::kernel::locks::pseudo_lock(&l.class).is_none()
+    })?;
     let taken = r
         .chain
         .iter()
@@ -1411,9 +1414,12 @@ fn invalid_subclass(ctx: &Ctx<'_>) -> Option<Finding> {
     // A nesting annotation passes a small depth; 2^31 and beyond is a
     // negative int or garbage read from the lock's map.
     let garbage = n >= 1 << 16;
-    let site = crate::kernel::frames::first_interesting(&ctx.report.backtrace)
-        .map(|f| f.base.to_string());
-    let at = site.as_deref().map(|s| format!(" in {s}")).unwrap_or_default();
+    let site =
+        crate::kernel::frames::first_interesting(&ctx.report.backtrace).map(|f| f.base.to_string());
+    let at = site
+        .as_deref()
+        .map(|s| format!(" in {s}"))
+        .unwrap_or_default();
     Some(Finding {
         evidence: vec![format!("subclass {n}; lockdep has 8 (0-7) per class")],
         explanation: if garbage {
@@ -1432,8 +1438,7 @@ fn invalid_subclass(ctx: &Ctx<'_>) -> Option<Finding> {
 
 fn rcu_protected_accessor_in_reader(ctx: &Ctx<'_>) -> Option<Finding> {
     let r = ctx.report;
-    if r
-        .rcu
+    if r.rcu
         .as_ref()
         .is_some_and(|x| x.extended_quiescent_state || x.offline_cpu || x.debug_locks == Some(0))
     {
