@@ -9,6 +9,9 @@
 //!
 //! * [`input`] strips printk/syslog/kmsg/mail prefixes, keeps line numbers,
 //!   tolerates any bytes and bounds line length;
+//! * [`kind`] is the table of report kinds: one row per kind holds every
+//!   per-kind decision the stages make (banners, segmenter hints, title
+//!   recipe, completeness, signature slots, lock cycle);
 //! * [`vocab`] says what one line means on its own (frames, lock lines,
 //!   held-lock headers, report wording); segment and parse both read it;
 //! * [`segment`] finds report banners with a cheap prefilter and decides
@@ -42,6 +45,8 @@ pub mod escape;
 pub mod graph;
 pub mod input;
 pub mod kernel;
+pub mod kind;
+pub mod mail;
 pub mod model;
 pub mod parse;
 pub mod render;

@@ -92,6 +92,12 @@ struct InputArgs {
 /// /dev/kmsg, dmesg -T/-x, mail quoting), and prints each with its verdict,
 /// lock cycle and allocation context.
 ///
+/// An input that is mail (an mbox such as a lore `t.mbox.gz` thread
+/// export, a single .eml message, a maildir; recognised by its content) is
+/// read as mail: MIME and transfer encodings are decoded, and each
+/// distinct report is shown once, with the message that first posted it
+/// (see `splatdec mail`).
+///
 /// Output is plain text, 80 columns, no escape codes when not on a
 /// terminal: safe to paste into mail (`--quote` for an inline reply).
 ///
@@ -102,7 +108,7 @@ struct InputArgs {
 #[command(
     name = "splatdec",
     version,
-    after_help = "Examples:\n  dmesg | splatdec\n  splatdec console.log other.log\n  journalctl -k | splatdec --format jsonl\n  splatdec --explain --quote splat.txt > reply.txt\n  splatdec --format markdown splat.txt\n  splatdec --kernel 4.17 fixtures/real/001-fs-reclaim-recursive-btrfs-releasepage.txt\n  splatdec graph --format dot *.log | dot -Tsvg > locks.svg\n  splatdec check --suppress known.toml ci-console.log\n  splatdec gfp 0x14102c0 --kernel 4.15"
+    after_help = "Examples:\n  dmesg | splatdec\n  splatdec console.log other.log\n  journalctl -k | splatdec --format jsonl\n  splatdec --explain --quote splat.txt > reply.txt\n  splatdec --format markdown splat.txt\n  splatdec --kernel 4.17 fixtures/real/001-fs-reclaim-recursive-btrfs-releasepage.txt\n  splatdec graph --format dot *.log | dot -Tsvg > locks.svg\n  splatdec check --suppress known.toml ci-console.log\n  splatdec mail t.mbox.gz\n  splatdec gfp 0x14102c0 --kernel 4.15"
 )]
 #[command(args_conflicts_with_subcommands = true)]
 struct Cli {
@@ -185,6 +191,62 @@ enum Command {
         /// it has are listed as known and do not fail; only new ones do.
         #[arg(long, value_name = "OLD.jsonl")]
         baseline: Option<PathBuf>,
+    },
+    /// Decode the splats of mail threads, each with the message that first
+    /// posted it.
+    ///
+    /// Reads mboxes (a lore/public-inbox `t.mbox.gz` thread export is one),
+    /// single messages (.eml), maildirs and directories of messages,
+    /// compressed or not; what an input is comes from its content. MIME,
+    /// quoted-printable, base64, RFC 2047 headers and charsets are decoded
+    /// by the mail-parser crate, format=flowed is undone. Each distinct
+    /// report (by the triage signature) is attributed to the first message
+    /// carrying it, by Date and then reading order, with its Message-Id,
+    /// From, Date and Subject; later messages carrying it (quoting it in a
+    /// reply, or posting it again) are listed as its replies. A quoted copy
+    /// cut short counts as a copy of the whole report of the same kind and
+    /// title posted before it.
+    ///
+    /// `--reply MESSAGE-ID` writes a reply to that message instead: To, Cc,
+    /// `Subject: Re:`, In-Reply-To and References headers, each report it
+    /// carries quoted as posted (kernel lines are not re-wrapped) and
+    /// splatdec's decode below it at 72 columns, plain text.
+    ///
+    /// Exit status: 0 when every input was read, 2 when some input or
+    /// message could not be read (each is named; the rest is still read),
+    /// or the --reply message is not among them.
+    #[command(
+        after_help = "Examples:\n  splatdec mail t.mbox.gz\n  splatdec mail --format jsonl ~/Mail/lkml/\n  splatdec mail --reply '<20200901.GA1@example.org>' -o reply.txt t.mbox.gz && mutt -H reply.txt"
+    )]
+    Mail {
+        #[command(flatten)]
+        input: InputArgs,
+        /// Output format (json/jsonl objects carry message_id, from, date,
+        /// subject and replies).
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Write a reply to this message (its Message-Id, with or without
+        /// the angle brackets) instead of the report list.
+        #[arg(long, value_name = "MESSAGE-ID")]
+        reply: Option<String>,
+        /// Write the output to FILE instead of standard output.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Add each verdict's explanation, evidence and every rule that fired.
+        #[arg(long)]
+        explain: bool,
+        /// Show unreliable (`?`) and lockdep/stack-dump frames.
+        #[arg(long)]
+        full: bool,
+        /// Wrap text output at this many columns (a --reply is always 72).
+        #[arg(long, default_value_t = 80, value_parser = clap::value_parser!(u16).range(20..))]
+        width: u16,
+        /// Prefix every text line with `> `.
+        #[arg(long)]
+        quote: bool,
+        /// When to colour text output.
+        #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+        color: ColorChoice,
     },
     /// Bulk triage: group the reports of many logs and count them.
     ///
@@ -346,25 +408,68 @@ fn render_man(out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
-/// Decode one input, handing each analysis to `emit` as soon as its
-/// report ends (a 2 GB log never sits in memory; a read error still keeps
-/// what was decoded before it).
+/// What decoding an input gives: a report of a log, or a distinct report
+/// of a mail input (`index` of `total` in that input) with the message
+/// that first posted it. Each item is made once and handed on at once,
+/// never stored, so a log's analysis is not boxed.
+#[allow(clippy::large_enum_variant)]
+enum Item {
+    Log(Analysis),
+    Mail {
+        report: Box<splatdec::mail::Distinct>,
+        index: usize,
+        total: usize,
+    },
+}
+
+impl Item {
+    fn analysis(&self) -> &Analysis {
+        match self {
+            Item::Log(a) => a,
+            Item::Mail { report, .. } => &report.analysis,
+        }
+    }
+}
+
+/// Decode one input, handing each item to `emit`. A log's analyses go out
+/// as soon as each report ends (a 2 GB log never sits in memory; a read
+/// error still keeps what was decoded before it); mail (recognised by its
+/// content: an mbox, a message, a maildir) gives its distinct reports once
+/// every message is read. Problems with single messages are said on
+/// stderr and set `failed`.
 fn decode_input(
     path: &std::path::Path,
     decoder: &Decoder,
-    emit: &mut dyn FnMut(Analysis),
+    failed: &mut bool,
+    emit: &mut dyn FnMut(Item),
 ) -> io::Result<()> {
+    use splatdec::mail::{self, Added};
     // Compressed inputs (gzip, xz, zstd by their magic bytes) are
     // decompressed as they are read; binaries that are not logs refused.
-    if path.as_os_str() == "-" {
-        let r = splatdec::input::open::open_reader(Box::new(io::stdin()))?;
-        decoder.clone().with_source("-").decode_analyzed(r, emit)
-    } else {
-        let r = splatdec::input::open::open_path(path, |_| {})?;
-        decoder
+    let mut thread = mail::Thread::new(decoder.clone());
+    let mut warnings = Vec::new();
+    let added = mail::add_path(&mut thread, path, &mut |w| warnings.push(w));
+    for w in &warnings {
+        *failed = true;
+        eprintln!("splatdec: {}", escape::text(w));
+    }
+    match added {
+        Ok(Added::Log(r)) => decoder
             .clone()
             .with_source(path.display().to_string())
-            .decode_analyzed(r, emit)
+            .decode_analyzed(r, &mut |a| emit(Item::Log(a))),
+        other => {
+            let reports = thread.finish().reports;
+            let total = reports.len();
+            for (index, d) in reports.into_iter().enumerate() {
+                emit(Item::Mail {
+                    report: Box::new(d),
+                    index,
+                    total,
+                });
+            }
+            other.map(|_| ())
+        }
     }
 }
 
@@ -462,10 +567,18 @@ fn use_color(choice: ColorChoice) -> bool {
     }
 }
 
-/// Decode every input, handing analyses to `emit`; returns whether some
-/// input could not be read or a debug image not used (each is named on
-/// stderr).
+/// Decode every input, handing analyses to `emit` (a mail input's
+/// distinct reports, each once); returns whether some input could not be
+/// read or a debug image not used (each is named on stderr).
 fn for_each_analysis(input: &InputArgs, emit: &mut dyn FnMut(Analysis)) -> Result<bool, ExitCode> {
+    for_each_item(input, &mut |i| match i {
+        Item::Log(a) => emit(a),
+        Item::Mail { report, .. } => emit(report.analysis),
+    })
+}
+
+/// [`for_each_analysis`] keeping what mail inputs say of each report.
+fn for_each_item(input: &InputArgs, emit: &mut dyn FnMut(Item)) -> Result<bool, ExitCode> {
     let (decoder, mut failed) = decoder_for(input)?;
     let files = if input.files.is_empty() {
         vec![PathBuf::from("-")]
@@ -473,9 +586,9 @@ fn for_each_analysis(input: &InputArgs, emit: &mut dyn FnMut(Analysis)) -> Resul
         input.files.clone()
     };
     for path in &files {
-        let r = decode_input(path, &decoder, &mut |a| {
+        let r = decode_input(path, &decoder, &mut failed, &mut |i| {
             say_symbolizer(&decoder);
-            emit(a)
+            emit(i)
         });
         say_symbolizer(&decoder);
         if let Err(e) = r {
@@ -580,6 +693,126 @@ fn run_check(
     }
 }
 
+/// What `splatdec mail` was asked for.
+struct MailRun<'a> {
+    input: &'a InputArgs,
+    format: Format,
+    reply: Option<&'a str>,
+    output: Option<&'a PathBuf>,
+    opts: TextOptions,
+}
+
+/// `splatdec mail`: the distinct reports of every input as one thread, or
+/// a reply to one of its messages.
+fn run_mail(run: &MailRun<'_>) -> ExitCode {
+    use splatdec::mail::{self, Added};
+    let (decoder, mut failed) = match decoder_for(run.input) {
+        Ok(d) => d,
+        Err(code) => return code,
+    };
+    let mut thread = mail::Thread::new(decoder.clone());
+    if let Some(id) = run.reply {
+        thread = thread.keep_copies_of(id);
+    }
+    let files = if run.input.files.is_empty() {
+        vec![PathBuf::from("-")]
+    } else {
+        run.input.files.clone()
+    };
+    for path in &files {
+        let name = escape::text(&path.display().to_string()).into_owned();
+        let mut warnings = Vec::new();
+        let r = mail::add_path(&mut thread, path, &mut |w| warnings.push(w));
+        say_symbolizer(&decoder);
+        for w in &warnings {
+            eprintln!("splatdec: mail: {}", escape::text(w));
+        }
+        failed |= !warnings.is_empty();
+        match r {
+            Ok(Added::Mail) => {}
+            Ok(Added::Log(_)) => {
+                failed = true;
+                eprintln!(
+                    "splatdec: mail: {name}: neither an mbox nor a mail message (no `From ` line or mail headers at its start)"
+                );
+            }
+            Err(e) => {
+                failed = true;
+                eprintln!(
+                    "splatdec: mail: {name}: {}",
+                    escape::text_block(&e.to_string())
+                );
+            }
+        }
+    }
+    let finished = thread.finish();
+    let mut text = String::new();
+    if let Some(id) = run.reply {
+        match &finished.target {
+            Some(t) => text = mail::reply::reply(&finished, t, &run.opts),
+            None => {
+                eprintln!(
+                    "splatdec: mail: --reply: no message <{}> in the input",
+                    escape::text(mail::bare_id(id))
+                );
+                return ExitCode::from(2);
+            }
+        }
+    } else {
+        match run.format {
+            Format::Text => {
+                text.push_str(&mail::render::summary_line(&finished, &run.opts));
+                let total = finished.reports.len();
+                for (i, d) in finished.reports.iter().enumerate() {
+                    text.push_str(if run.opts.quote { ">\n" } else { "\n" });
+                    text.push_str(&mail::render::text(d, i, total, &run.opts));
+                }
+            }
+            Format::Jsonl => {
+                for d in &finished.reports {
+                    text.push_str(&mail::render::jsonl_line(d));
+                    text.push('\n');
+                }
+            }
+            Format::Json => {
+                let mut buf = Vec::new();
+                let _ = render::json::write_document_start(&mut buf);
+                for (i, d) in finished.reports.iter().enumerate() {
+                    let _ =
+                        render::json::write_element(&mut buf, &mail::render::json_value(d), i == 0);
+                }
+                let _ = render::json::write_document_end(&mut buf, !finished.reports.is_empty());
+                text = String::from_utf8_lossy(&buf).into_owned();
+            }
+            Format::Markdown => {
+                for d in &finished.reports {
+                    text.push_str(&render::markdown::render_markdown(
+                        &d.analysis,
+                        run.opts.width,
+                    ));
+                }
+            }
+        }
+    }
+    let written = match run.output {
+        Some(p) => std::fs::write(p, text.as_bytes()).map_err(|e| {
+            eprintln!(
+                "splatdec: mail: {}: {e}",
+                escape::text(&p.display().to_string())
+            );
+        }),
+        None => {
+            let _ = io::stdout().write_all(text.as_bytes());
+            Ok(())
+        }
+    };
+    if failed || written.is_err() {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match &cli.command {
@@ -596,6 +829,34 @@ fn main() -> ExitCode {
         Some(Command::Completions { shell }) => {
             clap_complete::generate(*shell, &mut Cli::command(), "splatdec", &mut io::stdout());
             return ExitCode::SUCCESS;
+        }
+        Some(Command::Mail {
+            input,
+            format,
+            reply,
+            output,
+            explain,
+            full,
+            width,
+            quote,
+            color,
+        }) => {
+            return run_mail(&MailRun {
+                input,
+                format: *format,
+                reply: reply.as_deref(),
+                output: output.as_ref(),
+                opts: TextOptions {
+                    width: usize::from(*width),
+                    full: *full,
+                    explain: *explain,
+                    quote: *quote,
+                    color: *format == Format::Text
+                        && reply.is_none()
+                        && output.is_none()
+                        && use_color(*color),
+                },
+            })
         }
         Some(Command::Triage(args)) => {
             // stderr stays unlocked: the progress bar draws from workers.
@@ -625,24 +886,40 @@ fn main() -> ExitCode {
     if cli.format == Format::Json && render::json::write_document_start(&mut out).is_err() {
         return ExitCode::SUCCESS;
     }
-    let result = for_each_analysis(&cli.input, &mut |a: Analysis| {
+    let result = for_each_item(&cli.input, &mut |item: Item| {
         if closed {
             return;
         }
-        let r = match cli.format {
-            Format::Jsonl => render::json::write_line(&mut out, &a),
-            Format::Json => render::json::write_element(&mut out, &a, count == 0),
-            Format::Markdown => out.write_all(
-                render::markdown::render_markdown(&a, usize::from(cli.width)).as_bytes(),
+        let a = item.analysis();
+        let r = match (cli.format, &item) {
+            (Format::Jsonl, Item::Mail { report, .. }) => out
+                .write_all(splatdec::mail::render::jsonl_line(report).as_bytes())
+                .and_then(|_| out.write_all(b"\n")),
+            (Format::Json, Item::Mail { report, .. }) => render::json::write_element(
+                &mut out,
+                &splatdec::mail::render::json_value(report),
+                count == 0,
             ),
-            Format::Text => {
+            (Format::Jsonl, _) => render::json::write_line(&mut out, a),
+            (Format::Json, _) => render::json::write_element(&mut out, a, count == 0),
+            (Format::Markdown, _) => out
+                .write_all(render::markdown::render_markdown(a, usize::from(cli.width)).as_bytes()),
+            (Format::Text, _) => {
                 let sep: &[u8] = match (count, cli.quote) {
                     (0, _) => b"",
                     (_, true) => b">\n",
                     (_, false) => b"\n",
                 };
+                let text = match &item {
+                    Item::Mail {
+                        report,
+                        index,
+                        total,
+                    } => splatdec::mail::render::text(report, *index, *total, &text_opts),
+                    Item::Log(a) => render::text::render(a, &text_opts),
+                };
                 out.write_all(sep)
-                    .and_then(|_| out.write_all(render::text::render(&a, &text_opts).as_bytes()))
+                    .and_then(|_| out.write_all(text.as_bytes()))
             }
         };
         count += 1;

@@ -8,93 +8,7 @@
 use compact_str::CompactString;
 use serde::Serialize;
 
-/// Every report kind splatdec recognises. The snake_case names are the JSON
-/// `kind` values other tools match on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReportKind {
-    CircularDependency,
-    RecursiveLocking,
-    InconsistentLockState,
-    IrqLockInversion,
-    IrqSafeUnsafeOrder,
-    BadUnlockBalance,
-    BadContention,
-    HeldLockFreed,
-    LockHeldReturningToUser,
-    NestedLockNotTaken,
-    SuspiciousRcuUsage,
-    InvalidWaitContext,
-    LockdepCapacity,
-    NonStaticKey,
-    InvalidSubclass,
-    SleepingInAtomic,
-    SchedulingWhileAtomic,
-    LocksStillHeld,
-    LockdepWarning,
-    HeldLocksDump,
-    Other,
-}
-
-impl ReportKind {
-    /// All kinds, in declaration order (used by `--help` texts and tests).
-    pub const ALL: [ReportKind; 21] = [
-        ReportKind::CircularDependency,
-        ReportKind::RecursiveLocking,
-        ReportKind::InconsistentLockState,
-        ReportKind::IrqLockInversion,
-        ReportKind::IrqSafeUnsafeOrder,
-        ReportKind::BadUnlockBalance,
-        ReportKind::BadContention,
-        ReportKind::HeldLockFreed,
-        ReportKind::LockHeldReturningToUser,
-        ReportKind::NestedLockNotTaken,
-        ReportKind::SuspiciousRcuUsage,
-        ReportKind::InvalidWaitContext,
-        ReportKind::LockdepCapacity,
-        ReportKind::NonStaticKey,
-        ReportKind::InvalidSubclass,
-        ReportKind::SleepingInAtomic,
-        ReportKind::SchedulingWhileAtomic,
-        ReportKind::LocksStillHeld,
-        ReportKind::LockdepWarning,
-        ReportKind::HeldLocksDump,
-        ReportKind::Other,
-    ];
-
-    /// The JSON name of the kind.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReportKind::CircularDependency => "circular_dependency",
-            ReportKind::RecursiveLocking => "recursive_locking",
-            ReportKind::InconsistentLockState => "inconsistent_lock_state",
-            ReportKind::IrqLockInversion => "irq_lock_inversion",
-            ReportKind::IrqSafeUnsafeOrder => "irq_safe_unsafe_order",
-            ReportKind::BadUnlockBalance => "bad_unlock_balance",
-            ReportKind::BadContention => "bad_contention",
-            ReportKind::HeldLockFreed => "held_lock_freed",
-            ReportKind::LockHeldReturningToUser => "lock_held_returning_to_user",
-            ReportKind::NestedLockNotTaken => "nested_lock_not_taken",
-            ReportKind::SuspiciousRcuUsage => "suspicious_rcu_usage",
-            ReportKind::InvalidWaitContext => "invalid_wait_context",
-            ReportKind::LockdepCapacity => "lockdep_capacity",
-            ReportKind::NonStaticKey => "non_static_key",
-            ReportKind::InvalidSubclass => "invalid_subclass",
-            ReportKind::SleepingInAtomic => "sleeping_in_atomic",
-            ReportKind::SchedulingWhileAtomic => "scheduling_while_atomic",
-            ReportKind::LocksStillHeld => "locks_still_held",
-            ReportKind::LockdepWarning => "lockdep_warning",
-            ReportKind::HeldLocksDump => "held_locks_dump",
-            ReportKind::Other => "other",
-        }
-    }
-}
-
-impl std::fmt::Display for ReportKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::kind::ReportKind;
 
 /// Which generation of banner printed the report: lockdep switched from
 /// `[ INFO: ... ]` to `WARNING: ...` in 4.12, which also dates the report.
@@ -543,6 +457,81 @@ pub struct Report {
     /// (left out when nothing was joined).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub joined: Vec<[u64; 2]>,
+    /// A DEPT report's own sections (kind `dept`; left out otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dept: Option<Dept>,
+}
+
+/// What a DEPT (the DEPendency Tracker) report prints
+/// (kernel/dependency/dept.c of the posted series: print_circle,
+/// print_diagram, print_dep, print_recover_circle).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Dept {
+    /// `DEADLOCK`, or `AA DEADLOCK` when the one context waits for its own
+    /// event; empty in a recover-dependency report, which prints neither.
+    pub deadlock: String,
+    /// The contexts of the summary, `A` first: context A is the dependency
+    /// just added, by the wait the final backtrace shows.
+    pub contexts: Vec<DeptContext>,
+    /// The dependency cycle: the classes in dependency order, starting at
+    /// context A's event class (each context's event waits for the wait of
+    /// the next class), when the contexts close it; empty otherwise.
+    pub cycle: Vec<String>,
+    /// How many contexts' `context X's detail` sections were read.
+    pub details: u32,
+    /// A recover-dependency report's event-site dependencies
+    /// (`event site(NAME@FUNC)` -> `event site(NAME@FUNC)`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub event_sites: Vec<DeptEventSiteDep>,
+}
+
+/// One context of a DEPT report: `[S]` the start of the event context,
+/// `[W]` the wait that blocked, `[E]` the event that is then not reachable.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct DeptContext {
+    /// `A`, `B`, ...
+    pub name: String,
+    pub start: DeptStep,
+    pub wait: DeptStep,
+    pub event: DeptStep,
+    /// The irqs the wait happens in (`<HARDIRQ interrupt>`) when the
+    /// dependency is an irq one; empty otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub irqs: Vec<String>,
+    /// Where that irq was enabled in the event context (`HARDIRQ has been
+    /// enabled:`), for the first irq listed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub irq_enabled: Option<DeptSite>,
+}
+
+/// One `[S]`, `[W]` or `[E]` of a context: `function(class:subclass)`,
+/// and the site and stack its detail prints.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct DeptStep {
+    /// The function DEPT recorded (`down_write`), or `(unknown)`.
+    pub function: String,
+    /// The class (`&ei->i_data_sem`, `pglocked`, `<sched>`).
+    pub class: String,
+    pub subclass: u32,
+    /// The site (`[<ip>] symbol`, several lines when symbolized with
+    /// inlined frames); empty when not printed or `(N/A)`.
+    pub at: Vec<Frame>,
+    /// The saved `stacktrace:`, innermost first; empty when not printed.
+    pub stack: Vec<Frame>,
+}
+
+/// A site and stack DEPT prints outside a step (`... has been enabled:`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct DeptSite {
+    pub at: Vec<Frame>,
+    pub stack: Vec<Frame>,
+}
+
+/// `event site(NAME@FUNC)` followed by `-> event site(NAME@FUNC)`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct DeptEventSiteDep {
+    pub from: String,
+    pub to: String,
 }
 
 impl Report {
@@ -595,6 +584,7 @@ impl Report {
             unparsed: Vec::new(),
             interleaved: Vec::new(),
             joined: Vec::new(),
+            dept: None,
         }
     }
 }

@@ -256,3 +256,54 @@ fn kernel_override_never_silently_undecides_the_seed() {
     assert_eq!(same.verdict.confidence.as_str(), "high");
     assert!(!same.verdict.explanation.contains("Decided with"));
 }
+
+/// 4.14-4.17 `__perform_reclaim` calls `fs_reclaim_acquire()` after setting
+/// PF_MEMALLOC and before `try_to_free_pages()`: the walk keeps its effect
+/// (fs_reclaim held) but shows a call that returned, not an inlined frame.
+#[test]
+fn fs_reclaim_acquire_before_try_to_free_pages_is_a_returned_call_on_4_15() {
+    let a = &analyze(SEED, None)[0];
+    let t = trace(a, "backtrace");
+    let i = t
+        .frames
+        .iter()
+        .position(|f| f.function == "try_to_free_pages")
+        .expect("try_to_free_pages in the walk");
+    let acquire = &t.frames[i - 1];
+    assert_eq!(acquire.function, "fs_reclaim_acquire");
+    assert!(acquire.returned && !acquire.inlined, "{acquire:?}");
+    assert_eq!(acquire.fs_reclaim_depth, 1);
+    assert_eq!(t.frames[i].fs_reclaim_depth, 1);
+    // Printed frames are never marked as returned calls.
+    assert!(t
+        .frames
+        .iter()
+        .filter(|f| f.source_line != 0)
+        .all(|f| !f.returned));
+}
+
+/// Readahead allocates with the mapping's mask, which the trace does not
+/// show; below bio submission the mask above no longer applies.
+#[test]
+fn readahead_mask_is_the_mappings_and_bio_submission_ends_it() {
+    let a = &analyze(
+        "real/028-zram-init-lock-reclaim-fs-inconsistent-3.7.txt",
+        None,
+    )[0];
+    let t = a
+        .gfp_walk
+        .iter()
+        .find(|t| {
+            t.frames
+                .iter()
+                .any(|f| f.function == "__do_page_cache_readahead")
+        })
+        .expect("a walk through readahead");
+    let at = |name: &str| t.frames.iter().find(|f| f.function == name).unwrap();
+    assert_eq!(
+        at("__do_page_cache_readahead").gfp,
+        "mapping's gfp|__GFP_NOWARN|__GFP_NORETRY"
+    );
+    assert_eq!(at("submit_bh").gfp, "caller's gfp");
+    assert!(!at("kmalloc_order_trace").gfp.contains("NORETRY"));
+}

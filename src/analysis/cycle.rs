@@ -4,7 +4,8 @@
 //! recorded it, by the frame-class table in [`crate::kernel::frames`]).
 
 use crate::kernel::frames::{class_of, first_interesting};
-use crate::model::{Frame, Report, ReportKind};
+use crate::kind::Cycle;
+use crate::model::{Frame, Report};
 
 /// A frame that tells nothing about the code under suspicion: unreliable,
 /// or added by the report's own printing (lockdep, the sleep checks, the
@@ -63,8 +64,8 @@ pub struct LockCycle {
 /// most: the lock held -> the lock being acquired.
 pub fn lock_cycle(r: &Report) -> LockCycle {
     let mut c = LockCycle::default();
-    match r.kind {
-        ReportKind::CircularDependency if !r.chain.is_empty() => {
+    match r.kind.row().cycle {
+        Cycle::DependencyChain if !r.chain.is_empty() => {
             // chain is printed #n first; index k means L_k.
             let mut by_index: Vec<&crate::model::ChainEntry> = r.chain.iter().collect();
             by_index.sort_by_key(|e| e.index);
@@ -107,7 +108,7 @@ pub fn lock_cycle(r: &Report) -> LockCycle {
         // may still print `Chain exists of: S --> P --> T`: the lock being
         // acquired, the lock just before the held one on the recorded path,
         // and the held one. Locks between S and P are not printed.
-        ReportKind::CircularDependency if r.chain_exists_of.len() == 3 => {
+        Cycle::DependencyChain if r.chain_exists_of.len() == 3 => {
             let [s, p, t] = [0, 1, 2].map(|i| r.chain_exists_of[i].clone());
             c.locks = vec![s.clone(), p.clone(), t.clone()];
             c.edges.push(Edge {
@@ -136,7 +137,7 @@ pub fn lock_cycle(r: &Report) -> LockCycle {
         // `was taken by another` other --> this: the path lockdep printed
         // when it reached this lock, else that one dependency (a path:
         // locks between may be elided).
-        ReportKind::IrqLockInversion => {
+        Cycle::IrqInversion => {
             let this = r.acquiring.as_ref().map(|l| l.class.clone());
             let other = r.other_locks.first().map(|l| l.class.clone());
             let Some(inv) = &r.irq_inversion else {
@@ -177,7 +178,30 @@ pub fn lock_cycle(r: &Report) -> LockCycle {
                 });
             }
         }
-        _ => {
+        // DEPT: context A's event class waits for its wait's class, and
+        // so on round the cycle (the contexts in cycle order, each edge by
+        // the function at its wait's site).
+        Cycle::Dept => {
+            let Some(d) = &r.dept else { return c };
+            if d.cycle.is_empty() {
+                return c;
+            }
+            c.locks = d.cycle.clone();
+            for (i, from) in d.cycle.iter().enumerate() {
+                let Some(ctx) = d.contexts.iter().find(|x| &x.start.class == from) else {
+                    continue;
+                };
+                c.edges.push(Edge {
+                    from: from.clone(),
+                    to: d.cycle[(i + 1) % d.cycle.len()].clone(),
+                    via: actor(&ctx.wait.at)
+                        .or_else(|| actor(&ctx.wait.stack))
+                        .map(|f| f.base.to_string()),
+                    stack: format!("context {}", ctx.name),
+                });
+            }
+        }
+        Cycle::DependencyChain | Cycle::HeldToAcquiring => {
             c.locks = [&r.acquiring, &r.holding]
                 .into_iter()
                 .flatten()
@@ -208,10 +232,7 @@ pub fn report_edges(r: &Report) -> Vec<Edge> {
     let mut out = lock_cycle(r).edges;
     let held = &r.held_locks;
     if let Some(acq) = &r.acquiring {
-        let state_report = matches!(
-            r.kind,
-            ReportKind::InconsistentLockState | ReportKind::IrqLockInversion
-        );
+        let state_report = r.kind.row().state_lock;
         let complete = r.held_locks_count == Some(held.len() as u32);
         let (before, via) = match held.iter().position(|h| same_lock(h, acq)) {
             Some(k) if state_report => (&held[..k], taking_site(&held[k], &[])),

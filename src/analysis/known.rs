@@ -30,7 +30,7 @@ use crate::classify::Class;
 use crate::kernel::frames::class_of;
 use crate::kernel::known::{is_generic_path, KnownEntry, KnownTable};
 use crate::kernel::version::KernelVersion;
-use crate::model::{Frame, Lock, Report, ReportKind};
+use crate::model::{Frame, Lock, Report};
 use crate::vocab::frame::base_name;
 
 /// How many code-under-suspicion frames at the top of the backtrace count
@@ -133,24 +133,6 @@ pub fn class_matches(printed: &str, want: &str) -> bool {
     }
 }
 
-/// Kinds whose report names the locks of the bug itself (the cycle, the
-/// recursion, the inconsistent lock): their held-locks lists are context,
-/// not identity, and are not searched for classes.
-fn names_its_locks(kind: ReportKind) -> bool {
-    matches!(
-        kind,
-        ReportKind::CircularDependency
-            | ReportKind::RecursiveLocking
-            | ReportKind::InconsistentLockState
-            | ReportKind::IrqLockInversion
-            | ReportKind::IrqSafeUnsafeOrder
-            | ReportKind::BadUnlockBalance
-            | ReportKind::BadContention
-            | ReportKind::HeldLockFreed
-            | ReportKind::NestedLockNotTaken
-    )
-}
-
 /// The lock classes a report names, as printed.
 fn report_classes(r: &Report) -> Vec<&str> {
     let mut out: Vec<&str> = Vec::new();
@@ -167,7 +149,7 @@ fn report_classes(r: &Report) -> Vec<&str> {
     if let Some(s) = &r.scenario {
         out.extend(s.steps.iter().filter_map(|st| st.lock.as_deref()));
     }
-    if !names_its_locks(r.kind) {
+    if !r.kind.row().names_its_locks {
         out.extend(r.held_locks.iter().map(|l| l.class.as_str()));
         for h in &r.held_lock_lists {
             out.extend(h.locks.iter().map(|l| l.class.as_str()));

@@ -127,7 +127,7 @@ fn allocation_site(w: &TraceWalk) -> Option<&WalkFrame> {
     w.frames
         .iter()
         .rev()
-        .filter(|f| !f.inlined)
+        .filter(|f| !f.inlined && !f.returned)
         .find(|f| !crate::kernel::frames::class_of(&f.function).is_machinery())
 }
 
@@ -249,11 +249,12 @@ fn fs_reclaim_nested_memalloc(ctx: &Ctx<'_>) -> Option<Finding> {
             .frames
             .iter()
             .find(|f| f.task_flags.iter().any(|t| t == "PF_MEMALLOC"));
-        let nomemalloc = w.frames.iter().find(|f| {
-            f.note
-                .as_deref()
-                .is_some_and(|n| n.contains("__GFP_NOMEMALLOC"))
-        });
+        // The first frame whose known mask carries __GFP_NOMEMALLOC: where
+        // it was added (read from the mask, not from the note's words).
+        let nomemalloc = w
+            .frames
+            .iter()
+            .find(|f| has_flag(ctx, f, GfpFlag::Nomemalloc) == Some(true));
         let mut evidence = vec![format!(
             "{}: fs_reclaim taken again at depth {} with {} under PF_MEMALLOC",
             w.trace, nested.fs_reclaim_depth, nested.gfp
@@ -261,12 +262,9 @@ fn fs_reclaim_nested_memalloc(ctx: &Ctx<'_>) -> Option<Finding> {
         if let Some(f) = set_memalloc {
             evidence.push(format!("{} sets PF_MEMALLOC (direct reclaim)", f.function));
         }
-        if let Some(f) = nomemalloc {
-            evidence.push(format!(
-                "{}: {}",
-                f.function,
-                f.note.clone().unwrap_or_default()
-            ));
+        // The walk's note already names the frame.
+        if let Some(note) = nomemalloc.and_then(|f| f.note.clone()) {
+            evidence.push(note);
         }
         evidence.push(format!(
             "kernel rules {} ({})",
@@ -307,10 +305,9 @@ fn vmalloc_nofs_ignored(ctx: &Ctx<'_>) -> Option<Finding> {
                     .any(|t| t == "PF_MEMALLOC_NOFS" || t == "PF_MEMALLOC_NOIO")
                 && f.direct_reclaim_possible != Some(false)
         })?;
-        let caller = w.frames[..vi]
-            .iter()
-            .rev()
-            .find(|f| !crate::kernel::frames::is_vmalloc_entry(&f.function) && !f.inlined);
+        let caller = w.frames[..vi].iter().rev().find(|f| {
+            !crate::kernel::frames::is_vmalloc_entry(&f.function) && !f.inlined && !f.returned
+        });
         let site = caller
             .map(|f| f.function.clone())
             .unwrap_or_else(|| asked.function.clone());
@@ -1055,10 +1052,7 @@ fn locks_leaked(ctx: &Ctx<'_>) -> Option<Finding> {
     let Some(caller) = bt[i + 1..].iter().find(|f| f.reliable) else {
         return Some(Finding::default());
     };
-    if matches!(
-        caller.base.as_str(),
-        "do_exit" | "do_group_exit" | "make_task_dead"
-    ) {
+    if crate::kernel::frames::is_task_exit(&caller.base) {
         return Some(Finding {
             evidence: vec![format!("checked by {} (task exit)", caller.base)],
             ..Finding::default()

@@ -99,6 +99,7 @@ struct Sets {
     inode_reclaim: Vec<String>,
     rt_lock_prefixes: Vec<String>,
     irq_enable_trace: Vec<String>,
+    task_exit: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -126,6 +127,7 @@ struct Table {
     inode_reclaim: HashSet<String>,
     rt_lock_prefixes: Vec<String>,
     irq_enable_trace: HashSet<String>,
+    task_exit: HashSet<String>,
     xfs_inode_lock: Vec<String>,
 }
 
@@ -167,6 +169,7 @@ fn parse_table(text: &str) -> Result<Table, String> {
         inode_reclaim: set(&s.inode_reclaim),
         rt_lock_prefixes: s.rt_lock_prefixes.clone(),
         irq_enable_trace: set(&s.irq_enable_trace),
+        task_exit: set(&s.task_exit),
         xfs_inode_lock: f.lock_classes.xfs_inode_lock,
     };
     for name in t.terminal.iter().chain(&t.has_callers) {
@@ -309,6 +312,12 @@ pub fn is_vmalloc_entry(base: &str) -> bool {
 /// Inode reclaim or eviction (generic and XFS), or kswapd.
 pub fn is_inode_reclaim(base: &str) -> bool {
     table().inode_reclaim.contains(base)
+}
+
+/// A frame of task exit (`do_exit` and the functions that print in its
+/// place), from frames.toml `sets.task_exit`.
+pub fn is_task_exit(base: &str) -> bool {
+    table().task_exit.contains(base)
 }
 
 /// An XFS inode lock class name.

@@ -37,6 +37,50 @@ pub struct InlinePath {
     pub to: String,
     /// The inlined functions in call order, outermost first.
     pub via: Vec<String>,
+    /// Functions the innermost `via` step called and that returned before
+    /// the next printed frame was called (4.14-4.17 `__perform_reclaim`
+    /// calls `fs_reclaim_acquire()` after setting `PF_MEMALLOC`): their
+    /// effects persist, but they are not on the stack, so the walk shows
+    /// them as calls that returned, never as inlined frames.
+    #[serde(default)]
+    pub returned: Vec<String>,
+}
+
+/// Where a mask comes from when it is read from an object the trace does
+/// not show (the walk then restarts from an unknown mask of that origin).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GfpOrigin {
+    /// The mask the caller passed in (the walk's starting point). As an
+    /// entry's `gfp_origin` it marks a boundary: the function passes no
+    /// mask to what it calls (a bio carries none), so the walk forgets
+    /// what it knew and says "caller's gfp" again below it.
+    Caller,
+    /// `mapping_gfp_mask(mapping)`: per address space, set by the
+    /// filesystem or block layer.
+    Mapping,
+    /// `vmf->gfp_mask` of a page fault (`__get_fault_gfp_mask()`).
+    Fault,
+}
+
+impl GfpOrigin {
+    /// How the walk names the unknown mask.
+    pub fn label(self) -> &'static str {
+        match self {
+            GfpOrigin::Caller => "caller's gfp",
+            GfpOrigin::Mapping => "mapping's gfp",
+            GfpOrigin::Fault => "fault's gfp",
+        }
+    }
+
+    /// The word an example's `before`/`after` uses for it.
+    pub fn example_word(self) -> &'static str {
+        match self {
+            GfpOrigin::Caller => "caller",
+            GfpOrigin::Mapping => "mapping",
+            GfpOrigin::Fault => "fault",
+        }
+    }
 }
 
 /// A worked example, replayed by the tests.
@@ -73,6 +117,11 @@ pub struct FnEntry {
     pub gfp_clear: Option<String>,
     /// Prose: where the gfp comes from when not from the caller.
     pub gfp_from: Option<String>,
+    /// The mask is read from an object the trace does not show (the
+    /// mapping, the fault): the caller's mask no longer applies and the
+    /// walk continues from an unknown mask named after its origin. Applied
+    /// before `gfp_or`/`gfp_clear`; exclusive with `gfp_set`.
+    pub gfp_origin: Option<GfpOrigin>,
     /// The gfp to assume when the walk does not know the caller's (a
     /// per-object default such as `sk->sk_allocation`); the walk says it
     /// assumed it.
@@ -121,6 +170,7 @@ impl FnEntry {
     /// Does this entry change anything for its callees?
     pub fn has_effect(&self) -> bool {
         self.gfp_set.is_some()
+            || self.gfp_origin.is_some()
             || self.gfp_default.is_some()
             || self.gfp_or.is_some()
             || self.gfp_clear.is_some()
@@ -131,13 +181,82 @@ impl FnEntry {
             || self.direct_reclaim
     }
 
-    /// The inlined callees between this frame and the next printed `next`.
-    pub fn inline_to(&self, next: &str) -> Option<&[String]> {
+    /// The versions the entry holds for, as the README's entry table
+    /// writes them (`all`, `<=4.13`, `4.14-4.17`, `6.1+`).
+    pub fn version_range(&self) -> String {
+        match (&self.since, &self.until) {
+            (None, None) => "all".to_string(),
+            (None, Some(u)) => format!("<={u}"),
+            (Some(s), None) => format!("{s}+"),
+            (Some(s), Some(u)) => format!("{s}-{u}"),
+        }
+    }
+
+    /// A one-line summary of the entry's effects (the README's entry
+    /// table is generated from it and checked by a test).
+    pub fn effect_summary(&self) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        if let Some(g) = &self.gfp_set {
+            parts.push(format!("gfp = {g}"));
+        }
+        match self.gfp_origin {
+            Some(GfpOrigin::Caller) => parts.push("passes no gfp on".to_string()),
+            Some(o) => parts.push(format!("gfp = the {}", o.label())),
+            None => {}
+        }
+        if let Some(g) = &self.gfp_default {
+            parts.push(format!("assume {g} if unknown"));
+        }
+        if let Some(g) = &self.gfp_or {
+            parts.push(format!("+ {g}"));
+        }
+        if let Some(g) = &self.gfp_clear {
+            parts.push(format!("- {g}"));
+        }
+        match self.fs_reclaim {
+            Some(FsReclaimOp::Acquire) => parts.push("fs_reclaim acquire".to_string()),
+            Some(FsReclaimOp::AcquireAlways) => {
+                parts.push("fs_reclaim acquire (unconditional)".to_string())
+            }
+            Some(FsReclaimOp::Release) => parts.push("fs_reclaim release".to_string()),
+            None => {}
+        }
+        parts.extend(self.task_set.iter().map(|f| format!("sets {f}")));
+        parts.extend(self.task_clear.iter().map(|f| format!("clears {f}")));
+        if self.scope_from_gfp {
+            parts.push("NOFS/NOIO scope from the mask".to_string());
+        }
+        if self.allocates {
+            parts.push("allocation check".to_string());
+        }
+        if self.direct_reclaim {
+            parts.push("direct reclaim".to_string());
+        }
+        for p in &self.inline {
+            let mut s = format!("inline to {} via [{}]", p.to, p.via.join(", "));
+            if !p.returned.is_empty() {
+                s.push_str(&format!(", then calls [{}]", p.returned.join(", ")));
+            }
+            parts.push(s);
+        }
+        if parts.is_empty() {
+            parts.push("passes the mask on".to_string());
+        }
+        let mut out = parts.join("; ");
+        let unverified = |t: &str| t.contains("UNVERIFIED");
+        if unverified(&self.source) || self.reason.as_deref().is_some_and(unverified) {
+            out.push_str(" (partly UNVERIFIED)");
+        }
+        out
+    }
+
+    /// The path (inlined callees, then calls that returned) between this
+    /// frame and the next printed `next`.
+    pub fn inline_to(&self, next: &str) -> Option<&InlinePath> {
         self.inline
             .iter()
             .find(|p| p.to == next)
             .or_else(|| self.inline.iter().find(|p| p.to == "*"))
-            .map(|p| p.via.as_slice())
     }
 }
 
@@ -219,6 +338,12 @@ impl KnowledgeBase {
                     });
                 }
             }
+            if e.gfp_origin.is_some() && e.gfp_set.is_some() {
+                return Err(KbError {
+                    origin: origin.to_string(),
+                    message: format!("{}: gfp_origin and gfp_set exclude each other", e.name),
+                });
+            }
             if e.source.trim().is_empty() {
                 return Err(KbError {
                     origin: origin.to_string(),
@@ -264,6 +389,48 @@ impl KnowledgeBase {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The README's entry table, as generated from the builtin entries.
+    fn entry_table(kb: &KnowledgeBase) -> String {
+        let cell = |s: &str| s.replace('|', "&#124;");
+        let mut t =
+            String::from("| file | function (aliases) | versions | effect |\n|---|---|---|---|\n");
+        for e in kb.entries() {
+            let name = if e.aliases.is_empty() {
+                e.name.clone()
+            } else {
+                format!("{} ({})", e.name, e.aliases.join(", "))
+            };
+            let origin = e.origin.trim_start_matches("builtin:");
+            t.push_str(&format!(
+                "| {origin} | {} | {} | {} |\n",
+                cell(&name),
+                e.version_range(),
+                cell(&e.effect_summary())
+            ));
+        }
+        t
+    }
+
+    /// `src/kernel/kb/README.md` lists every entry: the table must be the
+    /// generated one. `SPLATDEC_UPDATE_KB_README=1 cargo test --lib kb::`
+    /// rewrites it.
+    #[test]
+    fn readme_entry_table_is_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/kernel/kb/README.md");
+        let readme = std::fs::read_to_string(path).expect("kb README");
+        let marker = "## Entries\n\n";
+        let at = readme.find(marker).expect("an `## Entries` section") + marker.len();
+        let want = entry_table(KnowledgeBase::builtin());
+        let have = &readme[at..];
+        if have != want {
+            if std::env::var_os("SPLATDEC_UPDATE_KB_README").is_some() {
+                std::fs::write(path, format!("{}{want}", &readme[..at])).expect("write README");
+            } else {
+                panic!("src/kernel/kb/README.md's entry table is stale: run SPLATDEC_UPDATE_KB_README=1 cargo test --lib kb::");
+            }
+        }
+    }
 
     #[test]
     fn builtin_loads_and_is_large_enough() {

@@ -479,17 +479,8 @@ mod tests {
                     .unwrap_or_else(|| panic!("{}: stable without fixed_in", e.id));
                 assert!(s.without_patch() < f, "{}: stable {s} not before {f}", e.id);
             }
-            // The kinds whose banner names a lock carry classes.
-            if matches!(
-                e.kind,
-                ReportKind::CircularDependency
-                    | ReportKind::RecursiveLocking
-                    | ReportKind::InconsistentLockState
-                    | ReportKind::IrqSafeUnsafeOrder
-                    | ReportKind::IrqLockInversion
-                    | ReportKind::BadUnlockBalance
-                    | ReportKind::HeldLockFreed
-            ) {
+            // The kinds whose report names the locks of the bug carry classes.
+            if e.kind.row().names_its_locks {
                 assert!(
                     !e.classes.is_empty(),
                     "{}: {} entry without classes",

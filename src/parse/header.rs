@@ -5,9 +5,10 @@
 use super::path::{DepPath, PathSide};
 use super::{Parser, Section, Slot};
 use crate::input::Line;
+use crate::kind::BannerReads;
 use crate::model::{
     AtomicSleep, ChainEntry, FrameContext, HeldLocks, IrqEvents, IrqInversion, Lock, Report,
-    ReportKind, Scenario, Trace, UsageTransition,
+    Scenario, Trace, UsageTransition,
 };
 use crate::segment::RawReport;
 use crate::vocab::lock::{
@@ -295,14 +296,15 @@ pub(super) fn apply_banner(r: &mut Report, raw: &RawReport) {
     r.banner = b.text.clone();
     r.banner_style = b.style;
     let cap = |i: usize| b.captures.get(i).cloned().unwrap_or_default();
-    match b.kind {
-        ReportKind::SleepingInAtomic => {
+    match b.kind.row().banner_reads {
+        BannerReads::Nothing => {}
+        BannerReads::AtomicSleepAt => {
             r.atomic_sleep = Some(AtomicSleep {
                 at: Some(cap(0)),
                 ..AtomicSleep::default()
             });
         }
-        ReportKind::SchedulingWhileAtomic => {
+        BannerReads::TaskAndPreemptCount => {
             // `comm/pid/0xPREEMPT_COUNT`
             let c = cap(0);
             if let Some((task, count)) = c.rsplit_once('/') {
@@ -313,15 +315,15 @@ pub(super) fn apply_banner(r: &mut Report, raw: &RawReport) {
                 });
             }
         }
-        ReportKind::LocksStillHeld => r.task = parse_task(&cap(0)),
-        ReportKind::LockdepCapacity => r.message = Some(format!("{} too low!", cap(0))),
-        ReportKind::InvalidSubclass => r.message = Some(format!("invalid subclass {}", cap(0))),
-        ReportKind::HeldLocksDump if b.hung_task => {
-            if let Ok(pid) = cap(1).parse() {
+        BannerReads::Task => r.task = parse_task(&cap(0)),
+        BannerReads::CapacityMessage => r.message = Some(format!("{} too low!", cap(0))),
+        BannerReads::SubclassMessage => r.message = Some(format!("invalid subclass {}", cap(0))),
+        BannerReads::HungTask => {
+            if let (true, Ok(pid)) = (b.hung_task, cap(1).parse()) {
                 r.task = Some(crate::model::Task { comm: cap(0), pid });
             }
         }
-        ReportKind::LockdepWarning => {
+        BannerReads::Warning => {
             if b.text.starts_with("DEBUG_LOCKS_WARN_ON") {
                 r.message = Some(b.text.clone());
             } else if let Some((_, loc)) = b.text.split_once(" at ") {
@@ -330,7 +332,6 @@ pub(super) fn apply_banner(r: &mut Report, raw: &RawReport) {
                 r.message = Some(b.text.clone());
             }
         }
-        _ => {}
     }
 }
 

@@ -4,6 +4,7 @@
 
 use super::Parser;
 use crate::kernel::frames;
+use crate::kind::{Backtrace, Part};
 use crate::model::{Report, ReportKind};
 use crate::segment::{EndReason, RawReport};
 use crate::vocab::body::is_root_frame;
@@ -33,12 +34,13 @@ pub(super) fn repair_scenario(r: &mut Report) {
     }
 }
 
-/// Kinds whose report ends in a stack trace.
+/// Does the report's kind end in a stack trace?
 fn expects_backtrace(kind: ReportKind, hung: bool) -> bool {
-    !matches!(
-        kind,
-        ReportKind::LockHeldReturningToUser | ReportKind::LockdepCapacity | ReportKind::Other
-    ) && (kind != ReportKind::HeldLocksDump || hung)
+    match kind.row().backtrace {
+        Backtrace::Required => true,
+        Backtrace::WhenHung => hung,
+        Backtrace::NotRequired => false,
+    }
 }
 
 /// Judge completeness and damage once every line is read.
@@ -53,60 +55,28 @@ pub(super) fn judge(p: &mut Parser<'_>) {
 
 /// The sections the report's kind needs that it does not have.
 fn missing_sections(r: &Report, raw: &RawReport) -> Vec<&'static str> {
-    let mut missing: Vec<&'static str> = Vec::new();
-    match r.kind {
-        ReportKind::CircularDependency => {
-            if r.acquiring.is_none() {
-                missing.push("the lock being acquired");
-            }
-            if r.holding.is_none() {
-                missing.push("the lock already held");
-            }
-            if r.chain.is_empty() {
-                missing.push("the dependency chain");
-            }
-        }
-        ReportKind::RecursiveLocking | ReportKind::IrqSafeUnsafeOrder => {
-            if r.acquiring.is_none() {
-                missing.push("the lock being acquired");
-            }
-            if r.holding.is_none() {
-                missing.push("the lock already held");
-            }
-        }
-        ReportKind::InconsistentLockState => {
-            if r.acquiring.is_none() {
-                missing.push("the lock taken");
-            }
-            if r.usage_transition.is_none() {
-                missing.push("the usage transition");
-            }
-        }
-        ReportKind::IrqLockInversion
-        | ReportKind::BadContention
-        | ReportKind::NestedLockNotTaken
-        | ReportKind::InvalidWaitContext
-            if r.acquiring.is_none() =>
-        {
-            missing.push("the lock line");
-        }
-        ReportKind::BadUnlockBalance if r.releasing.is_none() => {
-            missing.push("the lock line");
-        }
-        ReportKind::HeldLockFreed if r.holding.is_none() => {
-            missing.push("the lock line");
-        }
-        ReportKind::LockHeldReturningToUser | ReportKind::LocksStillHeld
-            if r.held_lock_lists.is_empty() =>
-        {
-            missing.push("the held-locks list");
-        }
-        ReportKind::HeldLocksDump if !raw.banner.hung_task && r.held_lock_lists.is_empty() => {
-            missing.push("any held-locks list");
-        }
-        _ => {}
-    }
-    missing
+    let hung = raw.banner.hung_task;
+    let recover = raw.banner.captures.first().map(String::as_str) == Some("recover ");
+    r.kind
+        .row()
+        .needs
+        .iter()
+        .filter(|n| !((n.unless_hung && hung) || (n.unless_recover && recover)))
+        .filter(|n| match n.part {
+            Part::Acquiring => r.acquiring.is_none(),
+            Part::Holding => r.holding.is_none(),
+            Part::Releasing => r.releasing.is_none(),
+            Part::Chain => r.chain.is_empty(),
+            Part::UsageTransition => r.usage_transition.is_none(),
+            Part::HeldLocks => r.held_lock_lists.is_empty(),
+            Part::DeptContexts => r.dept.as_ref().is_none_or(|d| d.contexts.is_empty()),
+            Part::DeptDetails => r
+                .dept
+                .as_ref()
+                .is_none_or(|d| (d.details as usize) < d.contexts.len()),
+        })
+        .map(|n| n.name)
+        .collect()
 }
 
 /// The final backtrace: missing where the kind needs one, or cut before

@@ -17,6 +17,7 @@
 //!   the acquisition of;
 //! * [`title`]: syzkaller-compatible titles.
 
+mod dept;
 mod fact;
 mod header;
 mod judge;
@@ -209,7 +210,7 @@ impl<'a> Parser<'a> {
             if (indent <= 1 && line.text.contains("[<")) || arm32 {
                 let mut ctx = FrameContext::Task;
                 if let TraceLineRef::Frame(_) = classify_trace_line(line.text, &mut ctx) {
-                    if self.r.backtrace.is_empty() && prints_headerless_stack(self.r.kind) {
+                    if self.r.backtrace.is_empty() && self.r.kind.row().headerless_stack {
                         self.ctx = FrameContext::Task;
                         self.section = Section::Backtrace;
                     } else {
@@ -268,36 +269,6 @@ fn headless_kind(r: &mut Report, raw: &RawReport) {
     };
 }
 
-/// Kinds whose old layouts print the final stack's frames with no header
-/// (`[<addr>] func+off/size` right after the report body, as 2.6-4.x
-/// dump_stack() did). Every lockdep kind does; `other` reports have no
-/// known layout, so their frames outside a section are kept as unparsed.
-fn prints_headerless_stack(kind: ReportKind) -> bool {
-    match kind {
-        ReportKind::CircularDependency
-        | ReportKind::RecursiveLocking
-        | ReportKind::InconsistentLockState
-        | ReportKind::IrqLockInversion
-        | ReportKind::IrqSafeUnsafeOrder
-        | ReportKind::BadUnlockBalance
-        | ReportKind::BadContention
-        | ReportKind::HeldLockFreed
-        | ReportKind::LockHeldReturningToUser
-        | ReportKind::NestedLockNotTaken
-        | ReportKind::SuspiciousRcuUsage
-        | ReportKind::InvalidWaitContext
-        | ReportKind::LockdepCapacity
-        | ReportKind::NonStaticKey
-        | ReportKind::InvalidSubclass
-        | ReportKind::SleepingInAtomic
-        | ReportKind::SchedulingWhileAtomic
-        | ReportKind::LocksStillHeld
-        | ReportKind::LockdepWarning
-        | ReportKind::HeldLocksDump => true,
-        ReportKind::Other => false,
-    }
-}
-
 /// Parse one raw report. Never fails: what cannot be understood is kept
 /// in `unparsed` and reflected in `complete`/`corrupted`/`problems`.
 pub fn parse_report(raw: &RawReport, source: &str) -> Report {
@@ -320,8 +291,19 @@ pub fn parse_report(raw: &RawReport, source: &str) -> Report {
     // A banner line says what apply_banner read; a report pasted without
     // one starts at its first body line, which is parsed like the rest.
     let skip = usize::from(!raw.banner.headless);
+    // A DEPT report's body has a grammar of its own; dump_stack() after
+    // it is read like any other report's.
+    let mut dept = (raw.banner.kind == ReportKind::Dept).then(dept::Reader::new);
     for line in raw.lines.iter().skip(skip) {
+        if let Some(d) = dept.as_mut() {
+            if d.line(&mut p.r, &line) {
+                continue;
+            }
+        }
         p.line(&line);
+    }
+    if let Some(d) = dept {
+        d.finish(&mut p.r);
     }
     p.finish_path();
     if raw.banner.headless {
@@ -335,8 +317,7 @@ pub fn parse_report(raw: &RawReport, source: &str) -> Report {
         // that starts late) still names its task in the header of the
         // list lockdep prints for it (`lockdep_print_held_locks(current)`);
         // a hung-task dump's lists are other tasks'.
-        if p.r.task.is_none() && !matches!(p.r.kind, ReportKind::HeldLocksDump | ReportKind::Other)
-        {
+        if p.r.task.is_none() && p.r.kind.row().task_from_held_list {
             p.r.task = first.task.clone();
         }
     }

@@ -22,7 +22,8 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
-use crate::model::{BannerStyle, Frame, Report, ReportKind};
+use crate::kind::{Recipe, Skip, Source, When};
+use crate::model::{BannerStyle, Frame, Report};
 use crate::segment::Banner;
 
 /// Frame-name patterns skipped for every Linux format when picking a
@@ -282,6 +283,23 @@ const NON_STATIC_SKIP: &[&str] = &["stack", "lock", "IRQ"];
 const LOCKING_BUG_SKIP: &[&str] = &["lock_sock", "release_sock"];
 const ATOMIC_SKIP: &[&str] = &["schedule"];
 
+/// DEPT's own functions (its report and graph search, kernel/dependency/
+/// dept.c) and the wait primitives that call into it.
+const DEPT_SKIP: &[&str] = &[
+    "^print_circle",
+    "^print_recover_circle",
+    "^cb_check_dl",
+    "^cb_check_recover_dl",
+    "^bfs$",
+    "^check_dl_bfs",
+    "^check_recover_dl_bfs",
+    "^add_dep$",
+    "^add_wait$",
+    "^_*dept_",
+    "^folio_wait_bit",
+    "^wait_for_completion",
+];
+
 /// Syscall wrapper prefixes trimmed from the chosen name (the shortest
 /// single trim wins, as syzkaller does).
 const WRAPPER_PREFIXES: &[&str] = &[
@@ -302,168 +320,46 @@ const WRAPPER_PREFIXES: &[&str] = &[
     "ksys_",
 ];
 
-/// One candidate source for FUNC, tried in order.
-#[derive(Debug, Clone, Copy)]
-enum Source {
-    /// The acquire site of the lock being acquired.
-    AcquiringAt,
-    /// The `at:` of the lock a bad unlock balance releases.
-    ReleasingAt,
-    /// The acquire site of the already-held lock.
-    HoldingAt,
-    /// The acquire site of the first held lock.
-    FirstHeldAt,
-    /// Every frame of the dependency chain, in printed order.
-    ChainFrames,
-    /// The frames of the first `... which became X-irq-safe at:` stack.
-    BecameSafeFrames,
-    /// The faulting PC (`RIP:`, `pc :`) of a warning.
-    FaultingPc,
-    /// The first `Call Trace:` of the report.
-    CallTrace,
-}
-
-/// How FUNC is chosen for one report format.
-struct Rule {
-    /// Title template; `{tag}` is the banner's tag, `{func}` the frame.
-    format: &'static str,
-    sources: &'static [Source],
-    /// Whether the skip lists apply (syzkaller does not filter names it
-    /// reads from a fixed line such as the lock being acquired).
-    skip: bool,
-    extra_skip: &'static [&'static str],
-    /// When no frame qualifies: with a stack recipe syzkaller writes
-    /// `in corrupted`; without one it falls back to the banner text.
-    hung_task: bool,
-}
-
-const fn rule(format: &'static str, sources: &'static [Source], skip: bool) -> Rule {
-    Rule {
-        format,
-        sources,
-        skip,
-        extra_skip: &[],
-        hung_task: false,
-    }
-}
-
-use Source::*;
-
-/// The rule for a report: kind and banner generation decide.
-fn rule_for(r: &Report, banner: &Banner) -> Option<Rule> {
-    let old = banner.style == BannerStyle::Bracketed;
-    let warn_line_is_lockdep = r.warning_at.as_deref().is_some_and(|w| {
-        w.contains("lockdep.c")
-            && w.split("lockdep.c")
-                .nth(1)
-                .is_some_and(|t| t.contains("lock_"))
-    });
-    Some(match r.kind {
-        ReportKind::CircularDependency if old => {
-            rule("possible deadlock in {func}", &[AcquiringAt], false)
+/// The title recipe for a report: the first of its kind's recipes
+/// ([`crate::kind::KindRow::title`]) whose condition holds.
+fn recipe_for(r: &Report, banner: &Banner) -> Recipe {
+    let holds = |w: When| match w {
+        When::Always => true,
+        When::Bracketed => banner.style == BannerStyle::Bracketed,
+        When::BracketedWith(c) => {
+            banner.style == BannerStyle::Bracketed
+                && banner.captures.first().map(String::as_str) == Some(c)
         }
-        ReportKind::CircularDependency => Rule {
-            extra_skip: CIRCULAR_SKIP,
-            ..rule(
-                "possible deadlock in {func}",
-                &[AcquiringAt, HoldingAt, ChainFrames],
-                true,
-            )
-        },
-        ReportKind::RecursiveLocking | ReportKind::IrqLockInversion => {
-            rule("possible deadlock in {func}", &[AcquiringAt], false)
-        }
-        // Old kernels: syzkaller has a format for the SOFTIRQ banner only;
-        // the others fall back to the banner text.
-        ReportKind::IrqSafeUnsafeOrder
-            if old && banner.captures.first().map(String::as_str) == Some("SOFTIRQ") =>
-        {
-            rule("possible deadlock in {func}", &[AcquiringAt], false)
-        }
-        ReportKind::IrqSafeUnsafeOrder if old => return None,
-        ReportKind::IrqSafeUnsafeOrder => {
-            rule("possible deadlock in {func}", &[BecameSafeFrames], true)
-        }
-        ReportKind::InconsistentLockState if old => {
-            rule("inconsistent lock state in {func}", &[AcquiringAt], false)
-        }
-        ReportKind::InconsistentLockState => {
-            rule("inconsistent lock state in {func}", &[CallTrace], true)
-        }
-        ReportKind::SuspiciousRcuUsage => Rule {
-            extra_skip: RCU_SKIP,
-            ..rule("{tag}: suspicious RCU usage in {func}", &[CallTrace], true)
-        },
-        ReportKind::BadUnlockBalance => rule(
-            "{tag}: bad unlock balance in {func}",
-            &[ReleasingAt, CallTrace],
-            true,
-        ),
-        ReportKind::HeldLockFreed => rule("{tag}: held lock freed in {func}", &[HoldingAt], false),
-        ReportKind::LocksStillHeld => rule(
-            "{tag}: still has locks held in {func}",
-            &[FirstHeldAt],
-            false,
-        ),
-        ReportKind::LockHeldReturningToUser => rule(
-            "{tag}: lock held when returning to user space in {func}",
-            &[FirstHeldAt],
-            false,
-        ),
-        ReportKind::NestedLockNotTaken => rule(
-            "WARNING: nested lock was not taken in {func}",
-            &[FaultingPc, CallTrace],
-            true,
-        ),
-        ReportKind::LockdepWarning if r.warning_at.is_none() => return None,
-        ReportKind::LockdepWarning if warn_line_is_lockdep => Rule {
-            extra_skip: LOCKING_BUG_SKIP,
-            ..rule(
-                "WARNING: locking bug in {func}",
-                &[FaultingPc, CallTrace],
-                true,
-            )
-        },
-        ReportKind::LockdepWarning => rule("WARNING in {func}", &[FaultingPc, CallTrace], true),
-        ReportKind::InvalidWaitContext => Rule {
-            extra_skip: LOCKING_BUG_SKIP,
-            ..rule("WARNING: locking bug in {func}", &[CallTrace], true)
-        },
-        ReportKind::NonStaticKey if banner.tag == "INFO" => Rule {
-            extra_skip: NON_STATIC_SKIP,
-            ..rule(
-                "INFO: trying to register non-static key in {func}",
-                &[CallTrace],
-                true,
-            )
-        },
-        ReportKind::SleepingInAtomic => rule(
-            "BUG: sleeping function called from invalid context in {func}",
-            &[CallTrace],
-            true,
-        ),
-        ReportKind::SchedulingWhileAtomic => Rule {
-            extra_skip: ATOMIC_SKIP,
-            ..rule("BUG: scheduling while atomic in {func}", &[CallTrace], true)
-        },
-        ReportKind::HeldLocksDump if banner.hung_task => Rule {
-            hung_task: true,
-            ..rule("INFO: task hung in {func}", &[CallTrace], true)
-        },
-        _ => return None,
-    })
+        When::Tag(t) => banner.tag == t,
+        When::NoWarningAt => r.warning_at.is_none(),
+        When::WarningInLockdep => r.warning_at.as_deref().is_some_and(|w| {
+            w.contains("lockdep.c")
+                && w.split("lockdep.c")
+                    .nth(1)
+                    .is_some_and(|t| t.contains("lock_"))
+        }),
+        When::HungTask => banner.hung_task,
+        When::Capture(c) => banner.captures.first().map(String::as_str) == Some(c),
+    };
+    r.kind
+        .row()
+        .title
+        .iter()
+        .find(|(w, _)| holds(*w))
+        .map_or(Recipe::Banner, |(_, recipe)| *recipe)
 }
 
 /// The skip alternation for a format: the global list plus its extras,
 /// compiled once per distinct extra list.
-fn skipper(extra: &'static [&'static str]) -> &'static Regex {
-    const SETS: [&[&str]; 6] = [
+fn skipper(extra: Skip) -> &'static Regex {
+    const SETS: [&[&str]; 7] = [
         &[],
         CIRCULAR_SKIP,
         RCU_SKIP,
         NON_STATIC_SKIP,
         LOCKING_BUG_SKIP,
         ATOMIC_SKIP,
+        DEPT_SKIP,
     ];
     static COMPILED: OnceLock<Vec<Regex>> = OnceLock::new();
     let compiled = COMPILED.get_or_init(|| {
@@ -474,7 +370,15 @@ fn skipper(extra: &'static [&'static str]) -> &'static Regex {
             })
             .collect()
     });
-    let idx = SETS.iter().position(|set| *set == extra).unwrap_or(0);
+    let idx = match extra {
+        Skip::None => 0,
+        Skip::Circular => 1,
+        Skip::Rcu => 2,
+        Skip::NonStatic => 3,
+        Skip::LockingBug => 4,
+        Skip::Atomic => 5,
+        Skip::Dept => 6,
+    };
     &compiled[idx]
 }
 
@@ -554,6 +458,7 @@ fn canonical(name: &str) -> String {
 
 /// The frames a source offers, in order.
 fn candidates(r: &Report, src: Source) -> Vec<&Frame> {
+    use Source::*;
     match src {
         AcquiringAt => r.acquiring.iter().filter_map(|l| l.at.as_ref()).collect(),
         HoldingAt => r.holding.iter().filter_map(|l| l.at.as_ref()).collect(),
@@ -584,6 +489,12 @@ fn candidates(r: &Report, src: Source) -> Vec<&Frame> {
             .find(|t| t.name == "earlier backtrace")
             .map(|t| t.frames.iter().collect())
             .unwrap_or_else(|| r.backtrace.iter().collect()),
+        DeptWaitAt => r
+            .dept
+            .iter()
+            .flat_map(|d| d.contexts.first())
+            .flat_map(|c| c.wait.at.iter())
+            .collect(),
     }
 }
 
@@ -686,11 +597,10 @@ fn banner_title(banner: &Banner) -> String {
 
 /// Compute the title of a parsed report.
 pub fn title(r: &Report, banner: &Banner) -> String {
-    if r.kind == ReportKind::HeldLocksDump && !banner.hung_task {
-        return "Showing all locks held in the system".to_string();
-    }
-    let Some(rule) = rule_for(r, banner) else {
-        return normalise(&banner_title(banner));
+    let rule = match recipe_for(r, banner) {
+        Recipe::Format(rule) => rule,
+        Recipe::Fixed(t) => return t.to_string(),
+        Recipe::Banner => return normalise(&banner_title(banner)),
     };
     let skip = skipper(rule.extra_skip);
     let mut names: Vec<String> = Vec::new();
@@ -780,7 +690,7 @@ mod tests {
 
     #[test]
     fn skip_patterns_are_unanchored_unless_anchored() {
-        let re = skipper(&[]);
+        let re = skipper(Skip::None);
         assert!(re.is_match("_raw_spin_lock_irqsave"));
         assert!(re.is_match("kmem_cache_alloc_node"));
         assert!(!re.is_match("__alloc_skb"));

@@ -1,7 +1,7 @@
-//! The banner table: which printed line starts which report kind.
+//! Banner matching: which printed line starts which report kind.
 //!
-//! Like syzkaller's pkg/report, each format is a row: adding a banner is
-//! adding a row. Each row's pattern is matched against the prefix-stripped,
+//! The banner rows are the kind table's ([`crate::kind`]): adding a banner is
+//! adding a row there. Each row's pattern is matched against the prefix-stripped,
 //! trimmed line. Both banner generations are accepted: the bracketed
 //! `[ INFO: ... ]` of <=4.11 and the plain `WARNING: ...` of 4.12+.
 //!
@@ -14,148 +14,14 @@ use std::sync::OnceLock;
 use aho_corasick::{AhoCorasick, MatchKind};
 use regex::Regex;
 
+use crate::kind::BannerRow;
 use crate::model::{BannerStyle, ReportKind};
 
-/// One row of the banner table.
-struct Row {
-    kind: ReportKind,
-    /// Anchored pattern over the trimmed text (without `[ ` / ` ]`).
-    pattern: &'static str,
-    /// A substring every matching line contains, for the prefilter.
-    needle: &'static str,
+/// The banner rows of every kind, in table order ([`crate::kind`]).
+fn rows() -> &'static [(ReportKind, &'static BannerRow)] {
+    static R: OnceLock<Vec<(ReportKind, &'static BannerRow)>> = OnceLock::new();
+    R.get_or_init(|| crate::kind::banner_rows().collect())
 }
-
-/// The table. Order matters only where two rows could match one line; the
-/// first wins.
-const ROWS: &[Row] = &[
-    Row {
-        kind: ReportKind::CircularDependency,
-        pattern: r"^(WARNING|INFO|BUG): possible circular locking dependency detected$",
-        needle: "circular locking dependency",
-    },
-    Row {
-        kind: ReportKind::RecursiveLocking,
-        pattern: r"^(WARNING|INFO|BUG): possible recursive locking detected$",
-        needle: "recursive locking detected",
-    },
-    Row {
-        kind: ReportKind::InconsistentLockState,
-        pattern: r"^(WARNING|INFO|BUG): inconsistent lock state$",
-        needle: "inconsistent lock state",
-    },
-    Row {
-        kind: ReportKind::IrqLockInversion,
-        pattern: r"^(WARNING|INFO|BUG): possible irq lock inversion dependency detected$",
-        needle: "irq lock inversion",
-    },
-    Row {
-        kind: ReportKind::IrqSafeUnsafeOrder,
-        pattern: r"^(WARNING|INFO|BUG): ([A-Z_]+(?:-READ)?)-safe -> ([A-Z_]+(?:-READ)?)-unsafe lock order detected$",
-        needle: "-unsafe lock order",
-    },
-    Row {
-        kind: ReportKind::BadUnlockBalance,
-        pattern: r"^(WARNING|INFO|BUG): bad unlock balance detected!$",
-        needle: "bad unlock balance",
-    },
-    Row {
-        kind: ReportKind::BadContention,
-        pattern: r"^(WARNING|INFO|BUG): bad contention detected!$",
-        needle: "bad contention",
-    },
-    Row {
-        kind: ReportKind::HeldLockFreed,
-        pattern: r"^(WARNING|INFO|BUG): held lock freed!$",
-        needle: "held lock freed",
-    },
-    Row {
-        kind: ReportKind::LocksStillHeld,
-        pattern: r"^(WARNING|INFO|BUG): (.+) still has locks held!$",
-        needle: "still has locks held",
-    },
-    Row {
-        kind: ReportKind::LockHeldReturningToUser,
-        pattern: r"^(WARNING|INFO|BUG): lock held when returning to user space!$",
-        needle: "returning to user space",
-    },
-    Row {
-        kind: ReportKind::NestedLockNotTaken,
-        pattern: r"^(WARNING|INFO|BUG): Nested lock was not taken$",
-        needle: "Nested lock was not taken",
-    },
-    Row {
-        kind: ReportKind::SuspiciousRcuUsage,
-        pattern: r"^(WARNING|INFO|BUG): suspicious RCU usage\.?$",
-        needle: "suspicious RCU usage",
-    },
-    Row {
-        kind: ReportKind::InvalidWaitContext,
-        pattern: r"^(WARNING|INFO|BUG): Invalid wait context$",
-        needle: "Invalid wait context",
-    },
-    Row {
-        kind: ReportKind::LockdepCapacity,
-        pattern: r"^(BUG): (MAX_[A-Z_]+) too low!$",
-        needle: " too low!",
-    },
-    Row {
-        kind: ReportKind::NonStaticKey,
-        pattern: r"^(INFO): trying to register non-static key\.?$",
-        needle: "non-static key",
-    },
-    Row {
-        kind: ReportKind::NonStaticKey,
-        pattern: r"^(BUG): key [0-9a-fx]+ has not been registered!$",
-        needle: "has not been registered",
-    },
-    Row {
-        kind: ReportKind::InvalidSubclass,
-        pattern: r"^(BUG): looking up invalid subclass: ([0-9]+)$",
-        needle: "invalid subclass",
-    },
-    Row {
-        kind: ReportKind::SleepingInAtomic,
-        pattern: r"^(BUG): sleeping function called from invalid context at (\S+)$",
-        needle: "sleeping function called",
-    },
-    Row {
-        kind: ReportKind::SchedulingWhileAtomic,
-        pattern: r"^(BUG): scheduling while atomic: (.+)$",
-        needle: "scheduling while atomic",
-    },
-    Row {
-        kind: ReportKind::LockdepWarning,
-        pattern: r"^(WARNING): (?:CPU: [0-9]+ PID: [0-9]+ )?at kernel/(?:locking/)?lockdep[a-z_]*\.c:[0-9]+",
-        needle: "lockdep.c:",
-    },
-    Row {
-        kind: ReportKind::LockdepWarning,
-        pattern: r"^()DEBUG_LOCKS_WARN_ON\(",
-        needle: "DEBUG_LOCKS_WARN_ON",
-    },
-    Row {
-        kind: ReportKind::LockdepWarning,
-        pattern: r"^(WARNING): chain_key collision$",
-        needle: "chain_key collision",
-    },
-    Row {
-        kind: ReportKind::HeldLocksDump,
-        pattern: r"^(INFO): task (.+):([0-9]+) blocked (?:in I/O wait )?for more than [0-9]+ seconds\.?$",
-        needle: "for more than",
-    },
-    // A task name holding a newline splits the hung-task banner in two;
-    // the second half still names the pid and the wait.
-    Row {
-        kind: ReportKind::HeldLocksDump,
-        pattern: r"^()(.+):([0-9]+) blocked (?:in I/O wait )?for more than [0-9]+ seconds\.?$",
-        needle: "for more than",
-    },
-    Row {
-        kind: ReportKind::HeldLocksDump,
-        pattern: r"^()Showing all locks held in the system:?$",
-        needle: "Showing all locks held",
-    },
-];
 
 /// A matched banner line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -171,6 +37,9 @@ pub struct Banner {
     pub captures: Vec<String>,
     /// True when this row names a hung task (`INFO: task ... blocked`).
     pub hung_task: bool,
+    /// True when this row opens a held-locks dump directly (`Showing all
+    /// locks held in the system:`).
+    pub opens_dump: bool,
     /// No banner was printed: the report was pasted from a body line on
     /// ([`match_headless`]); `text` is empty.
     pub headless: bool,
@@ -186,7 +55,7 @@ struct Compiled {
     /// The distinct needles, every occurrence reported (overlapping
     /// search), so a candidate line is tried only against its rows.
     needles: AhoCorasick,
-    /// For each distinct needle, the rows (bit `i` for `ROWS[i]`) it
+    /// For each distinct needle, the rows (bit `i` for `rows()[i]`) it
     /// belongs to.
     rows_of_needle: Vec<u64>,
 }
@@ -195,7 +64,7 @@ struct Compiled {
 /// for (the benchmark hands the same list to `grep -F -f`).
 pub fn needles() -> Vec<&'static str> {
     let mut out: Vec<&'static str> = Vec::new();
-    for r in ROWS {
+    for (_, r) in rows() {
         if !out.contains(&r.needle) {
             out.push(r.needle);
         }
@@ -211,21 +80,22 @@ fn compiled() -> &'static Compiled {
         // automaton; whether any needle occurs does not depend on it.
         prefilter: AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostFirst)
-            .build(ROWS.iter().map(|r| r.needle))
+            .build(rows().iter().map(|(_, r)| r.needle))
             .expect("banner needles are valid"),
         starts: AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostFirst)
             .build(
-                ROWS.iter()
-                    .map(|r| r.needle)
+                rows()
+                    .iter()
+                    .map(|(_, r)| r.needle)
                     .chain(BANNER_TAGS.iter().copied()),
             )
             .expect("banner needles are valid"),
-        rows: ROWS
+        rows: rows()
             .iter()
-            .map(|r| {
+            .map(|(kind, r)| {
                 (
-                    r.kind,
+                    *kind,
                     Regex::new(r.pattern).expect("banner pattern is valid"),
                 )
             })
@@ -234,9 +104,10 @@ fn compiled() -> &'static Compiled {
         rows_of_needle: needles()
             .iter()
             .map(|n| {
-                ROWS.iter()
+                rows()
+                    .iter()
                     .enumerate()
-                    .filter(|(_, r)| r.needle == *n)
+                    .filter(|(_, (_, r))| r.needle == *n)
                     .fold(0u64, |m, (i, _)| m | (1 << i))
             })
             .collect(),
@@ -245,7 +116,7 @@ fn compiled() -> &'static Compiled {
 
 /// What every tagged banner starts with (the `(WARNING|INFO|BUG)` of the
 /// table's patterns), and the body lines a report pasted without its
-/// banner starts from ([`HEADLESS`]).
+/// banner starts from (the kind table's `headless` phrases).
 const BANNER_TAGS: &[&str] = &[
     "WARNING:",
     "INFO:",
@@ -261,41 +132,14 @@ const BANNER_TAGS: &[&str] = &[
     " is leaving the kernel with locks still held",
 ];
 
-/// The first body line of each lockdep report, for a report pasted from it
-/// on without its banner: (what the line ends with or holds, the kind it
-/// opens). `is trying to acquire lock:` opens both a circular and a
-/// recursive report; the parser tells which from the sections that follow
-/// (kernel/locking/lockdep.c: print_circular_bug_header,
-/// print_deadlock_bug, print_unlock_imbalance_bug, print_lock_invalid_wait_context,
-/// print_lock_contention_bug, print_usage_bug, print_irq_inversion_bug,
-/// print_bad_irq_dependency, print_freed_lock_bug, lockdep_sys_exit).
-const HEADLESS: &[(&str, ReportKind)] = &[
-    (
-        " is trying to acquire lock:",
-        ReportKind::CircularDependency,
-    ),
-    (" is trying to release lock (", ReportKind::BadUnlockBalance),
-    (" is trying to lock:", ReportKind::InvalidWaitContext),
-    (" is trying to contend lock (", ReportKind::BadContention),
-    ("] takes:", ReportKind::InconsistentLockState),
-    (
-        " just changed the state of lock:",
-        ReportKind::IrqLockInversion,
-    ),
-    ("] is trying to acquire:", ReportKind::IrqSafeUnsafeOrder),
-    (" with a lock still held there!", ReportKind::HeldLockFreed),
-    (
-        " is leaving the kernel with locks still held!",
-        ReportKind::LockHeldReturningToUser,
-    ),
-];
-
 /// A report's first body line (`kworker/0:1/42 is trying to acquire
 /// lock:`) seen with no banner before it: the start of a report pasted
 /// without its banner. The line must name its task (`comm/pid`) first.
 pub fn match_headless(text: &str) -> Option<Banner> {
     let t = text.trim();
-    let (phrase, kind) = HEADLESS.iter().find(|(p, _)| t.contains(p))?;
+    // The first body line of each lockdep report, by the kind table's
+    // `headless` phrases.
+    let (kind, phrase) = crate::kind::headless_phrases().find(|(_, p)| t.contains(p))?;
     let who = t.split(' ').next()?;
     crate::vocab::lock::parse_task(who)?;
     // `comm/pid [HC0[0]:SC0[0]:HE1:SE1] takes:` and the like: the task,
@@ -309,12 +153,13 @@ pub fn match_headless(text: &str) -> Option<Banner> {
         return None;
     }
     Some(Banner {
-        kind: *kind,
+        kind,
         style: BannerStyle::Plain,
         tag: String::new(),
         text: String::new(),
         captures: Vec::new(),
         hung_task: false,
+        opens_dump: false,
         headless: true,
     })
 }
@@ -351,7 +196,10 @@ impl Prefilter {
     }
 }
 
-const _: () = assert!(ROWS.len() <= 64, "rows_of_needle holds a u64 mask");
+const _: () = assert!(
+    crate::kind::BANNER_ROWS <= 64,
+    "rows_of_needle holds a u64 mask"
+);
 
 /// Match a prefix-stripped line against the banner table.
 pub fn match_banner(text: &str) -> Option<Banner> {
@@ -387,7 +235,8 @@ pub fn match_banner(text: &str) -> Option<Banner> {
                 tag,
                 text: t.to_string(),
                 captures,
-                hung_task: ROWS[i].needle == "for more than",
+                hung_task: rows()[i].1.hung_task,
+                opens_dump: rows()[i].1.opens_dump,
                 headless: false,
             });
         }
@@ -530,7 +379,7 @@ mod tests {
                 .and_then(|r| r.strip_suffix(" ]"))
                 .map_or(t, str::trim);
             // The old way: the prefilter, then every row in turn.
-            let every_row = ROWS
+            let every_row = rows()
                 .iter()
                 .zip(&compiled().rows)
                 .filter(|_| !t.is_empty() && Prefilter::may_match(t.as_bytes()))
@@ -538,7 +387,7 @@ mod tests {
             seen += usize::from(every_row.is_some());
             assert_eq!(
                 match_banner(l.text).map(|b| b.kind),
-                every_row.map(|(r, _)| r.kind),
+                every_row.map(|((k, _), _)| *k),
                 "{}:{}",
                 path.display(),
                 l.no

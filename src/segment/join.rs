@@ -302,9 +302,12 @@ fn frame_continued(at: &str, bt: &str) -> Option<String> {
     // `func+0x95/` / `0xea`, at the end of any line (a frame, a lock
     // line's site, an irq event): the symbol and its size rejoined.
     if a0.ends_with('/') && bt.starts_with("0x") {
+        // Just after the last character that cannot be in a symbol (which
+        // may be several bytes long: untrusted text).
         let sym_start = at
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || "_.$+/".contains(c)))
-            .map_or(0, |i| i + 1);
+            .char_indices()
+            .rfind(|&(_, c)| !(c.is_ascii_alphanumeric() || "_.$+/".contains(c)))
+            .map_or(0, |(i, c)| i + c.len_utf8());
         let size = bt[2..].bytes().take_while(u8::is_ascii_hexdigit).count();
         let after = bt[2 + size..].chars().next();
         let j = format!("{at}{bt}");
@@ -401,6 +404,16 @@ pub fn held_pieces(so_far: &str, next: &str) -> Option<(String, bool)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A multi-byte character before a cut symbol (a bidi override in
+    /// hostile input) must not split a character.
+    #[test]
+    fn cut_symbol_after_a_multibyte_character() {
+        assert_eq!(
+            pair(" r\u{202e}escuer_thread+0x2f8/", "0x3a0").as_deref(),
+            Some(" r\u{202e}escuer_thread+0x2f8/0x3a0")
+        );
+    }
 
     #[test]
     fn banners_split_in_two() {

@@ -16,6 +16,7 @@ pub mod banner;
 pub mod join;
 
 use crate::input::{Caller, Line, LineReader, Lines, RawLine};
+use crate::kind::{AfterTrace, Body, Continuation};
 use crate::model::{FrameContext, ReportKind};
 use crate::vocab::body::is_report_body_line;
 use crate::vocab::frame::{classify_trace_line, TraceLineRef};
@@ -144,12 +145,8 @@ struct Tracker {
 
 impl Tracker {
     fn new(b: &Banner) -> Self {
-        let junk_limit = match b.kind {
-            ReportKind::LockHeldReturningToUser => 1,
-            ReportKind::LockdepCapacity => 3,
-            _ => 12,
-        };
-        let phase = if b.kind == ReportKind::HeldLocksDump && !b.hung_task {
+        let junk_limit = b.kind.row().segmenter.junk_limit;
+        let phase = if b.opens_dump {
             Phase::Dump
         } else {
             Phase::Body
@@ -178,15 +175,13 @@ impl Tracker {
     /// Does banner `b`, seen while this report is open, continue it rather
     /// than start a new report?
     fn is_continuation(&self, b: &Banner) -> bool {
-        match (self.kind, b.kind) {
-            // `DEBUG_LOCKS_WARN_ON(...)` and `WARNING: ... lockdep.c` are
-            // printed as a pair, in either order.
-            (ReportKind::LockdepWarning, ReportKind::LockdepWarning) => {
-                self.phase == Phase::Body && self.lines <= 4
-            }
-            // khungtaskd prints the all-locks dump after the hung task.
-            (ReportKind::HeldLocksDump, ReportKind::HeldLocksDump) => self.hung && !b.hung_task,
-            _ => false,
+        if b.kind != self.kind {
+            return false;
+        }
+        match self.kind.row().segmenter.continuation {
+            Continuation::Never => false,
+            Continuation::PairedWarning => self.phase == Phase::Body && self.lines <= 4,
+            Continuation::DumpAfterHungTask => self.hung && !b.hung_task,
         }
     }
 
@@ -228,7 +223,7 @@ impl Tracker {
                 if t.starts_with("---[ end trace") {
                     return Feed::EndAfter;
                 }
-                if is_report_body_line(text) {
+                if self.body_line(text) {
                     self.junk_run = 0;
                     Feed::Continue
                 } else {
@@ -378,6 +373,18 @@ impl Tracker {
         }
     }
 
+    /// Is `text` a line of the report's body (its kind's vocabulary)?
+    fn body_line(&self, text: &str) -> bool {
+        match self.kind.row().segmenter.body {
+            Body::Lockdep => is_report_body_line(text),
+            Body::Dept => {
+                let mut ctx = FrameContext::Task;
+                crate::vocab::dept::is_body_line(text.trim())
+                    || matches!(classify_trace_line(text, &mut ctx), TraceLineRef::Frame(_))
+            }
+        }
+    }
+
     fn enter_trace(&mut self, frames: usize) {
         self.phase = Phase::Trace;
         self.frames = frames;
@@ -411,14 +418,12 @@ impl Tracker {
             self.saw_cpu_line = false;
             return Feed::Continue;
         }
-        let more_follows = match self.kind {
-            // 6.x prints held locks and a second backtrace after the first.
-            ReportKind::NestedLockNotTaken => self.traces_done == 0,
-            // Warnings may print the irq trace events after the stack.
-            ReportKind::LockdepWarning => {
+        let more_follows = match self.kind.row().segmenter.after_trace {
+            AfterTrace::Ends => false,
+            AfterTrace::SecondTrace => self.traces_done == 0,
+            AfterTrace::IrqEvents => {
                 t.starts_with("irq event stamp:") || t.starts_with("---[ end trace")
             }
-            _ => false,
         };
         if more_follows {
             self.phase = Phase::Body;

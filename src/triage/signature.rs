@@ -11,8 +11,8 @@
 //! * the report kind;
 //! * the normalized title (syzkaller's normalization: numbers and addresses
 //!   are already out), except for circular dependencies (below);
-//! * the lock classes that name the bug for its kind (the table in
-//!   `signature.toml`: for most kinds the lock being acquired, the one held
+//! * the lock classes that name the bug for its kind (the kind table's
+//!   `signature` slots, [`crate::kind`]: for most kinds the lock being acquired, the one held
 //!   against it and the other lock of an irq inversion; for leaked locks the
 //!   held list), each normalized by the table's class rules (`#N` dropped,
 //!   workqueue instance numbers folded, addresses out), sorted where the
@@ -45,7 +45,7 @@
 //! never a frame from a held-locks list, which records where *other* locks
 //! were taken.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 use regex::Regex;
@@ -53,6 +53,7 @@ use serde::Deserialize;
 
 use crate::analysis::cycle::lock_cycle;
 use crate::kernel::frames::class_of;
+use crate::kind::{Cycle, LockSlot};
 use crate::model::{Frame, Lock, Report, ReportKind};
 
 /// How many guilty frames enter a signature: the guilty function and its
@@ -87,7 +88,6 @@ pub struct Sighting {
 #[serde(deny_unknown_fields)]
 struct Table {
     class_rule: Vec<ClassRuleRow>,
-    locks: HashMap<String, Vec<LockSlot>>,
 }
 
 #[derive(Deserialize)]
@@ -97,21 +97,8 @@ struct ClassRuleRow {
     replace: String,
 }
 
-/// Where in a report a lock that names the bug sits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum LockSlot {
-    Acquiring,
-    Holding,
-    Other,
-    Held,
-    Releasing,
-    NestLock,
-}
-
 struct Compiled {
     class_rules: Vec<(Regex, String)>,
-    locks: HashMap<String, Vec<LockSlot>>,
 }
 
 fn table() -> &'static Compiled {
@@ -128,7 +115,6 @@ fn table() -> &'static Compiled {
                     (re, r.replace)
                 })
                 .collect(),
-            locks: t.locks,
         }
     })
 }
@@ -268,7 +254,7 @@ fn fnv1a(s: &str) -> u64 {
 pub fn sighting(r: &Report) -> Sighting {
     let guilty = first_guilty(r);
     let mut parts = vec![format!("kind: {}", r.kind)];
-    let cycle = if r.kind == ReportKind::CircularDependency {
+    let cycle = if matches!(r.kind.row().cycle, Cycle::DependencyChain | Cycle::Dept) {
         canonical_cycle(r)
     } else {
         Vec::new()
@@ -279,14 +265,7 @@ pub fn sighting(r: &Report) -> Sighting {
         // Every other kind, and a circular report cut before any lock
         // was printed (grouped like the rest rather than all together).
         parts.push(format!("title: {}", r.title));
-        let t = table();
-        let slots = t
-            .locks
-            .get(r.kind.as_str())
-            .or_else(|| t.locks.get("default"))
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
-        parts.extend(lock_parts(r, slots));
+        parts.extend(lock_parts(r, r.kind.row().signature));
         if let Some(u) = &r.usage_transition {
             parts.push(format!("usage: {} -> {}", u.from, u.to));
         }

@@ -11,12 +11,14 @@
 //!
 //! Where no frame fixes the gfp the walk says "caller's gfp" and still
 //! tracks the bits frames add or clear, and derives what holds regardless
-//! (PF_MEMALLOC forbids direct reclaim whatever the mask).
+//! (PF_MEMALLOC forbids direct reclaim whatever the mask). A mask read from
+//! an object the trace does not show (the mapping, the fault) is named
+//! after it the same way ("mapping's gfp"), never assumed.
 
 use serde::Serialize;
 
 use crate::kernel::gfp::{self, GfpFlag, GfpLayout, GfpMask};
-use crate::kernel::kb::{FnEntry, FsReclaimOp, KnowledgeBase};
+use crate::kernel::kb::{FnEntry, FsReclaimOp, GfpOrigin, KnowledgeBase};
 use crate::kernel::task::{self, TaskFlag, TaskFlags};
 use crate::kernel::version::KernelVersion;
 use crate::model::{Frame, Report};
@@ -41,8 +43,15 @@ pub struct WalkFrame {
     /// A callee the compiler inlined: an `[inline]` frame of the trace
     /// (debug info) or one restored from the knowledge base.
     pub inlined: bool,
+    /// A call the knowledge base restores between two printed frames that
+    /// had returned before the next one was called (4.14-4.17
+    /// `fs_reclaim_acquire()` in `__perform_reclaim`): its effects hold
+    /// from here on, but it is not on the stack. Left out of JSON when
+    /// false.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub returned: bool,
     /// The gfp this frame passes on, symbolic (`GFP_KERNEL|__GFP_NOWARN`,
-    /// `caller's gfp`, `caller's gfp|__GFP_NOWARN`).
+    /// `caller's gfp`, `caller's gfp|__GFP_NOWARN`, `mapping's gfp`).
     pub gfp: CompactString,
     /// The same, numeric, when fully known.
     pub gfp_bits: Option<u32>,
@@ -100,11 +109,22 @@ pub enum InlineSource {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Gfp {
     Known(GfpMask),
-    /// The caller's gfp plus bits known set / known clear.
-    Caller {
+    /// A mask the walk cannot see (the caller's, the mapping's, ...) plus
+    /// bits known set / known clear.
+    Unknown {
+        origin: GfpOrigin,
         set: u32,
         clear: u32,
     },
+}
+
+impl Gfp {
+    /// The walk's starting point: whatever the caller passed.
+    const CALLER: Gfp = Gfp::Unknown {
+        origin: GfpOrigin::Caller,
+        set: 0,
+        clear: 0,
+    };
 }
 
 struct State {
@@ -166,10 +186,10 @@ impl Walker<'_> {
                     Some(m.bits()),
                 )
             }
-            Gfp::Caller { set, clear } => {
+            Gfp::Unknown { origin, set, clear } => {
                 // Inline up to 24 bytes: the common unchanged case costs
                 // no allocation.
-                let mut s = CompactString::const_new("caller's gfp");
+                let mut s = CompactString::const_new(origin.label());
                 if set != 0 {
                     s.push('|');
                     s.push_str(&self.layout.decode(set));
@@ -193,7 +213,7 @@ impl Walker<'_> {
         match st.gfp {
             Gfp::Known(m) => Some(task::direct_reclaim_possible(m, st.task, self.v)),
             // Only a known-cleared __GFP_DIRECT_RECLAIM decides it.
-            Gfp::Caller { clear, .. } => {
+            Gfp::Unknown { clear, .. } => {
                 let dr = self.layout.direct_reclaim_bit();
                 (dr != 0 && clear & dr != 0).then_some(false)
             }
@@ -204,8 +224,15 @@ impl Walker<'_> {
         TaskFlag::ALL.into_iter().find(|f| f.name() == name)
     }
 
-    /// Apply an entry's effects; returns the note.
-    fn apply(&self, e: &FnEntry, st: &mut State, nested: &mut bool) -> Option<String> {
+    /// Apply an entry's effects for the frame `function` (the entry's name
+    /// or one of its aliases); returns the note.
+    fn apply(
+        &self,
+        e: &FnEntry,
+        function: &str,
+        st: &mut State,
+        nested: &mut bool,
+    ) -> Option<String> {
         let mut notes: Vec<String> = Vec::new();
         if let Some(expr) = &e.gfp_set {
             if let Some(m) = self.parse(expr) {
@@ -213,7 +240,29 @@ impl Walker<'_> {
                 notes.push(format!("allocates with {expr}"));
             }
         }
-        if let (Some(expr), Gfp::Caller { set, clear }) = (&e.gfp_default, st.gfp) {
+        if let Some(origin) = e.gfp_origin.filter(|&o| {
+            // A boundary met again (submit_bh -> submit_bio) says nothing new.
+            st.gfp
+                != Gfp::Unknown {
+                    origin: o,
+                    set: 0,
+                    clear: 0,
+                }
+                || o != GfpOrigin::Caller
+        }) {
+            st.gfp = Gfp::Unknown {
+                origin,
+                set: 0,
+                clear: 0,
+            };
+            let from = e.gfp_from.as_deref().unwrap_or(origin.label());
+            notes.push(match origin {
+                // A boundary: what is below no longer sees the mask above.
+                GfpOrigin::Caller => format!("passes no gfp on ({from})"),
+                _ => format!("allocates with the {} ({from})", origin.label()),
+            });
+        }
+        if let (Some(expr), Gfp::Unknown { set, clear, .. }) = (&e.gfp_default, st.gfp) {
             if let Some(m) = self.parse(expr) {
                 let bits = (m.bits() | set) & !clear;
                 st.gfp = Gfp::Known(GfpMask::with_layout(bits, self.layout));
@@ -227,7 +276,8 @@ impl Walker<'_> {
                     Gfp::Known(g) => {
                         Gfp::Known(GfpMask::with_layout(g.bits() | m.bits(), self.layout))
                     }
-                    Gfp::Caller { set, clear } => Gfp::Caller {
+                    Gfp::Unknown { origin, set, clear } => Gfp::Unknown {
+                        origin,
                         set: set | m.bits(),
                         clear: clear & !m.bits(),
                     },
@@ -241,7 +291,8 @@ impl Walker<'_> {
                     Gfp::Known(g) => {
                         Gfp::Known(GfpMask::with_layout(g.bits() & !m.bits(), self.layout))
                     }
-                    Gfp::Caller { set, clear } => Gfp::Caller {
+                    Gfp::Unknown { origin, set, clear } => Gfp::Unknown {
+                        origin,
                         set: set & !m.bits(),
                         clear: clear | m.bits(),
                     },
@@ -296,15 +347,16 @@ impl Walker<'_> {
                         notes.push(format!("fs_reclaim not taken: {why}"));
                     }
                 }
-                Gfp::Caller { .. } => {
+                Gfp::Unknown { origin, .. } => {
                     if st.task.contains(TaskFlag::Memalloc)
                         && lockdep_memalloc_always_exempt(self.v)
                     {
                         notes.push("fs_reclaim not taken: PF_MEMALLOC".to_string());
                     } else {
-                        notes.push(
-                            "takes fs_reclaim if the caller's gfp allows FS reclaim".to_string(),
-                        );
+                        notes.push(format!(
+                            "takes fs_reclaim if the {} allows FS reclaim",
+                            origin.label()
+                        ));
                     }
                 }
             },
@@ -329,10 +381,10 @@ impl Walker<'_> {
                     }
                 }
                 Gfp::Known(_) => {}
-                Gfp::Caller { .. } => notes.push(
-                    "enters a NOFS/NOIO scope if the caller's gfp lacks __GFP_FS/__GFP_IO"
-                        .to_string(),
-                ),
+                Gfp::Unknown { origin, .. } => notes.push(format!(
+                    "enters a NOFS/NOIO scope if the {} lacks __GFP_FS/__GFP_IO",
+                    origin.label()
+                )),
             }
         }
         if e.direct_reclaim {
@@ -341,7 +393,7 @@ impl Walker<'_> {
         if notes.is_empty() {
             None
         } else {
-            Some(format!("{}: {}", e.name, notes.join(", ")))
+            Some(format!("{function}: {}", notes.join(", ")))
         }
     }
 
@@ -368,11 +420,12 @@ impl Walker<'_> {
     ) -> Option<&FnEntry> {
         let entry = self.kb.lookup(function, Some(self.v));
         let mut nested = false;
-        let note = entry.and_then(|e| self.apply(e, st, &mut nested));
+        let note = entry.and_then(|e| self.apply(e, function, st, &mut nested));
         let (gfp, gfp_bits) = self.show(st.gfp);
         out.push(WalkFrame {
             function: CompactString::from(function),
             inlined,
+            returned: false,
             gfp,
             gfp_bits,
             task_flags: st.task.iter().map(|f| f.name().to_string()).collect(),
@@ -392,7 +445,7 @@ impl Walker<'_> {
         let reliable: Vec<&Frame> = frames.iter().filter(|f| f.reliable).collect();
         let skipped = frames.len() - reliable.len();
         let mut st = State {
-            gfp: Gfp::Caller { set: 0, clear: 0 },
+            gfp: Gfp::CALLER,
             task: TaskFlags::empty(),
             depth: 0,
         };
@@ -417,9 +470,17 @@ impl Walker<'_> {
                 .get(i + 1)
                 .map(|n| n.base.as_str())
                 .unwrap_or("");
-            if let Some(via) = entry.and_then(|e| e.inline_to(next)) {
-                for name in via {
+            if let Some(path) = entry.and_then(|e| e.inline_to(next)) {
+                for name in &path.via {
                     self.step(&mut out, name, true, 0, &mut st);
+                }
+                // Calls that returned before `next`: their effects hold,
+                // the frames are gone.
+                for name in &path.returned {
+                    self.step(&mut out, name, false, 0, &mut st);
+                    if let Some(last) = out.last_mut() {
+                        last.returned = true;
+                    }
                 }
             }
         }
@@ -498,11 +559,11 @@ pub fn apply_entry(
         layout,
     };
     let gfp = if before == "caller" || before.is_empty() {
-        Gfp::Caller { set: 0, clear: 0 }
+        Gfp::CALLER
     } else {
         match layout.parse(before) {
             Ok(m) => Gfp::Known(m),
-            Err(_) => Gfp::Caller { set: 0, clear: 0 },
+            Err(_) => Gfp::CALLER,
         }
     };
     let mut st = State {
@@ -511,7 +572,7 @@ pub fn apply_entry(
         depth: 0,
     };
     let mut nested = false;
-    w.apply(e, &mut st, &mut nested);
+    w.apply(e, &e.name, &mut st, &mut nested);
     (w.show(st.gfp).0.to_string(), st.task, st.depth > 0)
 }
 
@@ -529,6 +590,22 @@ mod tests {
             f.insert(flag);
         }
         f
+    }
+
+    const ORIGINS: [GfpOrigin; 3] = [GfpOrigin::Caller, GfpOrigin::Mapping, GfpOrigin::Fault];
+
+    /// An example's `caller|BITS` / `mapping|BITS` form (BITS may be empty).
+    fn split_origin(s: &str) -> Option<(GfpOrigin, &str)> {
+        let (head, rest) = s.split_once('|').unwrap_or((s, ""));
+        let o = ORIGINS.into_iter().find(|o| o.example_word() == head)?;
+        Some((o, if rest.is_empty() { "0" } else { rest }))
+    }
+
+    /// The walk's `mapping's gfp|BITS` form.
+    fn split_origin_label(s: &str) -> Option<(GfpOrigin, &str)> {
+        let o = ORIGINS.into_iter().find(|o| s.starts_with(o.label()))?;
+        let rest = s[o.label().len()..].trim_start_matches('|');
+        Some((o, if rest.is_empty() { "0" } else { rest }))
     }
 
     /// Every knowledge-base entry's examples, replayed: the entry must hold
@@ -558,13 +635,23 @@ mod tests {
                 let (after, task_after, took) =
                     apply_entry(e, v, &ex.before, flags(&ex.task_before));
                 let layout = gfp::layout_for(Some(v));
-                let want_ok = if ex.after == "caller" || ex.after.starts_with("caller") {
-                    after.starts_with("caller's gfp")
-                } else {
-                    match (layout.parse(&ex.after), layout.parse(&after)) {
+                let want_ok = match split_origin(&ex.after) {
+                    // `mapping|__GFP_NOWARN`: an unknown mask of that
+                    // origin with exactly those bits known set.
+                    Some((origin, bits)) => match split_origin_label(&after) {
+                        Some((got, got_bits)) => {
+                            got == origin
+                                && match (layout.parse(bits), layout.parse(got_bits)) {
+                                    (Ok(w), Ok(g)) => w.bits() == g.bits(),
+                                    _ => false,
+                                }
+                        }
+                        None => false,
+                    },
+                    None => match (layout.parse(&ex.after), layout.parse(&after)) {
                         (Ok(w), Ok(g)) => w.bits() == g.bits(),
                         _ => false,
-                    }
+                    },
                 };
                 if !want_ok {
                     failures.push(format!(
