@@ -81,6 +81,10 @@ kinds! {
     /// A hung task (`INFO: task ... blocked for more than N seconds.`) or
     /// `Showing all locks held in the system:`.
     HeldLocksDump = "held_locks_dump",
+    /// A DEPT (the DEPendency Tracker) report: `DEPT: Circular dependency
+    /// has been detected.`, `DEPT: Circular recover dependency has been
+    /// detected.`
+    Dept = "dept",
     /// A report of no known kind (a headless paste whose sections do not
     /// say which).
     Other = "other",
@@ -163,6 +167,9 @@ pub enum Source {
     FaultingPc,
     /// The first `Call Trace:` of the report.
     CallTrace,
+    /// The site of context A's `[W]` in a DEPT report: the wait that added
+    /// the dependency.
+    DeptWaitAt,
 }
 
 /// The extra skip list of a title format (on top of the global one).
@@ -174,6 +181,7 @@ pub enum Skip {
     NonStatic,
     LockingBug,
     Atomic,
+    Dept,
 }
 
 /// How FUNC is chosen for one report format.
@@ -228,6 +236,8 @@ pub enum When {
     WarningInLockdep,
     /// The banner names a hung task.
     HungTask,
+    /// The banner's first capture is this.
+    Capture(&'static str),
 }
 
 /// A section whose absence makes a report incomplete.
@@ -239,6 +249,10 @@ pub enum Part {
     Chain,
     UsageTransition,
     HeldLocks,
+    /// A DEPT report's summary contexts.
+    DeptContexts,
+    /// The `context X's detail` of every DEPT summary context.
+    DeptDetails,
 }
 
 /// A section a kind needs, and how its absence is named in `problems`.
@@ -248,6 +262,9 @@ pub struct Need {
     pub name: &'static str,
     /// Only a report whose banner does not name a hung task needs it.
     pub unless_hung: bool,
+    /// Only a report whose banner does not capture `recover ` (a DEPT
+    /// recover dependency, which prints event sites instead) needs it.
+    pub unless_recover: bool,
 }
 
 const fn need(part: Part, name: &'static str) -> Need {
@@ -255,6 +272,7 @@ const fn need(part: Part, name: &'static str) -> Need {
         part,
         name,
         unless_hung: false,
+        unless_recover: false,
     }
 }
 
@@ -290,9 +308,19 @@ pub enum AfterTrace {
     IrqEvents,
 }
 
+/// Which lines a report's body is made of, for the segmenter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Body {
+    /// Lockdep's report vocabulary ([`crate::vocab::body`]).
+    Lockdep,
+    /// DEPT's ([`crate::vocab::dept`]) and the frames of its stacks.
+    Dept,
+}
+
 /// How the segmenter follows the kind's shape.
 #[derive(Debug, Clone, Copy)]
 pub struct Segmenter {
+    pub body: Body,
     /// Consecutive lines no section parser knows tolerated in the body
     /// before the report is over.
     pub junk_limit: usize,
@@ -301,6 +329,7 @@ pub struct Segmenter {
 }
 
 const SEGMENTER: Segmenter = Segmenter {
+    body: Body::Lockdep,
     junk_limit: 12,
     continuation: Continuation::Never,
     after_trace: AfterTrace::Ends,
@@ -329,6 +358,9 @@ pub enum Cycle {
     IrqInversion,
     /// At most one edge: the lock held -> the lock being acquired.
     HeldToAcquiring,
+    /// A DEPT report's contexts: each context's event class waits for its
+    /// wait's class; signatures are keyed on it.
+    Dept,
 }
 
 /// One row of the kind table.
@@ -377,6 +409,8 @@ pub struct KindRow {
     /// held.
     pub acquiring_label: &'static str,
     pub holding_label: &'static str,
+    /// What printed the report, for text that names it (`lockdep`, `DEPT`).
+    pub detector: &'static str,
 }
 
 use Source::*;
@@ -407,6 +441,7 @@ const LOCKDEP: KindRow = KindRow {
     cycle: Cycle::HeldToAcquiring,
     acquiring_label: "acquiring",
     holding_label: "holding",
+    detector: "lockdep",
 };
 
 /// The table, in [`ReportKind::ALL`] order.
@@ -849,6 +884,60 @@ pub const ROWS: &[KindRow] = &[
         backtrace: Backtrace::WhenHung,
         task_from_held_list: false,
         signature: &[],
+        ..LOCKDEP
+    },
+    KindRow {
+        kind: ReportKind::Dept,
+        banners: &[banner(
+            r"^()(?:DEPT|Dept): Circular (recover )?dependency has been detected\.$",
+            "dependency has been detected",
+        )],
+        segmenter: Segmenter {
+            body: Body::Dept,
+            ..SEGMENTER
+        },
+        // DEPT is no syzkaller format: the title names the wait that
+        // closed the cycle (context A's `[W]` site), else the first frame
+        // of the backtrace outside DEPT and dump machinery.
+        title: &[
+            (
+                When::Capture("recover "),
+                Recipe::Format(Rule {
+                    extra_skip: Skip::Dept,
+                    ..rule(
+                        "DEPT: circular recover dependency in {func}",
+                        &[CallTrace],
+                        true,
+                    )
+                }),
+            ),
+            (
+                When::Always,
+                Recipe::Format(Rule {
+                    extra_skip: Skip::Dept,
+                    ..rule(
+                        "DEPT: circular dependency in {func}",
+                        &[DeptWaitAt, CallTrace],
+                        true,
+                    )
+                }),
+            ),
+        ],
+        needs: &[
+            Need {
+                unless_recover: true,
+                ..need(Part::DeptContexts, "the dependency contexts")
+            },
+            Need {
+                unless_recover: true,
+                ..need(Part::DeptDetails, "the detail of every context")
+            },
+        ],
+        headerless_stack: false,
+        task_from_held_list: false,
+        signature: &[],
+        cycle: Cycle::Dept,
+        detector: "DEPT",
         ..LOCKDEP
     },
     KindRow {

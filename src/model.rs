@@ -468,6 +468,81 @@ pub struct Report {
     /// (left out when nothing was joined).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub joined: Vec<[u64; 2]>,
+    /// A DEPT report's own sections (kind `dept`; left out otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dept: Option<Dept>,
+}
+
+/// What a DEPT (the DEPendency Tracker) report prints
+/// (kernel/dependency/dept.c of the posted series: print_circle,
+/// print_diagram, print_dep, print_recover_circle).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Dept {
+    /// `DEADLOCK`, or `AA DEADLOCK` when the one context waits for its own
+    /// event; empty in a recover-dependency report, which prints neither.
+    pub deadlock: String,
+    /// The contexts of the summary, `A` first: context A is the dependency
+    /// just added, by the wait the final backtrace shows.
+    pub contexts: Vec<DeptContext>,
+    /// The dependency cycle: the classes in dependency order, starting at
+    /// context A's event class (each context's event waits for the wait of
+    /// the next class), when the contexts close it; empty otherwise.
+    pub cycle: Vec<String>,
+    /// How many contexts' `context X's detail` sections were read.
+    pub details: u32,
+    /// A recover-dependency report's event-site dependencies
+    /// (`event site(NAME@FUNC)` -> `event site(NAME@FUNC)`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub event_sites: Vec<DeptEventSiteDep>,
+}
+
+/// One context of a DEPT report: `[S]` the start of the event context,
+/// `[W]` the wait that blocked, `[E]` the event that is then not reachable.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct DeptContext {
+    /// `A`, `B`, ...
+    pub name: String,
+    pub start: DeptStep,
+    pub wait: DeptStep,
+    pub event: DeptStep,
+    /// The irqs the wait happens in (`<HARDIRQ interrupt>`) when the
+    /// dependency is an irq one; empty otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub irqs: Vec<String>,
+    /// Where that irq was enabled in the event context (`HARDIRQ has been
+    /// enabled:`), for the first irq listed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub irq_enabled: Option<DeptSite>,
+}
+
+/// One `[S]`, `[W]` or `[E]` of a context: `function(class:subclass)`,
+/// and the site and stack its detail prints.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct DeptStep {
+    /// The function DEPT recorded (`down_write`), or `(unknown)`.
+    pub function: String,
+    /// The class (`&ei->i_data_sem`, `pglocked`, `<sched>`).
+    pub class: String,
+    pub subclass: u32,
+    /// The site (`[<ip>] symbol`, several lines when symbolized with
+    /// inlined frames); empty when not printed or `(N/A)`.
+    pub at: Vec<Frame>,
+    /// The saved `stacktrace:`, innermost first; empty when not printed.
+    pub stack: Vec<Frame>,
+}
+
+/// A site and stack DEPT prints outside a step (`... has been enabled:`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct DeptSite {
+    pub at: Vec<Frame>,
+    pub stack: Vec<Frame>,
+}
+
+/// `event site(NAME@FUNC)` followed by `-> event site(NAME@FUNC)`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct DeptEventSiteDep {
+    pub from: String,
+    pub to: String,
 }
 
 impl Report {
@@ -529,6 +604,7 @@ impl Report {
             unparsed: Vec::new(),
             interleaved: Vec::new(),
             joined: Vec::new(),
+            dept: None,
         }
     }
 }

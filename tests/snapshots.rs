@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 fn fixture_files() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
     let mut files = Vec::new();
-    for dir in ["real", "walk", "rules", "shapes", "pasted"] {
+    for dir in ["real", "walk", "rules", "shapes", "pasted", "dept"] {
         let Ok(entries) = fs::read_dir(root.join(dir)) else {
             continue;
         };

@@ -178,6 +178,29 @@ pub fn lock_cycle(r: &Report) -> LockCycle {
                 });
             }
         }
+        // DEPT: context A's event class waits for its wait's class, and
+        // so on round the cycle (the contexts in cycle order, each edge by
+        // the function at its wait's site).
+        Cycle::Dept => {
+            let Some(d) = &r.dept else { return c };
+            if d.cycle.is_empty() {
+                return c;
+            }
+            c.locks = d.cycle.clone();
+            for (i, from) in d.cycle.iter().enumerate() {
+                let Some(ctx) = d.contexts.iter().find(|x| &x.start.class == from) else {
+                    continue;
+                };
+                c.edges.push(Edge {
+                    from: from.clone(),
+                    to: d.cycle[(i + 1) % d.cycle.len()].clone(),
+                    via: actor(&ctx.wait.at)
+                        .or_else(|| actor(&ctx.wait.stack))
+                        .map(|f| f.base.to_string()),
+                    stack: format!("context {}", ctx.name),
+                });
+            }
+        }
         Cycle::DependencyChain | Cycle::HeldToAcquiring => {
             c.locks = [&r.acquiring, &r.holding]
                 .into_iter()

@@ -429,8 +429,9 @@ fn undetermined_fix(ctx: &Ctx<'_>) -> String {
     } else {
         let verb = if shows.len() == 1 { "shows" } else { "show" };
         format!(
-            "Read the report by hand; {} {verb} what lockdep saw.",
-            shows.join(" and ")
+            "Read the report by hand; {} {verb} what {} saw.",
+            shows.join(" and "),
+            r.kind.row().detector
         )
     }
 }

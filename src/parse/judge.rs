@@ -56,11 +56,12 @@ pub(super) fn judge(p: &mut Parser<'_>) {
 /// The sections the report's kind needs that it does not have.
 fn missing_sections(r: &Report, raw: &RawReport) -> Vec<&'static str> {
     let hung = raw.banner.hung_task;
+    let recover = raw.banner.captures.first().map(String::as_str) == Some("recover ");
     r.kind
         .row()
         .needs
         .iter()
-        .filter(|n| !(n.unless_hung && hung))
+        .filter(|n| !((n.unless_hung && hung) || (n.unless_recover && recover)))
         .filter(|n| match n.part {
             Part::Acquiring => r.acquiring.is_none(),
             Part::Holding => r.holding.is_none(),
@@ -68,6 +69,11 @@ fn missing_sections(r: &Report, raw: &RawReport) -> Vec<&'static str> {
             Part::Chain => r.chain.is_empty(),
             Part::UsageTransition => r.usage_transition.is_none(),
             Part::HeldLocks => r.held_lock_lists.is_empty(),
+            Part::DeptContexts => r.dept.as_ref().is_none_or(|d| d.contexts.is_empty()),
+            Part::DeptDetails => r
+                .dept
+                .as_ref()
+                .is_none_or(|d| (d.details as usize) < d.contexts.len()),
         })
         .map(|n| n.name)
         .collect()

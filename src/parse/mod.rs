@@ -17,6 +17,7 @@
 //!   the acquisition of;
 //! * [`title`]: syzkaller-compatible titles.
 
+mod dept;
 mod fact;
 mod header;
 mod judge;
@@ -290,8 +291,19 @@ pub fn parse_report(raw: &RawReport, source: &str) -> Report {
     // A banner line says what apply_banner read; a report pasted without
     // one starts at its first body line, which is parsed like the rest.
     let skip = usize::from(!raw.banner.headless);
+    // A DEPT report's body has a grammar of its own; dump_stack() after
+    // it is read like any other report's.
+    let mut dept = (raw.banner.kind == ReportKind::Dept).then(dept::Reader::new);
     for line in raw.lines.iter().skip(skip) {
+        if let Some(d) = dept.as_mut() {
+            if d.line(&mut p.r, &line) {
+                continue;
+            }
+        }
         p.line(&line);
+    }
+    if let Some(d) = dept {
+        d.finish(&mut p.r);
     }
     p.finish_path();
     if raw.banner.headless {

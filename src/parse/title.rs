@@ -283,6 +283,23 @@ const NON_STATIC_SKIP: &[&str] = &["stack", "lock", "IRQ"];
 const LOCKING_BUG_SKIP: &[&str] = &["lock_sock", "release_sock"];
 const ATOMIC_SKIP: &[&str] = &["schedule"];
 
+/// DEPT's own functions (its report and graph search, kernel/dependency/
+/// dept.c) and the wait primitives that call into it.
+const DEPT_SKIP: &[&str] = &[
+    "^print_circle",
+    "^print_recover_circle",
+    "^cb_check_dl",
+    "^cb_check_recover_dl",
+    "^bfs$",
+    "^check_dl_bfs",
+    "^check_recover_dl_bfs",
+    "^add_dep$",
+    "^add_wait$",
+    "^_*dept_",
+    "^folio_wait_bit",
+    "^wait_for_completion",
+];
+
 /// Syscall wrapper prefixes trimmed from the chosen name (the shortest
 /// single trim wins, as syzkaller does).
 const WRAPPER_PREFIXES: &[&str] = &[
@@ -322,6 +339,7 @@ fn recipe_for(r: &Report, banner: &Banner) -> Recipe {
                     .is_some_and(|t| t.contains("lock_"))
         }),
         When::HungTask => banner.hung_task,
+        When::Capture(c) => banner.captures.first().map(String::as_str) == Some(c),
     };
     r.kind
         .row()
@@ -334,13 +352,14 @@ fn recipe_for(r: &Report, banner: &Banner) -> Recipe {
 /// The skip alternation for a format: the global list plus its extras,
 /// compiled once per distinct extra list.
 fn skipper(extra: Skip) -> &'static Regex {
-    const SETS: [&[&str]; 6] = [
+    const SETS: [&[&str]; 7] = [
         &[],
         CIRCULAR_SKIP,
         RCU_SKIP,
         NON_STATIC_SKIP,
         LOCKING_BUG_SKIP,
         ATOMIC_SKIP,
+        DEPT_SKIP,
     ];
     static COMPILED: OnceLock<Vec<Regex>> = OnceLock::new();
     let compiled = COMPILED.get_or_init(|| {
@@ -358,6 +377,7 @@ fn skipper(extra: Skip) -> &'static Regex {
         Skip::NonStatic => 3,
         Skip::LockingBug => 4,
         Skip::Atomic => 5,
+        Skip::Dept => 6,
     };
     &compiled[idx]
 }
@@ -478,6 +498,12 @@ fn candidates(r: &Report, src: Source) -> Vec<&Frame> {
                 .map(|s| s.iter().filter(|f| f.source_line > marker).collect())
                 .unwrap_or_default()
         }
+        DeptWaitAt => r
+            .dept
+            .iter()
+            .flat_map(|d| d.contexts.first())
+            .flat_map(|c| c.wait.at.iter())
+            .collect(),
     }
 }
 

@@ -313,8 +313,14 @@ fn locks(d: &mut Doc, r: &Report) {
 }
 
 fn cycle(d: &mut Doc, r: &Report) {
+    use crate::kind::Cycle;
     let edges = cycle_edges(r);
-    if edges.is_empty() || r.kind.row().cycle != crate::kind::Cycle::DependencyChain {
+    let heading = match r.kind.row().cycle {
+        Cycle::DependencyChain => "lock cycle:",
+        Cycle::Dept => "dependency cycle (each class's event waits for the next):",
+        Cycle::IrqInversion | Cycle::HeldToAcquiring => return,
+    };
+    if edges.is_empty() {
         return;
     }
     let mut chain: Vec<String> = edges.iter().map(|x| e(&x.from)).collect();
@@ -322,7 +328,7 @@ fn cycle(d: &mut Doc, r: &Report) {
         chain.push(e(&last.to));
     }
     d.blank();
-    d.line(Style::Heading, 0, "lock cycle:");
+    d.line(Style::Heading, 0, heading);
     d.line(Style::Plain, 2, chain.join(" --> "));
     for x in &edges {
         let via = x.via.as_deref().map(e).unwrap_or_else(|| "?".to_string());
@@ -588,9 +594,75 @@ fn stack(d: &mut Doc, title: &str, frames: &[Frame], walk: Option<&TraceWalk>, f
     }
 }
 
+/// A DEPT report's contexts: the summary's diagram, one context a block.
+fn dept_contexts(d: &mut Doc, r: &Report) {
+    let Some(dept) = &r.dept else { return };
+    if !dept.event_sites.is_empty() {
+        d.blank();
+        d.line(Style::Heading, 0, "event-site recover dependencies:");
+        for s in &dept.event_sites {
+            d.line(Style::Plain, 2, format!("{} -> {}", e(&s.from), e(&s.to)));
+        }
+    }
+    if dept.contexts.is_empty() {
+        return;
+    }
+    d.blank();
+    let what = if dept.deadlock.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", e(&dept.deadlock))
+    };
+    d.line(Style::Heading, 0, format!("contexts{what}:"));
+    for c in &dept.contexts {
+        let irqs = if c.irqs.is_empty() {
+            String::new()
+        } else {
+            format!(", the wait in {} context", e(&c.irqs.join(" or ")))
+        };
+        d.line(Style::Plain, 2, format!("context {}{irqs}", e(&c.name)));
+        for (tag, st, role) in dept_steps(c) {
+            d.line(
+                Style::Plain,
+                4,
+                format!("{tag} {}  {role}", e(&dept_step(st))),
+            );
+        }
+    }
+}
+
+fn dept_steps(
+    c: &crate::model::DeptContext,
+) -> [(&'static str, &crate::model::DeptStep, &'static str); 3] {
+    [
+        ("[S]", &c.start, "start of the event context"),
+        ("[W]", &c.wait, "the wait blocked"),
+        ("[E]", &c.event, "the event not reachable"),
+    ]
+}
+
+fn dept_step(st: &crate::model::DeptStep) -> String {
+    format!("{}({}:{})", st.function, st.class, st.subclass)
+}
+
 fn stacks(d: &mut Doc, a: &Analysis, full: bool) {
     let r = &a.report;
     let walk = |name: &str| a.gfp_walk.iter().find(|w| w.trace == name);
+    // DEPT: each context's sites and stacks, each a stack of its own.
+    for c in r.dept.iter().flat_map(|x| &x.contexts) {
+        if let Some(s) = &c.irq_enabled {
+            let name = format!(
+                "context {}: {} enabled",
+                c.name,
+                c.irqs.first().map_or("irq", |i| i.as_str())
+            );
+            dept_stack(d, &name, s.at.as_slice(), &s.stack, full);
+        }
+        for (tag, st, _) in dept_steps(c) {
+            let name = format!("context {} {tag} {}", c.name, dept_step(st));
+            dept_stack(d, &name, &st.at, &st.stack, full);
+        }
+    }
     for entry in &r.chain {
         let name = format!("chain #{} ({})", entry.index, entry.lock.class);
         stack(d, &e(&name), &entry.stack, walk(&name), full);
@@ -604,6 +676,28 @@ fn stacks(d: &mut Doc, a: &Analysis, full: bool) {
     stack(d, "backtrace", &r.backtrace, walk("backtrace"), full);
 }
 
+/// One DEPT site and stack: the stack under the step's name, the site in
+/// it when the stack was not saved.
+fn dept_stack(d: &mut Doc, name: &str, at: &[Frame], frames: &[Frame], full: bool) {
+    if frames.is_empty() && at.is_empty() {
+        return;
+    }
+    let site = at
+        .iter()
+        .rev()
+        .find(|f| !f.inline)
+        .or(at.last())
+        .map(|f| format!(" at {}", frame_str(f)))
+        .unwrap_or_default();
+    let title = format!("{}{site}", e(name));
+    if frames.is_empty() {
+        d.blank();
+        d.line(Style::Heading, 0, format!("{title} (no stack saved)"));
+        return;
+    }
+    stack(d, &title, frames, None, full);
+}
+
 /// Render one analysed report.
 pub fn render(a: &Analysis, opts: &TextOptions) -> String {
     let mut d = Doc::new();
@@ -613,6 +707,7 @@ pub fn render(a: &Analysis, opts: &TextOptions) -> String {
     d.blank();
     locks(&mut d, &a.report);
     cycle(&mut d, &a.report);
+    dept_contexts(&mut d, &a.report);
     class_notes(&mut d, &a.report);
     scenario(&mut d, &a.report, opts.width, room(opts));
     held(&mut d, &a.report);

@@ -16,7 +16,7 @@ pub mod banner;
 pub mod join;
 
 use crate::input::{Caller, Line, LineReader, Lines, RawLine};
-use crate::kind::{AfterTrace, Continuation};
+use crate::kind::{AfterTrace, Body, Continuation};
 use crate::model::{FrameContext, ReportKind};
 use crate::vocab::body::is_report_body_line;
 use crate::vocab::frame::{classify_trace_line, TraceLineRef};
@@ -223,7 +223,7 @@ impl Tracker {
                 if t.starts_with("---[ end trace") {
                     return Feed::EndAfter;
                 }
-                if is_report_body_line(text) {
+                if self.body_line(text) {
                     self.junk_run = 0;
                     Feed::Continue
                 } else {
@@ -369,6 +369,18 @@ impl Tracker {
                 } else {
                     Feed::EndBefore(0)
                 }
+            }
+        }
+    }
+
+    /// Is `text` a line of the report's body (its kind's vocabulary)?
+    fn body_line(&self, text: &str) -> bool {
+        match self.kind.row().segmenter.body {
+            Body::Lockdep => is_report_body_line(text),
+            Body::Dept => {
+                let mut ctx = FrameContext::Task;
+                crate::vocab::dept::is_body_line(text.trim())
+                    || matches!(classify_trace_line(text, &mut ctx), TraceLineRef::Frame(_))
             }
         }
     }

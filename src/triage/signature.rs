@@ -254,7 +254,7 @@ fn fnv1a(s: &str) -> u64 {
 pub fn sighting(r: &Report) -> Sighting {
     let guilty = first_guilty(r);
     let mut parts = vec![format!("kind: {}", r.kind)];
-    let cycle = if r.kind.row().cycle == Cycle::DependencyChain {
+    let cycle = if matches!(r.kind.row().cycle, Cycle::DependencyChain | Cycle::Dept) {
         canonical_cycle(r)
     } else {
         Vec::new()

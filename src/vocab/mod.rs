@@ -10,5 +10,6 @@
 //!   bottom out in.
 
 pub mod body;
+pub mod dept;
 pub mod frame;
 pub mod lock;
