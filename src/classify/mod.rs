@@ -412,27 +412,43 @@ fn undetermined(ctx: &Ctx<'_>) -> Verdict {
 }
 
 /// What to read when no rule decided: only the sections the output has.
+/// The chain and the held locks are what the detector recorded; the walk
+/// is splatdec's own reading of each stack, so it is named for what it
+/// follows, not as something the detector saw.
 fn undetermined_fix(ctx: &Ctx<'_>) -> String {
     let r = ctx.report;
-    let mut shows = Vec::new();
-    if ctx.walks.iter().any(|w| !w.frames.is_empty()) {
-        shows.push("the allocation-context walk");
-    }
+    let mut recorded = Vec::new();
     if !r.chain.is_empty() {
-        shows.push("the dependency chain");
+        recorded.push("the dependency chain");
     }
     if !r.held_locks.is_empty() {
-        shows.push("the held locks");
+        recorded.push("the held locks");
     }
-    if shows.is_empty() {
+    let walked = ctx.walks.iter().any(|w| !w.frames.is_empty());
+    let mut parts = Vec::new();
+    if !recorded.is_empty() {
+        // "the held locks" is plural on its own.
+        let verb = if recorded == ["the dependency chain"] {
+            "shows"
+        } else {
+            "show"
+        };
+        parts.push(format!(
+            "{} {verb} what {} recorded",
+            recorded.join(" and "),
+            r.kind.row().detector
+        ));
+    }
+    if walked {
+        parts.push(
+            "the allocation-context walk follows the gfp mask and task flags along each stack"
+                .to_string(),
+        );
+    }
+    if parts.is_empty() {
         "Read the report by hand.".to_string()
     } else {
-        let verb = if shows.len() == 1 { "shows" } else { "show" };
-        format!(
-            "Read the report by hand; {} {verb} what {} saw.",
-            shows.join(" and "),
-            r.kind.row().detector
-        )
+        format!("Read the report by hand; {}.", parts.join(", and "))
     }
 }
 
