@@ -19,7 +19,7 @@
 
 use crate::input::Prefix;
 use crate::model::FrameContext;
-use crate::segment::banner::{match_banner, needles, Prefilter};
+use crate::segment::banner::{match_banner, Prefilter};
 use crate::vocab::frame::{parse_frame_ref, FrameRef};
 use crate::vocab::lock::parse_held_header;
 use crate::vocab::lock::{is_held_lock, parse_chain_header, parse_held_lock, parse_lock};
@@ -53,9 +53,7 @@ pub fn pair(a: &str, b: &str) -> Option<String> {
     // A banner: the pieces together match the table, neither alone does.
     // Only possible when the pieces together hold a banner needle: in one
     // piece or across the join (tested first, without building the join).
-    if (Prefilter::may_match(a.as_bytes())
-        || Prefilter::may_match(b.as_bytes())
-        || needle_across(at, bt))
+    if needle_in_join(at, bt)
         && match_banner(a).is_none()
         && match_banner(b).is_none()
         && match_banner(&spaced()).is_some()
@@ -98,17 +96,12 @@ pub fn pair(a: &str, b: &str) -> Option<String> {
     frame_continued(at, bt)
 }
 
-/// Does `at + " " + bt` hold a banner needle that starts in `at` and ends
-/// in `bt` (or the space between)? Only the longest needle's length of
-/// each side can take part, so the test runs on a short window.
-fn needle_across(at: &str, bt: &str) -> bool {
-    static LONGEST: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    let n = *LONGEST.get_or_init(|| needles().iter().map(|n| n.len()).max().unwrap_or(0));
-    let (a, b) = (
-        &at.as_bytes()[at.len().saturating_sub(n)..],
-        &bt.as_bytes()[..bt.len().min(n)],
-    );
-    let mut buf = [0u8; 256];
+/// Does `at + " " + bt` hold a banner needle (the prefilter of
+/// [`match_banner`] on the joined text)? Tested on a stack copy, without
+/// building the join, when the pieces are short.
+fn needle_in_join(at: &str, bt: &str) -> bool {
+    let (a, b) = (at.as_bytes(), bt.as_bytes());
+    let mut buf = [0u8; 1024];
     let len = a.len() + 1 + b.len();
     if len > buf.len() {
         return Prefilter::may_match(format!("{at} {bt}").as_bytes());
@@ -284,14 +277,17 @@ fn is_location(bt: &str) -> bool {
     let Some(loc) = w.next() else {
         return false;
     };
-    let rest: Vec<&str> = w.collect();
     let Some((path, line)) = loc.rsplit_once(':') else {
         return false;
     };
     path.contains('.')
         && !path.contains('(')
         && line.parse::<u32>().is_ok()
-        && (rest.is_empty() || rest == ["[inline]"])
+        && match (w.next(), w.next()) {
+            (None, _) => true,
+            (Some("[inline]"), None) => true,
+            _ => false,
+        }
 }
 
 /// `[barfs]`: a module tag alone.
@@ -359,7 +355,7 @@ fn frame_continued(at: &str, bt: &str) -> Option<String> {
             .is_some_and(|g| g.module.is_some())
             .then_some(j);
     }
-    if is_location(bt) && f.file.is_none() && indent(bt) == 0 {
+    if f.file.is_none() && indent(bt) == 0 && is_location(bt) {
         let j = format!("{at} {bt}");
         return frame_of(&j).is_some_and(|g| g.file.is_some()).then_some(j);
     }
