@@ -44,6 +44,7 @@ fn jsonl(args: &[&str]) -> Vec<Value> {
 
 const REAL_THREAD: &str = "fixtures/mail/real/btrfs-add-missing-dev.t.mbox.gz";
 const REAL_QP: &str = "fixtures/mail/real/syzbot-ieee80211-reply-qp.eml";
+const SYZBOT_THREAD: &str = "fixtures/mail/real/syzbot-ieee80211.t.mbox.gz";
 const JOSEF: &str = "8cad21a9f0bcc2bd29a2b0e89e475687c44b3a59.1598996236.git.josef@toxicpanda.com";
 const ANAND: &str = "d3a50895-4ad6-08a5-084f-b4bdec606aa7@oracle.com";
 
@@ -98,13 +99,35 @@ fn a_quoted_printable_reply_quoting_a_syzbot_splat_is_whole() {
     assert_eq!(both[1]["message_id"], r["message_id"]);
 }
 
+#[test]
+fn a_syzbot_report_and_a_quoted_printable_reply_are_one_report() {
+    let v = jsonl(&[SYZBOT_THREAD]);
+    assert_eq!(v.len(), 1, "the reply's quote is the same report");
+    assert_eq!(
+        v[0]["message_id"],
+        "6789d55f.050a0220.20d369.004e.GAE@google.com"
+    );
+    assert_eq!(
+        v[0]["from"],
+        "syzbot <syzbot+5b9196ecf74447172a9a@syzkaller.appspotmail.com>"
+    );
+    assert_eq!(v[0]["date"], "2025-01-16T19:58:23-08:00");
+    assert_eq!(
+        v[0]["replies"],
+        serde_json::json!(["CANn89iJiQeF=7g0wFVOZ=TMUnL-7U0xvw4ZQL5H5f4+ChBp__w@mail.gmail.com"])
+    );
+    // The reply alone is its own first poster; with the thread it is a
+    // reply (read twice, listed once).
+    let both = jsonl(&[REAL_QP, SYZBOT_THREAD]);
+    assert_eq!(both.len(), 1);
+    assert_eq!(both[0]["message_id"], v[0]["message_id"]);
+    assert_eq!(both[0]["replies"], v[0]["replies"]);
+}
+
 /// The plain fixture's report, decoded directly: every encoding of it must
 /// give the same signature-relevant facts.
-fn plain_report() -> Value {
-    let path = format!(
-        "{}/fixtures/rules/recursive-same-instance.txt",
-        env!("CARGO_MANIFEST_DIR")
-    );
+fn plain_report(name: &str) -> Value {
+    let path = format!("{}/fixtures/rules/{name}", env!("CARGO_MANIFEST_DIR"));
     let (code, out, err) = run(&["--format", "jsonl", &path]);
     assert_eq!(code, 0, "{err}");
     serde_json::from_str(out.lines().next().unwrap()).unwrap()
@@ -147,7 +170,7 @@ fn strip_lines(v: &mut Value) {
 
 #[test]
 fn every_transfer_encoding_gives_the_report_the_log_gives() {
-    let plain = plain_report();
+    let plain = plain_report("recursive-same-instance.txt");
     for f in [
         "multipart-base64-attachment.eml",
         "qp-soft-breaks.eml",
@@ -164,10 +187,14 @@ fn every_transfer_encoding_gives_the_report_the_log_gives() {
         "RFC 2047 name"
     );
     assert_eq!(qp["subject"], "r\u{e9}gression: recursive locking in mydrv");
-    let b64 = jsonl(&[&mail("base64-body.eml")]);
-    assert_eq!(b64.len(), 1);
-    assert_eq!(b64[0]["kind"], "inconsistent_lock_state");
-    assert_eq!(b64[0]["complete"], true);
+    let inc = plain_report("inconsistent-softirq.txt");
+    // A base64 body, and a gzip-compressed log attached as
+    // application/gzip.
+    for f in ["base64-body.eml", "gzip-attachment.eml"] {
+        let v = jsonl(&[&mail(f)]);
+        assert_eq!(v.len(), 1, "{f}");
+        same_report(&v[0], &inc, f);
+    }
 }
 
 #[test]
@@ -396,4 +423,29 @@ fn mail_snapshots() {
     insta::assert_snapshot!("mail_thread.jsonl", pretty.join("\n"));
     let (_, reply, _) = run(&["mail", "--reply", ANAND, REAL_THREAD]);
     insta::assert_snapshot!("mail_real_thread.reply", reply);
+}
+
+#[test]
+fn output_file_and_quoting() {
+    let d = scratch("output");
+    let out = d.join("reply.txt");
+    let (code, stdout, err) = run(&[
+        "mail",
+        "--reply",
+        ANAND,
+        "-o",
+        out.to_str().unwrap(),
+        REAL_THREAD,
+    ]);
+    assert_eq!((code, stdout.as_str()), (0, ""), "{err}");
+    let (_, direct, _) = run(&["mail", "--reply", ANAND, REAL_THREAD]);
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), direct);
+    let (code, quoted, _) = run(&["mail", "--quote", "--width", "72", REAL_THREAD]);
+    assert_eq!(code, 0);
+    for l in quoted.lines() {
+        assert!(l == ">" || l.starts_with("> "), "{l:?}");
+        if !l.contains("message-id: <") {
+            assert!(l.chars().count() <= 72, "{l:?}");
+        }
+    }
 }

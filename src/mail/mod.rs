@@ -10,7 +10,9 @@
 //! [`mbox`]; each message is parsed by the `mail-parser` crate (MIME
 //! structure, quoted-printable, base64, RFC 2047 headers, charsets), and
 //! its text parts (text/plain bodies and text attachments, messages
-//! forwarded inside it; the HTML body as text when there is no plain one)
+//! forwarded inside it, attachments of another type or compressed that
+//! hold text, such as a `dmesg.txt.gz`; the HTML body as text when there
+//! is no plain one)
 //! are joined into one text, with `format=flowed` undone ([`flowed`]). The
 //! decoder reads that text as it reads a log, so `> `-quoted copies are
 //! found too.
@@ -329,6 +331,11 @@ fn texts(msg: &mail_parser::Message<'_>, out: &mut String, depth: usize) {
                 }
                 any = true;
             }
+            PartType::Binary(b) | PartType::InlineBinary(b) => {
+                if let Some(t) = attached_text(b) {
+                    push_text(out, &t);
+                }
+            }
             PartType::Message(inner) if depth < MAX_NESTING => {
                 texts(inner, out, depth + 1);
                 any = true;
@@ -341,6 +348,24 @@ fn texts(msg: &mail_parser::Message<'_>, out: &mut String, depth: usize) {
             push_text(out, &t);
         }
     }
+}
+
+/// A non-text attachment that holds text after all: a log attached as
+/// `application/octet-stream`, or gzip/xz/zstd-compressed (`dmesg.txt.gz`),
+/// recognised by content as every input is ([`crate::input::open`]);
+/// images, archives and other binaries are refused there. At most
+/// [`MAX_MESSAGE_BYTES`] of it are read.
+fn attached_text(bytes: &[u8]) -> Option<String> {
+    let r = crate::input::open::open_reader(Box::new(io::Cursor::new(bytes.to_vec()))).ok()?;
+    let mut text = Vec::new();
+    // A stream that breaks still gives what came before the break.
+    let _ = r.take(MAX_MESSAGE_BYTES as u64).read_to_end(&mut text);
+    if text.is_empty()
+        || crate::input::open::binary_kind(&text[..text.len().min(SNIFF_BYTES)]).is_some()
+    {
+        return None;
+    }
+    Some(String::from_utf8_lossy(&text).into_owned())
 }
 
 /// Read every message of an opened mail input, handing each to `sink`
@@ -543,70 +568,78 @@ impl Thread {
         if keep_this {
             self.kept_meta = Some(order);
         }
-        let mut found = Vec::new();
-        // Reading from a string cannot fail.
-        let _ = self
+        self.metas.push(msg.meta);
+        // Each report is grouped as soon as it is decoded, so a message
+        // holding a long log never has all its analyses in memory at once.
+        let decoder = self
             .decoder
             .clone()
-            .with_source(msg.meta.source.clone())
-            .decode_analyzed(msg.text.as_bytes(), &mut |a| found.push(a));
-        self.metas.push(msg.meta);
-        for a in found {
-            let sig = sighting(&a.report).signature.hash;
-            if keep_this {
-                self.kept.push((sig.clone(), span(&msg.text, &a)));
+            .with_source(self.metas[order].source.clone());
+        // Reading from a string cannot fail.
+        let _ = decoder.decode_analyzed(msg.text.as_bytes(), &mut |a| {
+            self.sight(a, key, order, &msg.text, keep_this)
+        });
+    }
+
+    /// Add one report of message `order`.
+    fn sight(&mut self, a: Analysis, key: Key, order: usize, text: &str, keep_this: bool) {
+        let sig = sighting(&a.report).signature.hash;
+        if keep_this {
+            self.kept.push((sig.clone(), span(text, &a)));
+        }
+        match self.by_sig.get(&sig) {
+            None => {
+                self.by_sig.insert(sig, self.groups.len());
+                self.groups.push(Group {
+                    kind: a.report.kind,
+                    title: a.report.title.clone(),
+                    complete: a.report.complete,
+                    first: key,
+                    meta: order,
+                    analysis: a,
+                    sightings: vec![(key, order)],
+                    merged: None,
+                });
             }
-            match self.by_sig.get(&sig) {
-                None => {
-                    self.by_sig.insert(sig, self.groups.len());
-                    self.groups.push(Group {
-                        kind: a.report.kind,
-                        title: a.report.title.clone(),
-                        complete: a.report.complete,
-                        first: key,
-                        meta: order,
-                        analysis: a,
-                        sightings: vec![(key, order)],
-                        merged: None,
-                    });
-                }
-                Some(&g) => {
-                    let group = &mut self.groups[g];
-                    group.sightings.push((key, order));
-                    group.complete |= a.report.complete;
-                    if key < group.first {
-                        group.first = key;
-                        group.meta = order;
-                        group.analysis = a;
-                    }
+            Some(&g) => {
+                let group = &mut self.groups[g];
+                group.sightings.push((key, order));
+                group.complete |= a.report.complete;
+                if key < group.first {
+                    group.first = key;
+                    group.meta = order;
+                    group.analysis = a;
                 }
             }
         }
     }
 
-    /// Merge cut-short copies into the whole report they copy.
+    /// Merge cut-short copies into the whole report they copy: the
+    /// earliest complete report of the same kind and title, posted before.
     fn merge(&mut self) {
-        for i in 0..self.groups.len() {
-            if self.groups[i].complete {
-                continue;
+        let mut whole: HashMap<(ReportKind, &str), usize> = HashMap::new();
+        for (j, g) in self.groups.iter().enumerate() {
+            if g.complete {
+                let e = whole.entry((g.kind, g.title.as_str())).or_insert(j);
+                if g.first < self.groups[*e].first {
+                    *e = j;
+                }
             }
-            let (kind, first) = (self.groups[i].kind, self.groups[i].first);
-            let target = (0..self.groups.len())
-                .filter(|&j| {
-                    let g = &self.groups[j];
-                    j != i
-                        && g.merged.is_none()
-                        && g.complete
-                        && g.kind == kind
-                        && g.title == self.groups[i].title
-                        && g.first < first
-                })
-                .min_by_key(|&j| self.groups[j].first);
-            if let Some(j) = target {
-                let moved = std::mem::take(&mut self.groups[i].sightings);
-                self.groups[j].sightings.extend(moved);
-                self.groups[i].merged = Some(j);
-            }
+        }
+        let moves: Vec<(usize, usize)> = self
+            .groups
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| !g.complete)
+            .filter_map(|(i, g)| {
+                let j = *whole.get(&(g.kind, g.title.as_str()))?;
+                (self.groups[j].first < g.first).then_some((i, j))
+            })
+            .collect();
+        for (i, j) in moves {
+            let moved = std::mem::take(&mut self.groups[i].sightings);
+            self.groups[j].sightings.extend(moved);
+            self.groups[i].merged = Some(j);
         }
     }
 
@@ -692,4 +725,65 @@ pub struct ReplyTarget {
     /// Each report the message carries: its index in
     /// [`Finished::reports`] and its lines as this message has them.
     pub copies: Vec<(usize, Vec<String>)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn sniff_tells_mail_from_logs() {
+        assert_eq!(
+            sniff(b"From mboxrd@z Thu Jan  1 00:00:00 1970\nFrom: a <a@b>\n"),
+            Some(Layout::Mbox)
+        );
+        assert_eq!(
+            sniff(b"Received: from x\n\tby y\nFrom: a@b\nSubject: s\n\nbody\n"),
+            Some(Layout::Message)
+        );
+        assert_eq!(sniff(b"[    0.000000] Linux version 6.1.0\n"), None);
+        assert_eq!(
+            sniff(b"WARNING: possible recursive locking detected\n"),
+            None
+        );
+        // One mail-like line is not enough; a non-header line ends it.
+        assert_eq!(sniff(b"Subject: hello\n\nbody\n"), None);
+        assert_eq!(sniff(b"Date: x\nnot a header\nFrom: y\n"), None);
+        assert_eq!(sniff(b"From here on\nthe log\n"), None);
+    }
+
+    #[test]
+    fn bare_ids() {
+        assert_eq!(bare_id(" <a@b> "), "a@b");
+        assert_eq!(bare_id("a@b"), "a@b");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// Any bytes as an mbox or a message: no panic, every message
+        /// counted, each report attributed to one of them.
+        #[test]
+        fn any_bytes_are_read_without_panic(body in proptest::collection::vec(any::<u8>(), 0..2048)) {
+            let mut raw = b"From x Thu Jan  1 00:00:00 1970\nFrom: a@b\nContent-Type: multipart/mixed; boundary=b\n\n".to_vec();
+            raw.extend_from_slice(&body);
+            raw.extend_from_slice(b"\nWARNING: possible recursive locking detected\n");
+            let mut thread = Thread::new(Decoder::new());
+            let mut problems = Vec::new();
+            for layout in [Layout::Mbox, Layout::Message] {
+                let r: Box<dyn BufRead + Send> = Box::new(io::Cursor::new(raw.clone()));
+                read_messages(layout, r, "t", &mut |m| match m {
+                    Ok(m) => thread.add(m),
+                    Err(e) => problems.push(e),
+                })
+                .unwrap();
+            }
+            let n = thread.messages();
+            let f = thread.finish();
+            prop_assert!(n + problems.len() >= 2);
+            for d in &f.reports {
+                prop_assert!(d.first.source.starts_with("t#"));
+            }
+        }
+    }
 }
