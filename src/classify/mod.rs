@@ -266,10 +266,10 @@ fn taint_caveat(r: &Report) -> Option<String> {
 /// the sentence that says which facts were or were not there.
 fn damage_note(rule: &Rule, ctx: &Ctx<'_>) -> Option<(bool, String)> {
     let r = ctx.report;
-    if r.complete && !r.corrupted {
+    if r.complete && !r.damaged() {
         return None;
     }
-    let state = match (r.complete, r.corrupted) {
+    let state = match (r.complete, r.damaged()) {
         (false, true) => "incomplete and damaged",
         (false, false) => "incomplete",
         _ => "damaged",
