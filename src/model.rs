@@ -533,11 +533,11 @@ pub struct DeptContext {
     pub start: DeptStep,
     pub wait: DeptStep,
     pub event: DeptStep,
-    /// The irqs the wait happens in (`<HARDIRQ interrupt>`) when the
+    /// The irqs the wait happens in (`<hardirq interrupt>`) when the
     /// dependency is an irq one; empty otherwise.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub irqs: Vec<String>,
-    /// Where that irq was enabled in the event context (`HARDIRQ has been
+    /// Where that irq was enabled in the event context (`hardirq has been
     /// enabled:`), for the first irq listed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub irq_enabled: Option<DeptSite>,
