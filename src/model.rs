@@ -433,6 +433,17 @@ pub struct Report {
     pub traces: Vec<Trace>,
     /// The final `stack backtrace:` / `Call Trace:`.
     pub backtrace: Vec<Frame>,
+    /// The input line of the first `Call Trace:`, `Call trace:` or
+    /// `Backtrace:` line: syzkaller takes a title's stack frame from the
+    /// frames after it, and calls the frame `corrupted` when there is none
+    /// (headerless arm32 or 2.6-era stacks). Internal; not in JSON.
+    #[serde(skip)]
+    pub call_trace_line: Option<u64>,
+    /// `corrupted` is set only because syzkaller's title rule found no
+    /// frame (an intact old layout without `Call Trace:`): syzkaller's flag,
+    /// not damage splatdec saw. Internal; not in JSON.
+    #[serde(skip)]
+    pub corrupted_for_title_only: bool,
     /// Kind-specific message (`kernel/rcu/tree.c:123 suspicious rcu_dereference_check() usage!`,
     /// `MAX_LOCKDEP_ENTRIES too low!`, the lockdep warning location).
     pub message: Option<String>,
@@ -535,6 +546,13 @@ pub struct DeptEventSiteDep {
 }
 
 impl Report {
+    /// Damage splatdec saw in the text (lines missing, expected lines
+    /// replaced by others), as opposed to syzkaller's `corrupted` flag,
+    /// which is also set when its title rule finds no frame.
+    pub fn damaged(&self) -> bool {
+        self.corrupted && !self.corrupted_for_title_only
+    }
+
     /// An empty report of `kind` starting at `line`.
     pub fn new(kind: ReportKind, source: &str, line: u64) -> Self {
         Report {
@@ -575,6 +593,8 @@ impl Report {
             irq_events: None,
             traces: Vec::new(),
             backtrace: Vec::new(),
+            call_trace_line: None,
+            corrupted_for_title_only: false,
             message: None,
             atomic_sleep: None,
             rcu: None,

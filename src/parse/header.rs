@@ -264,7 +264,7 @@ impl<'a> Parser<'a> {
     }
 
     /// The final backtrace's headers, and `Preemption disabled at:`.
-    fn backtrace_header(&mut self, t: &str, _no: u64) -> Head {
+    fn backtrace_header(&mut self, t: &str, no: u64) -> Head {
         if t == "stack backtrace:" {
             // Old kernels print the frames right after it.
             self.ctx = FrameContext::Task;
@@ -273,6 +273,7 @@ impl<'a> Parser<'a> {
             // A later trace replaces an earlier final trace only if the
             // earlier one was empty; nested-lock reports print two.
             let r = &mut self.r;
+            r.call_trace_line.get_or_insert(no);
             if !r.backtrace.is_empty() {
                 let frames = std::mem::take(&mut r.backtrace);
                 r.traces.push(Trace {

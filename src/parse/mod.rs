@@ -356,6 +356,7 @@ pub fn parse_report(raw: &RawReport, source: &str) -> Report {
     // for its title; so do we, with the reason.
     if r.title.ends_with(" in corrupted") && !r.corrupted {
         r.corrupted = true;
+        r.corrupted_for_title_only = true;
         r.problems
             .push("no frame could be taken from the report for its title".to_string());
     }

@@ -483,12 +483,21 @@ fn candidates(r: &Report, src: Source) -> Vec<&Frame> {
             .find(|t| t.name == "faulting pc")
             .map(|t| t.frames.iter().collect())
             .unwrap_or_default(),
-        CallTrace => r
-            .traces
-            .iter()
-            .find(|t| t.name == "earlier backtrace")
-            .map(|t| t.frames.iter().collect())
-            .unwrap_or_else(|| r.backtrace.iter().collect()),
+        // syzkaller reads the frames after the first `Call Trace:` /
+        // `Backtrace:` line; with none, the frame is `corrupted`.
+        CallTrace => {
+            let Some(marker) = r.call_trace_line else {
+                return Vec::new();
+            };
+            r.traces
+                .iter()
+                .filter(|t| t.name == "earlier backtrace")
+                .map(|t| t.frames.as_slice())
+                .chain(std::iter::once(r.backtrace.as_slice()))
+                .find(|s| s.iter().any(|f| f.source_line > marker))
+                .map(|s| s.iter().filter(|f| f.source_line > marker).collect())
+                .unwrap_or_default()
+        }
         DeptWaitAt => r
             .dept
             .iter()

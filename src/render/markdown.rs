@@ -106,7 +106,8 @@ pub fn render_markdown(a: &Analysis, width: usize) -> String {
         r.line,
         r.end_line
     );
-    let status = match (r.complete, r.corrupted) {
+    let status = match (r.complete, r.damaged()) {
+        (true, false) if r.corrupted => "complete (syzkaller marks it corrupted)",
         (true, false) => "complete",
         (true, true) => "complete, damaged",
         (false, false) => "incomplete",

@@ -196,7 +196,8 @@ fn known(d: &mut Doc, k: &crate::analysis::known::KnownMatch, v: &crate::classif
 }
 
 fn status(d: &mut Doc, r: &Report) {
-    let s = match (r.complete, r.corrupted) {
+    let s = match (r.complete, r.damaged()) {
+        (true, false) if r.corrupted => "status: complete (syzkaller marks it corrupted)",
         (true, false) => return,
         (true, true) => "status: complete but damaged",
         (false, false) => "status: INCOMPLETE",
