@@ -1,27 +1,39 @@
-//! Triage benchmark: generate a large, realistic corpus with a seeded RNG
+//! Triage benchmark: generate large, realistic corpora with a seeded RNG
 //! and measure decoding speed, report throughput and peak memory, beside
 //! `grep -c` over the same files.
 //!
 //! ```sh
 //! cargo run --release --example bench_triage              # defaults below
 //! cargo run --release --example bench_triage -- --noise-mb 2048 --reports 100000
-//! # reports taken from other logs (syzkaller's report test data) instead of fixtures/
+//! # the mix taken from other logs (syzkaller's report test data) instead of fixtures/
 //! cargo run --release --example bench_triage -- --templates ../shared/corpus/syzkaller-report
+//! # some parts only, fewer runs
+//! cargo run --release --example bench_triage -- --only long,growth --runs 5
 //! ```
 //!
-//! Two corpora are written to `--dir` (default `target/bench-triage`):
+//! Corpora written to `--dir` (default `target/bench-triage`):
 //!
 //! * `noise.log`: `--noise-mb` MiB of ordinary kernel log lines with a
 //!   lockdep report every ~4 MiB — the serial-console capture case;
 //! * `reports.log`: `--reports` reports back to back with a few noise
 //!   lines between them — the syzkaller/CI case — and the same split into
-//!   two files for the parallel run.
+//!   two files for the parallel run;
+//! * `long.log`: `--long-reports` long real reports back to back: the
+//!   circular dependencies and fs_reclaim reports of 60 lines or more of
+//!   `fixtures/real` and `fixtures/labeled`, symbolized and not;
+//!   `long-{1,4,16}x.log` the same at 1/16, 4/16 and 16/16 of that, for
+//!   how cost grows with the input.
+//!
+//! And `--corpus DIR` (default: syzkaller's report test data at
+//! `../shared/corpus/syzkaller-report` when present) is triaged as it is,
+//! one directory of files.
 //!
 //! Reports are the real splats of `fixtures/` (every report kind), with
 //! fresh addresses, pids and timestamps, each printed in one of six prefix
 //! styles (printk time, printk time + caller id, syslog, /dev/kmsg,
 //! `dmesg -T`, none). Every measurement runs in a child process (this
-//! binary, `measure` mode) so that its peak RSS (`VmHWM`) is its own.
+//! binary, `measure` mode) so that its peak RSS (`VmHWM`) is its own; each
+//! figure is the median of `--runs` runs (by CPU time) after a warm-up run.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -211,6 +223,48 @@ fn templates(from: Option<&Path>) -> Vec<Template> {
             .map(|d| root.join(d))
             .collect(),
     };
+    templates_of(dirs, from.is_some())
+}
+
+/// The long real reports of `fixtures/real` and `fixtures/labeled`: circular
+/// dependencies and fs_reclaim reports of 60 lines or more, symbolized
+/// (syzbot's `file:line` and `[inline]` frames) and not.
+fn long_templates() -> Vec<Template> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    templates_of(vec![root.join("real"), root.join("labeled")], false)
+        .into_iter()
+        .filter(|t| {
+            t.lines.len() >= 60
+                && (t.kind == splatdec::ReportKind::CircularDependency
+                    || t.lines.iter().any(|l| l.contains("fs_reclaim")))
+        })
+        .collect()
+}
+
+/// Is this template's stack symbolized (syzbot's `file:line` frames)?
+fn symbolized(t: &Template) -> bool {
+    t.lines
+        .iter()
+        .filter(|l| l.contains(".c:") || l.contains(".h:"))
+        .count()
+        >= 5
+}
+
+/// The bytes of a log as triage reads it: a syzkaller testdata file's
+/// expected report (after its `REPORT:` line) is not log text.
+fn log_text(bytes: Vec<u8>) -> Vec<u8> {
+    let (header, reader) = splatdec::triage::inputs::sniff_header(Box::new(io::Cursor::new(bytes)));
+    let mut out = Vec::new();
+    let mut r: Box<dyn io::Read> = if header > 0 {
+        Box::new(splatdec::triage::inputs::UntilExpectedReport::new(reader))
+    } else {
+        reader
+    };
+    let _ = io::Read::read_to_end(&mut r, &mut out);
+    out
+}
+
+fn templates_of(dirs: Vec<PathBuf>, any_name: bool) -> Vec<Template> {
     let mut files = Vec::new();
     for dir in dirs {
         let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -220,7 +274,7 @@ fn templates(from: Option<&Path>) -> Vec<Template> {
         files.extend(
             entries
                 .into_iter()
-                .filter(|p| from.is_some() || p.extension().is_some_and(|e| e == "txt")),
+                .filter(|p| any_name || p.extension().is_some_and(|e| e == "txt")),
         );
     }
     let mut out = Vec::new();
@@ -228,6 +282,7 @@ fn templates(from: Option<&Path>) -> Vec<Template> {
         let Ok(bytes) = std::fs::read(&f) else {
             continue;
         };
+        let bytes = log_text(bytes);
         let lines = match splatdec::input::read_lines(&bytes[..]) {
             Ok(l) => l,
             Err(_) => continue,
@@ -407,6 +462,7 @@ fn vm_hwm_kib() -> u64 {
 /// Child mode: run one measurement and print `seconds reports bytes hwm_kib`.
 fn measure(mode: &str, jobs: usize, files: &[PathBuf]) -> io::Result<()> {
     let start = Instant::now();
+    let mut written = 0u64;
     let (reports, bytes) = match mode {
         // What `splatdec triage --format jsonl` does.
         "triage" => {
@@ -431,7 +487,7 @@ fn measure(mode: &str, jobs: usize, files: &[PathBuf]) -> io::Result<()> {
             let decoder = splatdec::Decoder::new().with_source("f");
             let mut n = 0u64;
             let mut bytes = 0u64;
-            let mut out = BufWriter::new(io::sink());
+            let mut out = Counted(BufWriter::new(io::sink()), 0);
             for f in files {
                 bytes += std::fs::metadata(f)?.len();
                 decoder.decode_analyzed(File::open(f)?, &mut |a| {
@@ -439,21 +495,37 @@ fn measure(mode: &str, jobs: usize, files: &[PathBuf]) -> io::Result<()> {
                     let _ = splatdec::render::json::write_line(&mut out, &a);
                 })?;
             }
+            written = out.1;
             (n, bytes)
         }
         "stages" => return stages(files, None),
         // One stage alone (0 segment, 1 + parse, 2 + analyze, 3 +
-        // signature), to profile it: `perf record bench_triage measure 1 ...`.
-        "0" | "1" | "2" | "3" => return stages(files, mode.parse().ok()),
+        // signature, 4 + JSON line), to profile it: `perf record bench_triage measure 1 ...`.
+        "0" | "1" | "2" | "3" | "4" => return stages(files, mode.parse().ok()),
         _ => return Err(io::Error::other("unknown mode")),
     };
     let secs = start.elapsed().as_secs_f64();
     println!(
-        "{secs} {} {reports} {bytes} {}",
+        "{secs} {} {reports} {bytes} {} {written}",
         cpu_seconds(),
         vm_hwm_kib()
     );
     Ok(())
+}
+
+/// A writer that counts what goes through it.
+struct Counted<W>(W, u64);
+
+impl<W: Write> Write for Counted<W> {
+    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+        let n = self.0.write(b)?;
+        self.1 += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
 }
 
 /// Where one thread's time goes per report: each stage run alone over
@@ -493,6 +565,9 @@ fn stages(files: &[PathBuf], only: Option<u8>) -> io::Result<()> {
                     if work >= 3 {
                         std::hint::black_box(splatdec::triage::signature::sighting(&a.report));
                     }
+                    if work >= 4 {
+                        let _ = splatdec::render::json::write_line(&mut io::sink(), &a);
+                    }
                 } else {
                     std::hint::black_box(r);
                 }
@@ -512,6 +587,7 @@ fn stages(files: &[PathBuf], only: Option<u8>) -> io::Result<()> {
     let (t_parse, _) = time(&mut || run(1));
     let (t_analyze, _) = time(&mut || run(2));
     let (t_sig, _) = time(&mut || run(3));
+    let (t_json, _) = time(&mut || run(4));
     let us = |t: f64| t * 1e6 / reports.max(1) as f64;
     println!(
         "{} lines, {reports} reports, {:.1} MB",
@@ -540,10 +616,17 @@ fn stages(files: &[PathBuf], only: Option<u8>) -> io::Result<()> {
     }
     println!(
         "  {:<24} {:7.1} {:11.1}  = {:.0} reports/s per core",
-        "total",
+        "total (triage)",
         us(t_sig),
         per(allocs[4]),
         reports as f64 / t_sig
+    );
+    println!(
+        "  {:<24} {:7.1} {:11.1}  (--format jsonl: {:.0} reports/s per core)",
+        "+ JSON line (render)",
+        us(t_json - t_sig),
+        per(allocs[5] - allocs[4]),
+        reports as f64 / (t_json - t_sig + t_analyze).max(1e-9)
     );
     Ok(())
 }
@@ -567,6 +650,8 @@ struct Run {
     reports: u64,
     bytes: u64,
     hwm_kib: u64,
+    /// Bytes of output (`full-jsonl`), else 0.
+    written: u64,
 }
 
 fn child(mode: &str, jobs: usize, files: &[PathBuf]) -> io::Result<Run> {
@@ -587,7 +672,7 @@ fn child(mode: &str, jobs: usize, files: &[PathBuf]) -> io::Result<Run> {
         .split_whitespace()
         .filter_map(|x| x.parse().ok())
         .collect();
-    if v.len() != 5 {
+    if v.len() != 6 {
         return Err(io::Error::other(format!("bad child output: {s}")));
     }
     Ok(Run {
@@ -596,20 +681,21 @@ fn child(mode: &str, jobs: usize, files: &[PathBuf]) -> io::Result<Run> {
         reports: v[2] as u64,
         bytes: v[3] as u64,
         hwm_kib: v[4] as u64,
+        written: v[5] as u64,
     })
 }
 
-/// The run of `n` that used the least CPU (the first warms the page
-/// cache; other load on the machine only ever adds).
+/// The median run of `n` by CPU time, after one warm-up run that fills the
+/// page cache (it is not counted).
 fn best(n: usize, mut f: impl FnMut() -> io::Result<Run>) -> io::Result<Run> {
-    let mut best: Option<Run> = None;
-    for _ in 0..n {
-        let r = f()?;
-        if best.as_ref().is_none_or(|b| r.cpu < b.cpu) {
-            best = Some(r);
-        }
+    f()?;
+    let mut runs = Vec::new();
+    for _ in 0..n.max(1) {
+        runs.push(f()?);
     }
-    best.ok_or_else(|| io::Error::other("no run"))
+    runs.sort_by(|a, b| a.cpu.total_cmp(&b.cpu));
+    let mid = runs.len() / 2;
+    Ok(runs.swap_remove(mid))
 }
 
 /// `grep -c ARGS FILE` under /usr/bin/time: wall and CPU seconds, and
@@ -641,6 +727,7 @@ fn grep(args: &[&str], file: &Path) -> io::Result<Run> {
             .unwrap_or(0),
         bytes: std::fs::metadata(file)?.len(),
         hwm_kib: 0,
+        written: 0,
     })
 }
 
@@ -652,6 +739,26 @@ fn arg(args: &[String], name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
+fn describe(name: &str, templates: &[Template]) {
+    let mut kinds: Vec<_> = templates.iter().map(|t| t.kind).collect();
+    kinds.sort();
+    kinds.dedup();
+    let lines: usize = templates.iter().map(|t| t.lines.len()).sum();
+    let bytes: usize = templates
+        .iter()
+        .flat_map(|t| &t.lines)
+        .map(|l| l.len() + 1)
+        .sum();
+    println!(
+        "{name}: {} reports of {} kinds, {:.0} lines and {:.1} KB each on average, {} symbolized",
+        templates.len(),
+        kinds.len(),
+        lines as f64 / templates.len().max(1) as f64,
+        bytes as f64 / 1e3 / templates.len().max(1) as f64,
+        templates.iter().filter(|t| symbolized(t)).count()
+    );
+}
+
 fn main() -> io::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("measure") {
@@ -661,70 +768,113 @@ fn main() -> io::Result<()> {
     }
     let noise_mb = arg(&args, "--noise-mb", 1024);
     let reports = arg(&args, "--reports", 100_000);
+    let long_reports = arg(&args, "--long-reports", 40_000);
     let seed = arg(&args, "--seed", 42);
     let runs = arg(&args, "--runs", 3) as usize;
-    let dir = args
-        .iter()
-        .position(|a| a == "--dir")
-        .and_then(|i| args.get(i + 1))
-        .map(PathBuf::from)
+    let path_arg = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .map(PathBuf::from)
+    };
+    let dir = path_arg("--dir")
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-triage"));
     std::fs::create_dir_all(&dir)?;
+    // `--corpus DIR`: a directory of logs triaged as it is (default:
+    // syzkaller's report test data beside the checkout, when present).
+    let corpus = path_arg("--corpus").or_else(|| {
+        let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/syzkaller-report");
+        d.is_dir().then_some(d)
+    });
+    // `--only noise,mix,long,growth,corpus`: the parts to run.
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+        .unwrap_or_else(|| "noise,mix,long,growth,corpus".into());
+    let part = |p: &str| only.split(',').any(|o| o == p);
 
     // `--templates DIR`: the reports of the logs in DIR instead of fixtures/.
-    let from = args
-        .iter()
-        .position(|a| a == "--templates")
-        .and_then(|i| args.get(i + 1))
-        .map(PathBuf::from);
+    let from = path_arg("--templates");
     let templates = templates(from.as_deref());
-    let mut kinds: Vec<_> = templates.iter().map(|t| t.kind).collect();
-    kinds.sort();
-    kinds.dedup();
-    let lines: usize = templates.iter().map(|t| t.lines.len()).sum();
-    println!(
-        "templates: {} reports of {} kinds from {}, {:.0} lines each on average (seed {seed})",
-        templates.len(),
-        kinds.len(),
-        from.as_deref()
-            .map_or("fixtures/".into(), |p| p.display().to_string()),
-        lines as f64 / templates.len().max(1) as f64
+    let long = long_templates();
+    describe(
+        &format!(
+            "mix (from {})",
+            from.as_deref()
+                .map_or("fixtures/".into(), |p| p.display().to_string())
+        ),
+        &templates,
     );
+    describe(
+        "long (fixtures/real and fixtures/labeled: circular and fs_reclaim, 60+ lines)",
+        &long,
+    );
+    println!("seed {seed}");
     let noise = dir.join("noise.log");
     let many = dir.join("reports.log");
     let halves = [dir.join("reports-a.log"), dir.join("reports-b.log")];
+    let long_log = dir.join("long.log");
     let t = Instant::now();
-    let in_noise = generate(
-        std::slice::from_ref(&noise),
-        &templates,
-        0,
-        noise_mb << 20,
-        seed,
-    )?;
-    let made = generate(
-        std::slice::from_ref(&many),
-        &templates,
-        reports,
-        0,
-        seed + 1,
-    )?;
-    generate(&halves, &templates, reports, 0, seed + 1)?;
-    println!(
-        "generated in {:.1} s: {} ({} reports), {} ({} reports)",
-        t.elapsed().as_secs_f64(),
-        noise.display(),
-        in_noise,
-        many.display(),
-        made
-    );
+    if part("noise") {
+        let n = generate(
+            std::slice::from_ref(&noise),
+            &templates,
+            0,
+            noise_mb << 20,
+            seed,
+        )?;
+        println!("generated {} ({n} reports)", noise.display());
+    }
+    if part("mix") {
+        let n = generate(
+            std::slice::from_ref(&many),
+            &templates,
+            reports,
+            0,
+            seed + 1,
+        )?;
+        generate(&halves, &templates, reports, 0, seed + 1)?;
+        println!("generated {} ({n} reports)", many.display());
+    }
+    if part("long") || part("growth") {
+        let n = generate(
+            std::slice::from_ref(&long_log),
+            &long,
+            long_reports,
+            0,
+            seed + 2,
+        )?;
+        println!("generated {} ({n} reports)", long_log.display());
+    }
+    let growth: Vec<(u64, PathBuf)> = if part("growth") {
+        let mut g = Vec::new();
+        for x in [1u64, 4, 16] {
+            let f = dir.join(format!("long-{x}x.log"));
+            let n = generate(
+                std::slice::from_ref(&f),
+                &long,
+                long_reports / 16 * x,
+                0,
+                seed + 2,
+            )?;
+            g.push((n, f));
+        }
+        g
+    } else {
+        Vec::new()
+    };
+    println!("generated in {:.1} s", t.elapsed().as_secs_f64());
 
     let mb = |b: u64| b as f64 / 1e6;
     println!();
-    println!("Best of {runs} runs. CPU = user + system seconds of the process (all threads);");
-    println!("per-CPU-second rates do not depend on what else the machine is running.");
+    println!("Median of {runs} runs by CPU time, after one warm-up run. CPU = user + system");
+    println!("seconds of the process (all threads); per-CPU-second rates depend less than wall");
+    println!("time on what else the machine is running.");
     println!();
     println!(
-        "{:<42} {:>7} {:>7} {:>8} {:>10} {:>11} {:>8}",
+        "{:<42} {:>7} {:>7} {:>8} {:>10} {:>13} {:>8}",
         "run", "wall s", "CPU s", "MB/s", "MB/CPU-s", "reports/CPU-s", "peak RSS"
     );
     let line = |name: &str, r: &Run, ours: bool| {
@@ -739,7 +889,7 @@ fn main() -> io::Result<()> {
             format!("({} lines)", r.reports)
         };
         println!(
-            "{name:<42} {:>7.2} {:>7.2} {:>8.0} {:>10.0} {:>11} {:>8}",
+            "{name:<42} {:>7.2} {:>7.2} {:>8.0} {:>10.0} {:>13} {:>8}",
             r.secs,
             r.cpu,
             mb(r.bytes) / r.secs,
@@ -747,6 +897,14 @@ fn main() -> io::Result<()> {
             per_cpu,
             rss
         );
+        if r.written > 0 {
+            println!(
+                "{:<42} {:.0} bytes of JSON per report, {:.2}x the input",
+                "",
+                r.written as f64 / r.reports.max(1) as f64,
+                r.written as f64 / r.bytes.max(1) as f64
+            );
+        }
     };
     let needles = dir.join("needles.txt");
     std::fs::write(
@@ -754,47 +912,95 @@ fn main() -> io::Result<()> {
         splatdec::segment::banner::needles().join("\n") + "\n",
     )?;
     let needles = needles.to_string_lossy().into_owned();
-    for (name, file) in [("noise.log", &noise), ("reports.log", &many)] {
-        println!("{name}: {:.1} MB", mb(std::fs::metadata(file)?.len()));
-        for (label, g) in [
-            (
-                "grep -c -F 'circular locking dependency'",
-                vec!["-F", "circular locking dependency"],
-            ),
-            (
-                "grep -c -F -f needles.txt",
-                vec!["-F", "-f", needles.as_str()],
-            ),
-        ] {
-            line(
-                &format!("  {label}"),
-                &best(runs, || grep(&g, file))?,
-                false,
-            );
-        }
+    let stages_of = |file: &Path| -> io::Result<()> {
+        let out = Command::new(std::env::current_exe()?)
+            .args(["measure", "stages", "1"])
+            .arg(file)
+            .output()?;
+        print!("{}", String::from_utf8_lossy(&out.stdout));
+        Ok(())
+    };
+    if part("noise") {
+        println!("noise.log: {:.1} MB", mb(std::fs::metadata(&noise)?.len()));
+        let g = best(runs, || {
+            grep(&["-F", "circular locking dependency"], &noise)
+        })?;
+        line("  grep -c -F 'circular locking dependency'", &g, false);
+        line(
+            "  grep -c -F -f needles.txt",
+            &best(runs, || grep(&["-F", "-f", needles.as_str()], &noise))?,
+            false,
+        );
+        let r = best(runs, || child("triage", 1, std::slice::from_ref(&noise)))?;
+        line("  splatdec triage --jobs 1", &r, true);
+        println!(
+            "  splatdec CPU time / grep -c one literal: {:.2}x",
+            r.cpu / g.cpu.max(0.01)
+        );
+    }
+    if part("mix") {
+        println!("reports.log: {:.1} MB", mb(std::fs::metadata(&many)?.len()));
         line(
             "  splatdec triage --jobs 1",
-            &best(runs, || child("triage", 1, std::slice::from_ref(file)))?,
+            &best(runs, || child("triage", 1, std::slice::from_ref(&many)))?,
             true,
         );
-        if name == "reports.log" {
-            line(
-                "  splatdec --format jsonl (every report)",
-                &best(runs, || child("full-jsonl", 1, std::slice::from_ref(file)))?,
-                true,
+        line(
+            "  splatdec --format jsonl (every report)",
+            &best(runs, || child("full-jsonl", 1, std::slice::from_ref(&many)))?,
+            true,
+        );
+        line(
+            "  triage --jobs 2 over reports-{a,b}.log",
+            &best(runs, || child("triage", 2, &halves))?,
+            true,
+        );
+        println!();
+        stages_of(&many)?;
+    }
+    if part("long") {
+        println!(
+            "long.log (long real reports back to back): {:.1} MB",
+            mb(std::fs::metadata(&long_log)?.len())
+        );
+        line(
+            "  splatdec triage --jobs 1",
+            &best(runs, || child("triage", 1, std::slice::from_ref(&long_log)))?,
+            true,
+        );
+        line(
+            "  splatdec --format jsonl (every report)",
+            &best(runs, || {
+                child("full-jsonl", 1, std::slice::from_ref(&long_log))
+            })?,
+            true,
+        );
+        println!();
+        stages_of(&long_log)?;
+    }
+    if !growth.is_empty() {
+        println!("growth (long reports, triage --jobs 1):");
+        for (n, f) in &growth {
+            let r = best(runs, || child("triage", 1, std::slice::from_ref(f)))?;
+            println!(
+                "  {n:>7} reports, {:>6.1} MB: {:>6.2} CPU s, {:>5.1} µs per report, peak RSS {} MB",
+                mb(r.bytes),
+                r.cpu,
+                r.cpu * 1e6 / r.reports.max(1) as f64,
+                r.hwm_kib / 1024
             );
-            line(
-                "  triage --jobs 2 over reports-{a,b}.log",
-                &best(runs, || child("triage", 2, &halves))?,
-                true,
-            );
-            println!();
-            let out = Command::new(std::env::current_exe()?)
-                .args(["measure", "stages", "1"])
-                .arg(file)
-                .output()?;
-            print!("{}", String::from_utf8_lossy(&out.stdout));
         }
+    }
+    if let (true, Some(c)) = (part("corpus"), corpus.as_ref()) {
+        println!(
+            "corpus {} as it is (triage over the directory):",
+            c.display()
+        );
+        line(
+            "  splatdec triage --jobs 1",
+            &best(runs, || child("triage", 1, std::slice::from_ref(c)))?,
+            true,
+        );
     }
     Ok(())
 }

@@ -216,6 +216,14 @@ const CASES: &[(&str, Input, Input)] = &[
         ("real/020-still-has-locks-held-hdmi-codec-arm32.txt", None),
     ),
     (
+        "invalid-subclass",
+        (
+            "labeled/280-kvm-sev-vcpu-mutex-subclass-8-invalid-subclass-quoted.txt",
+            None,
+        ),
+        ("real/013-non-static-key-neigh-seqlock-2.6.19.txt", None),
+    ),
+    (
         "missing-lockdep-key",
         ("real/013-non-static-key-neigh-seqlock-2.6.19.txt", None),
         ("real/012-max-lockdep-chain-hlocks-btrfs-journal.txt", None),
@@ -242,8 +250,32 @@ const CASES: &[(&str, Input, Input)] = &[
         ("real/023-lockdep-warn-on-nr-unused-locks-powerpc.txt", None),
     ),
     (
-        "rcu-lockdep-already-off",
+        "rcu-debug-locks-off-race",
         ("rules/rcu-debug-locks-off.txt", None),
+        // The same report read as a 4.19 kernel's: before 5.12 the value
+        // does not prove a race.
+        ("rules/rcu-debug-locks-off.txt", Some("4.19")),
+    ),
+    (
+        "rcu-lockdep-already-off",
+        ("rules/rcu-debug-locks-off.txt", Some("4.19")),
+        ("rules/rcu-debug-locks-off.txt", None),
+    ),
+    (
+        "rcu-reader-helper-without-reader",
+        (
+            "labeled/316-rcu-ip-tunnel-init-flow-l3mdev-dev-get-by-index.txt",
+            None,
+        ),
+        // An RCU list walked by ip_tunnel_find() (no _rcu helper).
+        ("real/010-suspicious-rcu-ip-tunnel-find-rtnl.txt", None),
+    ),
+    (
+        "rcu-protected-accessor-in-reader",
+        (
+            "labeled/160-netlabel-cipso-rcu-dereference-protected-socket-create.txt",
+            None,
+        ),
         ("real/010-suspicious-rcu-ip-tunnel-find-rtnl.txt", None),
     ),
     (
@@ -260,6 +292,23 @@ const CASES: &[(&str, Input, Input)] = &[
         "rcu-suspicious",
         ("real/010-suspicious-rcu-ip-tunnel-find-rtnl.txt", None),
         ("real/012-max-lockdep-chain-hlocks-btrfs-journal.txt", None),
+    ),
+    (
+        "cycle-one-call-path",
+        (
+            "labeled/174-pciehp-ist-single-threaded-circular-identical-stacks-virtio.txt",
+            None,
+        ),
+        // Two orders from two different syscalls.
+        ("real/006-slab-mutex-kernfs-count-sysfs.txt", None),
+    ),
+    (
+        "array-element-class-cycle",
+        (
+            "labeled/108-nfnetlink-subsys-mutex-class-commit-mutex.txt",
+            None,
+        ),
+        ("real/006-slab-mutex-kernfs-count-sysfs.txt", None),
     ),
     (
         "circular-dependency",

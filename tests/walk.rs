@@ -307,3 +307,69 @@ fn readahead_mask_is_the_mappings_and_bio_submission_ends_it() {
     assert_eq!(at("submit_bh").gfp, "caller's gfp");
     assert!(!at("kmalloc_order_trace").gfp.contains("NORETRY"));
 }
+
+/// JSON writes a walk frame's state only where it changes: read back, with
+/// every left-out state field taken from the frame before, each frame is the
+/// whole frame, for every fixture with a walk.
+#[test]
+fn compact_walk_json_reads_back_to_every_frames_whole_state() {
+    const STATE: [&str; 5] = [
+        "gfp",
+        "gfp_bits",
+        "task_flags",
+        "fs_reclaim_depth",
+        "direct_reclaim_possible",
+    ];
+    let mut frames = 0;
+    let mut left_out = 0;
+    for dir in ["walk", "real", "labeled", "symbolize"] {
+        let root = format!("{}/fixtures/{dir}", env!("CARGO_MANIFEST_DIR"));
+        let mut files: Vec<_> = fs::read_dir(&root)
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+            .collect();
+        files.sort();
+        for f in files {
+            let rel = format!("{dir}/{}", f.file_name().unwrap().to_string_lossy());
+            for a in analyze(&rel, None) {
+                let line: serde_json::Value =
+                    serde_json::from_str(&splatdec::render::json::report_line(&a)).unwrap();
+                for (w, jw) in a.gfp_walk.iter().zip(line["gfp_walk"].as_array().unwrap()) {
+                    let mut state = serde_json::Map::new();
+                    for (f, jf) in w.frames.iter().zip(jw["frames"].as_array().unwrap()) {
+                        let mut got = jf.as_object().unwrap().clone();
+                        for k in STATE {
+                            match got.get(k) {
+                                Some(v) => {
+                                    state.insert(k.to_string(), v.clone());
+                                }
+                                None => {
+                                    left_out += 1;
+                                    got.insert(k.to_string(), state[k].clone());
+                                }
+                            }
+                        }
+                        for (k, absent) in [
+                            ("note", serde_json::Value::Null),
+                            ("kb", serde_json::Value::Null),
+                            ("nested_fs_reclaim", serde_json::Value::Bool(false)),
+                        ] {
+                            got.entry(k).or_insert(absent);
+                        }
+                        let want = serde_json::to_value(f).unwrap();
+                        assert_eq!(serde_json::Value::Object(got), want, "{rel} {}", w.trace);
+                        frames += 1;
+                    }
+                    assert_eq!(
+                        w.frames.len(),
+                        jw["frames"].as_array().unwrap().len(),
+                        "{rel}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(frames > 1000, "{frames} frames");
+    assert!(left_out > frames, "{left_out} state fields left out");
+}

@@ -124,7 +124,11 @@ fn split_class(class: &str) -> (&str, Option<&str>) {
 /// Does the report class `printed` name the entry class `want`? The `#N`
 /// version never matters; the subclass only when the entry names one.
 pub fn class_matches(printed: &str, want: &str) -> bool {
-    let (name, sub) = split_class(printed);
+    split_matches(split_class(printed), want)
+}
+
+/// [`class_matches`] for a class already split by [`split_class`].
+fn split_matches((name, sub): (&str, Option<&str>), want: &str) -> bool {
     match want.rsplit_once('/') {
         Some((w, ws)) if !ws.is_empty() && ws.bytes().all(|b| b.is_ascii_digit()) => {
             name == w && sub == Some(ws)
@@ -277,7 +281,7 @@ struct Hit<'e> {
 fn try_entry<'e>(
     e: &'e KnownEntry,
     r: &Report,
-    classes: &[&str],
+    classes: &[(&str, (&str, Option<&str>))],
     functions: &BTreeSet<&str>,
     firing: &[&str],
     sites: &BTreeSet<&str>,
@@ -287,7 +291,7 @@ fn try_entry<'e>(
     }
     let mut matched_classes = Vec::new();
     for want in &e.classes {
-        let printed = classes.iter().find(|c| class_matches(c, want))?;
+        let (printed, _) = classes.iter().find(|(_, c)| split_matches(*c, want))?;
         matched_classes.push(printed.to_string());
     }
     let found: Vec<&str> = e
@@ -342,7 +346,11 @@ pub fn find(r: &Report, table: &KnownTable) -> Option<KnownMatch> {
     if !table.entries().iter().any(|e| e.kind == r.kind) {
         return None;
     }
-    let classes = report_classes(r);
+    // Split once here, not once per entry and class.
+    let classes: Vec<(&str, (&str, Option<&str>))> = report_classes(r)
+        .into_iter()
+        .map(|c| (c, split_class(c)))
+        .collect();
     let functions = report_functions(r);
     let firing = firing_frames(r);
     let sites = lock_sites(r);

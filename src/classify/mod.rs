@@ -412,54 +412,150 @@ fn undetermined(ctx: &Ctx<'_>) -> Verdict {
 }
 
 /// What to read when no rule decided: only the sections the output has.
+/// The chain and the held locks are what the detector recorded; the walk
+/// is splatdec's own reading of each stack, so it is named for what it
+/// follows, not as something the detector saw.
 fn undetermined_fix(ctx: &Ctx<'_>) -> String {
     let r = ctx.report;
-    let mut shows = Vec::new();
-    if ctx.walks.iter().any(|w| !w.frames.is_empty()) {
-        shows.push("the allocation-context walk");
-    }
+    let mut recorded = Vec::new();
     if !r.chain.is_empty() {
-        shows.push("the dependency chain");
+        recorded.push("the dependency chain");
     }
     if !r.held_locks.is_empty() {
-        shows.push("the held locks");
+        recorded.push("the held locks");
     }
-    if shows.is_empty() {
+    let walked = ctx.walks.iter().any(|w| !w.frames.is_empty());
+    let mut parts = Vec::new();
+    if !recorded.is_empty() {
+        // "the held locks" is plural on its own.
+        let verb = if recorded == ["the dependency chain"] {
+            "shows"
+        } else {
+            "show"
+        };
+        parts.push(format!(
+            "{} {verb} what {} recorded",
+            recorded.join(" and "),
+            r.kind.row().detector
+        ));
+    }
+    if walked {
+        parts.push(
+            "the allocation-context walk follows the gfp mask and task flags along each stack"
+                .to_string(),
+        );
+    }
+    if parts.is_empty() {
         "Read the report by hand.".to_string()
     } else {
-        let verb = if shows.len() == 1 { "shows" } else { "show" };
-        format!(
-            "Read the report by hand; {} {verb} what {} saw.",
-            shows.join(" and "),
-            r.kind.row().detector
-        )
+        format!("Read the report by hand; {}.", parts.join(", and "))
     }
 }
 
-/// Text for `splatdec rules`: one line per rule.
+/// A rule's precision on the labeled set: of the decided splats where it
+/// was the primary rule, how many agree with the maintainers, per half.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Precision {
+    /// `[agreed, decided]` on the dev half (rules are written against it).
+    #[serde(default)]
+    pub dev: [u32; 2],
+    /// `[agreed, decided]` on the holdout half.
+    #[serde(default)]
+    pub holdout: [u32; 2],
+}
+
+impl Precision {
+    /// `[agreed, decided]` over both halves.
+    pub fn all(&self) -> [u32; 2] {
+        [self.dev[0] + self.holdout[0], self.dev[1] + self.holdout[1]]
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PrecisionFile {
+    rule: Vec<PrecisionRow>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PrecisionRow {
+    id: String,
+    #[serde(flatten)]
+    p: Precision,
+}
+
+/// The precision of rule `id` on the labeled set, as tests/labeled.rs last
+/// computed it (`precision.toml`; the test fails when it is stale); `None`
+/// when no labeled splat was decided by the rule.
+pub fn precision(id: &str) -> Option<Precision> {
+    static TABLE: OnceLock<Vec<PrecisionRow>> = OnceLock::new();
+    TABLE
+        .get_or_init(|| {
+            toml::from_str::<PrecisionFile>(include_str!("precision.toml"))
+                .expect("embedded precision table parses")
+                .rule
+        })
+        .iter()
+        .find(|r| r.id == id)
+        .map(|r| r.p)
+}
+
+/// `agreed/decided` on the whole labeled set, or `-` when no labeled splat
+/// was decided by the rule.
+fn precision_cell(id: &str) -> String {
+    match precision(id).map(|p| p.all()) {
+        Some([ok, n]) if n > 0 => format!("{ok}/{n}"),
+        _ => "-".to_string(),
+    }
+}
+
+/// Text for `splatdec rules`: one line per rule, with its precision on the
+/// labeled set (agreed/decided splats where it was the primary rule).
 pub fn rules_list() -> String {
-    let mut out = String::new();
+    let mut out = format!(
+        "{:32} {:16} {:6}  {:>8}  {}\n",
+        "rule", "class", "conf.", "labeled", "kinds"
+    );
     for r in rules() {
         out.push_str(&format!(
-            "{:32} {:16} {:6}  {}\n",
+            "{:32} {:16} {:6}  {:>8}  {}\n",
             r.id,
             r.class.as_str(),
             r.confidence.as_str(),
+            precision_cell(&r.id),
             r.kinds.join(",")
         ));
     }
+    out.push_str(
+        "\nlabeled: agreed/decided splats of the labeled set (fixtures/real, fixtures/labeled) where the rule was the primary one; - for none.\n",
+    );
     out
+}
+
+/// The precision line of `splatdec rules ID`.
+fn precision_text(id: &str) -> String {
+    let Some(p) = precision(id).filter(|p| p.all()[1] > 0) else {
+        return "no labeled splat decided by this rule".to_string();
+    };
+    let [ok, n] = p.all();
+    format!(
+        "{ok}/{n} agree with the maintainers (dev half {}/{}, holdout half {}/{})",
+        p.dev[0], p.dev[1], p.holdout[0], p.holdout[1]
+    )
 }
 
 /// Text for `splatdec rules ID`.
 pub fn rule_text(r: &Rule) -> String {
     format!(
-        "{}\n  class:       {}\n  confidence:  {} (default)\n  kinds:       {}\n  kernels:     {}\n\nLooks for:\n  {}\n\nConcludes:\n  {}\n\nFix:\n  {}\n\nReferences:\n{}",
+        "{}\n  class:       {}\n  confidence:  {} (default)\n  kinds:       {}\n  kernels:     {}\n  labeled set: {}\n\nLooks for:\n  {}\n\nConcludes:\n  {}\n\nFix:\n  {}\n\nReferences:\n{}",
         r.id,
         r.class,
         r.confidence.as_str(),
         r.kinds.join(", "),
         r.kernels,
+        precision_text(&r.id),
         r.looks_for,
         r.concludes,
         r.fix,

@@ -41,14 +41,26 @@ const TABLE: &[(&str, Predicate)] = &[
     ("held-lock-freed", always),
     ("locks-leaked", locks_leaked),
     ("nested-lock-not-taken", always),
+    ("invalid-subclass", invalid_subclass),
     ("missing-lockdep-key", always),
     ("lockdep-capacity", always),
     ("lockdep-self-check", lockdep_self_check),
     ("lock-debug-check", lock_debug_check),
+    ("rcu-debug-locks-off-race", rcu_debug_locks_off_race),
     ("rcu-lockdep-already-off", rcu_lockdep_already_off),
+    (
+        "rcu-reader-helper-without-reader",
+        rcu_reader_helper_without_reader,
+    ),
     ("rcu-list-under-lock", rcu_list_under_lock),
     ("rcu-outside-watching", rcu_outside_watching),
+    (
+        "rcu-protected-accessor-in-reader",
+        rcu_protected_accessor_in_reader,
+    ),
     ("rcu-suspicious", rcu_suspicious),
+    ("cycle-one-call-path", cycle_one_call_path),
+    ("array-element-class-cycle", array_element_class_cycle),
     ("circular-dependency", circular_dependency),
 ];
 
@@ -872,8 +884,31 @@ fn strictest_wait(r: &Report) -> Option<(u8, String)> {
 fn invalid_wait_context_rt(ctx: &Ctx<'_>) -> Option<Finding> {
     let r = ctx.report;
     let w = r.acquiring.as_ref()?.wait?;
-    let (limit, why) = strictest_wait(r)?;
-    (w.inner == 3 && limit <= 2).then(|| Finding {
+    if w.inner != 3 {
+        return None;
+    }
+    // check_wait_context() reports a lock only when its inner wait type
+    // exceeds the context's, so a {x:3} lock (spinlock_t under
+    // PROVE_RAW_LOCK_NESTING) is reported only where the context allows
+    // at most LD_WAIT_SPIN (2): the report proves it even when the
+    // context line and the held locks were not transcribed.
+    let (limit, why) = strictest_wait(r).unwrap_or_else(|| {
+        let hardirq = r
+            .backtrace
+            .iter()
+            .filter(|f| f.reliable)
+            .find(|f| f.base == "__handle_irq_event_percpu" || f.base == "handle_irq_event_percpu");
+        let threaded = r.backtrace.iter().any(|f| f.reliable && f.base == "irq_thread_fn");
+        let why = match hardirq {
+            Some(f) if !threaded => format!(
+                "not printed; the backtrace runs in a hard interrupt handler called from {}, and lockdep reports a {{x:3}} lock only where at most {{2}} (LD_WAIT_SPIN) is allowed",
+                f.base
+            ),
+            _ => "not printed; lockdep reports a {x:3} lock only where at most {2} (LD_WAIT_SPIN) is allowed: a raw spinlock held or hard interrupt context".to_string(),
+        };
+        (2, why)
+    });
+    (limit <= 2).then(|| Finding {
         evidence: vec![
             format!(
                 "{} has wait type {{{}:{}}} (spinlock_t)",
@@ -985,6 +1020,9 @@ fn lock_debug_check(ctx: &Ctx<'_>) -> Option<Finding> {
 
 fn rcu_lockdep_already_off(ctx: &Ctx<'_>) -> Option<Finding> {
     let d = ctx.report.rcu.as_ref()?.debug_locks?;
+    if report_version(ctx).is_some_and(|v| v >= RCU_DEBUG_LOCKS_MEANINGFUL) {
+        return None;
+    }
     (d == 0).then(|| Finding {
         evidence: vec!["debug_locks = 0".to_string()],
         explanation:
@@ -1135,5 +1173,294 @@ fn circular_dependency(ctx: &Ctx<'_>) -> Option<Finding> {
         fix: None,
         weaker,
         summary: None,
+    })
+}
+
+/// The first release whose lockdep_rcu_suspicious() is known to print
+/// debug_locks without having turned lockdep off itself (the code Paul
+/// McKenney's 2021 patch changed; a 5.12 report read by the syzbot
+/// maintainers as a concurrent-report false positive).
+const RCU_DEBUG_LOCKS_MEANINGFUL: KernelVersion = KernelVersion::new(5, 12, 0);
+
+fn rcu_debug_locks_off_race(ctx: &Ctx<'_>) -> Option<Finding> {
+    let d = ctx.report.rcu.as_ref()?.debug_locks?;
+    let v = report_version(ctx)?;
+    (d == 0 && v >= RCU_DEBUG_LOCKS_MEANINGFUL).then(|| Finding {
+        evidence: vec![
+            "debug_locks = 0".to_string(),
+            format!("kernel {v}: lockdep_rcu_suspicious() does not turn lockdep off itself (5.12+), so another report did"),
+        ],
+        explanation: format!(
+            "The report prints debug_locks = 0 on {v}, where the RCU report does not switch lockdep off itself: another lockdep report had turned it off while this check ran, and with lockdep off the RCU checks no longer see held locks or RCU readers."
+        ),
+        ..Finding::default()
+    })
+}
+
+/// The function an RCU report fired in: the first frame of the backtrace
+/// outside lockdep (lockdep_rcu_suspicious) and other machinery.
+fn rcu_check_site(r: &Report) -> Option<&crate::model::Frame> {
+    crate::kernel::frames::first_interesting(&r.backtrace)
+}
+
+fn rcu_reader_helper_without_reader(ctx: &Ctx<'_>) -> Option<Finding> {
+    let r = ctx.report;
+    let rcu = r.rcu.as_ref();
+    if rcu.is_some_and(|x| x.extended_quiescent_state || x.offline_cpu || x.debug_locks == Some(0))
+    {
+        return None;
+    }
+    let msg = r.message.as_deref()?;
+    if !(msg.contains("RCU-list traversed") || msg.contains("rcu_dereference_check() usage")) {
+        return None;
+    }
+    // Inside an RCU reader the check would not have fired; a reader the
+    // report shows held means something else is going on.
+    if r.held_locks
+        .iter()
+        .any(|l| l.class.starts_with("rcu_read_lock"))
+    {
+        return None;
+    }
+    let site = rcu_check_site(r)?;
+    if !site.base.ends_with("_rcu") {
+        return None;
+    }
+    let held: Vec<&str> = r.held_locks.iter().map(|l| l.class.as_str()).collect();
+    let callers: Vec<&str> = r
+        .backtrace
+        .iter()
+        .filter(|f| f.reliable)
+        .skip_while(|f| f.base != site.base)
+        .skip(1)
+        .filter(|f| !crate::kernel::frames::class_of(&f.base).is_machinery())
+        .take(2)
+        .map(|f| f.base.as_str())
+        .collect();
+    let from = callers
+        .first()
+        .map(|c| format!(" (called from {c})"))
+        .unwrap_or_default();
+    Some(Finding {
+        evidence: vec![
+            format!("message: {msg}"),
+            format!("the check fired in {}, an _rcu helper{from}", site.base),
+            if held.is_empty() {
+                "no RCU reader among the held locks (none printed)".to_string()
+            } else {
+                format!("held: {} (no RCU reader)", held.join(", "))
+            },
+        ],
+        explanation: format!(
+            "{} is an _rcu helper: it is meant to be called inside rcu_read_lock() and its check does not accept another lock. It was reached{from} without an RCU read-side section{}.",
+            site.base,
+            if held.is_empty() {
+                String::new()
+            } else {
+                format!(", with {} held", held.join(", "))
+            }
+        ),
+        fix: Some(format!(
+            "Take rcu_read_lock() around the call to {}{from}, or call the variant meant for the lock held there (the non-_rcu lookup for the update-side lock, or a wrapper that takes the RCU read lock itself).",
+            site.base
+        )),
+        ..Finding::default()
+    })
+}
+
+/// The reliable frames of a stack from `i` outward (towards the root),
+/// by name, stopping at the first root.
+fn outward_names(frames: &[&crate::model::Frame], i: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    for f in &frames[i..] {
+        out.push(f.base.to_string());
+        if crate::kernel::frames::is_root(&f.base) {
+            break;
+        }
+    }
+    out
+}
+
+fn cycle_one_call_path(ctx: &Ctx<'_>) -> Option<Finding> {
+    let r = ctx.report;
+    let acq = r.acquiring.as_ref()?;
+    let held = r.holding.as_ref()?;
+    if acq.class == held.class || r.chain.len() != 2 {
+        return None;
+    }
+    // The acquiring class must not already be held on this path (that
+    // would be recursion, another report).
+    if r.held_locks.iter().any(|l| l.class == acq.class) {
+        return None;
+    }
+    let entry_b = r.chain.iter().find(|e| e.lock.class == held.class)?;
+    let entry_a = r.chain.iter().find(|e| e.lock.class == acq.class)?;
+    // Where the other order was recorded: the held lock taken there.
+    let b_site = crate::kernel::frames::first_interesting(&entry_b.stack)?;
+    let held_at = held.at.as_ref()?;
+    if held_at.base != b_site.base || held_at.offset.is_none() || held_at.offset != b_site.offset {
+        return None;
+    }
+    // The current acquisition: the backtrace, or the stack of entry #0
+    // (the same acquisition) when the backtrace was not transcribed.
+    let current = if r.backtrace.is_empty() {
+        &entry_a.stack
+    } else {
+        &r.backtrace
+    };
+    let cur: Vec<&crate::model::Frame> = current.iter().filter(|f| f.reliable).collect();
+    let ci = cur
+        .iter()
+        .position(|f| !crate::kernel::frames::class_of(&f.base).is_machinery())?;
+    let g = cur[ci];
+    let other: Vec<&crate::model::Frame> = entry_b.stack.iter().filter(|f| f.reliable).collect();
+    let oi = other.iter().position(|f| f.base == g.base)?;
+    if g.offset.is_none() || other[oi].offset.is_none() || g.offset == other[oi].offset {
+        return None;
+    }
+    let a = outward_names(&cur, ci);
+    let b = outward_names(&other, oi);
+    let n = a.len().min(b.len());
+    // The shared function and at least two callers, all the same.
+    if n < 3 || a[..n] != b[..n] {
+        return None;
+    }
+    let off = |f: &crate::model::Frame| f.offset.map(|o| format!("+{o:#x}")).unwrap_or_default();
+    let via = a[1..n.min(4)].join(" < ");
+    Some(Finding {
+        evidence: vec![
+            format!(
+                "{} was taken at {}{} both now (held) and when {} -> {} was recorded (chain #{})",
+                held.class, held_at.base, off(held_at), acq.class, held.class, entry_b.index
+            ),
+            format!(
+                "{} takes {} at {}{} and lies on the other order's path at {}{}",
+                g.base, acq.class, g.base, off(g), g.base, off(other[oi])
+            ),
+            format!("same callers on both sides: {via}"),
+        ],
+        explanation: format!(
+            "Both orders were recorded on one call path through {} (called by {via}): when {} -> {} was recorded, a {} lock was already held on that path before {} was taken at the same site as now; on this run the path reached that site without it and {} takes a {} lock itself at another call site. That is either two objects of one class on one path (a parent and a child), which lockdep cannot tell apart, or one function taking the two locks in both orders on different branches, which is a real deadlock.",
+            g.base, acq.class, held.class, acq.class, held.class, g.base, acq.class
+        ),
+        summary: Some(format!(
+            "Probably a false positive from aliasing: both orders come from one call path through {}, which takes a second {} lock while a caller can hold another; decisive is whether the instance {} takes can be the one a caller holds on another CPU.",
+            g.base, acq.class, g.base
+        )),
+        ..Finding::default()
+    })
+}
+
+/// A class name with an array index that is not a number (`[i]`,
+/// `[idx]`): the init macro ran in a loop over the array.
+fn array_element_class(class: &str) -> bool {
+    let mut rest = class;
+    while let Some(open) = rest.find('[') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find(']') else {
+            return false;
+        };
+        let idx = after[..close].trim();
+        if !idx.is_empty() && !idx.bytes().all(|b| b.is_ascii_digit()) {
+            return true;
+        }
+        rest = &after[close + 1..];
+    }
+    false
+}
+
+fn array_element_class_cycle(ctx: &Ctx<'_>) -> Option<Finding> {
+    let r = ctx.report;
+    let l = cycle_locks(r).into_iter().find(|l| {
+        array_element_class(&l.class) && crate::kernel::locks::pseudo_lock(&l.class).is_none()
+    })?;
+    let taken = r
+        .chain
+        .iter()
+        .find(|e| e.lock.class == l.class)
+        .and_then(|e| crate::kernel::frames::first_interesting(&e.stack))
+        .map(|f| format!(" (taken in {})", f.base))
+        .unwrap_or_default();
+    Some(Finding {
+        evidence: vec![format!(
+            "{}{taken}: a class named after an array element with a variable index",
+            l.class
+        )],
+        explanation: format!(
+            "{} is named after an array element: the init macro declares one lock_class_key per call site and names the class after its argument, so one call in a loop gave every element of the array this class. The cycle may join two different elements, which lockdep cannot tell apart.",
+            l.class
+        ),
+        ..Finding::default()
+    })
+}
+
+/// The subclass an invalid-subclass report names (`invalid subclass N`).
+fn invalid_subclass(ctx: &Ctx<'_>) -> Option<Finding> {
+    let n: Option<u64> = ctx
+        .report
+        .message
+        .as_deref()
+        .and_then(|m| m.rsplit(' ').next())
+        .and_then(|t| t.trim().parse().ok());
+    let Some(n) = n else {
+        return Some(Finding::default());
+    };
+    // A nesting annotation passes a small depth; 2^31 and beyond is a
+    // negative int or garbage read from the lock's map.
+    let garbage = n >= 1 << 16;
+    let site =
+        crate::kernel::frames::first_interesting(&ctx.report.backtrace).map(|f| f.base.to_string());
+    let at = site
+        .as_deref()
+        .map(|s| format!(" in {s}"))
+        .unwrap_or_default();
+    Some(Finding {
+        evidence: vec![format!("subclass {n}; lockdep has 8 (0-7) per class")],
+        explanation: if garbage {
+            format!("Subclass {n} is no nesting depth an annotation passes (it is -1 or garbage as an unsigned int): the lock taken{at} has an uninitialised or overwritten lockdep map.")
+        } else {
+            format!("The lock taken{at} was annotated with subclass {n}, beyond the 8 subclasses lockdep has per class.")
+        },
+        fix: Some(if garbage {
+            format!("Find why the lock taken{at} has no valid lockdep map: taken before its init function ran, on an object that was never initialised (an error path), or overwritten (use after free).")
+        } else {
+            format!("Keep the subclass passed{at} below 8: annotate a fixed number of nesting levels, use a nest_lock (mutex_lock_nest_lock()) for many locks of one class under one outer lock, or give the levels their own keys.")
+        }),
+        ..Finding::default()
+    })
+}
+
+fn rcu_protected_accessor_in_reader(ctx: &Ctx<'_>) -> Option<Finding> {
+    let r = ctx.report;
+    if r.rcu
+        .as_ref()
+        .is_some_and(|x| x.extended_quiescent_state || x.offline_cpu || x.debug_locks == Some(0))
+    {
+        return None;
+    }
+    if !r
+        .message
+        .as_deref()
+        .is_some_and(|m| m.contains("rcu_dereference_protected() usage"))
+    {
+        return None;
+    }
+    let reader = r.held_locks.iter().find(|l| l.class == "rcu_read_lock")?;
+    let taken = reader
+        .at
+        .as_ref()
+        .map(|f| format!(" (taken at {})", f.base))
+        .unwrap_or_default();
+    let site = rcu_check_site(r).map(|f| f.base.to_string());
+    Some(Finding {
+        evidence: vec![
+            "the accessor is rcu_dereference_protected(): only its update-side condition counts".to_string(),
+            format!("held: rcu_read_lock{taken}"),
+        ],
+        explanation: format!(
+            "The task is inside an RCU read-side section{taken} when {} uses rcu_dereference_protected(), whose check ignores RCU readers.",
+            site.as_deref().unwrap_or("the code")
+        ),
+        ..Finding::default()
     })
 }

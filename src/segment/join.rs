@@ -19,7 +19,7 @@
 
 use crate::input::Prefix;
 use crate::model::FrameContext;
-use crate::segment::banner::match_banner;
+use crate::segment::banner::{match_banner, needles, Prefilter};
 use crate::vocab::frame::{parse_frame_ref, FrameRef};
 use crate::vocab::lock::parse_held_header;
 use crate::vocab::lock::{is_held_lock, parse_chain_header, parse_held_lock, parse_lock};
@@ -51,7 +51,15 @@ pub fn pair(a: &str, b: &str) -> Option<String> {
     }
     let spaced = || format!("{at} {bt}");
     // A banner: the pieces together match the table, neither alone does.
-    if match_banner(a).is_none() && match_banner(&spaced()).is_some() && match_banner(b).is_none() {
+    // Only possible when the pieces together hold a banner needle: in one
+    // piece or across the join (tested first, without building the join).
+    if (Prefilter::may_match(a.as_bytes())
+        || Prefilter::may_match(b.as_bytes())
+        || needle_across(at, bt))
+        && match_banner(a).is_none()
+        && match_banner(b).is_none()
+        && match_banner(&spaced()).is_some()
+    {
         return Some(spaced());
     }
     if let Some(j) = ident(at, bt) {
@@ -88,6 +96,27 @@ pub fn pair(a: &str, b: &str) -> Option<String> {
         return Some(spaced());
     }
     frame_continued(at, bt)
+}
+
+/// Does `at + " " + bt` hold a banner needle that starts in `at` and ends
+/// in `bt` (or the space between)? Only the longest needle's length of
+/// each side can take part, so the test runs on a short window.
+fn needle_across(at: &str, bt: &str) -> bool {
+    static LONGEST: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    let n = *LONGEST.get_or_init(|| needles().iter().map(|n| n.len()).max().unwrap_or(0));
+    let (a, b) = (
+        &at.as_bytes()[at.len().saturating_sub(n)..],
+        &bt.as_bytes()[..bt.len().min(n)],
+    );
+    let mut buf = [0u8; 256];
+    let len = a.len() + 1 + b.len();
+    if len > buf.len() {
+        return Prefilter::may_match(format!("{at} {bt}").as_bytes());
+    }
+    buf[..a.len()].copy_from_slice(a);
+    buf[a.len()] = b' ';
+    buf[a.len() + 1..len].copy_from_slice(b);
+    Prefilter::may_match(&buf[..len])
 }
 
 /// Lines the kernel prints on their own, which never continue another.
@@ -417,6 +446,15 @@ mod tests {
 
     #[test]
     fn banners_split_in_two() {
+        // The needle itself across the break, in neither piece.
+        assert_eq!(
+            pair("WARNING: possible circular", "locking dependency detected").as_deref(),
+            Some("WARNING: possible circular locking dependency detected")
+        );
+        assert_eq!(
+            pair("WARNING: possible circular", "locking order detected"),
+            None
+        );
         assert_eq!(
             pair("[ INFO: possible circular locking dependency detected", "]").as_deref(),
             Some("[ INFO: possible circular locking dependency detected ]")

@@ -578,10 +578,12 @@ struct Held {
     truncated: bool,
     terminated: bool,
     needle: bool,
+    /// It holds a banner needle or a banner tag ([`Prefilter::may_start`]).
+    start: bool,
 }
 
 impl Held {
-    fn of(line: &Line<'_>, terminated: bool, needle: bool) -> Held {
+    fn of(line: &Line<'_>, terminated: bool, needle: bool, start: bool) -> Held {
         let offset = (line.text.as_ptr() as usize).wrapping_sub(line.full.as_ptr() as usize);
         let (full, text) =
             if offset <= line.full.len() && line.text.len() <= line.full.len() - offset {
@@ -598,6 +600,7 @@ impl Held {
             truncated: line.truncated,
             terminated,
             needle,
+            start,
         }
     }
 
@@ -660,7 +663,7 @@ impl Segmenter {
         }
         let full = raw.text();
         let line = raw.line(&full);
-        self.offer(Held::of(&line, raw.terminated, needle), sink);
+        self.offer(Held::of(&line, raw.terminated, needle, start), sink);
     }
 
     /// The joiner: hold `next` back while the line after it may continue
@@ -668,6 +671,17 @@ impl Segmenter {
     /// line that is whole on to the segmenter proper.
     fn offer(&mut self, next: Held, sink: &mut dyn FnMut(RawReport)) {
         if self.held.is_empty() {
+            if !next.start && self.open.iter().all(|o| o.done) {
+                // As when idle (`push`'s fast path): with no report open, a
+                // line with neither a banner needle nor a banner tag starts
+                // nothing. Holding it would keep the segmenter from ever
+                // going idle again after the first report, each line held
+                // until the next one arrives.
+                self.cut_mid_line = !next.terminated;
+                self.last_no = next.no;
+                self.joins.clear();
+                return;
+            }
             if next.truncated {
                 self.release_one(next, sink);
                 return;
@@ -1141,6 +1155,29 @@ more noise
         assert_eq!(r.lines.last().unwrap().text, " f+0x1/0x2");
         assert_eq!(r.end, EndReason::Finished);
         assert!(r.trace_closed);
+    }
+
+    /// Once a report has ended, ordinary lines leave the segmenter idle
+    /// (each one skipped by the prefilter alone), with or without caller ids.
+    #[test]
+    fn idle_again_after_a_report() {
+        for prefix in ["", "[    1.000000] ", "[    1.000000][  T100] "] {
+            let noise = (0..100).map(|i| format!("loop{i}: detected capacity change"));
+            let text: String = RECURSIVE
+                .lines()
+                .map(str::to_string)
+                .chain(noise)
+                .map(|l| format!("{prefix}{l}\n"))
+                .collect();
+            let mut r = LineReader::new(text.as_bytes());
+            let mut s = Segmenter::new();
+            let mut out = Vec::new();
+            while let Some(raw) = r.next_raw().unwrap() {
+                s.push(&raw, &mut |rep| out.push(rep));
+            }
+            assert_eq!(out.len(), 1, "{prefix:?} idle {}", s.is_idle());
+            assert!(s.is_idle(), "{prefix:?}: not idle after the report");
+        }
     }
 
     #[test]

@@ -81,12 +81,115 @@ pub struct WalkFrame {
 pub struct TraceWalk {
     /// Which stack: `backtrace`, `chain #1 (fs_reclaim)`, a saved trace's name.
     pub trace: String,
-    /// Outermost first.
+    /// Outermost first. JSON writes each frame's state only where it
+    /// changes ([`CompactFrame`]).
+    #[serde(serialize_with = "compact_frames")]
     pub frames: Vec<WalkFrame>,
     /// Unreliable (`?`) frames left out of the walk.
     pub skipped_unreliable: usize,
     /// Where the inlined callees between the frames came from.
     pub inlines: InlineSource,
+}
+
+/// A walk's frames as JSON writes them: `function`, `inlined` and
+/// `source_line` (and `file`/`line` when symbolized, `returned` when true)
+/// on every frame; the
+/// state (`gfp`, `gfp_bits`, `task_flags`, `fs_reclaim_depth`,
+/// `direct_reclaim_possible`) on the first frame and then only on the frames
+/// where that field's value differs from the frame before (a field left out
+/// has the previous frame's value); `note` and `kb` only when set;
+/// `nested_fs_reclaim` only when true.
+fn compact_frames<S: serde::Serializer>(frames: &[WalkFrame], s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeSeq;
+    let mut seq = s.serialize_seq(Some(frames.len()))?;
+    let mut prev = None;
+    for f in frames {
+        seq.serialize_element(&CompactFrame { frame: f, prev })?;
+        prev = Some(f);
+    }
+    seq.end()
+}
+
+/// One frame of [`compact_frames`]: the frame and the one before it.
+struct CompactFrame<'a> {
+    frame: &'a WalkFrame,
+    prev: Option<&'a WalkFrame>,
+}
+
+impl Serialize for CompactFrame<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let f = self.frame;
+        let changed = |same: fn(&WalkFrame, &WalkFrame) -> bool| match self.prev {
+            Some(p) => !same(p, f),
+            None => true,
+        };
+        let gfp = changed(|a, b| a.gfp == b.gfp);
+        let bits = changed(|a, b| a.gfp_bits == b.gfp_bits);
+        let task = changed(|a, b| a.task_flags == b.task_flags);
+        let depth = changed(|a, b| a.fs_reclaim_depth == b.fs_reclaim_depth);
+        let direct = changed(|a, b| a.direct_reclaim_possible == b.direct_reclaim_possible);
+        let fields = 3
+            + [
+                gfp,
+                bits,
+                task,
+                depth,
+                direct,
+                f.nested_fs_reclaim,
+                f.returned,
+            ]
+            .iter()
+            .filter(|&&x| x)
+            .count()
+            + [
+                f.note.is_some(),
+                f.kb.is_some(),
+                f.file.is_some(),
+                f.line.is_some(),
+            ]
+            .iter()
+            .filter(|&&x| x)
+            .count();
+        let mut st = s.serialize_struct("WalkFrame", fields)?;
+        st.serialize_field("function", &f.function)?;
+        st.serialize_field("inlined", &f.inlined)?;
+        if f.returned {
+            st.serialize_field("returned", &true)?;
+        }
+        if gfp {
+            st.serialize_field("gfp", &f.gfp)?;
+        }
+        if bits {
+            st.serialize_field("gfp_bits", &f.gfp_bits)?;
+        }
+        if task {
+            st.serialize_field("task_flags", &f.task_flags)?;
+        }
+        if depth {
+            st.serialize_field("fs_reclaim_depth", &f.fs_reclaim_depth)?;
+        }
+        if direct {
+            st.serialize_field("direct_reclaim_possible", &f.direct_reclaim_possible)?;
+        }
+        if let Some(n) = &f.note {
+            st.serialize_field("note", n)?;
+        }
+        if let Some(k) = &f.kb {
+            st.serialize_field("kb", k)?;
+        }
+        st.serialize_field("source_line", &f.source_line)?;
+        if let Some(file) = &f.file {
+            st.serialize_field("file", file)?;
+        }
+        if let Some(line) = &f.line {
+            st.serialize_field("line", line)?;
+        }
+        if f.nested_fs_reclaim {
+            st.serialize_field("nested_fs_reclaim", &true)?;
+        }
+        st.end()
+    }
 }
 
 /// Where a walk's inlined callees came from.
