@@ -468,9 +468,37 @@ pub struct Report {
     /// (left out when nothing was joined).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub joined: Vec<[u64; 2]>,
+    /// A hung task's blocker (`INFO: task ... is blocked on a mutex likely
+    /// owned by task ...`, 6.16+; left out otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocked_on: Option<Blocker>,
     /// A DEPT report's own sections (kind `dept`; left out otherwise).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dept: Option<Dept>,
+}
+
+/// What khungtaskd says a hung task is blocked on (kernel/hung_task.c
+/// debug_show_blocker()).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Blocker {
+    /// `mutex`, `semaphore` or `rw-semaphore`.
+    pub lock: String,
+    /// The blocked task as the line names it.
+    pub task: Option<Task>,
+    /// How it waits on an rw-semaphore (`reader`, `writer`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// Who likely owns the lock (a semaphore: who last held it); `null`
+    /// when the kernel says the owner is not found.
+    pub owner: Option<Task>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner_role: Option<String>,
+    /// The semaphore form: `likely last held by`, not `likely owned by`.
+    pub last_holder: bool,
+    /// The owner's stack, as sched_show_task() printed it after the line
+    /// (innermost first; empty when not printed, as for an owner that is
+    /// hung too).
+    pub owner_stack: Vec<Frame>,
 }
 
 /// What a DEPT (the DEPendency Tracker) report prints
@@ -505,11 +533,11 @@ pub struct DeptContext {
     pub start: DeptStep,
     pub wait: DeptStep,
     pub event: DeptStep,
-    /// The irqs the wait happens in (`<HARDIRQ interrupt>`) when the
+    /// The irqs the wait happens in (`<hardirq interrupt>`) when the
     /// dependency is an irq one; empty otherwise.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub irqs: Vec<String>,
-    /// Where that irq was enabled in the event context (`HARDIRQ has been
+    /// Where that irq was enabled in the event context (`hardirq has been
     /// enabled:`), for the first irq listed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub irq_enabled: Option<DeptSite>,
@@ -605,6 +633,7 @@ impl Report {
             interleaved: Vec::new(),
             joined: Vec::new(),
             dept: None,
+            blocked_on: None,
         }
     }
 }

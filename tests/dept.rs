@@ -161,7 +161,7 @@ fn aa_deadlock_in_an_irq() {
     assert_eq!(d.deadlock, "AA DEADLOCK");
     assert_eq!(d.cycle, ["&priv->lock"]);
     let a = &d.contexts[0];
-    assert_eq!(a.irqs, ["HARDIRQ"]);
+    assert_eq!(a.irqs, ["hardirq"]);
     let en = a.irq_enabled.as_ref().unwrap();
     assert_eq!(en.at[0].base, "mydrv_poll");
     assert_eq!(en.stack[0].base, "_raw_spin_unlock_irq");

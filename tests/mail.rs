@@ -253,6 +253,13 @@ fn the_default_decoder_reads_mail_by_content() {
     let (code, text, _) = run(&[p.to_str().unwrap()]);
     assert_eq!(code, 0);
     assert!(text.contains("first posted in"), "{text}");
+    let (_, doc, _) = run(&["--format", "json", p.to_str().unwrap()]);
+    let doc: Value = serde_json::from_str(&doc).unwrap();
+    assert_eq!(doc["schema"], "splatdec/1");
+    assert_eq!(doc["reports"][1]["message_id"], "thread-3@example.org");
+    assert_eq!(doc["reports"][1]["kind"], "inconsistent_lock_state");
+    let (_, mdoc, _) = run(&["mail", "--format", "json", p.to_str().unwrap()]);
+    assert_eq!(serde_json::from_str::<Value>(&mdoc).unwrap(), doc);
     // Standard input too, and through gzip.
     let mut child = splatdec()
         .args(["--format", "jsonl"])

@@ -53,21 +53,19 @@ pub fn jsonl_line(d: &Distinct) -> String {
 }
 
 /// The report and its mail fields as one JSON value (the `--format json`
-/// document's elements).
+/// document's elements): the object [`json::report_line`] writes, with the
+/// fields of [`jsonl_line`] added.
 pub fn json_value(d: &Distinct) -> Value {
-    let mut v = serde_json::to_value(&d.analysis).unwrap_or(Value::Null);
-    if let Value::Object(map) = &mut v {
+    let mut map = match serde_json::from_str(&jsonl_line(d)) {
+        Ok(Value::Object(m)) => m,
+        _ => Map::new(),
+    };
+    if map.is_empty() {
         for (k, f) in fields(d) {
             map.insert(k.to_string(), f);
         }
-    } else {
-        let mut map = Map::new();
-        for (k, f) in fields(d) {
-            map.insert(k.to_string(), f);
-        }
-        v = Value::Object(map);
     }
-    v
+    Value::Object(map)
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {

@@ -17,7 +17,9 @@
 //!   `>` more), then splatdec's decode of it at 72 columns. The kernel's
 //!   lines are not re-wrapped (a reflowed stack line is wrong), and the
 //!   body says so; a quoted line longer than [`MAX_QUOTED_BYTES`] is cut
-//!   there (RFC 5322 allows 998 bytes a line) and the body says that too.
+//!   there (RFC 5322 allows 998 bytes a line), and tabs and control
+//!   characters are escaped like all input text; the body says so when
+//!   either happened.
 //!   splatdec's own prose and decode are wrapped at 72 columns. No tab,
 //!   no control character, no trailing space.
 
@@ -78,9 +80,20 @@ fn header(out: &mut String, name: &str, items: &[String], sep: &str) {
     out.push('\n');
 }
 
-fn quote_line(line: &str, cut: &mut usize) -> String {
-    let line = escape::text(line);
-    let line = line.trim_end();
+/// What quoting changed: lines cut at [`MAX_QUOTED_BYTES`], lines whose
+/// tabs or control characters were escaped.
+#[derive(Default)]
+struct Changed {
+    cut: usize,
+    escaped: usize,
+}
+
+fn quote_line(line: &str, changed: &mut Changed) -> String {
+    let escaped = escape::text(line);
+    if matches!(escaped, std::borrow::Cow::Owned(_)) {
+        changed.escaped += 1;
+    }
+    let line = escaped.trim_end();
     let mut q = if line.is_empty() {
         ">".to_string()
     } else if line.starts_with('>') {
@@ -94,7 +107,7 @@ fn quote_line(line: &str, cut: &mut usize) -> String {
             end -= 1;
         }
         q.truncate(end);
-        *cut += 1;
+        changed.cut += 1;
     }
     q
 }
@@ -135,18 +148,25 @@ pub fn reply(finished: &Finished, target: &ReplyTarget, opts: &TextOptions) -> S
         let Some(d) = finished.reports.get(*i) else {
             continue;
         };
-        let mut cut = 0;
+        let mut changed = Changed::default();
         for l in lines {
-            body.push_str(&quote_line(l, &mut cut));
+            body.push_str(&quote_line(l, &mut changed));
             body.push('\n');
         }
         body.push('\n');
         let mut say = String::from(
             "splatdec decoded the report quoted above as follows (the kernel's lines are quoted as posted, not re-wrapped",
         );
-        if cut > 0 {
+        if changed.cut > 0 {
             say.push_str(&format!(
-                "; {cut} quoted line(s) longer than {MAX_QUOTED_BYTES} bytes were cut there"
+                "; {} quoted line(s) longer than {MAX_QUOTED_BYTES} bytes were cut there",
+                changed.cut
+            ));
+        }
+        if changed.escaped > 0 {
+            say.push_str(&format!(
+                "; in {} line(s) tabs are shown as spaces and control characters as \\xNN",
+                changed.escaped
             ));
         }
         say.push_str("):");
@@ -230,13 +250,15 @@ mod tests {
 
     #[test]
     fn quoting_keeps_lines_and_cuts_only_the_overlong() {
-        let mut cut = 0;
-        assert_eq!(quote_line("  foo+0x1/0x2 \t", &mut cut), ">   foo+0x1/0x2");
-        assert_eq!(quote_line("> x", &mut cut), ">> x");
-        assert_eq!(quote_line("", &mut cut), ">");
-        assert_eq!(quote_line("\x1b[31m", &mut cut), "> \\x1b[31m");
+        let mut c = Changed::default();
+        assert_eq!(quote_line("  foo+0x1/0x2  ", &mut c), ">   foo+0x1/0x2");
+        assert_eq!(quote_line("> x", &mut c), ">> x");
+        assert_eq!(quote_line("", &mut c), ">");
+        assert_eq!((c.cut, c.escaped), (0, 0));
+        assert_eq!(quote_line("\x1b[31m", &mut c), "> \\x1b[31m");
+        assert_eq!(quote_line("a\tb", &mut c), "> a b");
         let long = "é".repeat(600);
-        assert!(quote_line(&long, &mut cut).len() <= MAX_QUOTED_BYTES);
-        assert_eq!(cut, 1);
+        assert!(quote_line(&long, &mut c).len() <= MAX_QUOTED_BYTES);
+        assert_eq!((c.cut, c.escaped), (1, 2));
     }
 }

@@ -274,6 +274,16 @@ impl<'a> Parser<'a> {
             // earlier one was empty; nested-lock reports print two.
             let r = &mut self.r;
             r.call_trace_line.get_or_insert(no);
+            // A hung task's blocker's owner is shown after the hung task's
+            // own stack: its stack is the owner's, not a final backtrace.
+            if !r.backtrace.is_empty()
+                && r.blocked_on
+                    .as_ref()
+                    .is_some_and(|b| b.owner_stack.is_empty())
+            {
+                self.ctx = FrameContext::Task;
+                return Head::Open(Section::OwnerTrace);
+            }
             if !r.backtrace.is_empty() {
                 let frames = std::mem::take(&mut r.backtrace);
                 r.traces.push(Trace {

@@ -50,7 +50,13 @@ pub(super) fn judge(p: &mut Parser<'_>) {
     end_of_backtrace(&mut p.r, raw, &mut missing);
     cut_short(&p.r, raw, &mut missing);
     record_completeness(&mut p.r, raw, &missing);
-    record_damage(&mut p.r, raw, p.expect_failures, p.stray_frames);
+    record_damage(
+        &mut p.r,
+        raw,
+        p.expect_failures,
+        p.stray_frames,
+        p.foreign_stack_lines,
+    );
 }
 
 /// The sections the report's kind needs that it does not have.
@@ -223,7 +229,13 @@ fn record_completeness(r: &mut Report, raw: &RawReport, missing: &[&str]) {
 }
 
 /// Damage, as syzkaller understands it: sections broken by foreign text.
-fn record_damage(r: &mut Report, raw: &RawReport, expect_failures: usize, stray_frames: usize) {
+fn record_damage(
+    r: &mut Report,
+    raw: &RawReport,
+    expect_failures: usize,
+    stray_frames: usize,
+    foreign_stack_lines: usize,
+) {
     let empty_chain_entry = r
         .chain
         .iter()
@@ -245,6 +257,11 @@ fn record_damage(r: &mut Report, raw: &RawReport, expect_failures: usize, stray_
         r.corrupted = true;
         r.problems
             .push("the backtrace has no reliable frame".to_string());
+    }
+    if foreign_stack_lines > 0 {
+        r.problems.push(format!(
+            "{foreign_stack_lines} stack line(s) printed before the hung task's own stack (another task's output) were kept unparsed"
+        ));
     }
     if stray_frames > 0 {
         r.problems.push(format!(

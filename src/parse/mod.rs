@@ -64,6 +64,9 @@ enum Section {
     Dependency,
     PreemptionAt,
     Backtrace,
+    /// The stack of a hung task's blocker's owner (sched_show_task() after
+    /// `... likely owned by task ...`).
+    OwnerTrace,
     /// Irq reports' class dumps (`the shortest dependencies between ...`).
     ClassDump,
     /// After a lock line whose `at:` was an inlined frame: a repeat of the
@@ -99,6 +102,9 @@ struct Parser<'a> {
     /// Frame lines met outside any section the report's kind has (kept
     /// as unparsed, never glued into a stack).
     stray_frames: usize,
+    /// Stack lines of another task printed before a hung task's own
+    /// stack (kept as unparsed).
+    foreign_stack_lines: usize,
 }
 
 impl<'a> Parser<'a> {
@@ -159,6 +165,10 @@ impl<'a> Parser<'a> {
         };
         let stack = match self.section {
             Section::Backtrace => &mut self.r.backtrace,
+            Section::OwnerTrace => match self.r.blocked_on.as_mut() {
+                Some(b) => &mut b.owner_stack,
+                None => return false,
+            },
             Section::Trace(i) => &mut self.r.traces[i].frames,
             Section::Chain => match self.r.chain.last_mut() {
                 Some(e) => &mut e.stack,
@@ -222,7 +232,7 @@ impl<'a> Parser<'a> {
         // Inside a trace, frames first: a frame line is never a header.
         if matches!(
             self.section,
-            Section::Backtrace | Section::Chain | Section::Trace(_)
+            Section::Backtrace | Section::OwnerTrace | Section::Chain | Section::Trace(_)
         ) {
             let mut ctx = self.ctx;
             let item = classify_trace_line(line.text, &mut ctx);
@@ -230,6 +240,24 @@ impl<'a> Parser<'a> {
                 self.ctx = ctx;
                 return;
             }
+        }
+        // debug_show_all_locks() ends whatever stack came before it.
+        if line
+            .text
+            .trim()
+            .starts_with("Showing all locks held in the system")
+        {
+            self.section = Section::None;
+            return;
+        }
+        // A hung task's blocker: what it waits on and who likely holds it;
+        // the owner's stack follows.
+        if let Some(b) = crate::vocab::body::parse_blocker(line.text.trim()) {
+            if self.r.blocked_on.is_none() {
+                self.r.blocked_on = Some(b);
+            }
+            self.section = Section::None;
+            return;
         }
         if self.header(line) {
             return;
@@ -269,6 +297,31 @@ fn headless_kind(r: &mut Report, raw: &RawReport) {
     };
 }
 
+/// The line of a hung-task report where the hung task's sched_show_task()
+/// starts (its `task:COMM state:` line, or `COMM  D ...` on older kernels),
+/// if the report has it.
+fn hung_task_line(raw: &RawReport) -> Option<u64> {
+    let comm = raw.banner.captures.first().map(String::as_str);
+    raw.lines
+        .iter()
+        .skip(1)
+        .find(|l| crate::vocab::body::is_task_state_line(l.text.trim(), comm))
+        .map(|l| l.no)
+}
+
+/// A stack header or frame line.
+fn is_stack_line(text: &str) -> bool {
+    let t = text.trim();
+    if t.starts_with("Call Trace:") || t == "Call trace:" {
+        return true;
+    }
+    let mut ctx = FrameContext::Task;
+    matches!(
+        classify_trace_line(text, &mut ctx),
+        TraceLineRef::Frame(_) | TraceLineRef::Marker
+    )
+}
+
 /// Parse one raw report. Never fails: what cannot be understood is kept
 /// in `unparsed` and reflected in `complete`/`corrupted`/`problems`.
 pub fn parse_report(raw: &RawReport, source: &str) -> Report {
@@ -287,6 +340,7 @@ pub fn parse_report(raw: &RawReport, source: &str) -> Report {
         dump_class: None,
         path: None,
         stray_frames: 0,
+        foreign_stack_lines: 0,
     };
     // A banner line says what apply_banner read; a report pasted without
     // one starts at its first body line, which is parsed like the rest.
@@ -294,7 +348,16 @@ pub fn parse_report(raw: &RawReport, source: &str) -> Report {
     // A DEPT report's body has a grammar of its own; dump_stack() after
     // it is read like any other report's.
     let mut dept = (raw.banner.kind == ReportKind::Dept).then(dept::Reader::new);
+    // A hung task's own stack follows its sched_show_task() line; a stack
+    // printed before it (another task's output, interleaved without caller
+    // ids) is not the hung task's.
+    let own_stack_from = raw.banner.hung_task.then(|| hung_task_line(raw)).flatten();
     for line in raw.lines.iter().skip(skip) {
+        if own_stack_from.is_some_and(|from| line.no < from) && is_stack_line(line.text) {
+            p.keep(&line);
+            p.foreign_stack_lines += 1;
+            continue;
+        }
         if let Some(d) = dept.as_mut() {
             if d.line(&mut p.r, &line) {
                 continue;
@@ -310,7 +373,14 @@ pub fn parse_report(raw: &RawReport, source: &str) -> Report {
         headless_kind(&mut p.r, raw);
     }
     // The main held list: the report task's, else the first printed.
-    if let Some(first) = p.r.held_lock_lists.first() {
+    let own = p.r.task.as_ref().and_then(|t| {
+        p.r.held_lock_lists.iter().find(|h| {
+            h.task
+                .as_ref()
+                .is_some_and(|ht| ht.pid == t.pid && ht.comm == t.comm)
+        })
+    });
+    if let Some(first) = own.or(p.r.held_lock_lists.first()) {
         p.r.held_locks = first.locks.clone();
         p.r.held_locks_count = first.count;
         // A report without a `Comm:` line (a capacity report, a paste

@@ -26,7 +26,7 @@ impl Parser<'_> {
             Section::Dependency => self.dependency_line(line),
             Section::PreemptionAt => self.preemption_at_line(line),
             Section::ClassDump => self.class_dump_line(line),
-            Section::Backtrace => self.backtrace_line(line),
+            Section::Backtrace | Section::OwnerTrace => self.backtrace_line(line),
         }
     }
 

@@ -594,6 +594,43 @@ fn stack(d: &mut Doc, title: &str, frames: &[Frame], walk: Option<&TraceWalk>, f
     }
 }
 
+/// A hung task's blocker and its likely owner.
+fn blocker(d: &mut Doc, r: &Report) {
+    let Some(b) = &r.blocked_on else { return };
+    let who = |t: &Option<crate::model::Task>, role: &Option<String>| {
+        let mut s = t
+            .as_ref()
+            .map_or_else(|| "?".to_string(), |t| format!("{}/{}", e(&t.comm), t.pid));
+        if let Some(r) = role {
+            s.push_str(&format!(" (as {})", e(r)));
+        }
+        s
+    };
+    let article = if b.lock.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    let owner = match &b.owner {
+        None => "the owner is not found".to_string(),
+        Some(_) if b.last_holder => format!("likely last held by {}", who(&b.owner, &b.owner_role)),
+        Some(_) => format!("likely owned by {}", who(&b.owner, &b.owner_role)),
+    };
+    d.blank();
+    d.line(
+        Style::Plain,
+        0,
+        format!(
+            "blocked on: {article} {}{}, {owner}",
+            e(&b.lock),
+            b.role
+                .as_ref()
+                .map(|r| format!(" (as {})", e(r)))
+                .unwrap_or_default()
+        ),
+    );
+}
+
 /// A DEPT report's contexts: the summary's diagram, one context a block.
 fn dept_contexts(d: &mut Doc, r: &Report) {
     let Some(dept) = &r.dept else { return };
@@ -674,6 +711,12 @@ fn stacks(d: &mut Doc, a: &Analysis, full: bool) {
         stack(d, &e(&t.name), &t.frames, walk(&t.name), full);
     }
     stack(d, "backtrace", &r.backtrace, walk("backtrace"), full);
+    if let Some(b) = &r.blocked_on {
+        if let Some(o) = &b.owner {
+            let name = format!("stack of the likely owner {}/{}", o.comm, o.pid);
+            stack(d, &e(&name), &b.owner_stack, None, full);
+        }
+    }
 }
 
 /// One DEPT site and stack: the stack under the step's name, the site in
@@ -708,6 +751,7 @@ pub fn render(a: &Analysis, opts: &TextOptions) -> String {
     locks(&mut d, &a.report);
     cycle(&mut d, &a.report);
     dept_contexts(&mut d, &a.report);
+    blocker(&mut d, &a.report);
     class_notes(&mut d, &a.report);
     scenario(&mut d, &a.report, opts.width, room(opts));
     held(&mut d, &a.report);

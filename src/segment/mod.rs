@@ -98,6 +98,9 @@ enum Phase {
     Dump,
 }
 
+/// Foreign lines tolerated in a row inside an all-locks dump.
+const MAX_DUMP_FOREIGN: usize = 2;
+
 /// What the tracker says about a line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Feed {
@@ -141,6 +144,17 @@ struct Tracker {
     svc_entry: bool,
     /// The line whose arrival ended the trace.
     closed_at: u64,
+    /// A hung task's comm, from the banner.
+    hung_comm: Option<String>,
+    /// The hung task's sched_show_task() line was seen: stacks before it
+    /// are another task's.
+    seen_task_line: bool,
+    /// The current line is that line.
+    task_line_now: bool,
+    /// An all-locks dump was read: another one starts another report.
+    dumped: bool,
+    /// Consecutive foreign lines inside the dump.
+    dump_foreign: usize,
 }
 
 impl Tracker {
@@ -169,7 +183,18 @@ impl Tracker {
             reached_root: false,
             svc_entry: false,
             closed_at: 0,
+            hung_comm: b.hung_task.then(|| b.captures.first().cloned()).flatten(),
+            seen_task_line: false,
+            task_line_now: false,
+            dumped: b.opens_dump,
+            dump_foreign: 0,
         }
+    }
+
+    fn enter_dump(&mut self) {
+        self.phase = Phase::Dump;
+        self.dumped = true;
+        self.dump_foreign = 0;
     }
 
     /// Does banner `b`, seen while this report is open, continue it rather
@@ -181,7 +206,8 @@ impl Tracker {
         match self.kind.row().segmenter.continuation {
             Continuation::Never => false,
             Continuation::PairedWarning => self.phase == Phase::Body && self.lines <= 4,
-            Continuation::DumpAfterHungTask => self.hung && !b.hung_task,
+            // One dump per hung-task round: a second one is another report.
+            Continuation::DumpAfterHungTask => self.hung && !b.hung_task && !self.dumped,
         }
     }
 
@@ -203,6 +229,12 @@ impl Tracker {
         self.lines += 1;
         let text = line.text;
         let t = text.trim();
+        self.task_line_now = self.hung
+            && !self.seen_task_line
+            && crate::vocab::body::is_task_state_line(t, self.hung_comm.as_deref());
+        if self.task_line_now {
+            self.seen_task_line = true;
+        }
         match self.phase {
             Phase::Body => {
                 if is_trace_header(t) {
@@ -342,7 +374,7 @@ impl Tracker {
                 if t.starts_with("Showing all locks held")
                     || crate::vocab::lock::parse_held_header(t).is_some()
                 {
-                    self.phase = Phase::Dump;
+                    self.enter_dump();
                     Feed::Continue
                 } else if t.starts_with("INFO: task ") && t.contains(" blocked on ") {
                     self.phase = Phase::Body;
@@ -365,9 +397,15 @@ impl Tracker {
                     || t.starts_with("INFO: lockdep is turned off")
                     || t.starts_with("Showing all locks held")
                 {
+                    self.dump_foreign = 0;
+                    Feed::Continue
+                } else if self.dump_foreign < MAX_DUMP_FOREIGN {
+                    // Another task's line spliced into the dump (no caller
+                    // ids): the dump goes on if its lines resume.
+                    self.dump_foreign += 1;
                     Feed::Continue
                 } else {
-                    Feed::EndBefore(0)
+                    Feed::EndBefore(self.dump_foreign)
                 }
             }
         }
@@ -398,8 +436,16 @@ impl Tracker {
         if t.starts_with("---[ end trace") {
             return Feed::EndAfter;
         }
+        // A stack before the hung task's sched_show_task() line is another
+        // task's, interleaved without caller ids: the report goes on.
+        if self.hung && (!self.seen_task_line || self.task_line_now) {
+            self.phase = Phase::Body;
+            self.junk_run = 0;
+            self.saw_cpu_line = false;
+            return Feed::Continue;
+        }
         if self.hung && t.starts_with("Showing all locks held") {
-            self.phase = Phase::Dump;
+            self.enter_dump();
             return Feed::Continue;
         }
         if self.hung && t.is_empty() {
@@ -408,7 +454,7 @@ impl Tracker {
         }
         if self.hung && crate::vocab::lock::parse_held_header(t).is_some() {
             // 4.4 prints the hung task's own held locks right after its stack.
-            self.phase = Phase::Dump;
+            self.enter_dump();
             return Feed::Continue;
         }
         if self.hung && t.starts_with("INFO: task ") && t.contains(" blocked on ") {
@@ -930,6 +976,17 @@ impl Segmenter {
             && o.raw.lines.last().map(|l| l.no) == Some(last_no);
         if took_cut_line && o.tracker.closed_at == last_no {
             o.tracker.trace_closed = o.tracker.regs_closed;
+        }
+        // Foreign lines taken in a dump on the chance it resumed were not
+        // part of the report after all.
+        if o.tracker.phase == Phase::Dump && o.tracker.dump_foreign > 0 {
+            let keep = o
+                .raw
+                .lines
+                .len()
+                .saturating_sub(o.tracker.dump_foreign)
+                .max(1);
+            o.raw.lines.truncate(keep);
         }
         // Lines taken after the trace on the chance it resumed were not
         // part of the report after all.

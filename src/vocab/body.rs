@@ -9,6 +9,121 @@ use super::lock::parse_lock;
 use crate::kernel::frames;
 use crate::model::FrameContext;
 
+/// The first line sched_show_task() prints for a task (kernel/sched/core.c):
+/// `task:COMM state:D stack:0 pid:...` since 5.14, `COMM  D ...` before
+/// (`%-15.15s %c`, `%-13.13s %c` in 2.6). `comm` is the task the line must
+/// name in the older shape (the newer one says `task:`/` state:` itself, even
+/// when a comm with a newline split it).
+pub fn is_task_state_line(t: &str, comm: Option<&str>) -> bool {
+    if t.starts_with("task:") && t.contains(" state:") {
+        return true;
+    }
+    if t.contains(" state:") && t.contains(" stack:") && t.contains(" pid:") {
+        return true;
+    }
+    let Some(comm) = comm.filter(|c| !c.is_empty()) else {
+        return false;
+    };
+    [15, 13].iter().any(|&n| {
+        let shown: String = comm.chars().take(n).collect();
+        let Some(rest) = t.strip_prefix(shown.as_str()) else {
+            return false;
+        };
+        let Some(rest) = rest.strip_prefix(' ') else {
+            return false;
+        };
+        let mut chars = rest.trim_start().chars();
+        // task_state_to_char(): `RSDTtXZPI` and the older `KWN`.
+        chars.next().is_some_and(|c| "RSDTtXZPIKWN".contains(c))
+            && chars.next().is_none_or(|c| !c.is_ascii_alphabetic())
+    })
+}
+
+/// `INFO: task COMM:PID is blocked on a mutex likely owned by task COMM:PID.`
+/// and its siblings (kernel/hung_task.c debug_show_blocker(), 6.16+):
+/// the blocker of a hung task and who likely holds it.
+pub fn parse_blocker(t: &str) -> Option<crate::model::Blocker> {
+    use crate::model::{Blocker, Task};
+    let rest = t.strip_prefix("INFO: task ")?;
+    let task = |s: &str| -> Option<Task> {
+        let (comm, pid) = s.trim().rsplit_once(':')?;
+        Some(Task {
+            comm: comm.to_string(),
+            pid: pid.parse().ok()?,
+        })
+    };
+    let role = |s: &str| -> Option<(String, Option<String>)> {
+        // `comm:pid <reader>` of an rw-semaphore.
+        match s.trim().rsplit_once(" <") {
+            Some((who, r)) if r.ends_with('>') => {
+                Some((who.to_string(), Some(r.trim_end_matches('>').to_string())))
+            }
+            _ => Some((s.trim().to_string(), None)),
+        }
+    };
+    for (lock, phrase, not_found) in [
+        (
+            "mutex",
+            " is blocked on a mutex",
+            ", but the owner is not found.",
+        ),
+        (
+            "semaphore",
+            " is blocked on a semaphore",
+            ", but the last holder is not found.",
+        ),
+        (
+            "rw-semaphore",
+            " is blocked on an rw-semaphore",
+            ", but the owner is not found.",
+        ),
+    ] {
+        if let Some(who) = rest
+            .strip_suffix(not_found)
+            .and_then(|r| r.strip_suffix(phrase))
+        {
+            return Some(Blocker {
+                lock: lock.to_string(),
+                task: task(who),
+                ..Blocker::default()
+            });
+        }
+    }
+    for (lock, phrase, owned) in [
+        (
+            "mutex",
+            " is blocked on a mutex likely owned by task ",
+            true,
+        ),
+        (
+            "semaphore",
+            " blocked on a semaphore likely last held by task ",
+            false,
+        ),
+        (
+            "rw-semaphore",
+            " blocked on an rw-semaphore likely owned by task ",
+            true,
+        ),
+    ] {
+        let Some((who, owner)) = rest.split_once(phrase) else {
+            continue;
+        };
+        let (who, as_role) = role(who)?;
+        let (owner, owner_role) = role(owner.trim_end_matches('.'))?;
+        return Some(Blocker {
+            lock: lock.to_string(),
+            task: task(&who),
+            role: as_role,
+            owner: task(&owner),
+            owner_role,
+            last_holder: !owned,
+            owner_stack: Vec::new(),
+        });
+    }
+    None
+}
+
 /// Lines that are part of reports' fixed wording and carry no data.
 pub const KNOWN_LINES: &[&str] = &[
     "which lock already depends on the new lock.",

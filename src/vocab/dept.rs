@@ -38,11 +38,14 @@
 //! (dump_stack())
 //! ```
 //!
-//! An irq dependency prints `    <HARDIRQ interrupt>` between `[S]` and an
-//! indented `[W]` in the diagram, `HARDIRQ has been enabled:` with a site
-//! and stack, and `[W] f(c:n) in HARDIRQ context:` in the detail; several
-//! irqs are separated by `or`. Series before 2023 print `Dept:` and 4 spaces
-//! of indentation.
+//! An irq dependency prints `    <hardirq interrupt>` between `[S]` and an
+//! indented `[W]` in the diagram, `hardirq has been enabled:` with a site
+//! and stack, and `[W] f(c:n) in hardirq context:` in the detail (irq_str():
+//! `softirq`, `hardirq`); several irqs are separated by `or`. Series before
+//! 2023 print `Dept:` and 4 spaces of indentation. The format is that of
+//! `[PATCH v17 02/47] dept: implement DEPT(DEPendency Tracker)`
+//! (<https://lore.kernel.org/all/20251002081247.51255-3-byungchul@sk.com/>)
+//! and the earlier postings.
 
 /// Which step of a context a `[S]`/`[W]`/`[E]` line is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,7 +65,7 @@ pub struct Step<'a> {
     /// The detail's header form, ending in `:`, which a site and stack
     /// follow.
     pub detail: bool,
-    /// `in HARDIRQ context:` of an irq wait's detail.
+    /// `in hardirq context:` of an irq wait's detail.
     pub irq: Option<&'a str>,
 }
 
@@ -79,7 +82,7 @@ pub enum DeptLine<'a> {
     /// `context A's detail`.
     Detail(&'a str),
     Step(Step<'a>),
-    /// `<HARDIRQ interrupt>`.
+    /// `<hardirq interrupt>`.
     Interrupt(&'a str),
     /// `or`, between the irqs of one context.
     Or,
@@ -89,7 +92,7 @@ pub enum DeptLine<'a> {
     StackTrace,
     /// `(N/A)`: neither site nor stack was saved.
     NotAvailable,
-    /// `HARDIRQ has been enabled:`.
+    /// `hardirq has been enabled:`.
     IrqEnabled(&'a str),
     /// `information that might be helpful`: dump_stack() follows.
     Information,
@@ -157,9 +160,9 @@ fn is_context_name(s: &str) -> bool {
     s.len() == 1 && s.bytes().all(|c| c.is_ascii_uppercase())
 }
 
-/// dept.c's irq_str(): `SOFTIRQ`, `HARDIRQ`, `(unknown)`.
+/// dept.c's irq_str(): `softirq`, `hardirq`, `(unknown)`.
 fn is_irq_name(s: &str) -> bool {
-    !s.is_empty() && (s == "(unknown)" || s.bytes().all(|c| c.is_ascii_uppercase() || c == b'_'))
+    matches!(s, "softirq" | "hardirq" | "(unknown)")
 }
 
 /// `[S] down_write(&ei->i_data_sem:0)`, with `:` or ` in X context:` after
@@ -265,8 +268,8 @@ mod tests {
         assert_eq!(s.class, "&(&journal->j_wait_commit)->dmap");
         let s = step("[S] __raw_write_lock(&journal->j_state_lock:8)").unwrap();
         assert_eq!(s.subclass, 8);
-        let s = step("[W] lock(&vn->busy.lock:0) in HARDIRQ context:").unwrap();
-        assert_eq!((s.tag, s.irq, s.detail), (Tag::Wait, Some("HARDIRQ"), true));
+        let s = step("[W] lock(&vn->busy.lock:0) in hardirq context:").unwrap();
+        assert_eq!((s.tag, s.irq, s.detail), (Tag::Wait, Some("hardirq"), true));
         for t in [
             "[S] down_write",
             "[S] down_write(&x)",
@@ -288,13 +291,14 @@ mod tests {
         assert_eq!(classify("context B's detail"), Some(DeptLine::Detail("B")));
         assert_eq!(classify("context switch"), None);
         assert_eq!(
-            classify("<SOFTIRQ interrupt>"),
-            Some(DeptLine::Interrupt("SOFTIRQ"))
+            classify("<softirq interrupt>"),
+            Some(DeptLine::Interrupt("softirq"))
         );
         assert_eq!(
-            classify("SOFTIRQ has been enabled:"),
-            Some(DeptLine::IrqEnabled("SOFTIRQ"))
+            classify("softirq has been enabled:"),
+            Some(DeptLine::IrqEnabled("softirq"))
         );
+        assert_eq!(classify("<SOFTIRQ interrupt>"), None);
         assert_eq!(
             classify("-> event site(a@b)"),
             Some(DeptLine::EventSite(true, "a@b"))
