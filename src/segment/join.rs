@@ -283,11 +283,7 @@ fn is_location(bt: &str) -> bool {
     path.contains('.')
         && !path.contains('(')
         && line.parse::<u32>().is_ok()
-        && match (w.next(), w.next()) {
-            (None, _) => true,
-            (Some("[inline]"), None) => true,
-            _ => false,
-        }
+        && matches!((w.next(), w.next()), (None, _) | (Some("[inline]"), None))
 }
 
 /// `[barfs]`: a module tag alone.
