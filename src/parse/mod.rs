@@ -544,6 +544,38 @@ Call Trace:
         assert_eq!(r.title, "possible deadlock in xfs_ilock");
     }
 
+    /// Lock lines trimmed by hand to `class, at: site` (Amir Goldstein's
+    /// overlayfs changelog, fixtures/labeled/168) and held entries with the
+    /// class printed bare are read as locks, not kept as unparsed.
+    #[test]
+    fn lock_lines_without_parenthesised_class() {
+        let text = "\
+[ INFO: possible recursive locking detected ]
+bash/2468 is trying to acquire lock:
+&sb->s_type->i_mutex_key#14, at: iterate_dir+0x7d/0x15c
+but task is already holding lock:
+ffff888012345678 &sb->s_type->i_mutex_key#14
+1 lock held by bash/2468:
+ #0: ffff888012345678 &ovl_i_mutex_key[depth], at: iterate_dir+0x7d/0x15c
+";
+        let r = &parse_all(text)[0];
+        let a = r.acquiring.as_ref().expect("acquiring");
+        assert_eq!(a.class, "&sb->s_type->i_mutex_key#14");
+        assert_eq!(a.at.as_ref().unwrap().function, "iterate_dir");
+        let h = r.holding.as_ref().expect("holding");
+        assert_eq!(h.address.as_deref(), Some("ffff888012345678"));
+        assert_eq!(r.held_locks.len(), 1);
+        assert_eq!(r.held_locks[0].class, "&ovl_i_mutex_key[depth]");
+        assert!(r.unparsed.is_empty(), "{:?}", r.unparsed);
+        assert!(
+            !r.problems
+                .iter()
+                .any(|p| p.contains("lock line was expected")),
+            "{:?}",
+            r.problems
+        );
+    }
+
     #[test]
     fn truncated_report_is_kept_and_flagged() {
         let cut: String = CIRCULAR

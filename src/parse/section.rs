@@ -7,7 +7,9 @@ use crate::input::Line;
 use crate::model::{AtomicSleep, FrameContext, IrqEvent, Lock, ScenarioStep};
 use crate::vocab::body::is_lone_address;
 use crate::vocab::frame::{classify_trace_line, parse_frame, TraceLineRef};
-use crate::vocab::lock::{parse_dependency, parse_held_lock, parse_lock};
+use crate::vocab::lock::{
+    parse_bare_held_lock, parse_bare_lock, parse_dependency, parse_held_lock, parse_lock,
+};
 
 impl Parser<'_> {
     /// Feed a line to the open section. Returns true when consumed.
@@ -58,7 +60,9 @@ impl Parser<'_> {
             self.section = Section::ExpectLock(slot);
             return true;
         }
-        if let Some(lock) = parse_lock(t, line.no) {
+        // A report trimmed by hand may print the class bare (`class, at:
+        // site`): read only here, where a lock line is due.
+        if let Some(lock) = parse_lock(t, line.no).or_else(|| parse_bare_lock(t, line.no)) {
             if lock.at.is_none() && t.ends_with("at:") {
                 self.pending_at = Some(PendingAt::Slot(slot));
             }
@@ -195,7 +199,8 @@ impl Parser<'_> {
             self.carry = Some(text.to_string());
             return true;
         }
-        match parse_held_lock(text, line.no) {
+        let entry = parse_held_lock(text, line.no).or_else(|| parse_bare_held_lock(text, line.no));
+        match entry {
             // A class cut inside its parentheses (`((work_completion)` with
             // the rest on the next line): not a lock we can name.
             Some(l) if !balanced(&l.class) => {

@@ -130,6 +130,92 @@ pub fn parse_lock(text: &str, no: u64) -> Option<Lock> {
     Some(lock)
 }
 
+/// A lock line whose class is printed bare, without its parentheses and
+/// usage: `&sb->s_type->i_mutex_key#14, at: iterate_dir+0x7d/0x15c` (a
+/// report trimmed by hand in a changelog or a mail), `ffff8880 &x->lock`
+/// (an address, then the class), or the class alone. Only a reader that
+/// already expects a lock line (after `is trying to acquire lock:`, or
+/// behind a held-lock index) asks this: on its own such a line is not
+/// recognisably a lock. `None` for anything with spaces in the class, a
+/// frame, a header (a `:` in the name) or a line ending a sentence.
+pub fn parse_bare_lock(text: &str, no: u64) -> Option<Lock> {
+    let t = text.trim();
+    let (head, at) = match t.find(", at:") {
+        Some(pos) => (&t[..pos], Some(&t[pos..])),
+        None => (t, None),
+    };
+    let mut words = head.split_whitespace();
+    let (address, class) = match (words.next()?, words.next(), words.next()) {
+        (class, None, None) => (None, class),
+        (addr, Some(class), None)
+            if addr == "<RELEASED>"
+                || (addr.len() >= 8 && addr.bytes().all(|c| c.is_ascii_hexdigit())) =>
+        {
+            (Some(addr), class)
+        }
+        _ => return None,
+    };
+    if !is_bare_class(class) {
+        return None;
+    }
+    let frame = match at {
+        Some(rest) => Some(parse_at(rest, no)?),
+        None => None,
+    };
+    Some(Lock {
+        source_line: no,
+        address: address.map(str::to_string),
+        class: class.to_string(),
+        at: frame,
+        ..Lock::default()
+    })
+}
+
+/// Whether `c` can be a lock class name printed without its parentheses:
+/// one word of the characters class names are made of (C expressions,
+/// `#N` and `/N` suffixes, `[depth]` indexes), balanced, not an address,
+/// not a frame (`func+0x1/0x2`), not a header word (`Call Trace:`).
+fn is_bare_class(c: &str) -> bool {
+    let b = c.as_bytes();
+    let Some(&first) = b.first() else {
+        return false;
+    };
+    if c.len() > 200
+        || !(first.is_ascii_alphabetic() || first == b'&' || first == b'_' || first == b'*')
+        || c.contains("+0x")
+        || c.ends_with(['.', '!', ',', ';'])
+        || (c.len() >= 8 && b.iter().all(|x| x.is_ascii_hexdigit()))
+    {
+        return false;
+    }
+    let mut paren = 0i32;
+    let mut bracket = 0i32;
+    for &x in b {
+        match x {
+            b'(' => paren += 1,
+            b')' => paren -= 1,
+            b'[' => bracket += 1,
+            b']' => bracket -= 1,
+            b'&' | b'-' | b'>' | b'_' | b'#' | b'/' | b'.' | b'*' => {}
+            x if x.is_ascii_alphanumeric() => {}
+            _ => return false,
+        }
+        if paren < 0 || bracket < 0 {
+            return false;
+        }
+    }
+    paren == 0 && bracket == 0
+}
+
+/// A held-lock entry whose class is printed bare (` #0: ffff8880
+/// &ovl_i_mutex_key[depth]`): see [`parse_bare_lock`].
+pub fn parse_bare_held_lock(text: &str, no: u64) -> Option<Lock> {
+    let (rest, n) = held_index(text).ok()?;
+    let mut lock = parse_bare_lock(rest, no)?;
+    lock.index = Some(n);
+    Some(lock)
+}
+
 /// What every lock line starts with: the instance address or marker (if
 /// printed), the class name, and the rest (usage, wait type, `at:`). `None`
 /// when the text is not lock-shaped; nothing after the class can make it so.
@@ -459,6 +545,36 @@ mod tests {
             class_in_parens("syz/1 is trying to release lock (&mrt->mfc_lock) at:").as_deref(),
             Some("&mrt->mfc_lock")
         );
+    }
+
+    #[test]
+    fn bare_class_lock_lines() {
+        let l =
+            parse_bare_lock("&sb->s_type->i_mutex_key#14, at: iterate_dir+0x7d/0x15c", 3).unwrap();
+        assert_eq!(l.class, "&sb->s_type->i_mutex_key#14");
+        assert_eq!(l.at.unwrap().function, "iterate_dir");
+        assert!(l.address.is_none() && l.usage.is_none());
+        let l = parse_bare_held_lock(" #0: ffff888012345678 &ovl_i_mutex_key[depth]", 1).unwrap();
+        assert_eq!(l.index, Some(0));
+        assert_eq!(l.class, "&ovl_i_mutex_key[depth]");
+        assert_eq!(l.address.as_deref(), Some("ffff888012345678"));
+        let l = parse_bare_lock("&q->q_usage_counter(io)#55", 1).unwrap();
+        assert_eq!(l.class, "&q->q_usage_counter(io)#55");
+        for t in [
+            "ffff888012345678",
+            "Call Trace:",
+            "dump_stack+0x1/0x2",
+            "iterate_dir+0x7d/0x15c",
+            "(fs_reclaim){+.+.}",
+            "other info that might help us debug this:",
+            "lock(&a->b);",
+            "&x->y, at: not a frame at all",
+            "*** DEADLOCK ***",
+            "...",
+            "&a[0",
+        ] {
+            assert!(parse_bare_lock(t, 1).is_none(), "{t}");
+        }
     }
 
     #[test]
