@@ -298,12 +298,22 @@ fn parse_cpu_line(t: &str, r: &mut Report) {
 /// field with fewer flags than one already seen in the report is a damaged
 /// copy (a mail client cut the line, as in `Tainted: G S` after an ident
 /// line's `Tainted: G S        I`): the fuller one is kept, and `Not
-/// tainted` never replaces a taint.
+/// tainted` never replaces a taint. Of two compact fields with the same
+/// flags the wider is kept: a field rejoined after a mail client's wrap
+/// has lost some of its columns (`G S  I` after `G S        I`).
 fn set_taint(r: &mut Report, text: Option<String>, taint: Option<crate::model::Taint>) {
     let Some(text) = text else { return };
     let had = r.taint.as_ref().map_or(0, |t| t.flags.len());
     let has = taint.as_ref().map_or(0, |t| t.flags.len());
-    if r.tainted.is_none() || has > had || (has == had && taint.is_some()) {
+    let narrower = |new: &crate::model::Taint| {
+        r.taint.as_ref().is_some_and(|old| {
+            !old.raw.starts_with('[') && !new.raw.starts_with('[') && new.raw.len() < old.raw.len()
+        })
+    };
+    if r.tainted.is_none()
+        || has > had
+        || (has == had && taint.as_ref().is_some_and(|t| !narrower(t)))
+    {
         r.tainted = Some(text);
         r.taint = taint;
     }

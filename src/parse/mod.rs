@@ -576,6 +576,79 @@ ffff888012345678 &sb->s_type->i_mutex_key#14
         );
     }
 
+    /// print_kernel_ident() lines without the build number (a version
+    /// string that has none, a changelog copy that dropped it:
+    /// fixtures/labeled/275) still give the release and the taint.
+    #[test]
+    fn ident_lines_without_build_number() {
+        for (ident, release, taint) in [
+            ("6.18.0-rc5 Not tainted", "6.18.0-rc5", "Not tainted"),
+            (
+                "6.1.0 Tainted: G           OE",
+                "6.1.0",
+                "Tainted: G           OE",
+            ),
+            (
+                "5.4.0-rc1+ #12 Tainted: G S      W",
+                "5.4.0-rc1+",
+                "Tainted: G S      W",
+            ),
+        ] {
+            let text = format!(
+                "WARNING: tee/6324 still has locks held!\n{ident}\n\
+                 ------------------------------------\n\
+                 1 lock held by tee/6324:\n \
+                 #0: c00000000293ddf8 (dtl_access_lock){{....}}-{{3:3}}, at: f+0x2d8/0x4e8\n"
+            );
+            let r = &parse_all(&text)[0];
+            assert_eq!(r.kernel.as_deref(), Some(release), "{ident}");
+            assert_eq!(r.tainted.as_deref(), Some(taint), "{ident}");
+            assert!(r.unparsed.is_empty(), "{ident}: {:?}", r.unparsed);
+        }
+        // Not an ident: a version word and prose.
+        let r =
+            &parse_all("WARNING: tee/6324 still has locks held!\n6.18.0-rc5 is not tainted here\n")
+                [0];
+        assert!(r.kernel.is_none());
+    }
+
+    /// A mail client's wraps inside the scenario table (a step broken
+    /// inside its class) and inside the CPU line's taint field (as in
+    /// fixtures/labeled/280) are rejoined: the step stays in its column, the
+    /// release and every taint flag are read.
+    #[test]
+    fn mail_wrapped_scenario_step_and_cpu_line() {
+        let wrapped = CIRCULAR
+            .replace(
+                "                               lock(&xfs_nondir_ilock_class);",
+                "                               lock(&xfs_nondir_ilock\n_class);",
+            )
+            .replace(
+                "Comm: kswapd0 Not tainted 5.10.0-rc1 #1",
+                "Comm: kswapd0 Tainted: G\n        W  OE      5.10.0-rc1 #1",
+            );
+        let quoted: String = wrapped.lines().map(|l| format!("> {l}\n")).collect();
+        let r = &parse_all(&quoted)[0];
+        let s = r.scenario.as_ref().unwrap();
+        assert_eq!(s.steps.len(), 4, "{:?}", s.steps);
+        assert_eq!(
+            (s.steps[1].cpu, s.steps[1].lock.as_deref()),
+            (1, Some("&xfs_nondir_ilock_class"))
+        );
+        assert_eq!(r.kernel.as_deref(), Some("5.10.0-rc1"));
+        let letters: String = r
+            .taint
+            .as_ref()
+            .unwrap()
+            .flags
+            .iter()
+            .map(|f| f.letter)
+            .collect();
+        assert_eq!(letters, "WOE");
+        assert!(r.unparsed.is_empty(), "{:?}", r.unparsed);
+        assert_eq!(r.joined.len(), 2);
+    }
+
     #[test]
     fn truncated_report_is_kept_and_flagged() {
         let cut: String = CIRCULAR

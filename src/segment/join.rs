@@ -60,7 +60,7 @@ pub fn pair(a: &str, b: &str) -> Option<String> {
     {
         return Some(spaced());
     }
-    if let Some(j) = ident(at, bt) {
+    if let Some(j) = ident(at, b) {
         return Some(j);
     }
     let a0 = at.trim_start();
@@ -85,15 +85,75 @@ pub fn pair(a: &str, b: &str) -> Option<String> {
             return Some(j);
         }
     }
-    // `Hardware name: vendor product,` / `BIOS version date`.
-    if a0.starts_with("Hardware name: ")
-        && a0.ends_with(',')
-        && !a0.contains(" BIOS ")
-        && bt.starts_with("BIOS ")
-    {
+    if hardware_continued(a0, bt) {
         return Some(spaced());
     }
+    if let Some(j) = scenario_continued(at, bt) {
+        return Some(j);
+    }
     frame_continued(at, bt)
+}
+
+/// `Hardware name: vendor product, BIOS version date` (dump_stack's arch
+/// description, as x86 builds it from DMI) broken by a mail client: before
+/// `BIOS` (`... product,` / `BIOS version date`), inside the product
+/// (`Google, Inc.` / `product, BIOS`), or after `BIOS` (`..., BIOS` /
+/// `version MM/DD/YYYY`). The line names `BIOS` once, so a piece that
+/// brings it (or its version and date) continues one that lacks it.
+fn hardware_continued(a0: &str, bt: &str) -> bool {
+    if !a0.starts_with("Hardware name: ") || prints_alone(bt) {
+        return false;
+    }
+    let has_bios = a0.contains(" BIOS ") || a0.ends_with(", BIOS");
+    let is_date = |w: &str| {
+        let p: Vec<&str> = w.split('/').collect();
+        p.len() == 3
+            && p.iter()
+                .all(|x| !x.is_empty() && x.bytes().all(|c| c.is_ascii_digit()))
+            && p[2].len() == 4
+    };
+    if !has_bios {
+        return (a0.ends_with(',') && bt.starts_with("BIOS "))
+            || ((bt.ends_with(", BIOS") || bt.contains(", BIOS ")) && !bt.contains("Hardware"));
+    }
+    // `..., BIOS` / `version date`: the version and its date, nothing more.
+    let words: Vec<&str> = bt.split_whitespace().collect();
+    a0.ends_with(", BIOS")
+        && (1..=3).contains(&words.len())
+        && words.last().is_some_and(|w| is_date(w))
+}
+
+/// A step of the scenario table (`lock(class);`, `rlock(...)`,
+/// `sync(...)`) broken inside its class by a mail client:
+/// `                               lock(&sb->s_type->i_mutex_key` / `#14/1);`.
+/// The first piece opens the step and does not close it; the second is the
+/// rest of the class and the `);` that ends every step, nothing else. The
+/// step keeps the first piece's indent (its CPU column).
+fn scenario_continued(at: &str, bt: &str) -> Option<String> {
+    let a0 = at.trim_start();
+    let (action, class) = a0.split_once('(')?;
+    if action.is_empty()
+        || !action.bytes().all(|c| c.is_ascii_lowercase() || c == b'_')
+        || class.is_empty()
+        || class.contains(';')
+        || bt.contains(char::is_whitespace)
+        || bt.matches(';').count() != 1
+    {
+        return None;
+    }
+    let rest = bt.strip_suffix(");")?;
+    // A break at a space inside the class (`&per_cpu(x, cpu)`) keeps it.
+    let sep = if class.ends_with(',') { " " } else { "" };
+    let body = format!("{class}{sep}{rest}");
+    let depth = body.bytes().try_fold(0i32, |d, c| {
+        let d = match c {
+            b'(' => d + 1,
+            b')' => d - 1,
+            _ => d,
+        };
+        (d >= 0).then_some(d)
+    });
+    (depth == Some(0)).then(|| format!("{at}{sep}{bt}"))
 }
 
 /// Does `at + " " + bt` hold a banner needle (the prefilter of
@@ -147,7 +207,8 @@ fn has_release(t: &str) -> bool {
 
 /// `CPU: 1 PID: 812 Comm: frobd Not tainted` / `5.16.0 #3`, the same with
 /// `Tainted: G W`, split at `Comm:`, or a hung task's `Not tainted` line.
-fn ident(at: &str, bt: &str) -> Option<String> {
+fn ident(at: &str, b: &str) -> Option<String> {
+    let bt = b.trim();
     let a0 = at.trim_start();
     let cpu_line = (a0.starts_with("CPU: ") && a0.contains("PID: ")) || a0.starts_with("Pid: ");
     let taint_line = a0 == "Not tainted" || a0.starts_with("Tainted: ");
@@ -164,7 +225,36 @@ fn ident(at: &str, bt: &str) -> Option<String> {
             && !a0.contains("omm:")
             && (bt.starts_with("Comm: ") || bt.starts_with("comm: ")));
     let spaced = format!("{at} {bt}");
-    (continues && has_release(&spaced)).then_some(spaced)
+    if continues && has_release(&spaced) {
+        return Some(spaced);
+    }
+    taint_continued(a0, at, b)
+}
+
+/// A CPU or taint line cut inside its taint field (`... Tainted: G` /
+/// `       O      5.17.0-dbg-DEV #24`): the rest of the flags, then the
+/// release. The continuation's own indent is kept, so the flags keep what
+/// the mail client left of their columns. Every word before the release
+/// must be a taint flag group the field reading takes.
+fn taint_continued(a0: &str, at: &str, b: &str) -> Option<String> {
+    let field = a0.split_once("Tainted: ")?.1;
+    let (head, used) = crate::kernel::taint::parse_field(field)?;
+    if !field[used..].trim().is_empty() {
+        return None;
+    }
+    let bt = b.trim();
+    let words: Vec<&str> = bt.split_whitespace().collect();
+    let n = words.iter().position(|w| is_release(w))?;
+    if n == 0 {
+        return None;
+    }
+    let joined = format!("{at} {}", b.trim_end());
+    let jfield = joined.split_once("Tainted: ")?.1;
+    let (whole, used) = crate::kernel::taint::parse_field(jfield)?;
+    let letters: usize = words[..n].iter().map(|w| w.len()).sum();
+    let next = jfield[used..].split_whitespace().next();
+    (whole.flags.len() == head.flags.len() + letters && next.is_some_and(is_release))
+        .then_some(joined)
 }
 
 /// A lock-shaped line (lock line, held-lock entry, chain header) and the
@@ -485,6 +575,30 @@ mod tests {
             pair("      Not tainted", "5.0.0 #1").as_deref(),
             Some("      Not tainted 5.0.0 #1")
         );
+        // Cut inside the taint field (fixtures/labeled/280, Peter Gonda's
+        // quoted splat): the flags and release on the next line.
+        assert_eq!(
+            pair(
+                "CPU: 185 PID: 28570 Comm: sev_migrate_tes Tainted: G",
+                "       O      5.17.0-dbg-DEV #24"
+            )
+            .as_deref(),
+            Some("CPU: 185 PID: 28570 Comm: sev_migrate_tes Tainted: G        O      5.17.0-dbg-DEV #24")
+        );
+        assert_eq!(
+            pair("Tainted: G        W", "  OE     6.1.0-rc1 #1").as_deref(),
+            Some("Tainted: G        W   OE     6.1.0-rc1 #1")
+        );
+        // Not flags before the release, or no release: no join.
+        assert_eq!(
+            pair("CPU: 1 PID: 8 Comm: a Tainted: G", "was 5.1.0 #1"),
+            None
+        );
+        assert_eq!(pair("CPU: 1 PID: 8 Comm: a Tainted: G", "  W"), None);
+        assert_eq!(
+            pair("CPU: 1 PID: 8 Comm: a Tainted: G W", "  W 5.1.0"),
+            None
+        );
         // Whole already.
         assert_eq!(
             pair(
@@ -497,6 +611,66 @@ mod tests {
             pair("CPU: 1 PID: 8 Comm: a Not tainted", "Hardware name: x"),
             None
         );
+    }
+
+    #[test]
+    fn hardware_name_lines() {
+        // Three pieces (fixtures/labeled/280): inside the product, then
+        // after `BIOS`.
+        let one = pair(
+            "Hardware name: Google, Inc.",
+            "    Arcadia_IT_80/Arcadia_IT_80, BIOS",
+        )
+        .unwrap();
+        assert_eq!(
+            one,
+            "Hardware name: Google, Inc. Arcadia_IT_80/Arcadia_IT_80, BIOS"
+        );
+        assert_eq!(
+            pair(&one, "30.6.12-gce 09/27/2021").as_deref(),
+            Some("Hardware name: Google, Inc. Arcadia_IT_80/Arcadia_IT_80, BIOS 30.6.12-gce 09/27/2021")
+        );
+        assert!(pair(
+            "Hardware name: QEMU Standard PC (i440FX + PIIX, 1996),",
+            "BIOS 1.16 04/01/2014"
+        )
+        .is_some());
+        // Whole already, or not a continuation.
+        assert_eq!(
+            pair("Hardware name: x, BIOS 1.2 01/02/2003", "4.5 01/02/2003"),
+            None
+        );
+        assert_eq!(pair("Hardware name: Google, Inc.", "Call Trace:"), None);
+        assert_eq!(
+            pair("Hardware name: x, BIOS", "some words here and more"),
+            None
+        );
+        assert_eq!(
+            pair("Hardware name: linux,dummy-virt (DT)", "12/12/2012"),
+            None
+        );
+    }
+
+    #[test]
+    fn scenario_steps_split() {
+        assert_eq!(
+            pair(
+                "                               lock(&sb->s_type->i_mutex_key",
+                "#14/1);"
+            )
+            .as_deref(),
+            Some("                               lock(&sb->s_type->i_mutex_key#14/1);")
+        );
+        assert_eq!(
+            pair("  lock((work_completion)(&(&wb->dwork)", "->work));").as_deref(),
+            Some("  lock((work_completion)(&(&wb->dwork)->work));")
+        );
+        // Whole already, or more than the rest of a class.
+        assert_eq!(pair("  lock(&a->b);", "lock(&c);"), None);
+        assert_eq!(pair("  lock(&a->b", "x); lock(y);"), None);
+        assert_eq!(pair("  lock(&a->b", "and more words);"), None);
+        assert_eq!(pair("  lock(&a->b", "x));"), None);
+        assert_eq!(pair("  *** DEADLOCK", "***"), None);
     }
 
     #[test]

@@ -284,16 +284,24 @@ pub fn is_stack_words(t: &str) -> bool {
 }
 
 /// The kernel ident line printed under banners: `5.10.0-rc1 #1 Not tainted`
-/// or `4.4.0 #1 Tainted: G        W`.
+/// or `4.4.0 #1 Tainted: G        W` (print_kernel_ident(): the release,
+/// the version string up to its first space, the taint). A version string
+/// that does not start with a build number, or a copy that dropped it,
+/// leaves the release right before the taint: `6.18.0-rc5 Not tainted`,
+/// `6.1.0 Tainted: G           OE`.
 pub fn is_ident_line(t: &str) -> bool {
     let mut it = t.split_whitespace();
     let (Some(ver), Some(build)) = (it.next(), it.next()) else {
         return false;
     };
-    ver.starts_with(|c: char| c.is_ascii_digit())
-        && ver.contains('.')
-        && build.starts_with('#')
-        && (t.contains("Not tainted") || t.contains("Tainted:") || it.next().is_none())
+    if !(ver.starts_with(|c: char| c.is_ascii_digit()) && ver.contains('.')) {
+        return false;
+    }
+    if build.starts_with('#') {
+        return t.contains("Not tainted") || t.contains("Tainted:") || it.next().is_none();
+    }
+    let after = t.trim_start()[ver.len()..].trim_start();
+    after == "Not tainted" || after.starts_with("Tainted: ")
 }
 
 /// `kernel/rcu/tree.c:123 suspicious rcu_dereference_check() usage!`
