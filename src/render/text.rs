@@ -236,7 +236,10 @@ fn locks(d: &mut Doc, r: &Report) {
         d.line(
             Style::Plain,
             0,
-            format!("releasing: {} (not held by the task)", lock_str(l)),
+            format!(
+                "releasing: {} (lockdep matched none of the locks the task holds)",
+                lock_str(l)
+            ),
         );
     }
     if let Some(l) = &r.holding {
