@@ -385,7 +385,7 @@ fn frame_continued(at: &str, bt: &str) -> Option<String> {
     // Both joins below need a module tag or a location for the next piece:
     // tested before parsing this one.
     let module_tag = is_module_tag(bt);
-    if !module_tag && !(indent(bt) == 0 && is_location(bt)) {
+    if !(module_tag || (indent(bt) == 0 && is_location(bt))) {
         return None;
     }
     let f = frame_of(a0)?;
