@@ -40,17 +40,22 @@ pub const GUILTY_WINDOW: usize = 2;
 /// A report that matched a known issue (JSON `known`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct KnownMatch {
+    /// The known-issue entry's id.
     pub id: String,
     /// The entry's verdict (what upstream concluded).
     pub verdict: Class,
+    /// The entry's one-sentence summary: the bug and how the fix resolves it.
     pub summary: String,
+    /// The fix's full 40-hex mainline commit id.
     pub fix_commit: String,
+    /// The fix commit's subject line.
     pub fix_subject: String,
     /// First mainline release with the fix (`6.8`), when known.
     pub fixed_in: Option<String>,
     /// Stable releases that got the backport.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub stable: Vec<String>,
+    /// A lore.kernel.org link to the report or the patch thread.
     pub lore: String,
     /// The syzbot bug page, when the entry names one.
     #[serde(skip_serializing_if = "Option::is_none")]

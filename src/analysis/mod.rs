@@ -18,6 +18,7 @@ use crate::walk::{self, RulesUsed, TraceWalk, WalkOptions};
 /// flat: the report's fields, then `walk_rules` and `gfp_walk`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Analysis {
+    /// The decoded report (its fields are the top level of the JSON).
     #[serde(flatten)]
     pub report: Report,
     /// The kernel rules the walk used and where the version came from.

@@ -26,7 +26,9 @@ fn rows() -> &'static [(ReportKind, &'static BannerRow)] {
 /// A matched banner line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Banner {
+    /// The kind the matching row is for.
     pub kind: ReportKind,
+    /// The bracketed `[ INFO: ... ]` form of old kernels, or the plain one.
     pub style: BannerStyle,
     /// `WARNING`, `BUG`, `INFO` or empty.
     pub tag: String,

@@ -65,6 +65,8 @@ pub enum EndReason {
 /// A report's lines, before section parsing.
 #[derive(Debug, Clone)]
 pub struct RawReport {
+    /// The banner that opened the report (a headless one when it was pasted
+    /// without it).
     pub banner: Banner,
     /// All lines of the report, the banner line first.
     pub lines: Lines,
@@ -72,10 +74,13 @@ pub struct RawReport {
     pub interleaved: Lines,
     /// Foreign lines dropped past the interleave cap.
     pub interleaved_dropped: u64,
+    /// Why the report ended.
     pub end: EndReason,
     /// The final trace ended on its own (a non-trace line, an end marker),
     /// rather than being cut by the end of input.
     pub trace_closed: bool,
+    /// The printk caller id the report's banner line carried, when it had
+    /// one: lines of other callers are set aside as interleaved.
     pub caller: Option<Caller>,
     /// The input stopped inside the report's last line (no line end).
     pub cut_mid_line: bool,
@@ -626,6 +631,7 @@ impl Default for Segmenter {
 }
 
 impl Segmenter {
+    /// A segmenter with no report open.
     pub fn new() -> Self {
         Segmenter {
             open: std::collections::VecDeque::new(),

@@ -31,15 +31,27 @@ use compact_str::CompactString;
 pub struct FrameRef<'a> {
     /// The symbol exactly as printed, compiler suffixes included.
     pub function: &'a str,
+    /// The offset into the function (`+0x1f`), when printed.
     pub offset: Option<u64>,
+    /// The function's size (`/0x80`), when printed.
     pub size: Option<u64>,
+    /// The module in brackets (`[ext4]`), when printed.
     pub module: Option<&'a str>,
+    /// The module's build id (`[ext4 0123...]`), when printed.
     pub build_id: Option<&'a str>,
+    /// The source file of a symbolized frame.
     pub file: Option<&'a str>,
+    /// The source line of a symbolized frame.
     pub line: Option<u32>,
+    /// A callee the compiler inlined (`[inline]`).
     pub inline: bool,
+    /// False for `?` frames and `(unreliable)` ones: stack words the unwinder
+    /// did not confirm.
     pub reliable: bool,
+    /// The stack the frame was printed on (from the `<IRQ>`-style markers
+    /// seen so far).
     pub context: FrameContext,
+    /// The text address (`[<ffffffff81234567>]`), when printed.
     pub address: Option<u64>,
 }
 

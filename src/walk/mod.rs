@@ -55,7 +55,11 @@ pub struct WalkFrame {
     pub gfp: CompactString,
     /// The same, numeric, when fully known.
     pub gfp_bits: Option<u32>,
+    /// The task flags in force below this frame (current kernel names:
+    /// `PF_MEMALLOC_NOFS`, ...).
     pub task_flags: Vec<String>,
+    /// How many times `fs_reclaim` is held below this frame (2 is the nested
+    /// acquisition lockdep calls recursive).
     pub fs_reclaim_depth: u32,
     /// `None` when the gfp is not known and no task flag decides it.
     pub direct_reclaim_possible: Option<bool>,
@@ -69,6 +73,7 @@ pub struct WalkFrame {
     /// out of JSON when absent).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
+    /// The frame's source line, with `file`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,
     /// This frame takes `fs_reclaim` while it is already held: the nested
@@ -239,6 +244,8 @@ struct State {
 /// Options of a walk.
 #[derive(Debug, Clone, Copy)]
 pub struct WalkOptions<'a> {
+    /// The knowledge base whose entries the walk applies (the built-in one,
+    /// plus `--kb` files).
     pub kb: &'a KnowledgeBase,
     /// `--kernel`: overrides the report's version.
     pub kernel: Option<KernelVersion>,
