@@ -73,7 +73,7 @@ pub fn pair(a: &str, b: &str) -> Option<String> {
     }
     // A lock line broken after its instance address (` #1: ffff88814c5be0e8`
     // / `(&type->s_umount_key#58){++++}-{4:4}, at: ...`).
-    let addr = a0.rsplit(' ').next().unwrap_or(a0);
+    let addr = memchr::memrchr(b' ', a0.as_bytes()).map_or(a0, |i| &a0[i + 1..]);
     if crate::vocab::body::is_lone_address(addr) && bt.starts_with('(') {
         let j = spaced();
         let head = a0.len() == addr.len() || held_start(at);
@@ -170,7 +170,7 @@ fn ident(at: &str, bt: &str) -> Option<String> {
 /// A lock-shaped line (lock line, held-lock entry, chain header) and the
 /// text of its `at:` field (what follows `at:`), if it has one.
 fn lock_shape(t: &str) -> Option<(bool, Option<&str>)> {
-    let at = t.find("at:").map(|i| t[i + 3..].trim());
+    let at = find_at(t).map(|i| t[i + 3..].trim());
     // A site that is an address alone (`at: [<c0a6a8cd>]`) still awaits
     // its symbol.
     let named = |l: crate::model::Lock| l.at.is_some_and(|f| !f.function.starts_with("0x"));
@@ -181,6 +181,14 @@ fn lock_shape(t: &str) -> Option<(bool, Option<&str>)> {
         return Some((named(l), at));
     }
     parse_lock(t, 0).map(|l| (named(l), at))
+}
+
+/// Where the first `at:` in `t` starts (`t.find("at:")`, by its colons).
+fn find_at(t: &str) -> Option<usize> {
+    let b = t.as_bytes();
+    memchr::memchr_iter(b':', b)
+        .find(|&i| i >= 2 && &b[i - 2..i] == b"at")
+        .map(|i| i - 2)
 }
 
 fn has_lock_at(t: &str) -> bool {
@@ -198,6 +206,23 @@ fn is_bare_angle(t: &str) -> bool {
 
 /// A lock line wrapped before or after its `at:`.
 fn lock_continued(at: &str, bt: &str) -> Option<String> {
+    // What the pieces must look like for any of the joins below, tested
+    // before the (costlier) lock parsers: most lines are frames, with no
+    // `at:` and no `at:` to follow.
+    let site = find_at(at).map(|i| at[i + 3..].trim());
+    let may_join = match site {
+        None => bt.starts_with("at:") || bt.starts_with(", at:"),
+        Some(f) => {
+            is_module_tag(bt)
+                || ((f.is_empty() || is_bare_angle(f))
+                    && (is_cut_frame(bt) || is_symbol_site(bt) || frame_of(bt).is_some()))
+                || (f.ends_with('/') && bt.starts_with("0x"))
+                || (!f.is_empty() && is_location(bt))
+        }
+    };
+    if !may_join {
+        return None;
+    }
     let (has_at, at_text) = lock_shape(at)?;
     // A site whose `[module]` went to the next line.
     if let Some(f) = at_text.filter(|_| is_module_tag(bt)) {
@@ -273,6 +298,15 @@ fn is_cut_frame(bt: &str) -> bool {
 /// `path/file.c:123`, optionally `[inline]` after it (what syzbot's
 /// symbolized frames print after the symbol).
 fn is_location(bt: &str) -> bool {
+    // The first word must hold a `:`: none at all, or whitespace before
+    // the first one, and it cannot (most frames and lines, tested without
+    // splitting words).
+    let b = bt.as_bytes();
+    match memchr::memchr(b':', b) {
+        None => return false,
+        Some(c) if b[..c].iter().any(u8::is_ascii_whitespace) => return false,
+        Some(_) => {}
+    }
     let mut w = bt.split_whitespace();
     let Some(loc) = w.next() else {
         return false;
@@ -338,14 +372,24 @@ fn frame_continued(at: &str, bt: &str) -> Option<String> {
         .then_some(j);
     }
     // `[<kernel/locking/lockdep.c:269` / `kernel/locking/lockdep.c:22>] func`.
-    if let Some(open) = a0.rfind("[<") {
-        if !a0[open..].contains(">]") && bt.contains(">]") && frame_of(a0).is_none() {
+    let has_close = |t: &str| memchr::memmem::find(t.as_bytes(), b">]").is_some();
+    if let Some(open) = has_close(bt)
+        .then(|| memchr::memmem::rfind(a0.as_bytes(), b"[<"))
+        .flatten()
+    {
+        if !has_close(&a0[open..]) && frame_of(a0).is_none() {
             let j = format!("{at} {bt}");
             return frame_of(&j).is_some().then_some(j);
         }
     }
+    // Both joins below need a module tag or a location for the next piece:
+    // tested before parsing this one.
+    let module_tag = is_module_tag(bt);
+    if !(module_tag || (indent(bt) == 0 && is_location(bt))) {
+        return None;
+    }
     let f = frame_of(a0)?;
-    if is_module_tag(bt) && f.module.is_none() {
+    if module_tag && f.module.is_none() {
         let j = format!("{at} {bt}");
         return frame_of(&j)
             .is_some_and(|g| g.module.is_some())
