@@ -281,7 +281,7 @@ fn version_difference(a: &Side<'_>, o: &Side<'_>) -> String {
 /// walks of the same stack.
 fn first_divergence(a: &Side<'_>, o: &Side<'_>) -> Option<String> {
     for wa in a.walks {
-        let Some(wo) = o.walks.iter().find(|w| w.trace == wa.trace) else {
+        let Some(wo) = o.walks.iter().find(|w| w.stack == wa.stack) else {
             continue;
         };
         for (fa, fo) in wa.frames.iter().zip(&wo.frames) {

@@ -4,9 +4,10 @@ use super::{Ctx, Finding};
 use crate::kernel::gfp::{self, GfpFlag, GfpLayout};
 use crate::kernel::locks::LockType;
 use crate::kernel::reclaim::{reach_of, Reach, ReclaimSide};
+use crate::kernel::task::TaskFlag;
 use crate::kernel::version::KernelVersion;
 use crate::model::{Lock, Report};
-use crate::walk::{TraceWalk, WalkFrame};
+use crate::walk::{FsReclaimStep, TraceWalk, WalkFrame};
 
 type Predicate = fn(&Ctx<'_>) -> Option<Finding>;
 
@@ -117,9 +118,14 @@ fn fs_reclaim_in_cycle(r: &Report) -> bool {
 /// The walk of the chain entry `-> #N (fs_reclaim)`: the allocation lockdep
 /// recorded while the previous lock was held.
 fn fs_reclaim_chain_walk<'a>(ctx: &'a Ctx<'_>) -> Option<&'a TraceWalk> {
+    let fs = ctx
+        .report
+        .chain
+        .iter()
+        .find(|e| e.lock.class == "fs_reclaim")?;
     ctx.walks
         .iter()
-        .find(|w| w.trace.starts_with("chain #") && w.trace.ends_with("(fs_reclaim)"))
+        .find(|w| w.stack == crate::walk::StackId::Chain(fs.index))
 }
 
 /// The innermost frame of a walk that is an allocation site outside the
@@ -256,7 +262,7 @@ fn fs_reclaim_nested_memalloc(ctx: &Ctx<'_>) -> Option<Finding> {
         let Some(pos) = w
             .frames
             .iter()
-            .position(|f| f.nested_fs_reclaim && f.task_flags.iter().any(|t| t == "PF_MEMALLOC"))
+            .position(|f| f.nested_fs_reclaim && f.task.contains(TaskFlag::Memalloc))
         else {
             continue;
         };
@@ -264,7 +270,7 @@ fn fs_reclaim_nested_memalloc(ctx: &Ctx<'_>) -> Option<Finding> {
         let set_memalloc = w
             .frames
             .iter()
-            .find(|f| f.task_flags.iter().any(|t| t == "PF_MEMALLOC"));
+            .find(|f| f.task.contains(TaskFlag::Memalloc));
         // The first frame whose known mask carries __GFP_NOMEMALLOC: where
         // it was added (read from the mask, not from the note's words).
         let nomemalloc = w
@@ -315,10 +321,8 @@ fn vmalloc_nofs_ignored(ctx: &Ctx<'_>) -> Option<Finding> {
         // Below it, an allocation that may still reach FS reclaim.
         let leak = w.frames[vi + 1..].iter().find(|f| {
             has_flag(ctx, f, GfpFlag::Fs) == Some(true)
-                && !f
-                    .task_flags
-                    .iter()
-                    .any(|t| t == "PF_MEMALLOC_NOFS" || t == "PF_MEMALLOC_NOIO")
+                && !f.task.contains(TaskFlag::MemallocNofs)
+                && !f.task.contains(TaskFlag::MemallocNoio)
                 && f.direct_reclaim_possible != Some(false)
         })?;
         let caller = w.frames[..vi].iter().rev().find(|f| {
@@ -360,11 +364,7 @@ fn fs_reclaim_cycle_cannot_recurse(ctx: &Ctx<'_>) -> Option<Finding> {
     }
     let w = fs_reclaim_chain_walk(ctx)?;
     let last = w.frames.last()?;
-    let cannot = last.fs_reclaim_depth == 0
-        && last
-            .note
-            .as_deref()
-            .is_some_and(|n| n.contains("not taken"));
+    let cannot = last.fs_reclaim_depth == 0 && last.fs_reclaim == FsReclaimStep::Skipped;
     if !cannot {
         return None;
     }

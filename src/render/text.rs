@@ -18,7 +18,7 @@ use crate::analysis::cycle::{self, cycle_edges};
 use crate::escape;
 use crate::kernel::frames::class_of;
 use crate::model::{Frame, Lock, Report, ReportKind};
-use crate::walk::TraceWalk;
+use crate::walk::{StackId, TraceWalk};
 use crate::Analysis;
 
 /// How to render.
@@ -695,7 +695,7 @@ fn dept_step(st: &crate::model::DeptStep) -> String {
 
 fn stacks(d: &mut Doc, a: &Analysis, full: bool) {
     let r = &a.report;
-    let walk = |name: &str| a.gfp_walk.iter().find(|w| w.trace == name);
+    let walk = |id: StackId| a.gfp_walk.iter().find(|w| w.stack == id);
     // DEPT: each context's sites and stacks, each a stack of its own.
     for c in r.dept.iter().flat_map(|x| &x.contexts) {
         if let Some(s) = &c.irq_enabled {
@@ -713,15 +713,21 @@ fn stacks(d: &mut Doc, a: &Analysis, full: bool) {
     }
     for entry in &r.chain {
         let name = format!("chain #{} ({})", entry.index, entry.lock.class);
-        stack(d, &e(&name), &entry.stack, walk(&name), full);
+        stack(
+            d,
+            &e(&name),
+            &entry.stack,
+            walk(StackId::Chain(entry.index)),
+            full,
+        );
     }
-    for t in &r.traces {
+    for (i, t) in r.traces.iter().enumerate() {
         if t.name == "faulting pc" {
             continue;
         }
-        stack(d, &e(&t.name), &t.frames, walk(&t.name), full);
+        stack(d, &e(&t.name), &t.frames, walk(StackId::Trace(i)), full);
     }
-    stack(d, "backtrace", &r.backtrace, walk("backtrace"), full);
+    stack(d, "backtrace", &r.backtrace, walk(StackId::Backtrace), full);
     if let Some(b) = &r.blocked_on {
         if let Some(o) = &b.owner {
             let name = format!("stack of the likely owner {}/{}", o.comm, o.pid);
