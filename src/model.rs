@@ -436,8 +436,8 @@ pub struct Report {
     pub corrupted: bool,
     /// Why the report is incomplete or corrupted.
     pub problems: Vec<String>,
-    /// The kernel release (`4.15.0-rc9`), from the CPU line or the ident line
-    /// that follows `Not tainted` / `Tainted:`.
+    /// The kernel release (`4.15.0-rc9`), as printed on the CPU line, 2.6's
+    /// `Pid:` line or an ident line (`Not tainted 4.15.0-rc9 #1`).
     pub kernel: Option<String>,
     /// The vmlinux build id `CONFIG_STACKTRACE_BUILD_ID` kernels print at
     /// the end of the `CPU: ... Comm: ...` line (hex). Left out of JSON

@@ -5,7 +5,7 @@
 //!
 //! Rules are a table (`rules.toml`: id, class, confidence, what they look
 //! for, what they conclude, kernels, fix, references) and each rule id has
-//! one small predicate in [`predicates`] over the typed report and its
+//! one small predicate in `predicates.rs` over the typed report and its
 //! allocation-context walk. Predicates never look at raw text. The first
 //! rule that fires (table order) is the primary one; all that fire are
 //! listed.

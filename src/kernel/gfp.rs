@@ -781,8 +781,8 @@ impl GfpMask {
         Self::with_layout(bits, GfpLayout::for_version(version))
     }
 
-    /// `bits` in `layout` (a layout picked by id rather than by kernel
-    /// version).
+    /// `bits` read with `layout` (when the caller has the layout itself
+    /// rather than a kernel version).
     pub fn with_layout(bits: u32, layout: &'static GfpLayout) -> Self {
         GfpMask { bits, layout }
     }

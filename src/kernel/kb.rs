@@ -459,6 +459,36 @@ mod tests {
         }
     }
 
+    /// Every `*.toml` of `src/kernel/kb/` is embedded, and the README's
+    /// file table (`| file | covers |`) has one row per embedded file: a
+    /// file added to the directory but not to [`BUILTIN`] would be ignored
+    /// silently, and one missing from the table would be undocumented.
+    #[test]
+    fn readme_file_table_lists_every_embedded_file() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/kernel/kb");
+        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+            .expect("kb directory")
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| n.ends_with(".toml"))
+            .collect();
+        on_disk.sort();
+        let mut embedded: Vec<String> = BUILTIN.iter().map(|(n, _)| n.to_string()).collect();
+        embedded.sort();
+        assert_eq!(on_disk, embedded, "src/kernel/kb/*.toml against BUILTIN");
+        let readme = std::fs::read_to_string(format!("{dir}/README.md")).expect("kb README");
+        let table = readme
+            .split("| file | covers |\n|---|---|\n")
+            .nth(1)
+            .expect("a `| file | covers |` table");
+        let mut rows: Vec<String> = table
+            .lines()
+            .take_while(|l| l.starts_with("| `"))
+            .filter_map(|l| Some(l.strip_prefix("| `")?.split_once('`')?.0.to_string()))
+            .collect();
+        rows.sort();
+        assert_eq!(rows, embedded, "README file table against BUILTIN");
+    }
+
     #[test]
     fn builtin_loads_and_is_large_enough() {
         let kb = KnowledgeBase::builtin();

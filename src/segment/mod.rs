@@ -3,7 +3,7 @@
 //!
 //! Outside a report, a line costs one Aho-Corasick scan of its raw bytes
 //! ([`banner::Prefilter`]); only candidates are decoded and matched against
-//! the banner table. Inside a report, a small per-report [`Tracker`] follows
+//! the banner table. Inside a report, a small per-report `Tracker` follows
 //! its shape (body sections, then the final trace, then for hung-task
 //! reports the system-wide held-locks dump) to see where it ends.
 //!

@@ -3,7 +3,7 @@
 //! relocated against a layout of our own, see [`Image::open`]).
 //!
 //! DWARF lookups go through `addr2line::Context`, built per compilation
-//! unit (see [`super::units`]): a unit is parsed, header and all, only when
+//! unit (see `symbolize::units`): a unit is parsed, header and all, only when
 //! an address in it is first asked for, so symbolizing a 200-frame log of
 //! a distro vmlinux touches the units its frames fall in and no others.
 

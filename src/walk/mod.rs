@@ -4,7 +4,9 @@
 //! and whether direct reclaim is possible there.
 //!
 //! This is the frame-by-frame reading Tetsuo Handa did by hand for the 4.15
-//! fs_reclaim splat (shared seed 002), done for any trace with the kernel
+//! fs_reclaim splat (thread `[4.15-rc9] fs_reclaim lockdep trace`,
+//! <https://lore.kernel.org/r/20180124013651.GA1718@codemonkey.org.uk>),
+//! done for any trace with the kernel
 //! version's own rules: the effects come from the knowledge base
 //! ([`crate::kernel::kb`]), the gfp algebra and the per-version reclaim
 //! rules from [`crate::kernel::gfp`] and [`crate::kernel::task`].
@@ -87,7 +89,7 @@ pub struct TraceWalk {
     /// Which stack: `backtrace`, `chain #1 (fs_reclaim)`, a saved trace's name.
     pub trace: String,
     /// Outermost first. JSON writes each frame's state only where it
-    /// changes ([`CompactFrame`]).
+    /// changes (`CompactFrame`).
     #[serde(serialize_with = "compact_frames")]
     pub frames: Vec<WalkFrame>,
     /// Unreliable (`?`) frames left out of the walk.
