@@ -312,6 +312,9 @@ pub struct AtomicSleep {
     /// The first number of `RCU nest depth: N, expected: M`: how deeply RCU
     /// read-side critical sections were nested.
     pub rcu_nest_depth: Option<u32>,
+    /// The `expected:` RCU nest depth of that line (what the sleep was
+    /// annotated to allow; 0 for a plain might_sleep()).
+    pub rcu_nest_expected: Option<u32>,
     /// `Preemption disabled at:` frame.
     pub preemption_disabled_at: Option<Frame>,
 }

@@ -124,6 +124,10 @@ pub struct FnEntry {
     pub until: Option<String>,
     /// The gfp passed to callees regardless of the caller's.
     pub gfp_set: Option<String>,
+    /// `gfp_set` is the mask reclaim runs with (kswapd's
+    /// `scan_control.gfp_mask`), not one the function allocates with.
+    #[serde(default)]
+    pub gfp_for_reclaim: bool,
     /// Bits OR-ed into the gfp passed on.
     pub gfp_or: Option<String>,
     /// Bits cleared from the gfp passed on.
@@ -396,6 +400,13 @@ impl KnowledgeBase {
             .rev()
             .map(|&i| &self.entries[i])
             .find(|e| e.holds_for(version))
+    }
+
+    /// Does any entry, for any version, name `name`? A helper the
+    /// knowledge base knows only for other releases did not exist (or
+    /// was not called) in this one.
+    pub fn knows(&self, name: &str) -> bool {
+        self.by_name.contains_key(name)
     }
 
     /// Every entry, in load order.

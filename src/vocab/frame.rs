@@ -152,8 +152,10 @@ pub enum TraceLine {
 }
 
 /// Compiler-generated suffixes that do not change the source function.
-const SUFFIXES: [&str; 7] = [
+/// `clone` is older GCC's spelling of a specialised copy (`foo.clone.3`).
+const SUFFIXES: [&str; 8] = [
     "part",
+    "clone",
     "isra",
     "constprop",
     "cold",
@@ -941,6 +943,10 @@ mod tests {
         );
         assert_eq!(base_name("foo.isra.56.cold.74"), "foo");
         assert_eq!(base_name("__handle_sysrq.cold"), "__handle_sysrq");
+        assert_eq!(
+            base_name("ext4_da_writepages.clone.2"),
+            "ext4_da_writepages"
+        );
         assert_eq!(
             base_name("el0_svc_common.llvm.17258447499513131576"),
             "el0_svc_common"

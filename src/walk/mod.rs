@@ -349,7 +349,12 @@ impl Walker<'_> {
         if let Some(expr) = &e.gfp_set {
             if let Some(m) = self.parse(expr) {
                 st.gfp = Gfp::Known(m);
-                notes.push(format!("allocates with {expr}"));
+                let verb = if e.gfp_for_reclaim {
+                    "reclaims with"
+                } else {
+                    "allocates with"
+                };
+                notes.push(format!("{verb} {expr}"));
             }
         }
         if let Some(origin) = e.gfp_origin.filter(|&o| {
@@ -583,12 +588,17 @@ impl Walker<'_> {
                 .map(|n| n.base.as_str())
                 .unwrap_or("");
             if let Some(path) = entry.and_then(|e| e.inline_to(next)) {
-                for name in &path.via {
+                // A helper the knowledge base knows only for other
+                // releases is not restored: an entry's path may name one
+                // (`might_alloc`, 5.1x+) that this version lacks.
+                let exists =
+                    |n: &&String| !self.kb.knows(n) || self.kb.lookup(n, Some(self.v)).is_some();
+                for name in path.via.iter().filter(exists) {
                     self.step(&mut out, name, true, 0, &mut st);
                 }
                 // Calls that returned before `next`: their effects hold,
                 // the frames are gone.
-                for name in &path.returned {
+                for name in path.returned.iter().filter(exists) {
                     self.step(&mut out, name, false, 0, &mut st);
                     if let Some(last) = out.last_mut() {
                         last.returned = true;
