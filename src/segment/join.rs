@@ -44,6 +44,15 @@ pub fn may_continue(first: &Prefix, next: &Prefix) -> bool {
 /// The joined text of `a` followed by `b` when the two are certainly one
 /// line split in two; `None` otherwise.
 pub fn pair(a: &str, b: &str) -> Option<String> {
+    pair_bounded(a, b, true, true)
+}
+
+/// [`pair`], told which pieces cannot hold a banner needle: `a_may` false
+/// when `a` holds none ([`Prefilter::may_match`]), `b_may` likewise (a
+/// piece without one has none in any part of it either). The segmenter
+/// knows this for most lines from the scan of the raw bytes, and the result
+/// is the same as [`pair`]'s.
+pub fn pair_bounded(a: &str, b: &str, a_may: bool, b_may: bool) -> Option<String> {
     let at = a.trim_end();
     let bt = b.trim();
     if at.trim_start().is_empty() || bt.is_empty() {
@@ -53,9 +62,9 @@ pub fn pair(a: &str, b: &str) -> Option<String> {
     // A banner: the pieces together match the table, neither alone does.
     // Only possible when the pieces together hold a banner needle: in one
     // piece or across the join (tested first, without building the join).
-    if needle_in_join(at, bt)
-        && match_banner(a).is_none()
-        && match_banner(b).is_none()
+    if needle_in_join(at, bt, a_may, b_may)
+        && (!a_may || match_banner(a).is_none())
+        && (!b_may || match_banner(b).is_none())
         && match_banner(&spaced()).is_some()
     {
         return Some(spaced());
@@ -97,14 +106,24 @@ pub fn pair(a: &str, b: &str) -> Option<String> {
 }
 
 /// Does `at + " " + bt` hold a banner needle (the prefilter of
-/// [`match_banner`] on the joined text)? Tested on a stack copy, without
-/// building the join, when the pieces are short.
-fn needle_in_join(at: &str, bt: &str) -> bool {
+/// [`match_banner`] on the joined text)? A needle there is in `at`, in `bt`,
+/// or across the space: within the longest needle's length of it on either
+/// side, tested on a stack copy of that window. `a_may`/`b_may` false: that
+/// piece holds none ([`pair_bounded`]).
+fn needle_in_join(at: &str, bt: &str, a_may: bool, b_may: bool) -> bool {
+    if (a_may && Prefilter::may_match(at.as_bytes()))
+        || (b_may && Prefilter::may_match(bt.as_bytes()))
+    {
+        return true;
+    }
+    let reach = Prefilter::longest_needle().saturating_sub(1);
     let (a, b) = (at.as_bytes(), bt.as_bytes());
-    let mut buf = [0u8; 1024];
+    let a = &a[a.len().saturating_sub(reach)..];
+    let b = &b[..b.len().min(reach)];
+    let mut buf = [0u8; 256];
     let len = a.len() + 1 + b.len();
     if len > buf.len() {
-        return Prefilter::may_match(format!("{at} {bt}").as_bytes());
+        return Prefilter::may_match([a, b" ", b].concat().as_slice());
     }
     buf[..a.len()].copy_from_slice(a);
     buf[a.len()] = b' ';
