@@ -103,10 +103,17 @@ struct RawEntry {
 /// One suppression entry, compiled.
 #[derive(Debug)]
 pub struct Suppression {
+    /// A regex the report's title must match (unanchored).
     pub title: Option<Regex>,
+    /// Lock classes that must all appear among the report's acquiring, held,
+    /// chain and held-list locks (exact class names as printed).
     pub locks: Vec<String>,
+    /// The verdict's primary rule id the report must have.
     pub rule: Option<String>,
+    /// The report kind (JSON name) the report must have.
     pub kind: Option<String>,
+    /// Why the finding is accepted (required, so the file says why each entry
+    /// exists).
     pub reason: String,
     /// `YYYY-MM-DD`.
     pub expires: Option<String>,
@@ -235,6 +242,7 @@ pub struct Outcome {
     pub expired: Vec<usize>,
     /// Entries that matched no report.
     pub unused: Vec<usize>,
+    /// Reports evaluated.
     pub total: usize,
     /// Reports that would fail but whose group is in the baseline.
     pub known: Vec<String>,
@@ -290,6 +298,8 @@ pub struct Evaluator<'a> {
 }
 
 impl<'a> Evaluator<'a> {
+    /// An evaluator for these fail-on values and suppressions, with `today`
+    /// (`YYYY-MM-DD`) deciding which entries have expired.
     pub fn new(fail_on: &'a [FailOn], sup: &'a [Suppression], today: &'a str) -> Self {
         Evaluator {
             fail_on,

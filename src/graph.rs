@@ -51,6 +51,7 @@ pub struct LockGraph {
 /// A cycle (strongly connected set of classes) in the merged graph.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cycle {
+    /// The classes of the cycle, in name order.
     pub classes: Vec<String>,
     /// The classes in dependency order (`A --> B --> ... --> A` closes
     /// back on the first), when one directed path visits each once;

@@ -131,6 +131,7 @@ const fn banner(pattern: &'static str, needle: &'static str) -> BannerRow {
 /// What the banner line carries besides the kind (its captures).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BannerReads {
+    /// Only the kind: the banner carries nothing else the report keeps.
     Nothing,
     /// `at FILE:LINE` of a sleeping-function report.
     AtomicSleepAt,
@@ -175,12 +176,21 @@ pub enum Source {
 /// The extra skip list of a title format (on top of the global one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Skip {
+    /// Only the global skip list.
     None,
+    /// Circular dependencies: also the workqueue flush and work-running
+    /// functions (`process_one_work`, `flush_workqueue`, ...).
     Circular,
+    /// Suspicious RCU usage: also names matching `rcu`, `kmem`, `slab`.
     Rcu,
+    /// Non-static keys: also names matching `stack`, `lock`, `IRQ`.
     NonStatic,
+    /// Lockdep's locking-bug formats: also `lock_sock` and `release_sock`.
     LockingBug,
+    /// Sleeping in atomic context: also names matching `schedule`.
     Atomic,
+    /// DEPT reports: DEPT's own report and graph-search functions and the
+    /// wait primitives that call into it.
     Dept,
 }
 
@@ -189,10 +199,12 @@ pub enum Skip {
 pub struct Rule {
     /// Title template; `{tag}` is the banner's tag, `{func}` the frame.
     pub format: &'static str,
+    /// Where FUNC may come from, tried in order until one gives a frame.
     pub sources: &'static [Source],
     /// Whether the skip lists apply (syzkaller does not filter names it
     /// reads from a fixed line such as the lock being acquired).
     pub skip: bool,
+    /// The format's own skip list, added to the global one when `skip` holds.
     pub extra_skip: Skip,
     /// Hung-task frame choice (every candidate of the first source is
     /// looked at, `rtnl_lock` and RCU waits anchor the choice).
@@ -223,6 +235,7 @@ pub enum Recipe {
 /// When a recipe applies; a row's first recipe whose condition holds wins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum When {
+    /// Always holds (a row's fallback recipe).
     Always,
     /// The bracketed `[ INFO: ... ]` banners of <= 4.11.
     Bracketed,
@@ -243,11 +256,17 @@ pub enum When {
 /// A section whose absence makes a report incomplete.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Part {
+    /// [`crate::model::Report::acquiring`].
     Acquiring,
+    /// [`crate::model::Report::holding`].
     Holding,
+    /// [`crate::model::Report::releasing`].
     Releasing,
+    /// A non-empty dependency chain ([`crate::model::Report::chain`]).
     Chain,
+    /// [`crate::model::Report::usage_transition`].
     UsageTransition,
+    /// At least one held-locks list.
     HeldLocks,
     /// A DEPT report's summary contexts.
     DeptContexts,
@@ -258,7 +277,10 @@ pub enum Part {
 /// A section a kind needs, and how its absence is named in `problems`.
 #[derive(Debug, Clone, Copy)]
 pub struct Need {
+    /// Which section is needed.
     pub part: Part,
+    /// How the section is named in the `missing ...` problem when it is
+    /// absent (`the lock line`).
     pub name: &'static str,
     /// Only a report whose banner does not name a hung task needs it.
     pub unless_hung: bool,
@@ -279,9 +301,13 @@ const fn need(part: Part, name: &'static str) -> Need {
 /// Whether a report of the kind ends in a stack trace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backtrace {
+    /// Always: a report without its final backtrace is incomplete and
+    /// corrupted.
     Required,
     /// Only when the banner names a hung task.
     WhenHung,
+    /// The kind prints no stack it must have (a stack it does print still
+    /// counts when cut short).
     NotRequired,
 }
 
@@ -289,6 +315,7 @@ pub enum Backtrace {
 /// continue the report rather than start another?
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Continuation {
+    /// Never: another banner of the kind always starts a new report.
     Never,
     /// `DEBUG_LOCKS_WARN_ON(...)` and `WARNING: ... lockdep.c` are printed
     /// as a pair, in either order, within the first lines.
@@ -320,11 +347,14 @@ pub enum Body {
 /// How the segmenter follows the kind's shape.
 #[derive(Debug, Clone, Copy)]
 pub struct Segmenter {
+    /// Whose vocabulary the body lines are read with.
     pub body: Body,
     /// Consecutive lines no section parser knows tolerated in the body
     /// before the report is over.
     pub junk_limit: usize,
+    /// When another banner of the same kind continues the report.
     pub continuation: Continuation,
+    /// What may follow the first stack trace before the report ends.
     pub after_trace: AfterTrace,
 }
 
@@ -338,13 +368,17 @@ const SEGMENTER: Segmenter = Segmenter {
 /// Where in a report a lock that names the bug sits (triage signatures).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LockSlot {
+    /// [`crate::model::Report::acquiring`].
     Acquiring,
+    /// [`crate::model::Report::holding`].
     Holding,
     /// `other_locks`.
     Other,
     /// The report's main held-locks list.
     Held,
+    /// [`crate::model::Report::releasing`].
     Releasing,
+    /// [`crate::model::Report::nest_lock`].
     NestLock,
 }
 
@@ -366,6 +400,8 @@ pub enum Cycle {
 /// One row of the kind table.
 #[derive(Debug)]
 pub struct KindRow {
+    /// The kind the row is for; [`ROWS`] holds the rows in
+    /// [`ReportKind::ALL`] order, which a compile-time check enforces.
     pub kind: ReportKind,
     /// The banner lines that open the kind; order matters only where two
     /// rows could match one line (the first wins).
@@ -377,13 +413,16 @@ pub struct KindRow {
     /// print_usage_bug, print_irq_inversion_bug, print_bad_irq_dependency,
     /// print_freed_lock_bug, lockdep_sys_exit).
     pub headless: &'static [&'static str],
+    /// What the banner line itself carries into the report.
     pub banner_reads: BannerReads,
+    /// How the segmenter follows the kind's body.
     pub segmenter: Segmenter,
     /// The syzkaller title recipes, first matching condition wins; none
     /// matching means the banner text.
     pub title: &'static [(When, Recipe)],
     /// The sections without which the report is incomplete.
     pub needs: &'static [Need],
+    /// Whether the report must end in a stack trace to be complete.
     pub backtrace: Backtrace,
     /// Old layouts print the final stack's frames with no header
     /// (`[<addr>] func+off/size` right after the report body, as 2.6-4.x
@@ -404,10 +443,13 @@ pub struct KindRow {
     /// Which locks identify the bug in a triage signature (kinds keyed on
     /// their cycle use these when no cycle was printed).
     pub signature: &'static [LockSlot],
+    /// Which lock cycle the report carries, for render, graph and triage.
     pub cycle: Cycle,
-    /// How the text output labels the lock being acquired and the lock
-    /// held.
+    /// How the text output labels the lock being acquired
+    /// ([`crate::model::Report::acquiring`]).
     pub acquiring_label: &'static str,
+    /// How the text output labels the lock held
+    /// ([`crate::model::Report::holding`]).
     pub holding_label: &'static str,
     /// What printed the report, for text that names it (`lockdep`, `DEPT`).
     pub detector: &'static str,

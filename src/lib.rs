@@ -1,28 +1,57 @@
 //! splatdec: an offline decoder for Linux kernel lockdep splats.
 //!
 //! The pipeline reads one way, each stage a module with a typed value
-//! between stages:
+//! between stages, and one [`Decoder`] runs it for every front end (the
+//! command line, triage, mail, the triage benchmark and the pipeline fuzz
+//! targets):
 //!
 //! ```text
-//! bytes --input--> Line --segment--> RawReport --parse--> Report --render--> text | json
+//! bytes --input--> Line --segment--> RawReport --parse--> Report
+//!       --symbolize (with debug info)--> Report --walk--> TraceWalk per stack
+//!       --classify--> Verdict        analysis: report + walks + verdict + known issue
+//!       --render--> text | json | markdown
 //! ```
 //!
-//! * [`input`] strips printk/syslog/kmsg/mail prefixes, keeps line numbers,
-//!   tolerates any bytes and bounds line length;
+//! The stages:
+//!
+//! * [`input`] reads any bytes as lines: bounded streaming reads, gzip, xz
+//!   and zstd by magic bytes, printk/syslog/kmsg/mail prefixes and printk
+//!   caller ids stripped, line numbers kept;
+//! * [`segment`] finds report banners with a cheap prefilter, decides where
+//!   each report ends, separates interleaved callers and rejoins lines a
+//!   mail client or `pr_cont` split;
+//! * [`parse`] turns a report's lines into the [`model`] types, judges
+//!   completeness and damage, and gives the syzkaller-compatible title;
+//! * [`symbolize`] (only with `--vmlinux`/`--modules`/`--debuginfo`) adds
+//!   file:line and inlined callees to the frames;
+//! * [`walk`] follows the allocation context (gfp mask, task flags,
+//!   `fs_reclaim`) frame by frame along every stack;
+//! * [`classify`] gives the verdict: a rule table and one predicate per
+//!   rule over the typed report and its walks;
+//! * [`analysis`] bundles a report with its walks, its verdict and the known
+//!   issue it matches, and computes its lock cycle once for render, graph
+//!   and triage;
+//! * [`render`] writes them out (text, JSON, markdown).
+//!
+//! Beside the stages:
+//!
 //! * [`kind`] is the table of report kinds: one row per kind holds every
 //!   per-kind decision the stages make (banners, segmenter hints, title
 //!   recipe, completeness, signature slots, lock cycle);
 //! * [`vocab`] says what one line means on its own (frames, lock lines,
-//!   held-lock headers, report wording); segment and parse both read it;
-//! * [`segment`] finds report banners with a cheap prefilter and decides
-//!   where each report ends, separating interleaved callers;
-//! * [`parse`] turns a report's lines into the [`model`] types;
-//! * [`analysis`] bundles what walk and classify derive from a report, and
-//!   its lock cycle (one computation for render, graph and triage);
-//! * [`render`] writes them out; untrusted text is made safe by [`escape`],
-//!   which every stage that prints uses;
+//!   held-lock headers, report wording, DEPT lines); segment and parse both
+//!   read it;
+//! * [`kernel`] is kernel knowledge kept as data: versions, GFP layouts,
+//!   task-flag and reclaim rules, the allocation-context knowledge base,
+//!   known issues, frame and lock classes, taint flags;
+//! * [`escape`] makes untrusted text safe; every stage that prints uses it;
+//! * [`decoder`] holds the options one run decodes with;
 //! * [`triage`] reads many inputs in parallel and groups their reports by
-//!   bug (`splatdec triage`).
+//!   bug (`splatdec triage`);
+//! * [`graph`] merges reports into one lock graph (`splatdec graph`);
+//! * [`mail`] reads mailing-list threads and writes replies
+//!   (`splatdec mail`);
+//! * [`check`] gates CI on verdicts (`splatdec check`).
 //!
 //! ```
 //! let log = "WARNING: possible recursive locking detected\n";
@@ -36,6 +65,7 @@
 // exception is mapping a debug image read-only (`symbolize::image::map`),
 // which the text decoder and every fuzz target never reach.
 #![deny(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod analysis;
 pub mod check;

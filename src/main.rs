@@ -119,6 +119,14 @@ struct Cli {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    #[command(flatten)]
+    render: RenderArgs,
+}
+
+/// How decoded reports are written out: shared by the default command and
+/// `mail`, so the two cannot drift apart.
+#[derive(Debug, Args)]
+struct RenderArgs {
     /// Add each verdict's explanation, evidence and every rule that fired.
     #[arg(long)]
     explain: bool,
@@ -126,7 +134,7 @@ struct Cli {
     /// folding them into a count.
     #[arg(long)]
     full: bool,
-    /// Wrap text output at this many columns.
+    /// Wrap text output at this many columns (a `mail --reply` is always 72).
     #[arg(long, default_value_t = 80, value_parser = clap::value_parser!(u16).range(20..))]
     width: u16,
     /// Prefix every text line with `> ` for replying inline in mail.
@@ -135,6 +143,20 @@ struct Cli {
     /// When to colour text output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
+}
+
+impl RenderArgs {
+    /// The text renderer's options; colour only for text on a terminal
+    /// that wants it (`plain` forces it off: files, replies).
+    fn text_options(&self, format: Format, plain: bool) -> TextOptions {
+        TextOptions {
+            width: usize::from(self.width),
+            full: self.full,
+            explain: self.explain,
+            quote: self.quote,
+            color: format == Format::Text && !plain && use_color(self.color),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -232,21 +254,8 @@ enum Command {
         /// Write the output to FILE instead of standard output.
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
-        /// Add each verdict's explanation, evidence and every rule that fired.
-        #[arg(long)]
-        explain: bool,
-        /// Show unreliable (`?`) and lockdep/stack-dump frames.
-        #[arg(long)]
-        full: bool,
-        /// Wrap text output at this many columns (a --reply is always 72).
-        #[arg(long, default_value_t = 80, value_parser = clap::value_parser!(u16).range(20..))]
-        width: u16,
-        /// Prefix every text line with `> `.
-        #[arg(long)]
-        quote: bool,
-        /// When to colour text output.
-        #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
-        color: ColorChoice,
+        #[command(flatten)]
+        render: RenderArgs,
     },
     /// Bulk triage: group the reports of many logs and count them.
     ///
@@ -835,27 +844,14 @@ fn main() -> ExitCode {
             format,
             reply,
             output,
-            explain,
-            full,
-            width,
-            quote,
-            color,
+            render,
         }) => {
             return run_mail(&MailRun {
                 input,
                 format: *format,
                 reply: reply.as_deref(),
                 output: output.as_ref(),
-                opts: TextOptions {
-                    width: usize::from(*width),
-                    full: *full,
-                    explain: *explain,
-                    quote: *quote,
-                    color: *format == Format::Text
-                        && reply.is_none()
-                        && output.is_none()
-                        && use_color(*color),
-                },
+                opts: render.text_options(*format, reply.is_some() || output.is_some()),
             })
         }
         Some(Command::Triage(args)) => {
@@ -871,13 +867,7 @@ fn main() -> ExitCode {
         }
         None => {}
     }
-    let text_opts = TextOptions {
-        width: usize::from(cli.width),
-        full: cli.full,
-        explain: cli.explain,
-        quote: cli.quote,
-        color: cli.format == Format::Text && use_color(cli.color),
-    };
+    let text_opts = cli.render.text_options(cli.format, false);
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let mut count = 0usize;
@@ -902,10 +892,11 @@ fn main() -> ExitCode {
             ),
             (Format::Jsonl, _) => render::json::write_line(&mut out, a),
             (Format::Json, _) => render::json::write_element(&mut out, a, count == 0),
-            (Format::Markdown, _) => out
-                .write_all(render::markdown::render_markdown(a, usize::from(cli.width)).as_bytes()),
+            (Format::Markdown, _) => out.write_all(
+                render::markdown::render_markdown(a, usize::from(cli.render.width)).as_bytes(),
+            ),
             (Format::Text, _) => {
-                let sep: &[u8] = match (count, cli.quote) {
+                let sep: &[u8] = match (count, cli.render.quote) {
                     (0, _) => b"",
                     (_, true) => b">\n",
                     (_, false) => b"\n",

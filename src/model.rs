@@ -24,7 +24,9 @@ pub enum BannerStyle {
 /// A task as lockdep prints it: `comm/pid`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Task {
+    /// The command name (`comm`) as printed.
     pub comm: String,
+    /// The process id.
     pub pid: u32,
 }
 
@@ -32,10 +34,15 @@ pub struct Task {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FrameContext {
+    /// The task (process) stack: before any marker, or after `<TASK>` or an end
+    /// marker (`</IRQ>`, `<EOI>`, ...).
     #[default]
     Task,
+    /// Inside an `<IRQ>` marker: hard interrupt stack.
     Irq,
+    /// Inside a `<SOFTIRQ>` marker: softirq stack.
     Softirq,
+    /// Inside an `<NMI>` marker: non-maskable interrupt stack.
     Nmi,
     /// An exception stack (`<#DF>`, `<#DB>`, `<#MC>`, `<#VC>`).
     Exception,
@@ -49,8 +56,12 @@ pub struct Frame {
     pub function: CompactString,
     /// The source-level function name: compiler suffixes removed.
     pub base: CompactString,
+    /// The offset into the function (`+0x1f`), when printed.
     pub offset: Option<u64>,
+    /// The function's size (`/0x80`), when printed; crash's `bt` prints none.
     pub size: Option<u64>,
+    /// The module that holds the function (`[ext4]`); `None` for the core
+    /// kernel.
     pub module: Option<String>,
     /// The module's build id as `CONFIG_STACKTRACE_BUILD_ID` kernels print
     /// it (`[mod 0123...]`), lower-case hex. Left out of JSON when absent.
@@ -58,12 +69,15 @@ pub struct Frame {
     pub build_id: Option<String>,
     /// Source file from symbolized traces (`mm/slub.c`).
     pub file: Option<String>,
+    /// Source line from symbolized traces, with `file`.
     pub line: Option<u32>,
     /// A callee the compiler inlined (`func file.h:12 [inline]`).
     pub inline: bool,
     /// False for `?` frames and powerpc `(unreliable)`: stack words the
     /// unwinder did not confirm, never to be treated as callers.
     pub reliable: bool,
+    /// The stack the unwinder was on when it printed the frame (`<IRQ>`,
+    /// `<NMI>`, ... markers before it); `task` outside any marker.
     pub context: FrameContext,
     /// The text address (`[<ffffffff81234567>]`, crash `at ffff...`), when
     /// printed. JSON writes it as a hex string: kernel addresses exceed the
@@ -115,13 +129,18 @@ pub struct UsageBit {
     pub state: &'static str,
     /// `write` or `read`.
     pub access: &'static str,
+    /// The character at this position.
     pub mark: UsageChar,
 }
 
 /// Lockdep wait types `-{outer:inner}` (5.10+).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct WaitType {
+    /// The first number: the class's outer wait type (`wait_type_outer`, or the
+    /// inner one when that is unset).
     pub outer: u8,
+    /// The second number: the class's inner wait type (`wait_type_inner`).
+    /// [`WaitType::name`] gives the kernel's name for either.
     pub inner: u8,
 }
 
@@ -151,6 +170,8 @@ pub struct Lock {
     pub usage: Option<String>,
     /// The usage string decoded per (state, access).
     pub usage_bits: Vec<UsageBit>,
+    /// The wait types `-{outer:inner}` after the usage string, when the line
+    /// prints them.
     pub wait: Option<WaitType>,
     /// The acquire site (`at: func+0x1/0x2`).
     pub at: Option<Frame>,
@@ -167,17 +188,24 @@ pub struct Lock {
 /// One entry of `the existing dependency chain (in reverse order) is:`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChainEntry {
+    /// The `N` of the `-> #N (class):` header: the entry's position in the
+    /// printed chain (`#0`, printed first, is the dependency being added).
     pub index: u32,
+    /// The lock class the entry is about, as printed in its header line.
     pub lock: Lock,
+    /// The stack saved when that dependency was first recorded, innermost
+    /// first.
     pub stack: Vec<Frame>,
 }
 
 /// A list of held locks: `N locks held by comm/pid:` plus its entries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HeldLocks {
+    /// The task whose locks these are (`comm/pid`), when the header names one.
     pub task: Option<Task>,
     /// The N printed in the header (0 for `no locks held by`).
     pub count: Option<u32>,
+    /// The entries as printed, with their `#N:` indexes.
     pub locks: Vec<Lock>,
 }
 
@@ -187,6 +215,7 @@ pub struct HeldLocks {
 pub struct Trace {
     /// The heading, without the trailing colon.
     pub name: String,
+    /// The frames under the heading, innermost first.
     pub frames: Vec<Frame>,
 }
 
@@ -213,11 +242,21 @@ pub struct ScenarioStep {
 /// The `HC0[0]:SC1[1]:HE1:SE0` context of inconsistent-state and irq reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct IrqContext {
+    /// `HC`: lockdep's view of whether the task was in hardirq context (0 or
+    /// 1).
     pub hardirq: u32,
+    /// The bracketed number after `HC`: the hardirq nesting depth from the
+    /// preempt count.
     pub hardirq_count: u32,
+    /// `SC`: lockdep's view of whether the task was in softirq context (0 or
+    /// 1).
     pub softirq: u32,
+    /// The bracketed number after `SC`: the softirq count from the preempt
+    /// count.
     pub softirq_count: u32,
+    /// `HE`: hardirqs were enabled (per lockdep's tracking).
     pub hardirqs_enabled: bool,
+    /// `SE`: softirqs were enabled (per lockdep's tracking).
     pub softirqs_enabled: bool,
 }
 
@@ -226,21 +265,31 @@ pub struct IrqContext {
 pub struct IrqEvent {
     /// `hardirqs_last_enabled`, `hardirqs_last_disabled`, ...
     pub event: String,
+    /// The event number in parentheses: lockdep's per-task irq-trace counter
+    /// when the event happened; events compare by it.
     pub stamp: u64,
+    /// Where it happened (the function printed after the colon), when it parsed
+    /// as a frame.
     pub frame: Option<Frame>,
 }
 
 /// `irq event stamp:` and the lines after it.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct IrqEvents {
+    /// The `irq event stamp: N` value: the counter at the time of the report.
     pub stamp: Option<u64>,
+    /// The `hardirqs last ...` / `softirqs last ...` lines, in printed order.
     pub events: Vec<IrqEvent>,
 }
 
 /// `inconsistent {IN-SOFTIRQ-W} -> {SOFTIRQ-ON-W} usage.`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UsageTransition {
+    /// The usage state before the colliding acquisition (`IN-SOFTIRQ-W`),
+    /// without braces.
     pub from: String,
+    /// The usage state the acquisition would add (`SOFTIRQ-ON-W`), without
+    /// braces.
     pub to: String,
 }
 
@@ -249,12 +298,23 @@ pub struct UsageTransition {
 pub struct AtomicSleep {
     /// `kernel/locking/mutex.c:580`.
     pub at: Option<String>,
+    /// `in_atomic()` as printed (non-zero: preemption was disabled).
     pub in_atomic: Option<u32>,
+    /// `irqs_disabled()` as printed (non-zero: interrupts were off).
     pub irqs_disabled: Option<u32>,
+    /// `non_block` as printed: the task's count of open non_block_start()
+    /// sections, where sleeping is not allowed either.
     pub non_block: Option<u32>,
+    /// The `preempt_count:` value as printed (hex text).
     pub preempt_count: Option<String>,
+    /// The `expected:` preempt count as printed (what a sleep would need).
     pub expected_preempt_count: Option<String>,
+    /// The first number of `RCU nest depth: N, expected: M`: how deeply RCU
+    /// read-side critical sections were nested.
     pub rcu_nest_depth: Option<u32>,
+    /// The `expected:` RCU nest depth of that line (what the sleep was
+    /// annotated to allow; 0 for a plain might_sleep()).
+    pub rcu_nest_expected: Option<u32>,
     /// `Preemption disabled at:` frame.
     pub preemption_disabled_at: Option<Frame>,
 }
@@ -262,11 +322,16 @@ pub struct AtomicSleep {
 /// The state lines of a suspicious-RCU-usage report.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct RcuInfo {
+    /// `rcu_scheduler_active = N` as printed (0 early in boot, before the
+    /// scheduler runs).
     pub scheduler_active: Option<u32>,
     /// `debug_locks = 0` means lockdep was already off: the held-locks
     /// list is unreliable and the report may be a false positive.
     pub debug_locks: Option<u32>,
+    /// `RCU used illegally from offline CPU!` was printed.
     pub offline_cpu: bool,
+    /// `RCU used illegally from extended quiescent state!` was printed (RCU
+    /// used from idle or user mode, where RCU is not watching).
     pub extended_quiescent_state: bool,
 }
 
@@ -291,7 +356,9 @@ pub struct IrqInversion {
 /// `from` was held.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DependencyEdge {
+    /// The lock held first (its class name as printed).
     pub from: String,
+    /// The lock taken while `from` was held.
     pub to: String,
     /// The name of the report's trace (`traces[].name`) that is this
     /// acquisition's stack, when one was printed.
@@ -320,10 +387,13 @@ pub struct Taint {
 /// One set taint flag.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TaintFlag {
+    /// The flag letter as printed.
     pub letter: char,
     /// The kernel's name (`OOT_MODULE`); `None` for a letter splatdec does
     /// not know (a newer kernel's), which is still kept.
     pub name: Option<&'static str>,
+    /// What the flag says about the kernel, in the kernel documentation's
+    /// words; `None` with `name`.
     pub meaning: Option<&'static str>,
 }
 
@@ -331,13 +401,17 @@ pub struct TaintFlag {
 /// nothing printed is ever lost.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct KeptLine {
+    /// The 1-based input line.
     pub line: u64,
+    /// The line's text after the input stage stripped its log prefixes.
     pub text: String,
 }
 
 /// A fully parsed report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {
+    /// What kind of report this is (JSON `kind`, snake_case; see
+    /// [`ReportKind`]).
     pub kind: ReportKind,
     /// A syzkaller-compatible title (`possible deadlock in FUNC`).
     pub title: String,
@@ -350,6 +424,7 @@ pub struct Report {
     pub headline: Option<String>,
     /// The banner line as printed (prefixes stripped).
     pub banner: String,
+    /// Whether the banner is the pre-4.12 bracketed form or the plain one.
     pub banner_style: BannerStyle,
     /// File name, or `-` for standard input.
     pub source: String,
@@ -364,6 +439,8 @@ pub struct Report {
     pub corrupted: bool,
     /// Why the report is incomplete or corrupted.
     pub problems: Vec<String>,
+    /// The kernel release (`4.15.0-rc9`), as printed on the CPU line, 2.6's
+    /// `Pid:` line or an ident line (`Not tainted 4.15.0-rc9 #1`).
     pub kernel: Option<String>,
     /// The vmlinux build id `CONFIG_STACKTRACE_BUILD_ID` kernels print at
     /// the end of the `CPU: ... Comm: ...` line (hex). Left out of JSON
@@ -377,8 +454,14 @@ pub struct Report {
     /// meaning (absent for `Not tainted`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub taint: Option<Taint>,
+    /// The task the report is about: the one the header names (`syz/123 is
+    /// trying to acquire lock:`), else the CPU line's `Comm:`/`PID:`, else, for
+    /// kinds whose row says so (`task_from_held_list`), the task of the first
+    /// held-locks list.
     pub task: Option<Task>,
+    /// The CPU the report was printed on (`CPU: N`).
     pub cpu: Option<u32>,
+    /// The `Hardware name:` line's text (machine and firmware).
     pub hardware: Option<String>,
     /// The lock the task is acquiring. Per kind: the new lock of a
     /// circular/recursive/irq-order report, the lock `takes:` names in an
@@ -417,17 +500,27 @@ pub struct Report {
     /// `irq_order`, left out for other kinds).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub irq_order: Option<IrqOrder>,
+    /// The `existing dependency chain (in reverse order)` of a circular-locking
+    /// report, entries in printed order (`#0` first).
     pub chain: Vec<ChainEntry>,
     /// `Chain exists of:` classes, in printed order.
     pub chain_exists_of: Vec<String>,
+    /// The unsafe-scenario table (`Possible unsafe locking scenario:`), when
+    /// printed.
     pub scenario: Option<Scenario>,
-    /// The report's main held-locks list (the first one printed).
+    /// The report's main held-locks list: the report task's list when one
+    /// was printed, else the first list printed.
     pub held_locks: Vec<Lock>,
+    /// The `N` of the main held-locks list's header (`N locks held by`); lets a
+    /// reader tell whether the list was printed in full.
     pub held_locks_count: Option<u32>,
     /// Every held-locks list printed (several in a system-wide dump).
     pub held_lock_lists: Vec<HeldLocks>,
+    /// Inconsistent-state reports: the colliding usage states.
     pub usage_transition: Option<UsageTransition>,
+    /// Inconsistent-state and irq reports: the `[HC..:SC..:HE..:SE..]` context.
     pub irq_context: Option<IrqContext>,
+    /// The `irq event stamp:` block, when printed.
     pub irq_events: Option<IrqEvents>,
     /// Saved stacks other than the chain and the final backtrace.
     pub traces: Vec<Trace>,
@@ -447,7 +540,9 @@ pub struct Report {
     /// Kind-specific message (`kernel/rcu/tree.c:123 suspicious rcu_dereference_check() usage!`,
     /// `MAX_LOCKDEP_ENTRIES too low!`, the lockdep warning location).
     pub message: Option<String>,
+    /// Sleeping-function-called-from-invalid-context reports: their fact lines.
     pub atomic_sleep: Option<AtomicSleep>,
+    /// Suspicious-RCU-usage reports: their state lines.
     pub rcu: Option<RcuInfo>,
     /// Warnings: where the `WARNING: CPU: N PID: N at FILE:LINE func+...`
     /// line says it fired (`kernel/locking/lockdep.c:3312 __lock_acquire+0x1/0x2`).
@@ -491,6 +586,7 @@ pub struct Blocker {
     /// Who likely owns the lock (a semaphore: who last held it); `null`
     /// when the kernel says the owner is not found.
     pub owner: Option<Task>,
+    /// The owner's role on an rw-semaphore (`reader`, `writer`), when printed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_role: Option<String>,
     /// The semaphore form: `likely last held by`, not `likely owned by`.
@@ -530,8 +626,11 @@ pub struct Dept {
 pub struct DeptContext {
     /// `A`, `B`, ...
     pub name: String,
+    /// `[S]`: where the event context started.
     pub start: DeptStep,
+    /// `[W]`: the wait that blocked.
     pub wait: DeptStep,
+    /// `[E]`: the event that the wait keeps from being reached.
     pub event: DeptStep,
     /// The irqs the wait happens in (`<hardirq interrupt>`) when the
     /// dependency is an irq one; empty otherwise.
@@ -551,6 +650,7 @@ pub struct DeptStep {
     pub function: String,
     /// The class (`&ei->i_data_sem`, `pglocked`, `<sched>`).
     pub class: String,
+    /// The number after the colon in `(class:subclass)`.
     pub subclass: u32,
     /// The site (`[<ip>] symbol`, several lines when symbolized with
     /// inlined frames); empty when not printed or `(N/A)`.
@@ -562,14 +662,19 @@ pub struct DeptStep {
 /// A site and stack DEPT prints outside a step (`... has been enabled:`).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct DeptSite {
+    /// The site DEPT prints (one frame, several when inlined callees are
+    /// listed).
     pub at: Vec<Frame>,
+    /// The saved `stacktrace:`, innermost first; empty when not printed.
     pub stack: Vec<Frame>,
 }
 
 /// `event site(NAME@FUNC)` followed by `-> event site(NAME@FUNC)`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct DeptEventSiteDep {
+    /// The event site printed first (`NAME@FUNC`).
     pub from: String,
+    /// The event site after `->` (`NAME@FUNC`).
     pub to: String,
 }
 

@@ -162,6 +162,19 @@ fn is_public_reference(r: &str) -> bool {
     commit || lore || path
 }
 
+/// The class of the lock line printed right after the line containing
+/// `needle` (`(&c->spinlock){..-.}-{2:2}`, with or without an address).
+fn lock_after(span: &[&str], needle: &str) -> Option<String> {
+    let i = span.iter().position(|l| l.contains(needle))?;
+    let line = span[i + 1..]
+        .iter()
+        .map(|l| splatdec::input::prefix::strip(l, false).1.trim())
+        .find(|l| !l.is_empty())?;
+    let open = line.find('(')?;
+    let close = line.rfind("){")?;
+    (close > open).then(|| line[open + 1..close].to_string())
+}
+
 /// Every claim that the log contradicts, for one input file.
 fn wrong_claims(path: &Path) -> Vec<String> {
     let log = String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned();
@@ -282,6 +295,34 @@ fn wrong_claims(path: &Path) -> Vec<String> {
                 ));
             }
         }
+        // 7. irq_safe_unsafe_order: `other_locks` are the irq-safe lock
+        // and then the irq-unsafe one, as the log names them.
+        if kind == "irq_safe_unsafe_order" {
+            let others = classes(&r["other_locks"]);
+            for (k, needle) in [(0, "-irq-safe lock:"), (1, "-irq-unsafe lock:")] {
+                let Some(printed) = lock_after(span, needle) else {
+                    continue;
+                };
+                if others.get(k) != Some(&printed) {
+                    wrong.push(format!(
+                        "{at}: other_locks[{k}] is {:?}, the log's lock after `{needle}` is {printed}",
+                        others.get(k)
+                    ));
+                }
+            }
+        }
+        // 8. A circular explanation's cycle closes on the lock it starts
+        // from (it is a cycle, read in dependency order).
+        if let Some(path) = r["verdict"]["explanation"]
+            .as_str()
+            .and_then(|x| x.strip_prefix("The cycle "))
+            .and_then(|x| x.split_once(" closes when"))
+            .map(|(p, _)| p.split(" -> ").collect::<Vec<_>>())
+        {
+            if path.len() < 3 || path.first() != path.last() {
+                wrong.push(format!("{at}: the explained cycle {path:?} does not close"));
+            }
+        }
         // 6. References.
         if let Some(refs) = r["verdict"]["references"].as_array() {
             for x in refs.iter().filter_map(|x| x.as_str()) {
@@ -289,6 +330,17 @@ fn wrong_claims(path: &Path) -> Vec<String> {
                     wrong.push(format!("{at}: reference {x:?} is not public and checkable"));
                 }
             }
+        }
+    }
+    // 9. No headline ends in syzkaller's placeholder frame `corrupted`.
+    let text_lines: Vec<&str> = text.lines().collect();
+    for (i, l) in text_lines.iter().enumerate() {
+        let head = l.starts_with('[') && l.contains("] ");
+        let next = text_lines.get(i + 1).map(|n| n.trim()).unwrap_or("");
+        if head && (l.ends_with(" in corrupted") || (l.ends_with(" in") && next == "corrupted")) {
+            wrong.push(format!(
+                "{name}: headline names syzkaller's `corrupted` placeholder: {l}"
+            ));
         }
     }
     // 3: the function behind each edge of the text's lock cycle.

@@ -385,7 +385,19 @@ proptest! {
 /// an entry-code caller below them on others (`ret_from_fork` is last
 /// before 6.7, above `ret_from_fork_asm` since): input that ends right
 /// after one of them may be whole, and the decoder cannot tell.
-const MAY_END_A_STACK: &[&str] = &["start_secondary+", "start_kernel+", "ret_from_fork+"];
+/// (Older kernels' entry labels end a stack too: i386 printed at most a
+/// user-space address after `sysenter_past_esp`, which tells nothing.)
+const MAY_END_A_STACK: &[&str] = &[
+    "start_secondary+",
+    "start_kernel+",
+    "ret_from_fork+",
+    "sysenter_past_esp+",
+    "sysenter_do_call+",
+    "syscall_call+",
+    "system_call_fastpath+",
+    "sysc_noemu+",
+    "ret_from_exception+",
+];
 
 /// Input that ends where a stack may end: after one of those frames, or
 /// after a blank line (which ends a trace: a paste that ends in a blank

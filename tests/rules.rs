@@ -31,6 +31,12 @@ type Input = (&'static str, Option<&'static str>);
 /// (rule, where it fires, a look-alike where it must not).
 const CASES: &[(&str, Input, Input)] = &[
     (
+        "sleep-in-rcu-read-section",
+        ("rules/sleep-in-rcu-read-section.txt", None),
+        // RCU nest depth 0 as expected: another state forbids the sleep.
+        ("rules/sleep-in-non-block.txt", None),
+    ),
+    (
         "fs-reclaim-nested-memalloc",
         ("real/001-fs-reclaim-recursive-btrfs-releasepage.txt", None),
         // fs_reclaim in a cycle whose allocation is not made by a

@@ -35,7 +35,9 @@ pub fn taking_site(lock: &crate::model::Lock, stack: &[Frame]) -> Option<String>
 /// One edge of a lock cycle: `from` was held while `to` was taken.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Edge {
+    /// The lock class held.
     pub from: String,
+    /// The lock class taken while it was held.
     pub to: String,
     /// The function that took `to` with `from` held, when a stack shows it.
     pub via: Option<String>,

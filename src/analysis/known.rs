@@ -40,17 +40,22 @@ pub const GUILTY_WINDOW: usize = 2;
 /// A report that matched a known issue (JSON `known`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct KnownMatch {
+    /// The known-issue entry's id.
     pub id: String,
     /// The entry's verdict (what upstream concluded).
     pub verdict: Class,
+    /// The entry's one-sentence summary: the bug and how the fix resolves it.
     pub summary: String,
+    /// The fix's full 40-hex mainline commit id.
     pub fix_commit: String,
+    /// The fix commit's subject line.
     pub fix_subject: String,
     /// First mainline release with the fix (`6.8`), when known.
     pub fixed_in: Option<String>,
     /// Stable releases that got the backport.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub stable: Vec<String>,
+    /// A lore.kernel.org link to the report or the patch thread.
     pub lore: String,
     /// The syzbot bug page, when the entry names one.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -128,13 +133,22 @@ pub fn class_matches(printed: &str, want: &str) -> bool {
 }
 
 /// [`class_matches`] for a class already split by [`split_class`].
-fn split_matches((name, sub): (&str, Option<&str>), want: &str) -> bool {
+fn split_matches(printed: (&str, Option<&str>), want: &str) -> bool {
+    want_matches(printed, split_want(want))
+}
+
+/// An entry class as [`split_matches`] compares it: the name, and the
+/// subclass when it names one.
+fn split_want(want: &str) -> (&str, Option<&str>) {
     match want.rsplit_once('/') {
-        Some((w, ws)) if !ws.is_empty() && ws.bytes().all(|b| b.is_ascii_digit()) => {
-            name == w && sub == Some(ws)
-        }
-        _ => name == want,
+        Some((w, ws)) if !ws.is_empty() && ws.bytes().all(|b| b.is_ascii_digit()) => (w, Some(ws)),
+        _ => (want, None),
     }
+}
+
+/// [`split_matches`] with the entry class split once ([`split_want`]).
+fn want_matches((name, sub): (&str, Option<&str>), (w, ws): (&str, Option<&str>)) -> bool {
+    name == w && (ws.is_none() || sub == ws)
 }
 
 /// The lock classes a report names, as printed.
@@ -278,22 +292,35 @@ struct Hit<'e> {
     on_path: usize,
 }
 
-fn try_entry<'e>(
-    e: &'e KnownEntry,
+/// The report's classes that `e` names, when the report is of `e`'s kind
+/// and names every one of them.
+fn class_match(
+    e: &KnownEntry,
     r: &Report,
     classes: &[(&str, (&str, Option<&str>))],
-    functions: &BTreeSet<&str>,
-    firing: &[&str],
-    sites: &BTreeSet<&str>,
-) -> Option<Hit<'e>> {
+) -> Option<Vec<String>> {
     if e.kind != r.kind {
         return None;
     }
     let mut matched_classes = Vec::new();
     for want in &e.classes {
-        let (printed, _) = classes.iter().find(|(_, c)| split_matches(*c, want))?;
+        let want = split_want(want);
+        let (printed, _) = classes.iter().find(|(_, c)| want_matches(*c, want))?;
         matched_classes.push(printed.to_string());
     }
+    Some(matched_classes)
+}
+
+/// `e`, whose kind and classes matched ([`class_match`]), against the
+/// report's functions.
+fn try_entry<'e>(
+    e: &'e KnownEntry,
+    r: &Report,
+    matched_classes: Vec<String>,
+    functions: &BTreeSet<&str>,
+    firing: &[&str],
+    sites: &BTreeSet<&str>,
+) -> Option<Hit<'e>> {
     let found: Vec<&str> = e
         .functions
         .iter()
@@ -351,14 +378,23 @@ pub fn find(r: &Report, table: &KnownTable) -> Option<KnownMatch> {
         .into_iter()
         .map(|c| (c, split_class(c)))
         .collect();
-    let functions = report_functions(r);
-    let firing = firing_frames(r);
-    let sites = lock_sites(r);
-    let best = table
+    // The entries whose kind and classes match, before collecting the
+    // report's functions (most reports match no entry's classes).
+    let candidates: Vec<(usize, &KnownEntry, Vec<String>)> = table
         .entries()
         .iter()
         .enumerate()
-        .filter_map(|(i, e)| try_entry(e, r, &classes, &functions, &firing, &sites).map(|h| (i, h)))
+        .filter_map(|(i, e)| class_match(e, r, &classes).map(|c| (i, e, c)))
+        .collect();
+    if candidates.is_empty() {
+        return None;
+    }
+    let functions = report_functions(r);
+    let firing = firing_frames(r);
+    let sites = lock_sites(r);
+    let best = candidates
+        .into_iter()
+        .filter_map(|(i, e, c)| try_entry(e, r, c, &functions, &firing, &sites).map(|h| (i, h)))
         .min_by_key(|(i, h)| {
             (
                 !h.entry.is_user(),

@@ -18,6 +18,7 @@ use crate::walk::{self, RulesUsed, TraceWalk, WalkOptions};
 /// flat: the report's fields, then `walk_rules` and `gfp_walk`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Analysis {
+    /// The decoded report (its fields are the top level of the JSON).
     #[serde(flatten)]
     pub report: Report,
     /// The kernel rules the walk used and where the version came from.
@@ -280,7 +281,7 @@ fn version_difference(a: &Side<'_>, o: &Side<'_>) -> String {
 /// walks of the same stack.
 fn first_divergence(a: &Side<'_>, o: &Side<'_>) -> Option<String> {
     for wa in a.walks {
-        let Some(wo) = o.walks.iter().find(|w| w.trace == wa.trace) else {
+        let Some(wo) = o.walks.iter().find(|w| w.stack == wa.stack) else {
             continue;
         };
         for (fa, fo) in wa.frames.iter().zip(&wo.frames) {

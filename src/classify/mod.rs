@@ -5,7 +5,7 @@
 //!
 //! Rules are a table (`rules.toml`: id, class, confidence, what they look
 //! for, what they conclude, kernels, fix, references) and each rule id has
-//! one small predicate in [`predicates`] over the typed report and its
+//! one small predicate in `predicates.rs` over the typed report and its
 //! allocation-context walk. Predicates never look at raw text. The first
 //! rule that fires (table order) is the primary one; all that fire are
 //! listed.
@@ -24,15 +24,26 @@ use crate::walk::{RulesUsed, TraceWalk};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Class {
+    /// The report describes a deadlock that can really happen.
     TrueDeadlock,
+    /// The report does not describe a deadlock that can happen (what lockdep
+    /// tracked does not match what the code can do).
     FalsePositive,
+    /// A problem only on PREEMPT_RT kernels (where spinlock_t sleeps); fine
+    /// elsewhere.
     RtOnly,
+    /// A real locking bug that is not a deadlock (an unbalanced unlock, a
+    /// lock freed while held, sleeping in atomic context, ...).
     LockingBug,
+    /// A report about lockdep's own state (a capacity limit, a self-check
+    /// warning, lockdep already off), not a finding about the code that ran.
     LockdepInternal,
+    /// No rule decided.
     Undetermined,
 }
 
 impl Class {
+    /// Every class, in declaration order.
     pub const ALL: [Class; 6] = [
         Class::TrueDeadlock,
         Class::FalsePositive,
@@ -42,6 +53,7 @@ impl Class {
         Class::Undetermined,
     ];
 
+    /// The JSON and rules.toml name of the class (`true_deadlock`, ...).
     pub fn as_str(self) -> &'static str {
         match self {
             Class::TrueDeadlock => "true_deadlock",
@@ -53,6 +65,7 @@ impl Class {
         }
     }
 
+    /// The class named `s` ([`Class::as_str`]'s inverse).
     pub fn parse(s: &str) -> Option<Class> {
         Class::ALL.into_iter().find(|c| c.as_str() == s)
     }
@@ -68,12 +81,17 @@ impl std::fmt::Display for Class {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Confidence {
+    /// Low: the facts fit the rule but do not decide it; check the code.
     Low,
+    /// Medium: the facts point to the rule's reading, short of deciding it.
     Medium,
+    /// High: the facts the rule reads decide it (high rules list them in
+    /// `needs`).
     High,
 }
 
 impl Confidence {
+    /// The JSON and rules.toml name (`low`, `medium`, `high`).
     pub fn as_str(self) -> &'static str {
         match self {
             Confidence::Low => "low",
@@ -95,14 +113,28 @@ impl Confidence {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Rule {
+    /// The stable rule id, used in JSON (`verdict.rule`) and by `splatdec
+    /// rules ID`; each id has one predicate.
     pub id: String,
+    /// The verdict class the rule gives when it fires.
     pub class: Class,
+    /// The rule's default confidence; a predicate's finding, the taint or
+    /// damage may lower it.
     pub confidence: Confidence,
+    /// The report kinds (JSON names) the rule is tried on.
     pub kinds: Vec<String>,
+    /// Where the rule applies, as text for `splatdec rules` (`4.14-4.15`, `up
+    /// to 5.16`).
     pub kernels: String,
+    /// What the rule looks for, for `splatdec rules`.
     pub looks_for: String,
+    /// What it concludes; its first sentence is the verdict's summary unless
+    /// the finding gives a sharper one.
     pub concludes: String,
+    /// The generic fix, used unless the finding names a sharper one.
     pub fix: String,
+    /// Public references: commit ids with subjects, lore links, kernel source
+    /// or doc paths.
     pub references: Vec<String>,
     /// The report facts the rule reads (required of every high-confidence
     /// rule): on an incomplete or damaged report the rule keeps its
@@ -115,20 +147,33 @@ pub struct Rule {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Fact {
+    /// [`Report::acquiring`].
     Acquiring,
+    /// [`Report::holding`].
     Holding,
+    /// [`Report::releasing`].
     Releasing,
     /// The lock line of an unlock or contention report.
     LockLine,
+    /// [`Report::nest_lock`].
     NestLock,
+    /// At least one of [`Report::other_locks`].
     OtherLock,
+    /// [`Report::irq_inversion`].
     IrqInversion,
+    /// [`Report::usage_transition`].
     UsageTransition,
+    /// A non-empty [`Report::chain`].
     Chain,
+    /// A held-locks list with at least one lock.
     HeldLocks,
+    /// A non-empty final backtrace.
     Backtrace,
+    /// [`Report::atomic_sleep`].
     AtomicSleep,
+    /// [`Report::rcu`].
     RcuState,
+    /// [`Report::warning_at`].
     WarningAt,
     /// An allocation-context walk with at least one decided frame.
     Walk,
@@ -220,24 +265,36 @@ pub struct Finding {
 /// A rule that fired on a report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RuleHit {
+    /// The rule's id.
     pub rule: String,
+    /// The rule's class.
     pub class: Class,
+    /// The confidence it would have as the primary rule (after the finding's,
+    /// the taint's and the damage's lowering).
     pub confidence: Confidence,
 }
 
 /// The verdict on one report (JSON `verdict`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Verdict {
+    /// The primary rule's class ([`Class::Undetermined`] when none fired).
     pub class: Class,
     /// The primary rule's id (`undetermined` when none fired).
     pub rule: String,
+    /// How sure the verdict is: the primary rule's confidence, lowered by its
+    /// finding, the taint and missing facts.
     pub confidence: Confidence,
     /// One sentence.
     pub summary: String,
     /// A paragraph naming the frames, locks and flags that prove it.
     pub explanation: String,
+    /// The facts the primary rule used (frames, lock classes, walk states),
+    /// one per entry.
     pub evidence: Vec<String>,
+    /// What to do: the finding's fix when it names the site, else the rule's.
     pub fix: String,
+    /// The primary rule's references (public: commit ids with subjects, lore
+    /// links, kernel paths).
     pub references: Vec<String>,
     /// Every rule that fired, the primary first.
     pub rules: Vec<RuleHit>,
@@ -245,8 +302,12 @@ pub struct Verdict {
 
 /// What a predicate sees.
 pub struct Ctx<'a> {
+    /// The report being classified.
     pub report: &'a Report,
+    /// The allocation-context walk of each of the report's stacks.
     pub walks: &'a [TraceWalk],
+    /// The walk rules used (kernel version and where they came from), so
+    /// predicates can say which rules they judged by.
     pub walk_rules: &'a RulesUsed,
     /// The kernel version the report printed (`None` when it did not).
     pub version: Option<KernelVersion>,

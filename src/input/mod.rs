@@ -95,6 +95,7 @@ pub struct Lines {
 }
 
 impl Lines {
+    /// No lines.
     pub fn new() -> Self {
         Self::default()
     }
@@ -145,22 +146,27 @@ impl Lines {
         }
     }
 
+    /// How many lines are kept.
     pub fn len(&self) -> usize {
         self.rows.len()
     }
 
+    /// True when no line is kept.
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()
     }
 
+    /// The `i`th line (0-based), if there is one.
     pub fn get(&self, i: usize) -> Option<Line<'_>> {
         self.rows.get(i).map(|r| self.at(r))
     }
 
+    /// The first line, if any.
     pub fn first(&self) -> Option<Line<'_>> {
         self.rows.first().map(|r| self.at(r))
     }
 
+    /// The last line, if any.
     pub fn last(&self) -> Option<Line<'_>> {
         self.rows.last().map(|r| self.at(r))
     }
@@ -187,8 +193,12 @@ impl Lines {
 /// A line as read, before prefix stripping.
 #[derive(Debug)]
 pub struct RawLine<'a> {
+    /// The 1-based line number in the input.
     pub no: u64,
+    /// The line's bytes, without its line end (cut at [`MAX_LINE_BYTES`] when
+    /// `truncated`).
     pub bytes: &'a [u8],
+    /// The line was longer than [`MAX_LINE_BYTES`] and was cut.
     pub truncated: bool,
     /// A line end followed the line; false when the input stopped inside
     /// it (a log cut mid-line).
@@ -289,6 +299,7 @@ enum Found {
 }
 
 impl<R: Read> LineReader<R> {
+    /// A reader of `reader`'s lines, numbered from 1.
     pub fn new(reader: R) -> Self {
         LineReader {
             inner: reader,

@@ -23,9 +23,13 @@ use std::sync::Arc;
 /// How an input is stored, from its first bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Compression {
+    /// Plain text.
     None,
+    /// gzip (`1f 8b`).
     Gzip,
+    /// xz (`fd 37 7a 58 5a 00`).
     Xz,
+    /// zstd (`28 b5 2f fd`).
     Zstd,
 }
 

@@ -13,7 +13,9 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case", tag = "type", content = "id")]
 pub enum Caller {
+    /// `[T1234]`: printed from task context, by the task with this pid.
     Task(u32),
+    /// `[C1]`: printed outside task context (an interrupt), on this CPU.
     Cpu(u32),
 }
 
@@ -22,7 +24,9 @@ pub enum Caller {
 /// line inside a report is stripped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Span {
+    /// Byte offset where the field starts.
     pub start: u32,
+    /// Byte offset just past its end.
     pub end: u32,
 }
 
@@ -62,6 +66,8 @@ pub struct Prefix {
     pub seq: Option<u64>,
     /// printk time in seconds as printed (`12.345678`), or kmsg microseconds.
     pub timestamp: Option<Span>,
+    /// The printk caller id (`[T1234]`, `[C1]`), when CONFIG_PRINTK_CALLER
+    /// printed one; the segmenter uses it to keep interleaved reports apart.
     pub caller: Option<Caller>,
     /// True when the line is a /dev/kmsg dictionary line (` KEY=value`)
     /// rather than kernel text.

@@ -11,7 +11,8 @@
 pub fn unescape(line: &str) -> Option<String> {
     let b = line.as_bytes();
     let escapes = memchr::memchr2(b'&', b'=', b).is_some();
-    let empty_brackets = memchr::memmem::find(b, b"[] ").is_some();
+    // `[] ` by its `[`s: cheaper than building a substring searcher per line.
+    let empty_brackets = memchr::memchr_iter(b'[', b).any(|i| b[i + 1..].starts_with(b"] "));
     if !escapes && !empty_brackets {
         return None;
     }

@@ -46,40 +46,75 @@ const DATA: &str = include_str!("data/gfp.toml");
 /// layout). The set is the union of every modelled kernel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum GfpFlag {
+    /// `__GFP_DMA`: allocate from ZONE_DMA.
     Dma,
+    /// `__GFP_HIGHMEM`: highmem pages are fine (32-bit).
     Highmem,
+    /// `__GFP_DMA32`: allocate below 4 GiB (ZONE_DMA32).
     Dma32,
+    /// `__GFP_MOVABLE`: page can be moved by compaction.
     Movable,
+    /// `__GFP_RECLAIMABLE`: slab pages freeable by shrinkers.
     Reclaimable,
+    /// `__GFP_HIGH`: high priority: may dip into reserves.
     High,
+    /// `__GFP_IO`: reclaim may start physical I/O.
     Io,
+    /// `__GFP_FS`: reclaim may call into filesystems.
     Fs,
+    /// `__GFP_COLD`: a cache-cold page will do.
     Cold,
+    /// `__GFP_ZERO`: return zeroed memory.
     Zero,
+    /// `__GFP_ATOMIC`: caller cannot sleep (atomic reserves).
     Atomic,
+    /// `__GFP_DIRECT_RECLAIM`: may sleep and reclaim memory itself.
     DirectReclaim,
+    /// `__GFP_KSWAPD_RECLAIM`: wake kswapd at the low watermark.
     KswapdReclaim,
+    /// `__GFP_WRITE`: caller will dirty the page.
     Write,
+    /// `__GFP_NOWARN`: no allocation-failure warning.
     Nowarn,
+    /// `__GFP_REPEAT`: try harder before failing.
     Repeat,
+    /// `__GFP_RETRY_MAYFAIL`: retry reclaim hard, may fail, no OOM.
     RetryMayfail,
+    /// `__GFP_NOFAIL`: never fail: retry forever.
     Nofail,
+    /// `__GFP_NORETRY`: light reclaim only, fail early, no OOM.
     Noretry,
+    /// `__GFP_MEMALLOC`: may use all memory reserves.
     Memalloc,
+    /// `__GFP_COMP`: compound page.
     Comp,
+    /// `__GFP_NOMEMALLOC`: never use reserves, even in PF_MEMALLOC.
     Nomemalloc,
+    /// `__GFP_HARDWALL`: enforce the cpuset memory policy.
     Hardwall,
+    /// `__GFP_THISNODE`: this NUMA node only, no fallback.
     Thisnode,
+    /// `__GFP_ACCOUNT`: charge to the caller's memory cgroup.
     Account,
+    /// `__GFP_NOACCOUNT`: do not charge to the memory cgroup.
     Noaccount,
+    /// `__GFP_NOTRACK`: not tracked by kmemcheck.
     Notrack,
+    /// `__GFP_OTHER_NODE`: NUMA statistics: for another node.
     OtherNode,
+    /// `__GFP_ZEROTAGS`: zero MTE tags along with the memory.
     Zerotags,
+    /// `__GFP_SKIP_KASAN_POISON`: KASAN: skip poisoning on free.
     SkipKasanPoison,
+    /// `__GFP_SKIP_KASAN_UNPOISON`: KASAN: skip unpoisoning on alloc.
     SkipKasanUnpoison,
+    /// `__GFP_SKIP_ZERO`: KASAN HW tags: skip zeroing.
     SkipZero,
+    /// `__GFP_SKIP_KASAN`: KASAN HW tags: skip unpoisoning.
     SkipKasan,
+    /// `__GFP_NOLOCKDEP`: lockdep ignores its reclaim context.
     Nolockdep,
+    /// `__GFP_NO_OBJ_EXT`: slab: no object extension vector.
     NoObjExt,
     /// `__GFP_WAIT` (up to 4.3): may sleep, which then meant direct
     /// reclaim too; 4.4 split it into `__GFP_DIRECT_RECLAIM` and
@@ -249,21 +284,33 @@ pub enum GfpError {
     Empty,
     /// The expression is malformed at byte `at`.
     Syntax {
+        /// The whole expression.
         input: String,
+        /// Byte offset of the error in `input`.
         at: usize,
+        /// What the parser wanted there (`')'`, `a hex or decimal number`, ...).
         expected: &'static str,
     },
     /// No kernel ever had this name.
-    UnknownName { name: String },
+    UnknownName {
+        /// The name as written.
+        name: String,
+    },
     /// The name exists, but not in this layout; `present_in` lists the
     /// layouts that have it.
     NotInLayout {
+        /// The name as written.
         name: String,
+        /// The id of the layout it was looked up in.
         layout: String,
+        /// The ids of the layouts that define it.
         present_in: Vec<String>,
     },
     /// A number does not fit a 32-bit `gfp_t`.
-    Overflow { token: String },
+    Overflow {
+        /// The number as written.
+        token: String,
+    },
 }
 
 impl fmt::Display for GfpError {
@@ -734,14 +781,18 @@ impl GfpMask {
         Self::with_layout(bits, GfpLayout::for_version(version))
     }
 
+    /// `bits` read with `layout` (when the caller has the layout itself
+    /// rather than a kernel version).
     pub fn with_layout(bits: u32, layout: &'static GfpLayout) -> Self {
         GfpMask { bits, layout }
     }
 
+    /// The raw mask value.
     pub fn bits(self) -> u32 {
         self.bits
     }
 
+    /// The bit layout the value is read with.
     pub fn layout(self) -> &'static GfpLayout {
         self.layout
     }

@@ -87,13 +87,24 @@ impl GfpOrigin {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Example {
+    /// The release the example is replayed on (`4.15`); must be inside the
+    /// entry's range.
     pub kernel: String,
+    /// The mask the caller passes (a gfp expression; `caller` for an unknown
+    /// mask).
     pub before: String,
+    /// The mask the entry must pass on: an expression, or `mapping|BITS`
+    /// (`fault|...`, `caller|...`) for an unknown mask of that origin with
+    /// those bits known set.
     pub after: String,
+    /// Task flags (`PF_MEMALLOC_NOFS`, ...) set when the function is entered.
     #[serde(default)]
     pub task_before: Vec<String>,
+    /// Task flags the entry must leave set; checked when either task list is
+    /// given.
     #[serde(default)]
     pub task_after: Vec<String>,
+    /// Whether the entry must take `fs_reclaim` (checked when given).
     pub fs_reclaim: Option<bool>,
 }
 
@@ -103,6 +114,8 @@ pub struct Example {
 pub struct FnEntry {
     /// Normalized base name as printed in traces.
     pub name: String,
+    /// Other names the function is printed under (renames across versions,
+    /// wrappers that share its effect).
     #[serde(default)]
     pub aliases: Vec<String>,
     /// First version the entry holds for (inclusive).
@@ -111,6 +124,10 @@ pub struct FnEntry {
     pub until: Option<String>,
     /// The gfp passed to callees regardless of the caller's.
     pub gfp_set: Option<String>,
+    /// `gfp_set` is the mask reclaim runs with (kswapd's
+    /// `scan_control.gfp_mask`), not one the function allocates with.
+    #[serde(default)]
+    pub gfp_for_reclaim: bool,
     /// Bits OR-ed into the gfp passed on.
     pub gfp_or: Option<String>,
     /// Bits cleared from the gfp passed on.
@@ -126,8 +143,11 @@ pub struct FnEntry {
     /// per-object default such as `sk->sk_allocation`); the walk says it
     /// assumed it.
     pub gfp_default: Option<String>,
+    /// Task flags (`PF_MEMALLOC`, `PF_MEMALLOC_NOFS`, ...) the function sets
+    /// for its callees.
     #[serde(default)]
     pub task_set: Vec<String>,
+    /// Task flags it clears for its callees (a scope's `restore`).
     #[serde(default)]
     pub task_clear: Vec<String>,
     /// Enter the memalloc scope the caller's mask implies: NOFS when it
@@ -135,16 +155,25 @@ pub struct FnEntry {
     /// vmalloc around its page-table allocations).
     #[serde(default)]
     pub scope_from_gfp: bool,
+    /// What the function does to the `fs_reclaim` lockdep map, if anything.
     pub fs_reclaim: Option<FsReclaimOp>,
+    /// The function allocates, or checks its mask as an allocation would
+    /// (`might_alloc`); shown in the entry's summary, not used by the walk.
     #[serde(default)]
     pub allocates: bool,
+    /// The function enters direct reclaim: the walk notes it.
     #[serde(default)]
     pub direct_reclaim: bool,
+    /// One sentence in the author's words: why the entry says what it says
+    /// (`UNVERIFIED` marks what was not read in source).
     pub reason: Option<String>,
     /// Kernel file and version(s) the entry was read from.
     pub source: String,
+    /// Callees inlined between this frame and the next printed one, per next
+    /// frame.
     #[serde(default)]
     pub inline: Vec<InlinePath>,
+    /// Worked examples, replayed through the walk by the tests.
     #[serde(default)]
     pub example: Vec<Example>,
     /// Which file the entry came from (filled in by the loader).
@@ -263,7 +292,9 @@ impl FnEntry {
 /// A problem loading a knowledge-base file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KbError {
+    /// The file the problem is in (`builtin:NAME.toml`, or the `--kb` path).
     pub origin: String,
+    /// What is wrong (the TOML error, or the entry and rule it breaks).
     pub message: String,
 }
 
@@ -371,6 +402,13 @@ impl KnowledgeBase {
             .find(|e| e.holds_for(version))
     }
 
+    /// Does any entry, for any version, name `name`? A helper the
+    /// knowledge base knows only for other releases did not exist (or
+    /// was not called) in this one.
+    pub fn knows(&self, name: &str) -> bool {
+        self.by_name.contains_key(name)
+    }
+
     /// Every entry, in load order.
     pub fn entries(&self) -> &[FnEntry] {
         &self.entries
@@ -430,6 +468,36 @@ mod tests {
                 panic!("src/kernel/kb/README.md's entry table is stale: run SPLATDEC_UPDATE_KB_README=1 cargo test --lib kb::");
             }
         }
+    }
+
+    /// Every `*.toml` of `src/kernel/kb/` is embedded, and the README's
+    /// file table (`| file | covers |`) has one row per embedded file: a
+    /// file added to the directory but not to [`BUILTIN`] would be ignored
+    /// silently, and one missing from the table would be undocumented.
+    #[test]
+    fn readme_file_table_lists_every_embedded_file() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/kernel/kb");
+        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+            .expect("kb directory")
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| n.ends_with(".toml"))
+            .collect();
+        on_disk.sort();
+        let mut embedded: Vec<String> = BUILTIN.iter().map(|(n, _)| n.to_string()).collect();
+        embedded.sort();
+        assert_eq!(on_disk, embedded, "src/kernel/kb/*.toml against BUILTIN");
+        let readme = std::fs::read_to_string(format!("{dir}/README.md")).expect("kb README");
+        let table = readme
+            .split("| file | covers |\n|---|---|\n")
+            .nth(1)
+            .expect("a `| file | covers |` table");
+        let mut rows: Vec<String> = table
+            .lines()
+            .take_while(|l| l.starts_with("| `"))
+            .filter_map(|l| Some(l.strip_prefix("| `")?.split_once('`')?.0.to_string()))
+            .collect();
+        rows.sort();
+        assert_eq!(rows, embedded, "README file table against BUILTIN");
     }
 
     #[test]

@@ -24,28 +24,38 @@ use crate::vocab::frame::base_name;
 /// One known report, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KnownEntry {
+    /// A slug (lowercase, digits, dashes), unique across all files, that
+    /// outputs name the entry by.
     pub id: String,
+    /// The report kind the entry matches.
     pub kind: ReportKind,
     /// Lock classes as lockdep prints them, without usage string or `#N`;
     /// every one must appear in a matching report.
     pub classes: Vec<String>,
     /// Functions of the bug's own path, compiler suffixes stripped.
     pub functions: Vec<String>,
+    /// The verdict the entry gives a matching report (never `undetermined`).
     pub verdict: Class,
+    /// One sentence: the cycle or misuse and how the fix resolves it.
     pub summary: String,
     /// Full 40-hex mainline commit id of the fix.
     pub fix_commit: String,
+    /// The fix commit's subject line, exactly.
     pub fix_subject: String,
     /// First mainline release with the fix, when verified.
     pub fixed_in: Option<KernelVersion>,
     /// First stable release of each branch that got the backport.
     pub stable: Vec<KernelVersion>,
+    /// A lore.kernel.org link: the report or patch thread, or a lore subject
+    /// search that finds it.
     pub lore: String,
     /// The syzbot bug page, when known.
     pub report: Option<String>,
     /// First release with the commit the fix's `Fixes:` tag names.
     pub since: Option<KernelVersion>,
+    /// The CVE id the kernel CNA assigned to the fix, when there is one.
     pub cve: Option<String>,
+    /// How each fact of the entry was checked.
     pub verified: String,
     /// `builtin:<file>` or the user file the entry came from.
     pub origin: String,
@@ -97,7 +107,9 @@ struct RawFile {
 /// found in it (a TOML error, or one line per bad entry).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KnownError {
+    /// The file: `builtin:<file>` or the user file's path.
     pub origin: String,
+    /// One line per problem (a TOML error, or one line per bad entry).
     pub problems: Vec<String>,
 }
 
@@ -414,10 +426,12 @@ impl KnownTable {
         &self.entries
     }
 
+    /// How many entries the table has.
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
+    /// True when the table has no entries.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }

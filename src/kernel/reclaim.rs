@@ -38,6 +38,8 @@ pub enum Reach {
 /// What decided the reach: the frame or lock class it was read from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReclaimSide {
+    /// What reclaim went through to reach the lock (filesystem, block I/O or
+    /// other).
     pub reach: Reach,
     /// The function (or, when no frame decided, the lock class) that
     /// showed it.

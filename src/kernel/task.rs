@@ -75,6 +75,7 @@ pub enum TaskFlag {
 }
 
 impl TaskFlag {
+    /// Every flag, in declaration order.
     pub const ALL: [TaskFlag; 6] = [
         TaskFlag::Memalloc,
         TaskFlag::MemallocNofs,
@@ -118,13 +119,18 @@ impl TaskFlag {
 /// One `#define PF_X value` and the releases it holds for.
 #[derive(Debug)]
 pub struct PfValue {
+    /// The flag this row defines.
     pub flag: TaskFlag,
     /// First release with this value.
     pub since: KernelVersion,
     /// First release without it.
     pub until: Option<KernelVersion>,
+    /// The name the kernel of these releases uses (`PF_FSTRANS`,
+    /// `PF_MEMALLOC_NOCMA`, ...).
     pub name: &'static str,
+    /// The `#define` value.
     pub value: u32,
+    /// Where the value was read (file and releases).
     pub source: &'static str,
 }
 
@@ -202,38 +208,47 @@ pub const PF_VALUES: &[PfValue] = &[
 pub struct TaskFlags(u8);
 
 impl TaskFlags {
+    /// The empty set.
     pub const fn empty() -> Self {
         TaskFlags(0)
     }
 
+    /// The set of `flags`.
     pub fn of(flags: &[TaskFlag]) -> Self {
         flags.iter().fold(Self::empty(), |s, &f| s.with(f))
     }
 
+    /// Whether `flag` is in the set.
     pub fn contains(self, flag: TaskFlag) -> bool {
         self.0 & flag.bit() != 0
     }
 
+    /// Whether the set is empty.
     pub fn is_empty(self) -> bool {
         self.0 == 0
     }
 
+    /// The set with `flag` added.
     pub fn with(self, flag: TaskFlag) -> Self {
         TaskFlags(self.0 | flag.bit())
     }
 
+    /// The set with `flag` removed.
     pub fn without(self, flag: TaskFlag) -> Self {
         TaskFlags(self.0 & !flag.bit())
     }
 
+    /// Add `flag`.
     pub fn insert(&mut self, flag: TaskFlag) {
         *self = self.with(flag);
     }
 
+    /// Remove `flag`.
     pub fn remove(&mut self, flag: TaskFlag) {
         *self = self.without(flag);
     }
 
+    /// The flags in the set, in [`TaskFlag::ALL`] order.
     pub fn iter(self) -> impl Iterator<Item = TaskFlag> {
         TaskFlag::ALL.into_iter().filter(move |&f| self.contains(f))
     }
@@ -299,6 +314,7 @@ pub struct ContextRule {
     /// `PF_MEMALLOC_PIN` (`NOCMA` in 5.1-5.4, with CONFIG_CMA) clears
     /// `__GFP_MOVABLE`.
     pub pin_clears_movable: bool,
+    /// Where the rule was read (function, file and releases).
     pub source: &'static str,
 }
 
@@ -374,9 +390,12 @@ pub struct LockdepReclaimRule {
     /// First release it was checked in (later than `since` when the
     /// change was only bracketed between two trees).
     pub first_verified: KernelVersion,
+    /// How lockdep records reclaim in this era (the `RECLAIM_FS` state or the
+    /// `fs_reclaim` map).
     pub tracking: ReclaimTracking,
     /// The mask is passed through `current_gfp_context()` first.
     pub applies_context: bool,
+    /// When `PF_MEMALLOC` exempts an allocation.
     pub memalloc: MemallocExemption,
     /// `__GFP_NOLOCKDEP` disables the annotation.
     pub honours_nolockdep: bool,
@@ -389,6 +408,7 @@ pub struct LockdepReclaimRule {
     /// What changed in this release, for users: public references only
     /// (commit id and subject, or the patch's subject and list).
     pub change: &'static str,
+    /// Where the rule was read (function, file and releases).
     pub source: &'static str,
 }
 
@@ -547,6 +567,7 @@ pub enum ReclaimSkip {
 }
 
 impl ReclaimSkip {
+    /// Why the annotation was skipped, in words (`no __GFP_FS`).
     pub fn describe(self) -> &'static str {
         match self {
             ReclaimSkip::NoDirectReclaim => "no __GFP_DIRECT_RECLAIM",
@@ -573,6 +594,7 @@ impl ReclaimSkip {
 /// What lockdep records for one allocation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReclaimAnnotation {
+    /// How lockdep records reclaim on the kernel in question.
     pub tracking: ReclaimTracking,
     /// The allocation is recorded as able to enter FS reclaim
     /// (`fs_reclaim` acquired and released, or held locks marked

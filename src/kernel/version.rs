@@ -22,14 +22,18 @@ use std::str::FromStr;
 /// Ordered numerically, so `4.9 < 4.10`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct KernelVersion {
+    /// The major number (`4` of `4.15`).
     pub major: u32,
+    /// The minor number (`15` of `4.15`).
     pub minor: u32,
+    /// The stable patch level (`9` of `6.6.9`); 0 when the text had none.
     pub patch: u32,
 }
 
 /// Why a version string was rejected by [`str::parse`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VersionError {
+    /// The text that was rejected.
     pub input: String,
 }
 
@@ -50,6 +54,7 @@ impl std::error::Error for VersionError {}
 const MAJOR_RANGE: std::ops::RangeInclusive<u32> = 2..=19;
 
 impl KernelVersion {
+    /// `major.minor.patch`.
     pub const fn new(major: u32, minor: u32, patch: u32) -> Self {
         KernelVersion {
             major,

@@ -29,6 +29,9 @@ pub struct RawMessage {
     pub number: usize,
     /// 1-based line of its `From ` separator in the (decompressed) file.
     pub line: u64,
+    /// The message (headers and body), without its `From ` separator line,
+    /// with one `>` taken off each `>+From ` line and the blank line before
+    /// the next separator dropped.
     pub bytes: Vec<u8>,
     /// True when the message was longer than the cap and cut there.
     pub truncated: bool,
@@ -48,6 +51,8 @@ pub struct Splitter<R> {
 }
 
 impl<R: BufRead> Splitter<R> {
+    /// A splitter that keeps at most [`super::MAX_MESSAGE_BYTES`] of each
+    /// message.
     pub fn new(reader: R) -> Self {
         Self::with_limit(reader, super::MAX_MESSAGE_BYTES)
     }

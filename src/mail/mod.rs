@@ -219,11 +219,20 @@ pub struct Meta {
     pub date: Option<String>,
     /// `Date` in seconds since the epoch, for ordering.
     pub timestamp: Option<i64>,
+    /// `Subject`, decoded (untrusted).
     pub subject: Option<String>,
+    /// The first `In-Reply-To` id, without angle brackets: the message this
+    /// one answers.
     pub in_reply_to: Option<String>,
+    /// The `References` ids, as the header lists them (oldest first by
+    /// convention).
     pub references: Vec<String>,
+    /// `Reply-To` addresses, `Name <addr>` (decoded, untrusted), where a
+    /// reply goes.
     pub reply_to: Vec<String>,
+    /// `To` addresses, `Name <addr>` (decoded, untrusted).
     pub to: Vec<String>,
+    /// `Cc` addresses, `Name <addr>` (decoded, untrusted).
     pub cc: Vec<String>,
     /// Problems reading it (cut at the size cap).
     pub problems: Vec<String>,
@@ -242,6 +251,7 @@ impl Meta {
 /// A parsed message: its fields and its text.
 #[derive(Debug, Clone)]
 pub struct Message {
+    /// The message's fields.
     pub meta: Meta,
     /// The text parts, decoded and joined (`\n` line ends).
     pub text: String,
@@ -468,6 +478,8 @@ type Key = (bool, i64, usize);
 /// A distinct report of a thread, as the output shows it.
 #[derive(Debug, Clone)]
 pub struct Distinct {
+    /// The report decoded and analysed, as the earliest message that
+    /// carried it has it.
     pub analysis: Analysis,
     /// The message that first carried it.
     pub first: Meta,
@@ -530,6 +542,8 @@ fn span(text: &str, a: &Analysis) -> Vec<String> {
 }
 
 impl Thread {
+    /// A thread that decodes each message with `decoder` (its walk options
+    /// and knowledge).
     pub fn new(decoder: Decoder) -> Self {
         Thread {
             decoder,
@@ -713,6 +727,7 @@ impl Thread {
 pub struct Finished {
     /// Messages read.
     pub messages: usize,
+    /// The distinct reports, in thread order of their first posting.
     pub reports: Vec<Distinct>,
     /// The message a reply is for, when it was among them.
     pub target: Option<ReplyTarget>,
@@ -721,6 +736,7 @@ pub struct Finished {
 /// The message a reply answers and the reports it carries.
 #[derive(Debug, Clone)]
 pub struct ReplyTarget {
+    /// The message's fields.
     pub meta: Meta,
     /// Each report the message carries: its index in
     /// [`Finished::reports`] and its lines as this message has them.

@@ -106,7 +106,9 @@ fn atomic_fact(r: &mut Report, t: &str) -> bool {
     }
     if let Some(rest) = t.strip_prefix("RCU nest depth: ") {
         let a = r.atomic_sleep.get_or_insert_with(AtomicSleep::default);
-        a.rcu_nest_depth = rest.split(',').next().and_then(|v| v.trim().parse().ok());
+        let mut parts = rest.split(", expected: ");
+        a.rcu_nest_depth = parts.next().and_then(|v| v.trim().parse().ok());
+        a.rcu_nest_expected = parts.next().and_then(|v| v.trim().parse().ok());
         return true;
     }
     false

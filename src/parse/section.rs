@@ -303,9 +303,12 @@ impl Parser<'_> {
         }
         self.section = Section::None;
         match parse_dependency(t, line.no) {
+            // The new dependency is the held lock -> the one being taken:
+            // the same pair the report names above it, not the irq-safe
+            // and irq-unsafe locks that `other_locks` holds.
             Some((a, b)) => {
-                self.r.other_locks.push(a);
-                self.r.other_locks.push(b);
+                self.r.holding.get_or_insert(a);
+                self.r.acquiring.get_or_insert(b);
                 true
             }
             None => false,

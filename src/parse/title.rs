@@ -653,10 +653,19 @@ pub fn title(r: &Report, banner: &Banner) -> String {
 /// [`crate::kernel::frames`]), else the first such frame of the final
 /// backtrace, a saved stack or a chain entry's stack.
 pub fn headline(r: &Report) -> Option<String> {
+    // syzkaller's title may also stop at a lock primitive or lockdep
+    // helper (`... in mutex_lock`), which names no suspect.
+    let names_machinery = |func: &str| {
+        let func = func.split_whitespace().next().unwrap_or(func);
+        crate::kernel::frames::class_of(crate::vocab::frame::base_name(func)).is_machinery()
+    };
     let stem = match r.title.strip_suffix(" in corrupted") {
         Some(stem) => stem,
-        None if !r.title.contains(" in ") => r.title.as_str(),
-        None => return None,
+        None => match r.title.rsplit_once(" in ") {
+            None => r.title.as_str(),
+            Some((stem, func)) if names_machinery(func) => stem,
+            Some(_) => return None,
+        },
     };
     let usable = |f: &&Frame| {
         f.reliable

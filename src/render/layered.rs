@@ -35,13 +35,18 @@ pub struct Input {
 /// A node's box, top-left corner and size.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Rect {
+    /// Left edge.
     pub x: f64,
+    /// Top edge.
     pub y: f64,
+    /// Width.
     pub w: f64,
+    /// Height.
     pub h: f64,
 }
 
 impl Rect {
+    /// The vertical middle, where edges attach.
     pub fn cy(&self) -> f64 {
         self.y + self.h / 2.0
     }
@@ -55,6 +60,8 @@ pub struct Route {
     pub points: Vec<(f64, f64)>,
     /// True when the edge runs right to left (it closes a cycle).
     pub reversed: bool,
+    /// True for an edge from a node to itself, drawn as a loop over the
+    /// node's top.
     pub self_loop: bool,
     /// Where its label goes (the middle of its first segment, or beside a
     /// self-loop).
@@ -106,10 +113,13 @@ impl Route {
 /// The drawing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Layout {
+    /// Each node's box, in input order.
     pub nodes: Vec<Rect>,
     /// Same order as the input's edges.
     pub routes: Vec<Route>,
+    /// Total width of the drawing, margins included.
     pub width: f64,
+    /// Total height, with room below the lowest node for loops and labels.
     pub height: f64,
     /// The column of each node.
     pub layers: Vec<usize>,

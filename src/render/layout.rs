@@ -9,11 +9,17 @@ use crate::classify::Class;
 /// How one line is styled on a colour terminal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Style {
+    /// No styling.
     Plain,
+    /// A report's first line (kind and title): bold.
     Headline,
+    /// A section heading: underlined.
     Heading,
+    /// A verdict line: its first row coloured by class.
     Verdict(Class),
+    /// Secondary facts (kernel, task, taint, folded-frame notes): dimmed.
     Dim,
+    /// A walk note under a frame: cyan.
     Annotation,
 }
 
@@ -24,6 +30,7 @@ pub struct Doc {
 }
 
 impl Doc {
+    /// An empty document.
     pub fn new() -> Self {
         Doc::default()
     }
@@ -33,6 +40,8 @@ impl Doc {
         self.lines.push((style, indent, text.into()));
     }
 
+    /// Add one empty line, unless the document is empty or already ends with
+    /// one.
     pub fn blank(&mut self) {
         if self.lines.last().is_some_and(|(_, _, t)| !t.is_empty()) {
             self.lines.push((Style::Plain, 0, String::new()));

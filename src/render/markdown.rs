@@ -57,13 +57,10 @@ pub fn render_markdown(a: &Analysis, width: usize) -> String {
     let r = &a.report;
     let v = &a.verdict;
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "### {}\n",
-        cell(r.headline.as_deref().unwrap_or(&r.title))
-    );
+    let (shown, with_title) = super::shown_title(r);
+    let _ = writeln!(out, "### {}\n", cell(shown));
     let _ = writeln!(out, "| | |\n|---|---|");
-    if r.headline.is_some() {
+    if with_title {
         let _ = writeln!(out, "| Syzkaller title | {} |", cell(&r.title));
     }
     let _ = writeln!(
@@ -107,7 +104,9 @@ pub fn render_markdown(a: &Analysis, width: usize) -> String {
         r.end_line
     );
     let status = match (r.complete, r.damaged()) {
-        (true, false) if r.corrupted => "complete (syzkaller marks it corrupted)",
+        (true, false) if r.corrupted => {
+            "complete (syzkaller flags it corrupted: its title rule finds no frame)"
+        }
         (true, false) => "complete",
         (true, true) => "complete, damaged",
         (false, false) => "incomplete",

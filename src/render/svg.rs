@@ -15,20 +15,25 @@ use crate::escape;
 /// A lock class to draw.
 #[derive(Debug, Clone)]
 pub struct Node<'a> {
+    /// The class name as printed (untrusted; escaped when drawn).
     pub name: &'a str,
     /// What the class stands for when it is not a lock
     /// ([`crate::kernel::locks::pseudo_lock`]).
     pub pseudo: Option<&'a str>,
+    /// The node is in a lock cycle: drawn with a red border.
     pub in_cycle: bool,
 }
 
 /// A dependency to draw: `to` was taken with `from` held.
 #[derive(Debug, Clone)]
 pub struct Edge<'a> {
+    /// The index in the node list of the lock held.
     pub from: usize,
+    /// The index of the lock taken while it was held.
     pub to: usize,
     /// The functions that took `to` (may be empty).
     pub via: Vec<&'a str>,
+    /// How many reports show the dependency (in its tooltip).
     pub reports: u64,
     /// Both ends in one cycle.
     pub cycle: bool,
@@ -48,7 +53,7 @@ const NAME_MAX: usize = 64;
 /// Edge labels longer than this are cut (whole in the tooltip).
 const LABEL_MAX: usize = 44;
 
-pub const RED: &str = "#c62828";
+const RED: &str = "#c62828";
 const GREY: &str = "#555";
 
 /// The visible form of untrusted text (controls escaped), cut to `max`

@@ -18,7 +18,7 @@ use crate::analysis::cycle::{self, cycle_edges};
 use crate::escape;
 use crate::kernel::frames::class_of;
 use crate::model::{Frame, Lock, Report, ReportKind};
-use crate::walk::TraceWalk;
+use crate::walk::{StackId, TraceWalk};
 use crate::Analysis;
 
 /// How to render.
@@ -90,13 +90,10 @@ fn lock_str(l: &Lock) -> String {
 }
 
 fn headline(d: &mut Doc, r: &Report) {
-    match &r.headline {
-        // syzkaller's title names no function; the report does.
-        Some(h) => {
-            d.line(Style::Headline, 0, format!("[{}] {}", r.kind, e(h)));
-            d.line(Style::Plain, 2, format!("syzkaller title: {}", e(&r.title)));
-        }
-        None => d.line(Style::Headline, 0, format!("[{}] {}", r.kind, e(&r.title))),
+    let (shown, with_title) = super::shown_title(r);
+    d.line(Style::Headline, 0, format!("[{}] {}", r.kind, e(shown)));
+    if with_title {
+        d.line(Style::Plain, 2, format!("syzkaller title: {}", e(&r.title)));
     }
     let mut facts = Vec::new();
     if let Some(k) = &r.kernel {
@@ -197,7 +194,9 @@ fn known(d: &mut Doc, k: &crate::analysis::known::KnownMatch, v: &crate::classif
 
 fn status(d: &mut Doc, r: &Report) {
     let s = match (r.complete, r.damaged()) {
-        (true, false) if r.corrupted => "status: complete (syzkaller marks it corrupted)",
+        (true, false) if r.corrupted => {
+            "status: complete (syzkaller flags it corrupted: its title rule finds no frame)"
+        }
         (true, false) => return,
         (true, true) => "status: complete but damaged",
         (false, false) => "status: INCOMPLETE",
@@ -236,7 +235,10 @@ fn locks(d: &mut Doc, r: &Report) {
         d.line(
             Style::Plain,
             0,
-            format!("releasing: {} (not held by the task)", lock_str(l)),
+            format!(
+                "releasing: {} (lockdep matched none of the locks the task holds)",
+                lock_str(l)
+            ),
         );
     }
     if let Some(l) = &r.holding {
@@ -299,7 +301,16 @@ fn locks(d: &mut Doc, r: &Report) {
             parts.push(format!("non_block {v}"));
         }
         if let Some(v) = &s.preempt_count {
-            parts.push(format!("preempt_count {}", e(v)));
+            match &s.expected_preempt_count {
+                Some(x) => parts.push(format!("preempt_count {} (expected {})", e(v), e(x))),
+                None => parts.push(format!("preempt_count {}", e(v))),
+            }
+        }
+        if let Some(v) = s.rcu_nest_depth {
+            match s.rcu_nest_expected {
+                Some(x) => parts.push(format!("RCU nest depth {v} (expected {x})")),
+                None => parts.push(format!("RCU nest depth {v}")),
+            }
         }
         d.line(Style::Plain, 0, format!("sleeping: {}", parts.join(", ")));
         if let Some(f) = &s.preemption_disabled_at {
@@ -684,7 +695,7 @@ fn dept_step(st: &crate::model::DeptStep) -> String {
 
 fn stacks(d: &mut Doc, a: &Analysis, full: bool) {
     let r = &a.report;
-    let walk = |name: &str| a.gfp_walk.iter().find(|w| w.trace == name);
+    let walk = |id: StackId| a.gfp_walk.iter().find(|w| w.stack == id);
     // DEPT: each context's sites and stacks, each a stack of its own.
     for c in r.dept.iter().flat_map(|x| &x.contexts) {
         if let Some(s) = &c.irq_enabled {
@@ -702,15 +713,21 @@ fn stacks(d: &mut Doc, a: &Analysis, full: bool) {
     }
     for entry in &r.chain {
         let name = format!("chain #{} ({})", entry.index, entry.lock.class);
-        stack(d, &e(&name), &entry.stack, walk(&name), full);
+        stack(
+            d,
+            &e(&name),
+            &entry.stack,
+            walk(StackId::Chain(entry.index)),
+            full,
+        );
     }
-    for t in &r.traces {
+    for (i, t) in r.traces.iter().enumerate() {
         if t.name == "faulting pc" {
             continue;
         }
-        stack(d, &e(&t.name), &t.frames, walk(&t.name), full);
+        stack(d, &e(&t.name), &t.frames, walk(StackId::Trace(i)), full);
     }
-    stack(d, "backtrace", &r.backtrace, walk("backtrace"), full);
+    stack(d, "backtrace", &r.backtrace, walk(StackId::Backtrace), full);
     if let Some(b) = &r.blocked_on {
         if let Some(o) = &b.owner {
             let name = format!("stack of the likely owner {}/{}", o.comm, o.pid);

@@ -26,7 +26,9 @@ fn rows() -> &'static [(ReportKind, &'static BannerRow)] {
 /// A matched banner line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Banner {
+    /// The kind the matching row is for.
     pub kind: ReportKind,
+    /// The bracketed `[ INFO: ... ]` form of old kernels, or the plain one.
     pub style: BannerStyle,
     /// `WARNING`, `BUG`, `INFO` or empty.
     pub tag: String,
@@ -58,6 +60,8 @@ struct Compiled {
     /// For each distinct needle, the rows (bit `i` for `rows()[i]`) it
     /// belongs to.
     rows_of_needle: Vec<u64>,
+    /// The length of the longest needle ([`Prefilter::longest_needle`]).
+    longest_needle: usize,
 }
 
 /// The distinct banner needles, in table order: what the prefilter looks
@@ -111,6 +115,7 @@ fn compiled() -> &'static Compiled {
                     .fold(0u64, |m, (i, _)| m | (1 << i))
             })
             .collect(),
+        longest_needle: needles().iter().map(|n| n.len()).max().unwrap_or(0),
     })
 }
 
@@ -172,6 +177,11 @@ impl Prefilter {
     #[inline]
     pub fn may_match(bytes: &[u8]) -> bool {
         compiled().prefilter.is_match(bytes)
+    }
+
+    /// The length in bytes of the longest banner needle.
+    pub fn longest_needle() -> usize {
+        compiled().longest_needle
     }
 
     /// True when `bytes` may hold a banner or the first piece of a banner

@@ -44,6 +44,15 @@ pub fn may_continue(first: &Prefix, next: &Prefix) -> bool {
 /// The joined text of `a` followed by `b` when the two are certainly one
 /// line split in two; `None` otherwise.
 pub fn pair(a: &str, b: &str) -> Option<String> {
+    pair_bounded(a, b, true, true)
+}
+
+/// [`pair`], told which pieces cannot hold a banner needle: `a_may` false
+/// when `a` holds none ([`Prefilter::may_match`]), `b_may` likewise (a
+/// piece without one has none in any part of it either). The segmenter
+/// knows this for most lines from the scan of the raw bytes, and the result
+/// is the same as [`pair`]'s.
+pub fn pair_bounded(a: &str, b: &str, a_may: bool, b_may: bool) -> Option<String> {
     let at = a.trim_end();
     let bt = b.trim();
     if at.trim_start().is_empty() || bt.is_empty() {
@@ -53,9 +62,9 @@ pub fn pair(a: &str, b: &str) -> Option<String> {
     // A banner: the pieces together match the table, neither alone does.
     // Only possible when the pieces together hold a banner needle: in one
     // piece or across the join (tested first, without building the join).
-    if needle_in_join(at, bt)
-        && match_banner(a).is_none()
-        && match_banner(b).is_none()
+    if needle_in_join(at, bt, a_may, b_may)
+        && (!a_may || match_banner(a).is_none())
+        && (!b_may || match_banner(b).is_none())
         && match_banner(&spaced()).is_some()
     {
         return Some(spaced());
@@ -73,7 +82,7 @@ pub fn pair(a: &str, b: &str) -> Option<String> {
     }
     // A lock line broken after its instance address (` #1: ffff88814c5be0e8`
     // / `(&type->s_umount_key#58){++++}-{4:4}, at: ...`).
-    let addr = a0.rsplit(' ').next().unwrap_or(a0);
+    let addr = memchr::memrchr(b' ', a0.as_bytes()).map_or(a0, |i| &a0[i + 1..]);
     if crate::vocab::body::is_lone_address(addr) && bt.starts_with('(') {
         let j = spaced();
         let head = a0.len() == addr.len() || held_start(at);
@@ -157,14 +166,24 @@ fn scenario_continued(at: &str, bt: &str) -> Option<String> {
 }
 
 /// Does `at + " " + bt` hold a banner needle (the prefilter of
-/// [`match_banner`] on the joined text)? Tested on a stack copy, without
-/// building the join, when the pieces are short.
-fn needle_in_join(at: &str, bt: &str) -> bool {
+/// [`match_banner`] on the joined text)? A needle there is in `at`, in `bt`,
+/// or across the space: within the longest needle's length of it on either
+/// side, tested on a stack copy of that window. `a_may`/`b_may` false: that
+/// piece holds none ([`pair_bounded`]).
+fn needle_in_join(at: &str, bt: &str, a_may: bool, b_may: bool) -> bool {
+    if (a_may && Prefilter::may_match(at.as_bytes()))
+        || (b_may && Prefilter::may_match(bt.as_bytes()))
+    {
+        return true;
+    }
+    let reach = Prefilter::longest_needle().saturating_sub(1);
     let (a, b) = (at.as_bytes(), bt.as_bytes());
-    let mut buf = [0u8; 1024];
+    let a = &a[a.len().saturating_sub(reach)..];
+    let b = &b[..b.len().min(reach)];
+    let mut buf = [0u8; 256];
     let len = a.len() + 1 + b.len();
     if len > buf.len() {
-        return Prefilter::may_match(format!("{at} {bt}").as_bytes());
+        return Prefilter::may_match([a, b" ", b].concat().as_slice());
     }
     buf[..a.len()].copy_from_slice(a);
     buf[a.len()] = b' ';
@@ -260,7 +279,7 @@ fn taint_continued(a0: &str, at: &str, b: &str) -> Option<String> {
 /// A lock-shaped line (lock line, held-lock entry, chain header) and the
 /// text of its `at:` field (what follows `at:`), if it has one.
 fn lock_shape(t: &str) -> Option<(bool, Option<&str>)> {
-    let at = t.find("at:").map(|i| t[i + 3..].trim());
+    let at = find_at(t).map(|i| t[i + 3..].trim());
     // A site that is an address alone (`at: [<c0a6a8cd>]`) still awaits
     // its symbol.
     let named = |l: crate::model::Lock| l.at.is_some_and(|f| !f.function.starts_with("0x"));
@@ -271,6 +290,14 @@ fn lock_shape(t: &str) -> Option<(bool, Option<&str>)> {
         return Some((named(l), at));
     }
     parse_lock(t, 0).map(|l| (named(l), at))
+}
+
+/// Where the first `at:` in `t` starts (`t.find("at:")`, by its colons).
+fn find_at(t: &str) -> Option<usize> {
+    let b = t.as_bytes();
+    memchr::memchr_iter(b':', b)
+        .find(|&i| i >= 2 && &b[i - 2..i] == b"at")
+        .map(|i| i - 2)
 }
 
 fn has_lock_at(t: &str) -> bool {
@@ -288,6 +315,23 @@ fn is_bare_angle(t: &str) -> bool {
 
 /// A lock line wrapped before or after its `at:`.
 fn lock_continued(at: &str, bt: &str) -> Option<String> {
+    // What the pieces must look like for any of the joins below, tested
+    // before the (costlier) lock parsers: most lines are frames, with no
+    // `at:` and no `at:` to follow.
+    let site = find_at(at).map(|i| at[i + 3..].trim());
+    let may_join = match site {
+        None => bt.starts_with("at:") || bt.starts_with(", at:"),
+        Some(f) => {
+            is_module_tag(bt)
+                || ((f.is_empty() || is_bare_angle(f))
+                    && (is_cut_frame(bt) || is_symbol_site(bt) || frame_of(bt).is_some()))
+                || (f.ends_with('/') && bt.starts_with("0x"))
+                || (!f.is_empty() && is_location(bt))
+        }
+    };
+    if !may_join {
+        return None;
+    }
     let (has_at, at_text) = lock_shape(at)?;
     // A site whose `[module]` went to the next line.
     if let Some(f) = at_text.filter(|_| is_module_tag(bt)) {
@@ -363,6 +407,15 @@ fn is_cut_frame(bt: &str) -> bool {
 /// `path/file.c:123`, optionally `[inline]` after it (what syzbot's
 /// symbolized frames print after the symbol).
 fn is_location(bt: &str) -> bool {
+    // The first word must hold a `:`: none at all, or whitespace before
+    // the first one, and it cannot (most frames and lines, tested without
+    // splitting words).
+    let b = bt.as_bytes();
+    match memchr::memchr(b':', b) {
+        None => return false,
+        Some(c) if b[..c].iter().any(u8::is_ascii_whitespace) => return false,
+        Some(_) => {}
+    }
     let mut w = bt.split_whitespace();
     let Some(loc) = w.next() else {
         return false;
@@ -428,14 +481,24 @@ fn frame_continued(at: &str, bt: &str) -> Option<String> {
         .then_some(j);
     }
     // `[<kernel/locking/lockdep.c:269` / `kernel/locking/lockdep.c:22>] func`.
-    if let Some(open) = a0.rfind("[<") {
-        if !a0[open..].contains(">]") && bt.contains(">]") && frame_of(a0).is_none() {
+    let has_close = |t: &str| memchr::memmem::find(t.as_bytes(), b">]").is_some();
+    if let Some(open) = has_close(bt)
+        .then(|| memchr::memmem::rfind(a0.as_bytes(), b"[<"))
+        .flatten()
+    {
+        if !has_close(&a0[open..]) && frame_of(a0).is_none() {
             let j = format!("{at} {bt}");
             return frame_of(&j).is_some().then_some(j);
         }
     }
+    // Both joins below need a module tag or a location for the next piece:
+    // tested before parsing this one.
+    let module_tag = is_module_tag(bt);
+    if !(module_tag || (indent(bt) == 0 && is_location(bt))) {
+        return None;
+    }
     let f = frame_of(a0)?;
-    if is_module_tag(bt) && f.module.is_none() {
+    if module_tag && f.module.is_none() {
         let j = format!("{at} {bt}");
         return frame_of(&j)
             .is_some_and(|g| g.module.is_some())

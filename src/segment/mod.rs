@@ -3,7 +3,7 @@
 //!
 //! Outside a report, a line costs one Aho-Corasick scan of its raw bytes
 //! ([`banner::Prefilter`]); only candidates are decoded and matched against
-//! the banner table. Inside a report, a small per-report [`Tracker`] follows
+//! the banner table. Inside a report, a small per-report `Tracker` follows
 //! its shape (body sections, then the final trace, then for hung-task
 //! reports the system-wide held-locks dump) to see where it ends.
 //!
@@ -65,6 +65,8 @@ pub enum EndReason {
 /// A report's lines, before section parsing.
 #[derive(Debug, Clone)]
 pub struct RawReport {
+    /// The banner that opened the report (a headless one when it was pasted
+    /// without it).
     pub banner: Banner,
     /// All lines of the report, the banner line first.
     pub lines: Lines,
@@ -72,10 +74,13 @@ pub struct RawReport {
     pub interleaved: Lines,
     /// Foreign lines dropped past the interleave cap.
     pub interleaved_dropped: u64,
+    /// Why the report ended.
     pub end: EndReason,
     /// The final trace ended on its own (a non-trace line, an end marker),
     /// rather than being cut by the end of input.
     pub trace_closed: bool,
+    /// The printk caller id the report's banner line carried, when it had
+    /// one: lines of other callers are set aside as interleaved.
     pub caller: Option<Caller>,
     /// The input stopped inside the report's last line (no line end).
     pub cut_mid_line: bool,
@@ -580,18 +585,29 @@ struct Held {
     needle: bool,
     /// It holds a banner needle or a banner tag ([`Prefilter::may_start`]).
     start: bool,
+    /// Its text may hold a banner needle: false when it certainly holds
+    /// none (for [`join::pair_bounded`]).
+    text_may_match: bool,
 }
 
 impl Held {
-    fn of(line: &Line<'_>, terminated: bool, needle: bool, start: bool) -> Held {
+    /// `raw_text`: `line.full` is the raw line's bytes as read (not
+    /// decoded), so a text inside it holds a needle only if they do
+    /// (`needle`).
+    fn of(line: &Line<'_>, terminated: bool, needle: bool, start: bool, raw_text: bool) -> Held {
         let offset = (line.text.as_ptr() as usize).wrapping_sub(line.full.as_ptr() as usize);
-        let (full, text) =
-            if offset <= line.full.len() && line.text.len() <= line.full.len() - offset {
-                (line.full.to_string(), (offset, offset + line.text.len()))
-            } else {
-                let f = format!("{}{}", line.full, line.text);
-                (f, (line.full.len(), line.full.len() + line.text.len()))
-            };
+        let inside = offset <= line.full.len() && line.text.len() <= line.full.len() - offset;
+        let text_may_match = if raw_text && inside {
+            needle
+        } else {
+            Prefilter::may_match(line.text.as_bytes())
+        };
+        let (full, text) = if inside {
+            (line.full.to_string(), (offset, offset + line.text.len()))
+        } else {
+            let f = format!("{}{}", line.full, line.text);
+            (f, (line.full.len(), line.full.len() + line.text.len()))
+        };
         Held {
             no: line.no,
             full,
@@ -601,6 +617,7 @@ impl Held {
             terminated,
             needle,
             start,
+            text_may_match,
         }
     }
 
@@ -626,6 +643,7 @@ impl Default for Segmenter {
 }
 
 impl Segmenter {
+    /// A segmenter with no report open.
     pub fn new() -> Self {
         Segmenter {
             open: std::collections::VecDeque::new(),
@@ -662,8 +680,12 @@ impl Segmenter {
             return;
         }
         let full = raw.text();
+        let raw_text = matches!(full, std::borrow::Cow::Borrowed(_));
         let line = raw.line(&full);
-        self.offer(Held::of(&line, raw.terminated, needle, start), sink);
+        self.offer(
+            Held::of(&line, raw.terminated, needle, start, raw_text),
+            sink,
+        );
     }
 
     /// The joiner: hold `next` back while the line after it may continue
@@ -719,7 +741,11 @@ impl Segmenter {
             && !next.truncated
             && join::may_continue(&first.prefix, &next.prefix)
         {
-            if let Some(j) = join::pair(&self.held_text, next.text()) {
+            // The held text is the held line's own unless pieces were joined.
+            let held_may = self.held.len() > 1 || first.text_may_match;
+            if let Some(j) =
+                join::pair_bounded(&self.held_text, next.text(), held_may, next.text_may_match)
+            {
                 self.held_text = j;
                 self.held_partial = false;
                 self.held.push(next);

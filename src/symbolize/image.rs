@@ -3,7 +3,7 @@
 //! relocated against a layout of our own, see [`Image::open`]).
 //!
 //! DWARF lookups go through `addr2line::Context`, built per compilation
-//! unit (see [`super::units`]): a unit is parsed, header and all, only when
+//! unit (see `symbolize::units`): a unit is parsed, header and all, only when
 //! an address in it is first asked for, so symbolizing a 200-frame log of
 //! a distro vmlinux touches the units its frames fall in and no others.
 
@@ -26,30 +26,42 @@ use object::{
 /// Why an image cannot be used. Every message names the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ImageError {
+    /// The file could not be opened, read or mapped.
     Io {
+        /// The file.
         path: PathBuf,
+        /// The I/O error.
         error: String,
     },
+    /// The file is not an ELF object.
     NotElf {
+        /// The file.
         path: PathBuf,
+        /// What the object parser said (or the format it found instead).
         error: String,
     },
     /// No `.symtab`: `func+off` frames cannot be placed.
     Stripped {
+        /// The file.
         path: PathBuf,
     },
     /// No `.debug_info`/`.debug_line`: no file:line to give.
     NoDwarf {
+        /// The file.
         path: PathBuf,
     },
     /// An architecture we cannot read, or not the vmlinux's.
     ForeignArch {
+        /// The file.
         path: PathBuf,
+        /// The architecture found, or how it differs from the vmlinux's.
         what: String,
     },
     /// The DWARF is there but unreadable.
     BadDwarf {
+        /// The file.
         path: PathBuf,
+        /// What the DWARF reader said.
         error: String,
     },
 }
@@ -130,6 +142,7 @@ self_cell::self_cell!(
 /// A function symbol of the image.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sym {
+    /// The symbol's name as in the symbol table.
     pub name: CompactString,
     /// Address in the image (for a module: in our layout of its sections).
     pub addr: u64,
@@ -147,19 +160,25 @@ pub struct Sym {
 /// One function of a location's inline chain, innermost first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceFrame {
+    /// The function's name as DWARF gives it, when it does.
     pub function: Option<String>,
     /// Relative to the source tree when the unit's build directory is a
     /// prefix of it.
     pub file: Option<String>,
+    /// The source line, when known.
     pub line: Option<u32>,
 }
 
 /// An opened image.
 pub struct Image {
+    /// The file the image was opened from.
     pub path: PathBuf,
+    /// The ELF's GNU build id in lower-case hex, when it has one (compared
+    /// with the build id a report prints).
     pub build_id: Option<String>,
     /// A relocatable module rather than a linked kernel.
     pub relocatable: bool,
+    /// The ELF's architecture.
     pub arch: object::Architecture,
     /// Function symbols by address.
     syms: Vec<Sym>,

@@ -40,6 +40,7 @@ pub enum Mark {
 }
 
 impl Mark {
+    /// The word the outputs print (`new`, `still`, `gone`).
     pub fn as_str(self) -> &'static str {
         match self {
             Mark::New => "new",
@@ -87,9 +88,11 @@ pub struct Baseline {
 /// Why a baseline file cannot be used: the file and line, and the reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BaselineError {
+    /// The baseline file as given.
     pub path: String,
     /// 1-based; 0 when the file could not be opened or read at all.
     pub line: u64,
+    /// What is wrong with it.
     pub reason: String,
 }
 
@@ -272,10 +275,15 @@ impl Baseline {
 /// Groups (and their reports) per mark.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
+    /// Groups of this run not in the baseline.
     pub new: usize,
+    /// Groups in both.
     pub still: usize,
+    /// Baseline groups not in this run.
     pub gone: usize,
+    /// Reports in the new groups.
     pub new_reports: u64,
+    /// Reports in the groups still there (this run's count).
     pub still_reports: u64,
     /// Reports the gone groups had in the baseline.
     pub gone_reports: u64,

@@ -26,9 +26,14 @@ pub const MAX_TITLES: usize = 8;
 /// position in the input: the order a sequential run would meet them.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Seen {
+    /// The input unit (a file, standard input or a syzkaller crash directory)
+    /// by its index in the run's input list.
     pub unit: usize,
+    /// How many reports of that unit came before this one.
     pub ordinal: u64,
+    /// The report's source (file name, or `-`), for display.
     pub source: String,
+    /// The report's banner line in its source.
     pub line: u64,
 }
 
@@ -41,9 +46,14 @@ impl std::fmt::Display for Seen {
 /// What identifies a cell.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct CellKey {
+    /// The bug's signature: the kind, title or cycle, locks and guilty
+    /// frames that identify it (see [`super::signature`]).
     pub signature: Signature,
+    /// The report's syzkaller-compatible title.
     pub title: String,
+    /// The class of the report's verdict.
     pub verdict: Class,
+    /// The id of the verdict's primary rule (`undetermined` when none fired).
     pub rule: String,
     /// The known issue the reports match (its id), if any.
     pub known: Option<String>,
@@ -99,13 +109,22 @@ impl Eq for Detail {}
 /// Reports that share a signature, a title, a verdict and a known issue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cell {
+    /// The kind of the cell's first report.
     pub kind: ReportKind,
+    /// The first report's guilty frame by its source-level name: the first
+    /// reliable, non-inlined frame outside locking primitives, allocators,
+    /// lockdep, stack dumping and sanitizers (see [`super::signature`]).
     pub guilty_frame: Option<String>,
+    /// The guilty frame's source file, when the trace was symbolized.
     pub guilty_file: Option<String>,
+    /// Reports in the cell; a crash directory's reports all count in the cell
+    /// of its first report.
     pub count: u64,
     /// syzkaller crash directories (one bug each) among them.
     pub crash_dirs: u64,
+    /// Where the cell's first report was seen (the order of [`Seen`]).
     pub first: Seen,
+    /// Where its last report was seen.
     pub last: Seen,
     /// The first report's detail, when details are kept.
     pub detail: Option<Arc<Detail>>,
@@ -178,6 +197,7 @@ pub enum GroupBy {
 }
 
 impl GroupBy {
+    /// The name `--group-by` takes and the outputs print.
     pub fn as_str(self) -> &'static str {
         match self {
             GroupBy::Signature => "signature",
@@ -197,12 +217,15 @@ pub struct Row {
     pub signature: Signature,
     /// Distinct signatures in the row.
     pub signatures: usize,
+    /// The kind of the row's largest cell's first report.
     pub kind: ReportKind,
     /// The title of the row's largest cell.
     pub title: String,
     /// Every title seen (syzkaller-compatible), the smallest [`MAX_TITLES`].
     pub titles: BTreeSet<String>,
+    /// Reports in the row.
     pub count: u64,
+    /// syzkaller crash directories (one bug each) among them.
     pub crash_dirs: u64,
     /// The class with most reports (ties: the first in [`Class::ALL`]).
     pub verdict: Class,
@@ -213,9 +236,13 @@ pub struct Row {
     /// The known issue most of the row's reports match (an entry id), or
     /// `None` when most match none.
     pub known: Option<String>,
+    /// The largest cell's guilty frame ([`Cell::guilty_frame`]).
     pub guilty_frame: Option<String>,
+    /// Its source file, when symbolized.
     pub guilty_file: Option<String>,
+    /// Where the row's first report was seen.
     pub first: Seen,
+    /// Where its last report was seen.
     pub last: Seen,
     /// The detail of the row's largest cell, when details were kept.
     pub detail: Option<Arc<Detail>>,
@@ -298,7 +325,9 @@ fn row(group: String, members: &[(&CellKey, &Cell)]) -> Option<Row> {
 /// Report and signature counts per value of some field.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tally {
+    /// Reports with that value.
     pub reports: u64,
+    /// Distinct signatures among them.
     pub signatures: usize,
 }
 

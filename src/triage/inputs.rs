@@ -23,10 +23,13 @@ use std::path::{Path, PathBuf};
 /// One thing to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Unit {
+    /// Standard input (`-`).
     Stdin,
+    /// One file (gzip, xz or zstd files are decompressed as they are read).
     File(PathBuf),
     /// A syzkaller crash directory: one bug.
     CrashDir {
+        /// The directory.
         dir: PathBuf,
         /// `reportN` files, in N order.
         reports: Vec<PathBuf>,
@@ -50,11 +53,14 @@ impl Unit {
 /// An input that could not be read, and why.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct InputError {
+    /// The input's path as given, or as found under a directory.
     pub path: String,
+    /// Why it could not be read (the I/O error's text).
     pub reason: String,
 }
 
 impl InputError {
+    /// The error `e` met on `path`.
     pub fn new(path: &Path, e: &io::Error) -> Self {
         InputError {
             path: path.display().to_string(),
@@ -260,6 +266,7 @@ impl<R: Read> UntilExpectedReport<R> {
     /// marker line (`REPORT:\r\n`) is decided only when it is whole.
     const HOLD: usize = EXPECTED_REPORT.len() + 2;
 
+    /// Read `inner`'s text up to its `REPORT:` line.
     pub fn new(inner: R) -> Self {
         UntilExpectedReport {
             inner,

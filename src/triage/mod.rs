@@ -97,6 +97,7 @@ pub struct TriageArgs {
     /// `still` or `gone` against it, with the counts.
     #[arg(long, value_name = "OLD.jsonl")]
     pub baseline: Option<PathBuf>,
+    /// Debug images for symbolizing the reports' frames.
     #[command(flatten)]
     pub symbols: crate::symbolize::SymbolizeArgs,
 }
@@ -119,6 +120,8 @@ pub struct Options {
 /// Everything a run found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Outcome {
+    /// Every report's cell: the counts per (signature, title, verdict, rule,
+    /// known issue), merged across inputs.
     pub cells: Cells,
     /// Units read (files, standard input, crash directories).
     pub inputs: usize,
@@ -128,6 +131,7 @@ pub struct Outcome {
     pub files: usize,
     /// Bytes of text decoded (after decompression).
     pub bytes: u64,
+    /// Reports decoded.
     pub reports: u64,
     /// What could not be read: paths that could not be listed first (in
     /// argument order), then inputs that failed, in input order.

@@ -35,7 +35,9 @@ pub enum Format {
 /// How to show an [`Outcome`].
 #[derive(Debug, Clone, Copy)]
 pub struct View {
+    /// The output format (table, JSON lines, CSV or HTML).
     pub format: Format,
+    /// What one row stands for.
     pub group_by: GroupBy,
     /// Only the N largest groups; the table defaults to [`TABLE_TOP`].
     pub top: Option<usize>,
@@ -52,10 +54,14 @@ pub fn write(out: &mut dyn Write, o: &Outcome, view: &View) -> io::Result<()> {
 /// This run's groups against a baseline: each row's mark, the gone
 /// groups and the counts.
 pub struct Comparison<'a> {
+    /// The baseline compared against.
     pub baseline: &'a Baseline,
     /// A mark per row of `all` (same order).
     pub marks: Vec<Mark>,
+    /// The baseline's groups this run does not have: (group value, what the
+    /// baseline said of it).
     pub gone: Vec<(&'a str, &'a OldGroup)>,
+    /// Groups and reports per mark.
     pub counts: Counts,
 }
 

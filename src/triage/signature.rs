@@ -75,8 +75,11 @@ pub struct Signature {
 /// shows. Small, so the report itself can be dropped at once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sighting {
+    /// The report's signature.
     pub signature: Signature,
+    /// The report's kind.
     pub kind: ReportKind,
+    /// The report's syzkaller-compatible title.
     pub title: String,
     /// The guilty frame's source-level name.
     pub guilty_frame: Option<String>,

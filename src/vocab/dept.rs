@@ -50,17 +50,24 @@
 /// Which step of a context a `[S]`/`[W]`/`[E]` line is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tag {
+    /// `[S]`: the start of the event context.
     Start,
+    /// `[W]`: the wait.
     Wait,
+    /// `[E]`: the event.
     Event,
 }
 
 /// One `[S] function(class:subclass)` line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Step<'a> {
+    /// Which step the line is.
     pub tag: Tag,
+    /// The function DEPT recorded (`down_write`), or `(unknown)`.
     pub function: &'a str,
+    /// The class (`&ei->i_data_sem`, `pglocked`, `<sched>`).
     pub class: &'a str,
+    /// The number after the colon.
     pub subclass: u32,
     /// The detail's header form, ending in `:`, which a site and stack
     /// follow.
@@ -74,6 +81,7 @@ pub struct Step<'a> {
 pub enum DeptLine<'a> {
     /// `-----...` or `=====...`.
     Ruler,
+    /// `summary`: the heading of the contexts' summary.
     Summary,
     /// `*** DEADLOCK ***` (`DEADLOCK`) or `*** AA DEADLOCK ***`.
     Deadlock(&'a str),
@@ -81,6 +89,7 @@ pub enum DeptLine<'a> {
     Context(&'a str),
     /// `context A's detail`.
     Detail(&'a str),
+    /// `[S]`, `[W]` or `[E]` and its `function(class:subclass)`.
     Step(Step<'a>),
     /// `<hardirq interrupt>`.
     Interrupt(&'a str),

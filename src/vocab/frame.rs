@@ -31,15 +31,27 @@ use compact_str::CompactString;
 pub struct FrameRef<'a> {
     /// The symbol exactly as printed, compiler suffixes included.
     pub function: &'a str,
+    /// The offset into the function (`+0x1f`), when printed.
     pub offset: Option<u64>,
+    /// The function's size (`/0x80`), when printed.
     pub size: Option<u64>,
+    /// The module in brackets (`[ext4]`), when printed.
     pub module: Option<&'a str>,
+    /// The module's build id (`[ext4 0123...]`), when printed.
     pub build_id: Option<&'a str>,
+    /// The source file of a symbolized frame.
     pub file: Option<&'a str>,
+    /// The source line of a symbolized frame.
     pub line: Option<u32>,
+    /// A callee the compiler inlined (`[inline]`).
     pub inline: bool,
+    /// False for `?` frames and `(unreliable)` ones: stack words the unwinder
+    /// did not confirm.
     pub reliable: bool,
+    /// The stack the frame was printed on (from the `<IRQ>`-style markers
+    /// seen so far).
     pub context: FrameContext,
+    /// The text address (`[<ffffffff81234567>]`), when printed.
     pub address: Option<u64>,
 }
 
@@ -140,8 +152,10 @@ pub enum TraceLine {
 }
 
 /// Compiler-generated suffixes that do not change the source function.
-const SUFFIXES: [&str; 7] = [
+/// `clone` is older GCC's spelling of a specialised copy (`foo.clone.3`).
+const SUFFIXES: [&str; 8] = [
     "part",
+    "clone",
     "isra",
     "constprop",
     "cold",
@@ -929,6 +943,10 @@ mod tests {
         );
         assert_eq!(base_name("foo.isra.56.cold.74"), "foo");
         assert_eq!(base_name("__handle_sysrq.cold"), "__handle_sysrq");
+        assert_eq!(
+            base_name("ext4_da_writepages.clone.2"),
+            "ext4_da_writepages"
+        );
         assert_eq!(
             base_name("el0_svc_common.llvm.17258447499513131576"),
             "el0_svc_common"

@@ -222,7 +222,8 @@ pub fn parse_bare_held_lock(text: &str, no: u64) -> Option<Lock> {
 fn lock_head(text: &str) -> Option<(Option<&str>, &str, &str)> {
     let mut t = text.trim_start();
     let mut address = None;
-    if let Some(marker) = ["<RELEASED>", "(____ptrval____)"]
+    // `(ptrval)` is the 32-bit spelling of the unhashed-pointer marker.
+    if let Some(marker) = ["<RELEASED>", "(____ptrval____)", "(ptrval)"]
         .iter()
         .find(|m| t.starts_with(**m))
     {
@@ -416,6 +417,22 @@ mod tests {
             " #6: ffff8880",
         ] {
             assert_eq!(is_held_lock(t), parse_held_lock(t, 1).is_some(), "{t}");
+        }
+    }
+
+    /// lib/vsprintf.c (4.15+) prints `(____ptrval____)` for an unhashed
+    /// pointer on 64-bit and `(ptrval)` on 32-bit, before the hash key is
+    /// ready.
+    #[test]
+    fn unhashed_pointer_markers_are_addresses_not_classes() {
+        for m in ["(____ptrval____)", "(ptrval)"] {
+            let l = parse_held_lock(
+                &format!(" #0: {m} (cpu_hotplug_lock.rw_sem){{++++}}, at: f+0x1/0x2"),
+                1,
+            )
+            .unwrap();
+            assert_eq!(l.address.as_deref(), Some(m));
+            assert_eq!(l.class, "cpu_hotplug_lock.rw_sem");
         }
     }
 

@@ -4,7 +4,9 @@
 //! and whether direct reclaim is possible there.
 //!
 //! This is the frame-by-frame reading Tetsuo Handa did by hand for the 4.15
-//! fs_reclaim splat (shared seed 002), done for any trace with the kernel
+//! fs_reclaim splat (thread `[4.15-rc9] fs_reclaim lockdep trace`,
+//! <https://lore.kernel.org/r/20180124013651.GA1718@codemonkey.org.uk>),
+//! done for any trace with the kernel
 //! version's own rules: the effects come from the knowledge base
 //! ([`crate::kernel::kb`]), the gfp algebra and the per-version reclaim
 //! rules from [`crate::kernel::gfp`] and [`crate::kernel::task`].
@@ -55,7 +57,11 @@ pub struct WalkFrame {
     pub gfp: CompactString,
     /// The same, numeric, when fully known.
     pub gfp_bits: Option<u32>,
+    /// The task flags in force below this frame (current kernel names:
+    /// `PF_MEMALLOC_NOFS`, ...).
     pub task_flags: Vec<String>,
+    /// How many times `fs_reclaim` is held below this frame (2 is the nested
+    /// acquisition lockdep calls recursive).
     pub fs_reclaim_depth: u32,
     /// `None` when the gfp is not known and no task flag decides it.
     pub direct_reclaim_possible: Option<bool>,
@@ -69,20 +75,62 @@ pub struct WalkFrame {
     /// out of JSON when absent).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
+    /// The frame's source line, with `file`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,
     /// This frame takes `fs_reclaim` while it is already held: the nested
     /// acquisition lockdep reports as recursive.
     pub nested_fs_reclaim: bool,
+    /// What this frame did about fs_reclaim, typed for the classifier (the
+    /// note says the same in words). Not in JSON.
+    #[serde(skip)]
+    pub fs_reclaim: FsReclaimStep,
+    /// The task flags in force, typed ([`WalkFrame::task_flags`] are their
+    /// names for JSON and text).
+    #[serde(skip)]
+    pub task: TaskFlags,
+}
+
+/// What a frame did about fs_reclaim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FsReclaimStep {
+    /// Nothing: no entry, or an entry that does not touch fs_reclaim.
+    #[default]
+    Untouched,
+    /// Took it (unconditionally, or because `__need_fs_reclaim()` holds).
+    Taken,
+    /// An acquire the version's rules skip: the mask cannot reclaim into
+    /// filesystems, or the task's flags exempt it (PF_MEMALLOC).
+    Skipped,
+    /// An acquire whose outcome depends on a mask the trace does not show.
+    Undecided,
+    /// Released it.
+    Released,
+}
+
+/// Which stack of a report a walk read, typed, so that the stages after
+/// the walk find a stack without reading the name it was given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StackId {
+    /// The report's final backtrace.
+    Backtrace,
+    /// The stack of the dependency-chain entry with this index (`-> #N`).
+    Chain(u32),
+    /// The saved trace at this position of [`Report::traces`].
+    Trace(usize),
 }
 
 /// The walk over one stack of a report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TraceWalk {
-    /// Which stack: `backtrace`, `chain #1 (fs_reclaim)`, a saved trace's name.
+    /// Which stack, as a person reads it: `backtrace`, `chain #1
+    /// (fs_reclaim)`, a saved trace's name.
     pub trace: String,
+    /// The same, typed. Not in JSON.
+    #[serde(skip)]
+    pub stack: StackId,
     /// Outermost first. JSON writes each frame's state only where it
-    /// changes ([`CompactFrame`]).
+    /// changes (`CompactFrame`).
     #[serde(serialize_with = "compact_frames")]
     pub frames: Vec<WalkFrame>,
     /// Unreliable (`?`) frames left out of the walk.
@@ -239,6 +287,8 @@ struct State {
 /// Options of a walk.
 #[derive(Debug, Clone, Copy)]
 pub struct WalkOptions<'a> {
+    /// The knowledge base whose entries the walk applies (the built-in one,
+    /// plus `--kb` files).
     pub kb: &'a KnowledgeBase,
     /// `--kernel`: overrides the report's version.
     pub kernel: Option<KernelVersion>,
@@ -335,12 +385,18 @@ impl Walker<'_> {
         function: &str,
         st: &mut State,
         nested: &mut bool,
+        step: &mut FsReclaimStep,
     ) -> Option<String> {
         let mut notes: Vec<String> = Vec::new();
         if let Some(expr) = &e.gfp_set {
             if let Some(m) = self.parse(expr) {
                 st.gfp = Gfp::Known(m);
-                notes.push(format!("allocates with {expr}"));
+                let verb = if e.gfp_for_reclaim {
+                    "reclaims with"
+                } else {
+                    "allocates with"
+                };
+                notes.push(format!("{verb} {expr}"));
             }
         }
         if let Some(origin) = e.gfp_origin.filter(|&o| {
@@ -424,6 +480,7 @@ impl Walker<'_> {
         match e.fs_reclaim {
             Some(FsReclaimOp::AcquireAlways) => {
                 *nested = st.depth > 0;
+                *step = FsReclaimStep::Taken;
                 st.depth += 1;
                 notes.push("takes fs_reclaim unconditionally".to_string());
             }
@@ -432,6 +489,7 @@ impl Walker<'_> {
                     let ann = task::reclaim_annotation(m, st.task, self.v);
                     if ann.fs_reclaim {
                         *nested = st.depth > 0;
+                        *step = FsReclaimStep::Taken;
                         st.depth += 1;
                         let why = if st.task.contains(TaskFlag::Memalloc) && m.no_memalloc() {
                             " (__need_fs_reclaim() is true: __GFP_NOMEMALLOC defeats its PF_MEMALLOC test)"
@@ -447,6 +505,7 @@ impl Walker<'_> {
                             .skipped
                             .map(|s| s.describe_for(m))
                             .unwrap_or("the mask cannot reclaim");
+                        *step = FsReclaimStep::Skipped;
                         notes.push(format!("fs_reclaim not taken: {why}"));
                     }
                 }
@@ -454,8 +513,10 @@ impl Walker<'_> {
                     if st.task.contains(TaskFlag::Memalloc)
                         && lockdep_memalloc_always_exempt(self.v)
                     {
+                        *step = FsReclaimStep::Skipped;
                         notes.push("fs_reclaim not taken: PF_MEMALLOC".to_string());
                     } else {
+                        *step = FsReclaimStep::Undecided;
                         notes.push(format!(
                             "takes fs_reclaim if the {} allows FS reclaim",
                             origin.label()
@@ -464,6 +525,7 @@ impl Walker<'_> {
                 }
             },
             Some(FsReclaimOp::Release) => {
+                *step = FsReclaimStep::Released;
                 st.depth = st.depth.saturating_sub(1);
                 notes.push("releases fs_reclaim".to_string());
             }
@@ -523,7 +585,8 @@ impl Walker<'_> {
     ) -> Option<&FnEntry> {
         let entry = self.kb.lookup(function, Some(self.v));
         let mut nested = false;
-        let note = entry.and_then(|e| self.apply(e, function, st, &mut nested));
+        let mut fs_step = FsReclaimStep::Untouched;
+        let note = entry.and_then(|e| self.apply(e, function, st, &mut nested, &mut fs_step));
         let (gfp, gfp_bits) = self.show(st.gfp);
         out.push(WalkFrame {
             function: CompactString::from(function),
@@ -540,11 +603,13 @@ impl Walker<'_> {
             file: at.and_then(|f| f.file.clone()),
             line: at.and_then(|f| f.line),
             nested_fs_reclaim: nested,
+            fs_reclaim: fs_step,
+            task: st.task,
         });
         entry
     }
 
-    fn walk(&self, name: &str, frames: &[Frame]) -> TraceWalk {
+    fn walk(&self, name: &str, stack: StackId, frames: &[Frame]) -> TraceWalk {
         let reliable: Vec<&Frame> = frames.iter().filter(|f| f.reliable).collect();
         let skipped = frames.len() - reliable.len();
         let mut st = State {
@@ -574,12 +639,17 @@ impl Walker<'_> {
                 .map(|n| n.base.as_str())
                 .unwrap_or("");
             if let Some(path) = entry.and_then(|e| e.inline_to(next)) {
-                for name in &path.via {
+                // A helper the knowledge base knows only for other
+                // releases is not restored: an entry's path may name one
+                // (`might_alloc`, 5.1x+) that this version lacks.
+                let exists =
+                    |n: &&String| !self.kb.knows(n) || self.kb.lookup(n, Some(self.v)).is_some();
+                for name in path.via.iter().filter(exists) {
                     self.step(&mut out, name, true, 0, &mut st);
                 }
                 // Calls that returned before `next`: their effects hold,
                 // the frames are gone.
-                for name in &path.returned {
+                for name in path.returned.iter().filter(exists) {
                     self.step(&mut out, name, false, 0, &mut st);
                     if let Some(last) = out.last_mut() {
                         last.returned = true;
@@ -589,6 +659,7 @@ impl Walker<'_> {
         }
         TraceWalk {
             trace: name.to_string(),
+            stack,
             frames: out,
             skipped_unreliable: skipped,
             inlines: match (known, guessed) {
@@ -624,16 +695,17 @@ pub fn walk_report(r: &Report, opts: &WalkOptions<'_>) -> (RulesUsed, Vec<TraceW
     };
     let mut walks = Vec::new();
     if !r.backtrace.is_empty() {
-        walks.push(w.walk("backtrace", &r.backtrace));
+        walks.push(w.walk("backtrace", StackId::Backtrace, &r.backtrace));
     }
     for e in &r.chain {
         if !e.stack.is_empty() {
-            walks.push(w.walk(&format!("chain #{} ({})", e.index, e.lock.class), &e.stack));
+            let name = format!("chain #{} ({})", e.index, e.lock.class);
+            walks.push(w.walk(&name, StackId::Chain(e.index), &e.stack));
         }
     }
-    for t in &r.traces {
+    for (i, t) in r.traces.iter().enumerate() {
         if !t.frames.is_empty() && t.name != "faulting pc" {
-            walks.push(w.walk(&t.name, &t.frames));
+            walks.push(w.walk(&t.name, StackId::Trace(i), &t.frames));
         }
     }
     (
@@ -675,7 +747,13 @@ pub fn apply_entry(
         depth: 0,
     };
     let mut nested = false;
-    w.apply(e, &e.name, &mut st, &mut nested);
+    w.apply(
+        e,
+        &e.name,
+        &mut st,
+        &mut nested,
+        &mut FsReclaimStep::Untouched,
+    );
     (w.show(st.gfp).0.to_string(), st.task, st.depth > 0)
 }
 
