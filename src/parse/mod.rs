@@ -30,7 +30,7 @@ pub mod title;
 pub use crate::vocab::{frame, lock};
 
 use crate::input::Line;
-use crate::model::{FrameContext, KeptLine, Lock, Report, ReportKind, Trace};
+use crate::model::{Frame, FrameContext, KeptLine, Lock, Report, ReportKind, Trace};
 use crate::segment::RawReport;
 use crate::vocab::frame::{classify_trace_line, parse_frame, TraceLineRef};
 
@@ -163,20 +163,49 @@ impl<'a> Parser<'a> {
             TraceLineRef::Marker => return true,
             _ => return false,
         };
-        let stack = match self.section {
-            Section::Backtrace => &mut self.r.backtrace,
-            Section::OwnerTrace => match self.r.blocked_on.as_mut() {
-                Some(b) => &mut b.owner_stack,
-                None => return false,
-            },
-            Section::Trace(i) => &mut self.r.traces[i].frames,
-            Section::Chain => match self.r.chain.last_mut() {
-                Some(e) => &mut e.stack,
-                None => return false,
-            },
-            _ => return false,
+        let Some(stack) = self.open_stack() else {
+            return false;
         };
         stack.push(f.to_frame(no));
+        true
+    }
+
+    /// The stack the open section fills, if it is a stack.
+    fn open_stack(&mut self) -> Option<&mut Vec<Frame>> {
+        match self.section {
+            Section::Backtrace => Some(&mut self.r.backtrace),
+            Section::OwnerTrace => self.r.blocked_on.as_mut().map(|b| &mut b.owner_stack),
+            Section::Trace(i) => Some(&mut self.r.traces[i].frames),
+            Section::Chain => self.r.chain.last_mut().map(|e| &mut e.stack),
+            _ => None,
+        }
+    }
+
+    /// A function name alone on a line inside a stack that already has a
+    /// frame: a symbolized trace whose `file:line [inline]` was cut off (a
+    /// changelog copy, fixtures/labeled/210), or a decoder that prints
+    /// inlined callees by name only. It is the name of a frame; nothing
+    /// else a stack prints is one bare identifier. No offset is claimed.
+    fn bare_symbol_frame(&mut self, line: &Line) -> bool {
+        let t = line.text.trim();
+        let ident = t.len() >= 3
+            && t.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+            && t.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_');
+        if !ident {
+            return false;
+        }
+        let frame = Frame {
+            context: self.ctx,
+            source_line: line.no,
+            ..Frame::named(t)
+        };
+        let Some(stack) = self.open_stack() else {
+            return false;
+        };
+        if stack.is_empty() {
+            return false;
+        }
+        stack.push(frame);
         true
     }
 
@@ -238,6 +267,9 @@ impl<'a> Parser<'a> {
             let item = classify_trace_line(line.text, &mut ctx);
             if self.trace_item(item, line.no) {
                 self.ctx = ctx;
+                return;
+            }
+            if self.bare_symbol_frame(line) {
                 return;
             }
         }
@@ -647,6 +679,43 @@ ffff888012345678 &sb->s_type->i_mutex_key#14
         assert_eq!(letters, "WOE");
         assert!(r.unparsed.is_empty(), "{:?}", r.unparsed);
         assert_eq!(r.joined.len(), 2);
+    }
+
+    /// A symbolized stack whose `file:line [inline]` suffixes were cut
+    /// (fixtures/labeled/210) keeps every frame: the bare names become
+    /// frames without offsets instead of ending the stack.
+    #[test]
+    fn bare_function_names_inside_a_stack_are_frames() {
+        let text = "\
+================================
+WARNING: inconsistent lock state
+5.10.0 #26 Not tainted
+--------------------------------
+inconsistent {IN-HARDIRQ-W} -> {HARDIRQ-ON-W} usage.
+kworker/2:3/388 [HC0[0]:SC0[0]:HE0:SE1] takes:
+ffff888118c00c28 (&bfqd->lock){?.-.}-{2:2}, at: bfq_bio_merge+0x141/0x390
+{IN-HARDIRQ-W} state was registered at:
+  lock_acquire+0x197/0x4a0
+  __raw_spin_lock_irqsave
+  _raw_spin_lock_irqsave+0x3b/0x60
+  bfq_idle_slice_timer_body
+  bfq_idle_slice_timer+0x53/0x1d0
+irq event stamp: 837522
+";
+        let r = &parse_all(text)[0];
+        let names: Vec<&str> = r.traces[0].frames.iter().map(|f| f.base.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "lock_acquire",
+                "__raw_spin_lock_irqsave",
+                "_raw_spin_lock_irqsave",
+                "bfq_idle_slice_timer_body",
+                "bfq_idle_slice_timer"
+            ]
+        );
+        assert!(r.traces[0].frames[1].offset.is_none());
+        assert!(r.unparsed.is_empty(), "{:?}", r.unparsed);
     }
 
     #[test]
