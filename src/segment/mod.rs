@@ -241,178 +241,197 @@ impl Tracker {
             self.seen_task_line = true;
         }
         match self.phase {
-            Phase::Body => {
-                if is_trace_header(t) {
-                    self.enter_trace(0);
-                    return Feed::Continue;
-                }
-                if t.starts_with("CPU: ") && t.contains("PID: ") {
-                    self.saw_cpu_line = true;
-                }
-                if self.saw_cpu_line {
-                    // Traces printed without a `Call Trace:` header (arm32).
-                    let mut ctx = FrameContext::Task;
-                    if let TraceLineRef::Frame(_) = classify_trace_line(text, &mut ctx) {
-                        self.enter_trace(1);
-                        return Feed::Continue;
-                    }
-                }
-                if t.starts_with("---[ end trace") {
-                    return Feed::EndAfter;
-                }
-                if self.body_line(text) {
-                    self.junk_run = 0;
-                    Feed::Continue
-                } else {
-                    self.junk_run += 1;
-                    if self.junk_run >= self.junk_limit {
-                        Feed::EndBefore(self.junk_run - 1)
-                    } else {
-                        Feed::Continue
-                    }
-                }
+            Phase::Body => self.feed_body(text, t),
+            Phase::Trace => self.feed_trace(text, t),
+            Phase::TraceSuspended => self.feed_trace_suspended(text, t),
+            Phase::AfterHungTrace => self.feed_after_hung_trace(t),
+            Phase::Dump => self.feed_dump(text, t),
+        }
+    }
+
+    /// A line of the report's body sections.
+    fn feed_body(&mut self, text: &str, t: &str) -> Feed {
+        if is_trace_header(t) {
+            self.enter_trace(0);
+            return Feed::Continue;
+        }
+        if t.starts_with("CPU: ") && t.contains("PID: ") {
+            self.saw_cpu_line = true;
+        }
+        if self.saw_cpu_line {
+            // Traces printed without a `Call Trace:` header (arm32).
+            let mut ctx = FrameContext::Task;
+            if let TraceLineRef::Frame(_) = classify_trace_line(text, &mut ctx) {
+                self.enter_trace(1);
+                return Feed::Continue;
             }
-            Phase::Trace => match classify_trace_line(text, &mut self.ctx) {
-                TraceLineRef::Frame(f) => {
-                    self.frames += 1;
-                    self.trace_closed = false;
-                    self.regs_closed = false;
-                    self.svc_entry = called_from_arm_svc_entry(t);
-                    if f.reliable {
-                        self.reached_root = crate::vocab::body::is_terminal_frame(f.base());
-                    }
-                    // arm32 names the caller on the frame's line: a frame
-                    // called from the syscall return is the last.
-                    if crate::vocab::frame::arm32_caller(text)
-                        .is_some_and(crate::vocab::body::is_terminal_frame)
-                    {
-                        self.trace_closed = true;
-                        self.regs_closed = true;
-                    }
-                    Feed::Continue
+        }
+        if t.starts_with("---[ end trace") {
+            return Feed::EndAfter;
+        }
+        if self.body_line(text) {
+            self.junk_run = 0;
+            Feed::Continue
+        } else {
+            self.junk_run += 1;
+            if self.junk_run >= self.junk_limit {
+                Feed::EndBefore(self.junk_run - 1)
+            } else {
+                Feed::Continue
+            }
+        }
+    }
+
+    /// A line of the final trace.
+    fn feed_trace(&mut self, text: &str, t: &str) -> Feed {
+        match classify_trace_line(text, &mut self.ctx) {
+            TraceLineRef::Frame(f) => {
+                self.frames += 1;
+                self.trace_closed = false;
+                self.regs_closed = false;
+                self.svc_entry = called_from_arm_svc_entry(t);
+                if f.reliable {
+                    self.reached_root = crate::vocab::body::is_terminal_frame(f.base());
                 }
-                TraceLineRef::Marker => {
-                    // x86 prints `</TASK>` after the last frame of the task
-                    // stack, the last stack it walks: the trace is whole
-                    // (arch/x86/kernel/dumpstack.c, show_trace_log_lvl).
-                    if self.frames > 0 && t == "</TASK>" {
-                        self.trace_closed = true;
-                        self.regs_closed = true;
-                    }
-                    Feed::Continue
-                }
-                TraceLineRef::Register(_) => {
-                    // A register dump after frames is the saved user/exception
-                    // state: a syscall trace ends with it.
-                    if self.frames > 0 && !self.svc_entry {
-                        self.trace_closed = true;
-                        self.regs_closed = true;
-                    }
-                    Feed::Continue
-                }
-                TraceLineRef::Other if self.frames == 0 => {
-                    self.pre_frame_junk += 1;
-                    if self.pre_frame_junk > 4 {
-                        Feed::EndBefore(self.pre_frame_junk - 1)
-                    } else {
-                        Feed::Continue
-                    }
-                }
-                // 2.6-era dump_stack() ends its trace with an indented
-                // ` =======================`.
-                TraceLineRef::Other
-                    if self.frames > 0
-                        && text.starts_with(' ')
-                        && t.len() >= 8
-                        && t.bytes().all(|c| c == b'=') =>
+                // arm32 names the caller on the frame's line: a frame
+                // called from the syscall return is the last.
+                if crate::vocab::frame::arm32_caller(text)
+                    .is_some_and(crate::vocab::body::is_terminal_frame)
                 {
                     self.trace_closed = true;
                     self.regs_closed = true;
-                    self.traces_done += 1;
-                    Feed::EndAfter
                 }
-                TraceLineRef::Other if starts_other_output(t) => {
-                    // Cut by the next report or an oops: the trace ended on
-                    // its own only if it reached the register dump.
-                    self.trace_closed = self.regs_closed;
-                    self.traces_done += 1;
-                    Feed::EndBefore(0)
-                }
-                TraceLineRef::Other => {
+                Feed::Continue
+            }
+            TraceLineRef::Marker => {
+                // x86 prints `</TASK>` after the last frame of the task
+                // stack, the last stack it walks: the trace is whole
+                // (arch/x86/kernel/dumpstack.c, show_trace_log_lvl).
+                if self.frames > 0 && t == "</TASK>" {
                     self.trace_closed = true;
-                    match self.after_trace(t) {
-                        Feed::EndBefore(_) => {
-                            self.phase = Phase::TraceSuspended;
-                            self.pending = 1;
-                            Feed::Continue
-                        }
-                        other => {
-                            self.traces_done += 1;
-                            other
-                        }
-                    }
+                    self.regs_closed = true;
                 }
-            },
-            Phase::TraceSuspended => match classify_trace_line(text, &mut self.ctx) {
-                TraceLineRef::Frame(_) => {
-                    self.phase = Phase::Trace;
-                    self.frames += 1;
-                    self.svc_entry = called_from_arm_svc_entry(t);
-                    self.pending = 0;
-                    self.trace_closed = false;
+                Feed::Continue
+            }
+            TraceLineRef::Register(_) => {
+                // A register dump after frames is the saved user/exception
+                // state: a syscall trace ends with it.
+                if self.frames > 0 && !self.svc_entry {
+                    self.trace_closed = true;
+                    self.regs_closed = true;
+                }
+                Feed::Continue
+            }
+            TraceLineRef::Other if self.frames == 0 => {
+                self.pre_frame_junk += 1;
+                if self.pre_frame_junk > 4 {
+                    Feed::EndBefore(self.pre_frame_junk - 1)
+                } else {
                     Feed::Continue
                 }
-                _ => {
-                    self.pending += 1;
-                    if self.pending >= 2 {
-                        self.traces_done += 1;
-                        let give_back = self.pending - 1;
-                        self.phase = Phase::Trace;
-                        self.pending = 0;
-                        Feed::EndBefore(give_back)
-                    } else {
+            }
+            // 2.6-era dump_stack() ends its trace with an indented
+            // ` =======================`.
+            TraceLineRef::Other
+                if self.frames > 0
+                    && text.starts_with(' ')
+                    && t.len() >= 8
+                    && t.bytes().all(|c| c == b'=') =>
+            {
+                self.trace_closed = true;
+                self.regs_closed = true;
+                self.traces_done += 1;
+                Feed::EndAfter
+            }
+            TraceLineRef::Other if starts_other_output(t) => {
+                // Cut by the next report or an oops: the trace ended on
+                // its own only if it reached the register dump.
+                self.trace_closed = self.regs_closed;
+                self.traces_done += 1;
+                Feed::EndBefore(0)
+            }
+            TraceLineRef::Other => {
+                self.trace_closed = true;
+                match self.after_trace(t) {
+                    Feed::EndBefore(_) => {
+                        self.phase = Phase::TraceSuspended;
+                        self.pending = 1;
                         Feed::Continue
                     }
-                }
-            },
-            Phase::AfterHungTrace => {
-                if t.starts_with("Showing all locks held")
-                    || crate::vocab::lock::parse_held_header(t).is_some()
-                {
-                    self.enter_dump();
-                    Feed::Continue
-                } else if t.starts_with("INFO: task ") && t.contains(" blocked on ") {
-                    self.phase = Phase::Body;
-                    self.junk_run = 0;
-                    self.saw_cpu_line = false;
-                    Feed::Continue
-                } else if t.is_empty() {
-                    Feed::Continue
-                } else {
-                    Feed::EndBefore(0)
+                    other => {
+                        self.traces_done += 1;
+                        other
+                    }
                 }
             }
-            Phase::Dump => {
-                if t.starts_with("=====") {
-                    return Feed::EndAfter;
-                }
-                if t.is_empty()
-                    || crate::vocab::lock::parse_held_header(t).is_some()
-                    || crate::vocab::lock::is_held_lock(text)
-                    || t.starts_with("INFO: lockdep is turned off")
-                    || t.starts_with("Showing all locks held")
-                {
-                    self.dump_foreign = 0;
-                    Feed::Continue
-                } else if self.dump_foreign < MAX_DUMP_FOREIGN {
-                    // Another task's line spliced into the dump (no caller
-                    // ids): the dump goes on if its lines resume.
-                    self.dump_foreign += 1;
-                    Feed::Continue
+        }
+    }
+
+    /// A line after a non-frame line interrupted the trace.
+    fn feed_trace_suspended(&mut self, text: &str, t: &str) -> Feed {
+        match classify_trace_line(text, &mut self.ctx) {
+            TraceLineRef::Frame(_) => {
+                self.phase = Phase::Trace;
+                self.frames += 1;
+                self.svc_entry = called_from_arm_svc_entry(t);
+                self.pending = 0;
+                self.trace_closed = false;
+                Feed::Continue
+            }
+            _ => {
+                self.pending += 1;
+                if self.pending >= 2 {
+                    self.traces_done += 1;
+                    let give_back = self.pending - 1;
+                    self.phase = Phase::Trace;
+                    self.pending = 0;
+                    Feed::EndBefore(give_back)
                 } else {
-                    Feed::EndBefore(self.dump_foreign)
+                    Feed::Continue
                 }
             }
+        }
+    }
+
+    /// A line after a hung task's stack ended with a blank line.
+    fn feed_after_hung_trace(&mut self, t: &str) -> Feed {
+        if t.starts_with("Showing all locks held")
+            || crate::vocab::lock::parse_held_header(t).is_some()
+        {
+            self.enter_dump();
+            Feed::Continue
+        } else if t.starts_with("INFO: task ") && t.contains(" blocked on ") {
+            self.phase = Phase::Body;
+            self.junk_run = 0;
+            self.saw_cpu_line = false;
+            Feed::Continue
+        } else if t.is_empty() {
+            Feed::Continue
+        } else {
+            Feed::EndBefore(0)
+        }
+    }
+
+    /// A line of the all-locks dump.
+    fn feed_dump(&mut self, text: &str, t: &str) -> Feed {
+        if t.starts_with("=====") {
+            return Feed::EndAfter;
+        }
+        if t.is_empty()
+            || crate::vocab::lock::parse_held_header(t).is_some()
+            || crate::vocab::lock::is_held_lock(text)
+            || t.starts_with("INFO: lockdep is turned off")
+            || t.starts_with("Showing all locks held")
+        {
+            self.dump_foreign = 0;
+            Feed::Continue
+        } else if self.dump_foreign < MAX_DUMP_FOREIGN {
+            // Another task's line spliced into the dump (no caller
+            // ids): the dump goes on if its lines resume.
+            self.dump_foreign += 1;
+            Feed::Continue
+        } else {
+            Feed::EndBefore(self.dump_foreign)
         }
     }
 
