@@ -120,12 +120,15 @@ fn compiled() -> &'static Compiled {
 }
 
 /// What every tagged banner starts with (the `(WARNING|INFO|BUG)` of the
-/// table's patterns), and the body lines a report pasted without its
+/// table's patterns, and DEPT's own `DEPT:`/`Dept:` tag), and the body lines a report pasted without its
 /// banner starts from (the kind table's `headless` phrases).
 const BANNER_TAGS: &[&str] = &[
     "WARNING:",
     "INFO:",
     "BUG:",
+    // DEPT's banners carry no WARNING/INFO/BUG tag.
+    "DEPT:",
+    "Dept:",
     " is trying to acquire lock:",
     " is trying to release lock (",
     " is trying to lock:",
