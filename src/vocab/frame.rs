@@ -550,19 +550,7 @@ fn register_line(t: &str, ctx: FrameContext) -> Option<TraceLineRef<'_>> {
         "DR6: ",
         "ORIG_RAX: ",
     ];
-    // arm32 register lines: `r9:60000193 r8:ffffffff ...`, `fp:... ip:...`.
-    // (Its first register name is 1-3 bytes: a `:` must come that early.)
-    let arm_regs = t.as_bytes().get(1..4).is_some_and(|h| h.contains(&b':'))
-        && t.split_whitespace().all(|tok| {
-            tok.split_once(':').is_some_and(|(n, v)| {
-                (1..=3).contains(&n.len())
-                    && n.bytes()
-                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-                    && v.len() >= 8
-                    && v.bytes().all(|c| c.is_ascii_hexdigit())
-            })
-        });
-    if arm_regs
+    if is_arm32_saved_registers(t)
         || (upper && REG_PREFIXES.iter().any(|p| t.starts_with(p)))
         || t.starts_with("sp : ")
         || t.starts_with("pstate: ")
@@ -586,6 +574,24 @@ fn register_line(t: &str, ctx: FrameContext) -> Option<TraceLineRef<'_>> {
 /// offset and up to eight words, `1bc0: 00000001 ... 000002c5` (`????????`
 /// for an unreadable word, blanks before the first). The frames after it
 /// are the interrupted code's.
+/// An arm32 unwinder's line of the registers a function saved on entry
+/// (`r9:60000193 r8:ffffffff ...`, `fp:... ip:...`), printed under that
+/// function's frame by dump_backtrace_stm() (arch/arm/kernel/traps.c): part
+/// of the walk, never the saved state a trace ends on. (Its first register
+/// name is 1-3 bytes: a `:` must come that early.)
+pub fn is_arm32_saved_registers(t: &str) -> bool {
+    t.as_bytes().get(1..4).is_some_and(|h| h.contains(&b':'))
+        && t.split_whitespace().all(|tok| {
+            tok.split_once(':').is_some_and(|(n, v)| {
+                (1..=3).contains(&n.len())
+                    && n.bytes()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+                    && v.len() >= 8
+                    && v.bytes().all(|c| c.is_ascii_hexdigit())
+            })
+        })
+}
+
 fn is_arm_exception_stack(t: &str) -> bool {
     if let Some(rest) = t.strip_prefix("Exception stack(0x") {
         return rest.ends_with(')') && rest.contains(" to 0x");
