@@ -567,6 +567,10 @@ pub struct Report {
     /// owned by task ...`, 6.16+; left out otherwise).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub blocked_on: Option<Blocker>,
+    /// A hung task's state letter from its sched_show_task() line (`D`:
+    /// uninterruptible sleep; `I`: TASK_IDLE); left out for other reports.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task_state: Option<char>,
     /// A DEPT report's own sections (kind `dept`; left out otherwise).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dept: Option<Dept>,
@@ -739,6 +743,7 @@ impl Report {
             joined: Vec::new(),
             dept: None,
             blocked_on: None,
+            task_state: None,
         }
     }
 }

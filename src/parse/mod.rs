@@ -420,6 +420,14 @@ fn read_lines(p: &mut Parser<'_>, raw: &RawReport) {
     // printed before it (another task's output, interleaved without caller
     // ids) is not the hung task's.
     let own_stack_from = raw.banner.hung_task.then(|| hung_task_line(raw)).flatten();
+    if let Some(from) = own_stack_from {
+        let comm = raw.banner.captures.first().map(String::as_str);
+        p.r.task_state = raw
+            .lines
+            .iter()
+            .find(|l| l.no == from)
+            .and_then(|l| crate::vocab::body::task_state_letter(l.text.trim(), comm));
+    }
     for line in raw.lines.iter().skip(skip) {
         if own_stack_from.is_some_and(|from| line.no < from) && is_stack_line(line.text) {
             p.keep(&line);

@@ -39,6 +39,31 @@ pub fn is_task_state_line(t: &str, comm: Option<&str>) -> bool {
     })
 }
 
+/// The state letter of a sched_show_task() first line
+/// ([`is_task_state_line`]): `D` for uninterruptible sleep, `I` for
+/// TASK_IDLE, ... (include/linux/sched.h task_index_to_char()).
+pub fn task_state_letter(t: &str, comm: Option<&str>) -> Option<char> {
+    if !is_task_state_line(t, comm) {
+        return None;
+    }
+    let after = match t.split_once(" state:") {
+        Some((_, rest)) => rest,
+        // `COMM  D ...`: the letter after the (cut) comm.
+        None => {
+            let comm = comm?;
+            [15, 13].iter().find_map(|&n| {
+                let shown: String = comm.chars().take(n).collect();
+                t.strip_prefix(shown.as_str())
+            })?
+        }
+    };
+    after
+        .trim_start()
+        .chars()
+        .next()
+        .filter(|c| c.is_ascii_alphabetic())
+}
+
 /// `INFO: task COMM:PID is blocked on a mutex likely owned by task COMM:PID.`
 /// and its siblings (kernel/hung_task.c debug_show_blocker(), 6.16+):
 /// the blocker of a hung task and who likely holds it.
@@ -328,4 +353,20 @@ pub fn is_root_frame(base: &str) -> bool {
 /// below it (unlike `do_syscall_64` or `kthread`, which have callers).
 pub fn is_terminal_frame(base: &str) -> bool {
     frames::is_terminal(base)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn task_state_letters_of_both_shapes() {
+        let new = "task:rcu_gp          state:I stack:0     pid:3     ppid:2      flags:0x00004000";
+        assert_eq!(task_state_letter(new, None), Some('I'));
+        let new = "task:kworker/u16:6   state:D stack:    0 pid:  103 ppid:     2 flags:0x00004000";
+        assert_eq!(task_state_letter(new, None), Some('D'));
+        let old = "kworker/u8:2    D    0   123      2 0x80000000";
+        assert_eq!(task_state_letter(old, Some("kworker/u8:2")), Some('D'));
+        assert_eq!(task_state_letter("Call Trace:", Some("x")), None);
+    }
 }
