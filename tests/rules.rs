@@ -330,6 +330,19 @@ const CASES: &[(&str, Input, Input)] = &[
         ),
     ),
     (
+        "hung-task-uninterruptible",
+        (
+            "labeled/232-ibmveth-pool-store-napi-disable-hung-task-locks.txt",
+            None,
+        ),
+        // Hung-task reports of idle (state I) workers: the rule must stay
+        // silent.
+        (
+            "real/024-hung-task-held-locks-dump-rcu-gp-state-I.txt",
+            None,
+        ),
+    ),
+    (
         "circular-dependency",
         ("real/006-slab-mutex-kernfs-count-sysfs.txt", None),
         ("real/001-fs-reclaim-recursive-btrfs-releasepage.txt", None),

@@ -64,6 +64,7 @@ const TABLE: &[(&str, Predicate)] = &[
     ("cycle-one-call-path", cycle_one_call_path),
     ("array-element-class-cycle", array_element_class_cycle),
     ("inode-locks-cycle", inode_locks_cycle),
+    ("hung-task-uninterruptible", hung_task_uninterruptible),
     ("circular-dependency", circular_dependency),
 ];
 
@@ -1516,6 +1517,47 @@ fn inode_locks_cycle(ctx: &Ctx<'_>) -> Option<Finding> {
             "Every lock of the cycle ({}) is a lock embedded in an inode. Lockdep keys a lock by its init site, and these are initialised at one site for every inode of the filesystem, so each name stands for the lock of any inode: the two orders may have been recorded on different inodes (a directory and a new child, an inode and its xattr inode), which lockdep cannot tell apart.",
             classes.join(", ")
         ),
+        ..Finding::default()
+    })
+}
+
+/// A hung task in uninterruptible sleep (`state:D`): a hang that happened.
+fn hung_task_uninterruptible(ctx: &Ctx<'_>) -> Option<Finding> {
+    let r = ctx.report;
+    if r.task_state? != 'D' {
+        return None;
+    }
+    let who = r
+        .task
+        .as_ref()
+        .map(|t| format!("{}/{}", t.comm, t.pid))
+        .unwrap_or_else(|| "the hung task".to_string());
+    let mut evidence = vec![format!(
+        "{who} is in state D (uninterruptible sleep) past the hung-task timeout"
+    )];
+    if let Some(f) = crate::kernel::frames::first_interesting(&r.backtrace) {
+        evidence.push(format!("it waits below {}", f.base));
+    }
+    if let Some(last) = r.held_locks.last() {
+        evidence.push(format!(
+            "{} lock(s) in its held-locks list, the last {} (lockdep records a lock before its slow path sleeps, so the last one can be the lock it waits for)",
+            r.held_locks.len(),
+            last.class
+        ));
+    }
+    if let Some(b) = &r.blocked_on {
+        let owner = b
+            .owner
+            .as_ref()
+            .map(|t| format!("{}/{}", t.comm, t.pid))
+            .unwrap_or_else(|| "an owner the kernel did not find".to_string());
+        evidence.push(format!("blocked on a {} likely held by {owner}", b.lock));
+    }
+    Some(Finding {
+        explanation: format!(
+            "{who} slept uninterruptibly for longer than the hung-task timeout (khungtaskd checks only uninterruptible tasks that are neither killable nor idle)."
+        ),
+        evidence,
         ..Finding::default()
     })
 }
