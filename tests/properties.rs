@@ -52,7 +52,7 @@ struct Block {
 fn fixture_files() -> Vec<std::path::PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
     let mut files = vec![root.join("formats/plain.txt")];
-    for dir in ["real", "rules", "walk"] {
+    for dir in ["real", "rules", "walk", "dept", "shapes"] {
         let mut v: Vec<_> = fs::read_dir(root.join(dir))
             .unwrap()
             .map(|e| e.unwrap().path())

@@ -317,6 +317,19 @@ const CASES: &[(&str, Input, Input)] = &[
         ("real/006-slab-mutex-kernfs-count-sysfs.txt", None),
     ),
     (
+        "inode-locks-cycle",
+        (
+            "labeled/116-f2fs-i-sem-i-xattr-sem-overlayfs-syzbot.txt",
+            None,
+        ),
+        // An inode's i_rwsem in a cycle with two locks that are not in
+        // an inode (btrfs fs_info locks): the rule must stay silent.
+        (
+            "labeled/150-btrfs-cleaner-mutex-subvol-sem-i-mutex-qgroup-disable.txt",
+            None,
+        ),
+    ),
+    (
         "circular-dependency",
         ("real/006-slab-mutex-kernfs-count-sysfs.txt", None),
         ("real/001-fs-reclaim-recursive-btrfs-releasepage.txt", None),

@@ -63,6 +63,7 @@ const TABLE: &[(&str, Predicate)] = &[
     ("rcu-suspicious", rcu_suspicious),
     ("cycle-one-call-path", cycle_one_call_path),
     ("array-element-class-cycle", array_element_class_cycle),
+    ("inode-locks-cycle", inode_locks_cycle),
     ("circular-dependency", circular_dependency),
 ];
 
@@ -1477,6 +1478,43 @@ fn array_element_class_cycle(ctx: &Ctx<'_>) -> Option<Finding> {
         explanation: format!(
             "{} is named after an array element: the init macro declares one lock_class_key per call site and names the class after its argument, so one call in a loop gave every element of the array this class. The cycle may join two different elements, which lockdep cannot tell apart.",
             l.class
+        ),
+        ..Finding::default()
+    })
+}
+
+/// A cycle made only of locks embedded in inodes: every inode of the
+/// filesystem type shares each class, so the orders may be on different
+/// inodes.
+fn inode_locks_cycle(ctx: &Ctx<'_>) -> Option<Finding> {
+    let r = ctx.report;
+    let mut classes: Vec<&str> = cycle_locks(r).iter().map(|l| l.class.as_str()).collect();
+    classes.extend(r.chain_exists_of.iter().map(String::as_str));
+    classes.sort_unstable();
+    classes.dedup();
+    if classes.len() < 2 {
+        return None;
+    }
+    let what: Vec<(&str, &str)> = classes
+        .iter()
+        .map(|c| crate::kernel::locks::per_inode(c).map(|w| (*c, w)))
+        .collect::<Option<_>>()?;
+    let taken = |class: &str| {
+        r.chain
+            .iter()
+            .find(|e| e.lock.class == class)
+            .and_then(|e| crate::kernel::frames::first_interesting(&e.stack))
+            .map(|f| format!(", taken in {}", f.base))
+            .unwrap_or_default()
+    };
+    Some(Finding {
+        evidence: what
+            .iter()
+            .map(|(c, w)| format!("{c}{}: {w}", taken(c)))
+            .collect(),
+        explanation: format!(
+            "Every lock of the cycle ({}) is a lock embedded in an inode. Lockdep keys a lock by its init site, and these are initialised at one site for every inode of the filesystem, so each name stands for the lock of any inode: the two orders may have been recorded on different inodes (a directory and a new child, an inode and its xattr inode), which lockdep cannot tell apart.",
+            classes.join(", ")
         ),
         ..Finding::default()
     })

@@ -33,6 +33,7 @@ impl Pseudo {
 struct Table {
     pseudo: Vec<Pseudo>,
     shared_init: Vec<Pseudo>,
+    per_inode: Vec<Pseudo>,
     lock_type: Vec<TypeRow>,
 }
 
@@ -111,12 +112,25 @@ pub fn key_number(class: &str) -> Option<u32> {
 
 /// What a name from a shared init helper stands for, if it is one.
 pub fn shared_init(class: &str) -> Option<&'static str> {
-    let c = without_key_number(class);
-    table()
-        .shared_init
-        .iter()
-        .find(|p| p.matches(c))
-        .map(|p| p.what.as_str())
+    what_of(&table().shared_init, without_key_number(class))
+}
+
+/// The `what` of the first row of `rows` that matches `c`.
+fn what_of(rows: &'static [Pseudo], c: &str) -> Option<&'static str> {
+    rows.iter().find(|p| p.matches(c)).map(|p| p.what.as_str())
+}
+
+/// What a lock embedded in an inode stands for, if `class` is one (the
+/// `#N` key number and a `/N` subclass taken off): every inode of the
+/// filesystem type shares the class.
+pub fn per_inode(class: &str) -> Option<&'static str> {
+    let c = match class.rfind('/') {
+        Some(i) if i + 1 < class.len() && class[i + 1..].bytes().all(|b| b.is_ascii_digit()) => {
+            &class[..i]
+        }
+        _ => class,
+    };
+    what_of(&table().per_inode, without_key_number(c))
 }
 
 /// The class name without lockdep's `#N` instance-key suffix.
@@ -131,12 +145,7 @@ fn without_key_number(class: &str) -> &str {
 
 /// What a pseudo-lock class stands for, or `None` for a real lock.
 pub fn pseudo_lock(class: &str) -> Option<&'static str> {
-    let c = without_key_number(class);
-    table()
-        .pseudo
-        .iter()
-        .find(|p| p.matches(c))
-        .map(|p| p.what.as_str())
+    what_of(&table().pseudo, without_key_number(class))
 }
 
 #[cfg(test)]
@@ -188,6 +197,23 @@ mod tests {
         assert!(shared_init("&x->wait#12").is_some());
         assert!(shared_init("&xa->xa_lock#3").is_some());
         assert!(shared_init("&mm->mmap_lock").is_none());
+    }
+
+    #[test]
+    fn per_inode_classes_with_key_numbers_and_subclasses() {
+        let inode = [
+            "&ea_inode->i_rwsem#8/1",
+            "&ei->i_data_sem/3",
+            "&sb->s_type->i_mutex_key#15",
+            "&fi->i_xattr_sem",
+        ];
+        let other = ["&mm->mmap_lock", "&type->s_umount_key#25", "fs_reclaim"];
+        for c in inode {
+            assert!(per_inode(c).is_some(), "{c}");
+        }
+        for c in other {
+            assert!(per_inode(c).is_none(), "{c}");
+        }
     }
 }
 

@@ -121,6 +121,12 @@ fn end_of_backtrace(r: &mut Report, raw: &RawReport, missing: &mut Vec<&'static 
         if !raw.trace_closed && !reached_root {
             missing.push("the end of the final backtrace");
         }
+        // A hung task's own stack follows its sched_show_task() state line
+        // (kernel/hung_task.c, check_hung_task()); without that line the
+        // stack read may be another task's output, printed first.
+        if raw.banner.hung_task && super::hung_task_line(raw).is_none() {
+            missing.push("the hung task's state line (the stack read may be another task's)");
+        }
     }
 }
 

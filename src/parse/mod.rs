@@ -374,6 +374,42 @@ pub fn parse_report(raw: &RawReport, source: &str) -> Report {
         stray_frames: 0,
         foreign_stack_lines: 0,
     };
+    read_lines(&mut p, raw);
+    p.finish_path();
+    if raw.banner.headless {
+        headless_kind(&mut p.r, raw);
+    }
+    pick_main_held_list(&mut p.r);
+    keep_side_lines(&mut p.r, raw);
+    judge::repair_scenario(&mut p.r);
+    judge::judge(&mut p);
+    let mut r = p.r;
+    if raw.banner.headless {
+        r.complete = false;
+        r.problems.insert(
+            0,
+            format!(
+                "the banner is missing: the report starts at line {} with its body",
+                r.line
+            ),
+        );
+    }
+    r.title = title::title(&r, &raw.banner);
+    r.headline = title::headline(&r);
+    // syzkaller marks a report corrupted when no frame could be extracted
+    // for its title; so do we, with the reason.
+    if r.title.ends_with(" in corrupted") && !r.corrupted {
+        r.corrupted = true;
+        r.corrupted_for_title_only = true;
+        r.problems
+            .push("no frame could be taken from the report for its title".to_string());
+    }
+    r
+}
+
+/// Feeds the report's lines after its banner to the section parser (and
+/// to the DEPT reader for a DEPT report).
+fn read_lines(p: &mut Parser<'_>, raw: &RawReport) {
     // A banner line says what apply_banner read; a report pasted without
     // one starts at its first body line, which is parsed like the rest.
     let skip = usize::from(!raw.banner.headless);
@@ -400,30 +436,35 @@ pub fn parse_report(raw: &RawReport, source: &str) -> Report {
     if let Some(d) = dept {
         d.finish(&mut p.r);
     }
-    p.finish_path();
-    if raw.banner.headless {
-        headless_kind(&mut p.r, raw);
-    }
-    // The main held list: the report task's, else the first printed.
-    let own = p.r.task.as_ref().and_then(|t| {
-        p.r.held_lock_lists.iter().find(|h| {
+}
+
+/// The main held list: the report task's, else the first printed.
+fn pick_main_held_list(r: &mut Report) {
+    let own = r.task.as_ref().and_then(|t| {
+        r.held_lock_lists.iter().find(|h| {
             h.task
                 .as_ref()
                 .is_some_and(|ht| ht.pid == t.pid && ht.comm == t.comm)
         })
     });
-    if let Some(first) = own.or(p.r.held_lock_lists.first()) {
-        p.r.held_locks = first.locks.clone();
-        p.r.held_locks_count = first.count;
+    if let Some(first) = own.or(r.held_lock_lists.first()) {
+        r.held_locks = first.locks.clone();
+        r.held_locks_count = first.count;
         // A report without a `Comm:` line (a capacity report, a paste
         // that starts late) still names its task in the header of the
         // list lockdep prints for it (`lockdep_print_held_locks(current)`);
         // a hung-task dump's lists are other tasks'.
-        if p.r.task.is_none() && p.r.kind.row().task_from_held_list {
-            p.r.task = first.task.clone();
+        if r.task.is_none() && r.kind.row().task_from_held_list {
+            r.task = first.task.clone();
         }
     }
-    p.r.interleaved = raw
+}
+
+/// Keeps the lines other callers printed inside the report, and the
+/// joins of lines the report kept (a line given back to the log took its
+/// joins with it).
+fn keep_side_lines(r: &mut Report, raw: &RawReport) {
+    r.interleaved = raw
         .interleaved
         .iter()
         .map(|l| KeptLine {
@@ -431,38 +472,12 @@ pub fn parse_report(raw: &RawReport, source: &str) -> Report {
             text: l.text.to_string(),
         })
         .collect();
-    // Joins of lines the report kept (a line given back to the log took
-    // its joins with it).
-    p.r.joined = raw
+    r.joined = raw
         .joined
         .iter()
         .filter(|(a, _)| raw.lines.iter().any(|l| l.no == *a))
         .map(|&(a, b)| [a, b])
         .collect();
-    judge::repair_scenario(&mut p.r);
-    judge::judge(&mut p);
-    let mut r = p.r;
-    if raw.banner.headless {
-        r.complete = false;
-        r.problems.insert(
-            0,
-            format!(
-                "the banner is missing: the report starts at line {} with its body",
-                r.line
-            ),
-        );
-    }
-    r.title = title::title(&r, &raw.banner);
-    r.headline = title::headline(&r);
-    // syzkaller marks a report corrupted when no frame could be extracted
-    // for its title; so do we, with the reason.
-    if r.title.ends_with(" in corrupted") && !r.corrupted {
-        r.corrupted = true;
-        r.corrupted_for_title_only = true;
-        r.problems
-            .push("no frame could be taken from the report for its title".to_string());
-    }
-    r
 }
 
 #[cfg(test)]

@@ -120,12 +120,15 @@ fn compiled() -> &'static Compiled {
 }
 
 /// What every tagged banner starts with (the `(WARNING|INFO|BUG)` of the
-/// table's patterns), and the body lines a report pasted without its
+/// table's patterns, and DEPT's own `DEPT:`/`Dept:` tag), and the body lines a report pasted without its
 /// banner starts from (the kind table's `headless` phrases).
 const BANNER_TAGS: &[&str] = &[
     "WARNING:",
     "INFO:",
     "BUG:",
+    // DEPT's banners carry no WARNING/INFO/BUG tag.
+    "DEPT:",
+    "Dept:",
     " is trying to acquire lock:",
     " is trying to release lock (",
     " is trying to lock:",
@@ -262,115 +265,80 @@ mod tests {
         match_banner(t).map(|b| b.kind)
     }
 
+    /// Banner lines of both generations (older bracketed `[ INFO: ... ]`,
+    /// newer `WARNING:`) and the kind each one opens.
+    const BANNER_KINDS: &[(&str, ReportKind)] = {
+        use ReportKind::*;
+        &[
+            (
+                "WARNING: possible circular locking dependency detected",
+                CircularDependency,
+            ),
+            (
+                "[ INFO: possible circular locking dependency detected ]",
+                CircularDependency,
+            ),
+            ("[ INFO: inconsistent lock state ]", InconsistentLockState),
+            ("WARNING: inconsistent lock state", InconsistentLockState),
+            (
+                "WARNING: possible irq lock inversion dependency detected",
+                IrqLockInversion,
+            ),
+            (
+                "[ INFO: HARDIRQ-safe -> HARDIRQ-unsafe lock order detected ]",
+                IrqSafeUnsafeOrder,
+            ),
+            ("[ BUG: bad unlock balance detected! ]", BadUnlockBalance),
+            ("WARNING: bad unlock balance detected!", BadUnlockBalance),
+            ("WARNING: bad contention detected!", BadContention),
+            ("WARNING: held lock freed!", HeldLockFreed),
+            (
+                "WARNING: syz-executor/123 still has locks held!",
+                LocksStillHeld,
+            ),
+            (
+                "[ BUG: lock held when returning to user space! ]",
+                LockHeldReturningToUser,
+            ),
+            ("WARNING: Nested lock was not taken", NestedLockNotTaken),
+            ("[ INFO: suspicious RCU usage. ]", SuspiciousRcuUsage),
+            ("WARNING: suspicious RCU usage", SuspiciousRcuUsage),
+            ("[ BUG: Invalid wait context ]", InvalidWaitContext),
+            ("BUG: MAX_LOCKDEP_KEYS too low!", LockdepCapacity),
+            ("BUG: MAX_STACK_TRACE_ENTRIES too low!", LockdepCapacity),
+            ("INFO: trying to register non-static key.", NonStaticKey),
+            ("BUG: looking up invalid subclass: 8", InvalidSubclass),
+            (
+                "BUG: scheduling while atomic: syz/1/0x00000002",
+                SchedulingWhileAtomic,
+            ),
+            (
+                "WARNING: CPU: 1 PID: 7 at kernel/locking/lockdep.c:3312 __lock_acquire+0x1/0x2",
+                LockdepWarning,
+            ),
+            ("DEBUG_LOCKS_WARN_ON(chain_key != 0)", LockdepWarning),
+            ("Showing all locks held in the system:", HeldLocksDump),
+        ]
+    };
+
     #[test]
     fn both_banner_generations() {
-        use ReportKind::*;
-        assert_eq!(
-            kind("WARNING: possible circular locking dependency detected"),
-            Some(CircularDependency)
-        );
-        assert_eq!(
-            kind("[ INFO: possible circular locking dependency detected ]"),
-            Some(CircularDependency)
-        );
+        for &(line, want) in BANNER_KINDS {
+            assert_eq!(kind(line), Some(want), "{line}");
+        }
         let b = match_banner("[ INFO: possible recursive locking detected ]").unwrap();
         assert_eq!(
             (b.kind, b.style, b.tag.as_str()),
-            (RecursiveLocking, BannerStyle::Bracketed, "INFO")
-        );
-        assert_eq!(
-            kind("[ INFO: inconsistent lock state ]"),
-            Some(InconsistentLockState)
-        );
-        assert_eq!(
-            kind("WARNING: inconsistent lock state"),
-            Some(InconsistentLockState)
-        );
-        assert_eq!(
-            kind("WARNING: possible irq lock inversion dependency detected"),
-            Some(IrqLockInversion)
+            (ReportKind::RecursiveLocking, BannerStyle::Bracketed, "INFO")
         );
         let b =
             match_banner("WARNING: SOFTIRQ-safe -> SOFTIRQ-unsafe lock order detected").unwrap();
         assert_eq!(b.captures, ["SOFTIRQ", "SOFTIRQ"]);
-        assert_eq!(
-            kind("[ INFO: HARDIRQ-safe -> HARDIRQ-unsafe lock order detected ]"),
-            Some(IrqSafeUnsafeOrder)
-        );
-        assert_eq!(
-            kind("[ BUG: bad unlock balance detected! ]"),
-            Some(BadUnlockBalance)
-        );
-        assert_eq!(
-            kind("WARNING: bad unlock balance detected!"),
-            Some(BadUnlockBalance)
-        );
-        assert_eq!(
-            kind("WARNING: bad contention detected!"),
-            Some(BadContention)
-        );
-        assert_eq!(kind("WARNING: held lock freed!"), Some(HeldLockFreed));
-        assert_eq!(
-            kind("WARNING: syz-executor/123 still has locks held!"),
-            Some(LocksStillHeld)
-        );
-        assert_eq!(
-            kind("[ BUG: lock held when returning to user space! ]"),
-            Some(LockHeldReturningToUser)
-        );
-        assert_eq!(
-            kind("WARNING: Nested lock was not taken"),
-            Some(NestedLockNotTaken)
-        );
-        assert_eq!(
-            kind("[ INFO: suspicious RCU usage. ]"),
-            Some(SuspiciousRcuUsage)
-        );
-        assert_eq!(
-            kind("WARNING: suspicious RCU usage"),
-            Some(SuspiciousRcuUsage)
-        );
-        assert_eq!(
-            kind("[ BUG: Invalid wait context ]"),
-            Some(InvalidWaitContext)
-        );
-        assert_eq!(
-            kind("BUG: MAX_LOCKDEP_KEYS too low!"),
-            Some(LockdepCapacity)
-        );
-        assert_eq!(
-            kind("BUG: MAX_STACK_TRACE_ENTRIES too low!"),
-            Some(LockdepCapacity)
-        );
-        assert_eq!(
-            kind("INFO: trying to register non-static key."),
-            Some(NonStaticKey)
-        );
-        assert_eq!(
-            kind("BUG: looking up invalid subclass: 8"),
-            Some(InvalidSubclass)
-        );
         let b = match_banner(
             "BUG: sleeping function called from invalid context at kernel/locking/mutex.c:580",
         )
         .unwrap();
         assert_eq!(b.captures, ["kernel/locking/mutex.c:580"]);
-        assert_eq!(
-            kind("BUG: scheduling while atomic: syz/1/0x00000002"),
-            Some(SchedulingWhileAtomic)
-        );
-        assert_eq!(
-            kind("WARNING: CPU: 1 PID: 7 at kernel/locking/lockdep.c:3312 __lock_acquire+0x1/0x2"),
-            Some(LockdepWarning)
-        );
-        assert_eq!(
-            kind("DEBUG_LOCKS_WARN_ON(chain_key != 0)"),
-            Some(LockdepWarning)
-        );
-        assert_eq!(
-            kind("Showing all locks held in the system:"),
-            Some(HeldLocksDump)
-        );
         let b = match_banner("INFO: task syz-executor:1234 blocked for more than 143 seconds.")
             .unwrap();
         assert!(b.hung_task);

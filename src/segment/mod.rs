@@ -147,6 +147,11 @@ struct Tracker {
     /// follows is the interrupted kernel code's, whose frames come next,
     /// so it does not end the trace.
     svc_entry: bool,
+    /// An x86 register dump of interrupted kernel code (`RIP: 0010:`)
+    /// follows the last frame: the frames of the code the interrupt or
+    /// exception entry interrupted come after it, so the dump does not end
+    /// the trace.
+    in_kernel_regs: bool,
     /// The line whose arrival ended the trace.
     closed_at: u64,
     /// A hung task's comm, from the banner.
@@ -187,6 +192,7 @@ impl Tracker {
             regs_closed: false,
             reached_root: false,
             svc_entry: false,
+            in_kernel_regs: false,
             closed_at: 0,
             hung_comm: b.hung_task.then(|| b.captures.first().cloned()).flatten(),
             seen_task_line: false,
@@ -241,178 +247,208 @@ impl Tracker {
             self.seen_task_line = true;
         }
         match self.phase {
-            Phase::Body => {
-                if is_trace_header(t) {
-                    self.enter_trace(0);
-                    return Feed::Continue;
-                }
-                if t.starts_with("CPU: ") && t.contains("PID: ") {
-                    self.saw_cpu_line = true;
-                }
-                if self.saw_cpu_line {
-                    // Traces printed without a `Call Trace:` header (arm32).
-                    let mut ctx = FrameContext::Task;
-                    if let TraceLineRef::Frame(_) = classify_trace_line(text, &mut ctx) {
-                        self.enter_trace(1);
-                        return Feed::Continue;
-                    }
-                }
-                if t.starts_with("---[ end trace") {
-                    return Feed::EndAfter;
-                }
-                if self.body_line(text) {
-                    self.junk_run = 0;
-                    Feed::Continue
-                } else {
-                    self.junk_run += 1;
-                    if self.junk_run >= self.junk_limit {
-                        Feed::EndBefore(self.junk_run - 1)
-                    } else {
-                        Feed::Continue
-                    }
-                }
+            Phase::Body => self.feed_body(text, t),
+            Phase::Trace => self.feed_trace(text, t),
+            Phase::TraceSuspended => self.feed_trace_suspended(text, t),
+            Phase::AfterHungTrace => self.feed_after_hung_trace(t),
+            Phase::Dump => self.feed_dump(text, t),
+        }
+    }
+
+    /// A line of the report's body sections.
+    fn feed_body(&mut self, text: &str, t: &str) -> Feed {
+        if is_trace_header(t) {
+            self.enter_trace(0);
+            return Feed::Continue;
+        }
+        if t.starts_with("CPU: ") && t.contains("PID: ") {
+            self.saw_cpu_line = true;
+        }
+        if self.saw_cpu_line {
+            // Traces printed without a `Call Trace:` header (arm32).
+            let mut ctx = FrameContext::Task;
+            if let TraceLineRef::Frame(_) = classify_trace_line(text, &mut ctx) {
+                self.enter_trace(1);
+                return Feed::Continue;
             }
-            Phase::Trace => match classify_trace_line(text, &mut self.ctx) {
-                TraceLineRef::Frame(f) => {
-                    self.frames += 1;
-                    self.trace_closed = false;
-                    self.regs_closed = false;
-                    self.svc_entry = called_from_arm_svc_entry(t);
-                    if f.reliable {
-                        self.reached_root = crate::vocab::body::is_terminal_frame(f.base());
-                    }
-                    // arm32 names the caller on the frame's line: a frame
-                    // called from the syscall return is the last.
-                    if crate::vocab::frame::arm32_caller(text)
-                        .is_some_and(crate::vocab::body::is_terminal_frame)
-                    {
-                        self.trace_closed = true;
-                        self.regs_closed = true;
-                    }
-                    Feed::Continue
+        }
+        if t.starts_with("---[ end trace") {
+            return Feed::EndAfter;
+        }
+        if self.body_line(text) {
+            self.junk_run = 0;
+            Feed::Continue
+        } else {
+            self.junk_run += 1;
+            if self.junk_run >= self.junk_limit {
+                Feed::EndBefore(self.junk_run - 1)
+            } else {
+                Feed::Continue
+            }
+        }
+    }
+
+    /// A line of the final trace.
+    fn feed_trace(&mut self, text: &str, t: &str) -> Feed {
+        match classify_trace_line(text, &mut self.ctx) {
+            TraceLineRef::Frame(f) => {
+                self.frames += 1;
+                self.trace_closed = false;
+                self.regs_closed = false;
+                self.svc_entry = called_from_arm_svc_entry(t);
+                self.in_kernel_regs = false;
+                if f.reliable {
+                    self.reached_root = crate::vocab::body::is_terminal_frame(f.base());
                 }
-                TraceLineRef::Marker => {
-                    // x86 prints `</TASK>` after the last frame of the task
-                    // stack, the last stack it walks: the trace is whole
-                    // (arch/x86/kernel/dumpstack.c, show_trace_log_lvl).
-                    if self.frames > 0 && t == "</TASK>" {
-                        self.trace_closed = true;
-                        self.regs_closed = true;
-                    }
-                    Feed::Continue
-                }
-                TraceLineRef::Register(_) => {
-                    // A register dump after frames is the saved user/exception
-                    // state: a syscall trace ends with it.
-                    if self.frames > 0 && !self.svc_entry {
-                        self.trace_closed = true;
-                        self.regs_closed = true;
-                    }
-                    Feed::Continue
-                }
-                TraceLineRef::Other if self.frames == 0 => {
-                    self.pre_frame_junk += 1;
-                    if self.pre_frame_junk > 4 {
-                        Feed::EndBefore(self.pre_frame_junk - 1)
-                    } else {
-                        Feed::Continue
-                    }
-                }
-                // 2.6-era dump_stack() ends its trace with an indented
-                // ` =======================`.
-                TraceLineRef::Other
-                    if self.frames > 0
-                        && text.starts_with(' ')
-                        && t.len() >= 8
-                        && t.bytes().all(|c| c == b'=') =>
+                // arm32 names the caller on the frame's line: a frame
+                // called from the syscall return is the last.
+                if crate::vocab::frame::arm32_caller(text)
+                    .is_some_and(crate::vocab::body::is_terminal_frame)
                 {
                     self.trace_closed = true;
                     self.regs_closed = true;
-                    self.traces_done += 1;
-                    Feed::EndAfter
                 }
-                TraceLineRef::Other if starts_other_output(t) => {
-                    // Cut by the next report or an oops: the trace ended on
-                    // its own only if it reached the register dump.
-                    self.trace_closed = self.regs_closed;
-                    self.traces_done += 1;
-                    Feed::EndBefore(0)
-                }
-                TraceLineRef::Other => {
+                Feed::Continue
+            }
+            TraceLineRef::Marker => {
+                // x86 prints `</TASK>` after the last frame of the task
+                // stack, the last stack it walks: the trace is whole
+                // (arch/x86/kernel/dumpstack.c, show_trace_log_lvl).
+                if self.frames > 0 && t == "</TASK>" {
                     self.trace_closed = true;
-                    match self.after_trace(t) {
-                        Feed::EndBefore(_) => {
-                            self.phase = Phase::TraceSuspended;
-                            self.pending = 1;
-                            Feed::Continue
-                        }
-                        other => {
-                            self.traces_done += 1;
-                            other
-                        }
-                    }
+                    self.regs_closed = true;
                 }
-            },
-            Phase::TraceSuspended => match classify_trace_line(text, &mut self.ctx) {
-                TraceLineRef::Frame(_) => {
-                    self.phase = Phase::Trace;
-                    self.frames += 1;
-                    self.svc_entry = called_from_arm_svc_entry(t);
-                    self.pending = 0;
-                    self.trace_closed = false;
+                Feed::Continue
+            }
+            TraceLineRef::Register(_) => {
+                // A register dump after frames is the saved user/exception
+                // state: a syscall trace ends with it. Interrupted kernel
+                // code's registers are followed by that code's frames.
+                if self.frames > 0 && interrupted_kernel_regs(t) {
+                    self.in_kernel_regs = true;
+                }
+                // arm32's per-frame saved registers are neither.
+                if self.frames > 0
+                    && !self.svc_entry
+                    && !self.in_kernel_regs
+                    && !crate::vocab::frame::is_arm32_saved_registers(t)
+                {
+                    self.trace_closed = true;
+                    self.regs_closed = true;
+                }
+                Feed::Continue
+            }
+            TraceLineRef::Other if self.frames == 0 => {
+                self.pre_frame_junk += 1;
+                if self.pre_frame_junk > 4 {
+                    Feed::EndBefore(self.pre_frame_junk - 1)
+                } else {
                     Feed::Continue
                 }
-                _ => {
-                    self.pending += 1;
-                    if self.pending >= 2 {
-                        self.traces_done += 1;
-                        let give_back = self.pending - 1;
-                        self.phase = Phase::Trace;
-                        self.pending = 0;
-                        Feed::EndBefore(give_back)
-                    } else {
+            }
+            // 2.6-era dump_stack() ends its trace with an indented
+            // ` =======================`.
+            TraceLineRef::Other
+                if self.frames > 0
+                    && text.starts_with(' ')
+                    && t.len() >= 8
+                    && t.bytes().all(|c| c == b'=') =>
+            {
+                self.trace_closed = true;
+                self.regs_closed = true;
+                self.traces_done += 1;
+                Feed::EndAfter
+            }
+            TraceLineRef::Other if starts_other_output(t) => {
+                // Cut by the next report or an oops: the trace ended on
+                // its own only if it reached the register dump.
+                self.trace_closed = self.regs_closed;
+                self.traces_done += 1;
+                Feed::EndBefore(0)
+            }
+            TraceLineRef::Other => {
+                self.trace_closed = true;
+                match self.after_trace(t) {
+                    Feed::EndBefore(_) => {
+                        self.phase = Phase::TraceSuspended;
+                        self.pending = 1;
                         Feed::Continue
                     }
-                }
-            },
-            Phase::AfterHungTrace => {
-                if t.starts_with("Showing all locks held")
-                    || crate::vocab::lock::parse_held_header(t).is_some()
-                {
-                    self.enter_dump();
-                    Feed::Continue
-                } else if t.starts_with("INFO: task ") && t.contains(" blocked on ") {
-                    self.phase = Phase::Body;
-                    self.junk_run = 0;
-                    self.saw_cpu_line = false;
-                    Feed::Continue
-                } else if t.is_empty() {
-                    Feed::Continue
-                } else {
-                    Feed::EndBefore(0)
+                    other => {
+                        self.traces_done += 1;
+                        other
+                    }
                 }
             }
-            Phase::Dump => {
-                if t.starts_with("=====") {
-                    return Feed::EndAfter;
-                }
-                if t.is_empty()
-                    || crate::vocab::lock::parse_held_header(t).is_some()
-                    || crate::vocab::lock::is_held_lock(text)
-                    || t.starts_with("INFO: lockdep is turned off")
-                    || t.starts_with("Showing all locks held")
-                {
-                    self.dump_foreign = 0;
-                    Feed::Continue
-                } else if self.dump_foreign < MAX_DUMP_FOREIGN {
-                    // Another task's line spliced into the dump (no caller
-                    // ids): the dump goes on if its lines resume.
-                    self.dump_foreign += 1;
-                    Feed::Continue
+        }
+    }
+
+    /// A line after a non-frame line interrupted the trace.
+    fn feed_trace_suspended(&mut self, text: &str, t: &str) -> Feed {
+        match classify_trace_line(text, &mut self.ctx) {
+            TraceLineRef::Frame(_) => {
+                self.phase = Phase::Trace;
+                self.frames += 1;
+                self.svc_entry = called_from_arm_svc_entry(t);
+                self.in_kernel_regs = false;
+                self.pending = 0;
+                self.trace_closed = false;
+                Feed::Continue
+            }
+            _ => {
+                self.pending += 1;
+                if self.pending >= 2 {
+                    self.traces_done += 1;
+                    let give_back = self.pending - 1;
+                    self.phase = Phase::Trace;
+                    self.pending = 0;
+                    Feed::EndBefore(give_back)
                 } else {
-                    Feed::EndBefore(self.dump_foreign)
+                    Feed::Continue
                 }
             }
+        }
+    }
+
+    /// A line after a hung task's stack ended with a blank line.
+    fn feed_after_hung_trace(&mut self, t: &str) -> Feed {
+        if t.starts_with("Showing all locks held")
+            || crate::vocab::lock::parse_held_header(t).is_some()
+        {
+            self.enter_dump();
+            Feed::Continue
+        } else if t.starts_with("INFO: task ") && t.contains(" blocked on ") {
+            self.phase = Phase::Body;
+            self.junk_run = 0;
+            self.saw_cpu_line = false;
+            Feed::Continue
+        } else if t.is_empty() {
+            Feed::Continue
+        } else {
+            Feed::EndBefore(0)
+        }
+    }
+
+    /// A line of the all-locks dump.
+    fn feed_dump(&mut self, text: &str, t: &str) -> Feed {
+        if t.starts_with("=====") {
+            return Feed::EndAfter;
+        }
+        if t.is_empty()
+            || crate::vocab::lock::parse_held_header(t).is_some()
+            || crate::vocab::lock::is_held_lock(text)
+            || t.starts_with("INFO: lockdep is turned off")
+            || t.starts_with("Showing all locks held")
+        {
+            self.dump_foreign = 0;
+            Feed::Continue
+        } else if self.dump_foreign < MAX_DUMP_FOREIGN {
+            // Another task's line spliced into the dump (no caller
+            // ids): the dump goes on if its lines resume.
+            self.dump_foreign += 1;
+            Feed::Continue
+        } else {
+            Feed::EndBefore(self.dump_foreign)
         }
     }
 
@@ -513,6 +549,15 @@ fn called_from_arm_svc_entry(t: &str) -> bool {
     };
     let name = caller.split('+').next().unwrap_or("");
     name.starts_with("__") && name.ends_with("_svc")
+}
+
+/// The first line of an x86 register dump of kernel-mode code: the code
+/// segment is the kernel's (`__KERNEL_CS`: 0x10 on x86-64, 0x60 on i386,
+/// arch/x86/include/asm/segment.h), as `RIP: 0010:func+0x..` or, before
+/// 4.x, `RIP: 0010:[<ffffffff...>]`. A user-mode dump shows `0033`/`0023`
+/// (x86-64) or `0073` (i386) and does end a syscall's trace.
+fn interrupted_kernel_regs(t: &str) -> bool {
+    t.starts_with("RIP: 0010:") || t.starts_with("EIP: 0060:")
 }
 
 /// Lines that begin other kernel output: a lockdep ruler, an oops banner.
@@ -1170,6 +1215,72 @@ Call Trace:
 random trailing noise
 more noise
 ";
+
+    /// The report up to its backtrace, then `tail` (one line per item).
+    fn with_trace_tail(tail: &[&str]) -> Vec<RawReport> {
+        let head = RECURSIVE.split("random trailing noise").next().unwrap();
+        let text = format!("{head}{}\n", tail.join("\n"));
+        segment(&text)
+    }
+
+    /// A register dump of interrupted kernel code (`RIP: 0010:`) is
+    /// followed by that code's frames: the trace is not over. A user-mode
+    /// dump (`RIP: 0033:`) ends it, and so do the frames after a kernel one.
+    #[test]
+    fn kernel_register_dump_does_not_end_the_trace() {
+        let irq = [" </IRQ>", " <TASK>", " asm_common_interrupt+0x26/0x40"];
+        let kernel = [
+            &irq[..],
+            &[
+                "RIP: 0010:default_idle+0xf/0x20",
+                "RSP: 0018:ffffc900000f7ed8 EFLAGS: 00000246",
+            ],
+        ]
+        .concat();
+        assert!(!with_trace_tail(&kernel)[0].trace_closed);
+        let resumed = [&kernel[..], &[" do_idle+0x1f1/0x240", " </TASK>"]].concat();
+        assert!(with_trace_tail(&resumed)[0].trace_closed);
+        let user = [
+            &irq[..],
+            &[
+                "RIP: 0033:0x7f12aa",
+                "RSP: 002b:00007ffd3f5c EFLAGS: 00000246",
+            ],
+        ]
+        .concat();
+        assert!(with_trace_tail(&user)[0].trace_closed);
+        let i386 = [
+            " common_interrupt+0x2c/0x34",
+            "EIP: 0060:[<c10457d2>] EFLAGS: 00000246 CPU: 0",
+        ];
+        assert!(!with_trace_tail(&i386)[0].trace_closed);
+    }
+
+    /// A DEPT banner wrapped by a mail client is found: its `DEPT:` tag
+    /// starts a banner as WARNING/INFO/BUG do.
+    #[test]
+    fn wrapped_dept_banner_is_found() {
+        let text = "===================================================\n\
+                    DEPT: Circular\n\
+                    dependency has been detected.\n\
+                    6.15.0 #1 Not tainted\n\
+                    ---------------------------------------------------\n\
+                    summary\n";
+        let reps = segment(text);
+        assert_eq!(reps.len(), 1);
+        assert_eq!(reps[0].banner.kind, ReportKind::Dept);
+    }
+
+    /// arm32's saved registers under a frame (dump_backtrace_stm) are part
+    /// of the walk, not a saved state the trace ends on.
+    #[test]
+    fn arm32_saved_registers_do_not_end_the_trace() {
+        let tail = [
+            " [<80de0078>] (dump_backtrace) from [<80de0574>] (show_stack+0x28/0x2c)",
+            "  r7:00000001 r6:00000080 r5:8101acf4 r4:00000000",
+        ];
+        assert!(!with_trace_tail(&tail)[0].trace_closed);
+    }
 
     #[test]
     fn finds_report_and_its_end() {

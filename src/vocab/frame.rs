@@ -550,19 +550,7 @@ fn register_line(t: &str, ctx: FrameContext) -> Option<TraceLineRef<'_>> {
         "DR6: ",
         "ORIG_RAX: ",
     ];
-    // arm32 register lines: `r9:60000193 r8:ffffffff ...`, `fp:... ip:...`.
-    // (Its first register name is 1-3 bytes: a `:` must come that early.)
-    let arm_regs = t.as_bytes().get(1..4).is_some_and(|h| h.contains(&b':'))
-        && t.split_whitespace().all(|tok| {
-            tok.split_once(':').is_some_and(|(n, v)| {
-                (1..=3).contains(&n.len())
-                    && n.bytes()
-                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-                    && v.len() >= 8
-                    && v.bytes().all(|c| c.is_ascii_hexdigit())
-            })
-        });
-    if arm_regs
+    if is_arm32_saved_registers(t)
         || (upper && REG_PREFIXES.iter().any(|p| t.starts_with(p)))
         || t.starts_with("sp : ")
         || t.starts_with("pstate: ")
@@ -586,6 +574,24 @@ fn register_line(t: &str, ctx: FrameContext) -> Option<TraceLineRef<'_>> {
 /// offset and up to eight words, `1bc0: 00000001 ... 000002c5` (`????????`
 /// for an unreadable word, blanks before the first). The frames after it
 /// are the interrupted code's.
+/// An arm32 unwinder's line of the registers a function saved on entry
+/// (`r9:60000193 r8:ffffffff ...`, `fp:... ip:...`), printed under that
+/// function's frame by dump_backtrace_stm() (arch/arm/kernel/traps.c): part
+/// of the walk, never the saved state a trace ends on. (Its first register
+/// name is 1-3 bytes: a `:` must come that early.)
+pub fn is_arm32_saved_registers(t: &str) -> bool {
+    t.as_bytes().get(1..4).is_some_and(|h| h.contains(&b':'))
+        && t.split_whitespace().all(|tok| {
+            tok.split_once(':').is_some_and(|(n, v)| {
+                (1..=3).contains(&n.len())
+                    && n.bytes()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+                    && v.len() >= 8
+                    && v.bytes().all(|c| c.is_ascii_hexdigit())
+            })
+        })
+}
+
 fn is_arm_exception_stack(t: &str) -> bool {
     if let Some(rest) = t.strip_prefix("Exception stack(0x") {
         return rest.ends_with(')') && rest.contains(" to 0x");
@@ -663,19 +669,9 @@ pub fn parse_frame_ref(t: &str, ctx: FrameContext) -> Option<FrameRef<'_>> {
         bracket_loc = Some(loc);
         t = rest.trim_start();
     }
-    // 2.6-era x86_64: `<ffffffff8025ef65>{__schedule+155}` (decimal offset).
+    // 2.6-era x86_64: `<ffffffff8025ef65>{__schedule+155}`.
     if let Some(rest) = t.strip_prefix('<') {
-        let close = rest.find(">{")?;
-        let addr = parse_hex(&rest[..close])?;
-        let body = rest[close + 2..].strip_suffix('}')?;
-        let (name, off) = body.split_once('+')?;
-        if name.is_empty() || !name.bytes().all(is_sym_char) {
-            return None;
-        }
-        let mut f = FrameRef::new(name, ctx);
-        f.offset = off.parse().ok();
-        f.address = Some(addr);
-        return Some(f);
+        return parse_brace_frame(rest, ctx);
     }
     // Old x86 / arm64 / arm32: `[<addr>]`, possibly twice (old RIP lines).
     if let Some((a, rest)) = take_angle_addr(t) {
@@ -691,41 +687,9 @@ pub fn parse_frame_ref(t: &str, ctx: FrameContext) -> Option<FrameRef<'_>> {
             f.address = address;
             return Some(f);
         }
-        // arm32: `(func+0x1/0x2) from [<...>] (caller+...)`; the first
-        // parenthesis often has no offset (`(dump_backtrace) from ...`).
+        // arm32: `(func+0x1/0x2) from [<...>] (caller+...)`.
         if let Some(rest) = t.strip_prefix('(') {
-            let close = rest.find(')')?;
-            let mut inner = &rest[..close];
-            // `%ps` of a module function names its module: `(func [mod])`.
-            let mut module = None;
-            if let Some((name, m)) = inner.split_once(" [") {
-                if let Some(m) = m.strip_suffix(']').filter(|m| {
-                    !m.is_empty()
-                        && m.bytes()
-                            .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
-                }) {
-                    inner = name;
-                    module = Some(m);
-                }
-            }
-            let mut f = match take_symbol_offset(inner) {
-                Some((name, off, size, "")) => {
-                    let mut f = FrameRef::new(name, ctx);
-                    f.offset = Some(off);
-                    f.size = size;
-                    f
-                }
-                _ if !inner.is_empty() && inner.bytes().all(is_sym_char) => {
-                    FrameRef::new(inner, ctx)
-                }
-                _ => return None,
-            };
-            if !rest[close + 1..].trim_start().starts_with("from ") {
-                return None;
-            }
-            f.address = address;
-            f.module = module;
-            return Some(f);
+            return parse_arm32_frame(rest, address, ctx);
         }
     } else if let Some((_, rest)) = take_plain_addr(t) {
         // powerpc: `[sp] [ret] func+...`.
@@ -739,6 +703,71 @@ pub fn parse_frame_ref(t: &str, ctx: FrameContext) -> Option<FrameRef<'_>> {
         reliable = false;
         t = rest.trim_start();
     }
+    parse_symbol_frame(t, address, reliable, bracket_loc, ctx)
+}
+
+/// 2.6-era x86_64's `<ffffffff8025ef65>{__schedule+155}` (decimal
+/// offset), `rest` following the `<`.
+fn parse_brace_frame(rest: &str, ctx: FrameContext) -> Option<FrameRef<'_>> {
+    let close = rest.find(">{")?;
+    let addr = parse_hex(&rest[..close])?;
+    let body = rest[close + 2..].strip_suffix('}')?;
+    let (name, off) = body.split_once('+')?;
+    if name.is_empty() || !name.bytes().all(is_sym_char) {
+        return None;
+    }
+    let mut f = FrameRef::new(name, ctx);
+    f.offset = off.parse().ok();
+    f.address = Some(addr);
+    Some(f)
+}
+
+/// arm32's `(func+0x1/0x2) from [<...>] (caller+...)` after the frame's
+/// `[<address>]`, `rest` following the `(`; the first parenthesis often
+/// has no offset (`(dump_backtrace) from ...`).
+fn parse_arm32_frame(rest: &str, address: Option<u64>, ctx: FrameContext) -> Option<FrameRef<'_>> {
+    let close = rest.find(')')?;
+    let mut inner = &rest[..close];
+    // `%ps` of a module function names its module: `(func [mod])`.
+    let mut module = None;
+    if let Some((name, m)) = inner.split_once(" [") {
+        if let Some(m) = m.strip_suffix(']').filter(|m| {
+            !m.is_empty()
+                && m.bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+        }) {
+            inner = name;
+            module = Some(m);
+        }
+    }
+    let mut f = match take_symbol_offset(inner) {
+        Some((name, off, size, "")) => {
+            let mut f = FrameRef::new(name, ctx);
+            f.offset = Some(off);
+            f.size = size;
+            f
+        }
+        _ if !inner.is_empty() && inner.bytes().all(is_sym_char) => FrameRef::new(inner, ctx),
+        _ => return None,
+    };
+    if !rest[close + 1..].trim_start().starts_with("from ") {
+        return None;
+    }
+    f.address = address;
+    f.module = module;
+    Some(f)
+}
+
+/// The symbol forms after any address and `? `: `func+0x1/0x2 ...`, a
+/// symbolized inline frame, arm32's ` func from caller+...`, a bare
+/// unsymbolized address.
+fn parse_symbol_frame<'a>(
+    t: &'a str,
+    address: Option<u64>,
+    reliable: bool,
+    bracket_loc: Option<(&'a str, u32)>,
+    ctx: FrameContext,
+) -> Option<FrameRef<'a>> {
     if let Some((name, off, size, rest)) = take_symbol_offset(t) {
         size?;
         let mut f = FrameRef::new(name, ctx);
