@@ -505,10 +505,13 @@ fn measure(mode: &str, jobs: usize, files: &[PathBuf]) -> io::Result<()> {
         _ => return Err(io::Error::other("unknown mode")),
     };
     let secs = start.elapsed().as_secs_f64();
+    let memo = splatdec::walk::memo::stats();
     println!(
-        "{secs} {} {reports} {bytes} {} {written}",
+        "{secs} {} {reports} {bytes} {} {written} {} {}",
         cpu_seconds(),
-        vm_hwm_kib()
+        vm_hwm_kib(),
+        memo.hits,
+        memo.misses
     );
     Ok(())
 }
@@ -554,6 +557,8 @@ fn stages(files: &[PathBuf], only: Option<u8>) -> io::Result<()> {
         n
     });
     let run = |work: u8| {
+        // Each pass starts with an empty walk memo, as a real run does.
+        splatdec::walk::memo::forget();
         let mut n = 0u64;
         let mut seg = Segmenter::new();
         let _ = drive(&mut LineReader::new(&data[..]), &mut seg, &mut |raw| {
@@ -585,7 +590,13 @@ fn stages(files: &[PathBuf], only: Option<u8>) -> io::Result<()> {
     }
     let (t_seg, reports) = time(&mut || run(0));
     let (t_parse, _) = time(&mut || run(1));
+    let before = splatdec::walk::memo::stats();
     let (t_analyze, _) = time(&mut || run(2));
+    let after = splatdec::walk::memo::stats();
+    let memo = splatdec::walk::memo::MemoStats {
+        hits: after.hits - before.hits,
+        misses: after.misses - before.misses,
+    };
     let (t_sig, _) = time(&mut || run(3));
     let (t_json, _) = time(&mut || run(4));
     let us = |t: f64| t * 1e6 / reports.max(1) as f64;
@@ -622,6 +633,13 @@ fn stages(files: &[PathBuf], only: Option<u8>) -> io::Result<()> {
         reports as f64 / t_sig
     );
     println!(
+        "  walk memo: {} of {} stack walks were hits ({:.1}%), {} computed",
+        memo.hits,
+        memo.hits + memo.misses,
+        memo.hit_rate() * 100.0,
+        memo.misses
+    );
+    println!(
         "  {:<24} {:7.1} {:11.1}  (--format jsonl: {:.0} reports/s per core)",
         "+ JSON line (render)",
         us(t_json - t_sig),
@@ -652,6 +670,8 @@ struct Run {
     hwm_kib: u64,
     /// Bytes of output (`full-jsonl`), else 0.
     written: u64,
+    /// Stack walks found in the walk memo, and computed.
+    memo: splatdec::walk::memo::MemoStats,
 }
 
 fn child(mode: &str, jobs: usize, files: &[PathBuf]) -> io::Result<Run> {
@@ -672,7 +692,7 @@ fn child(mode: &str, jobs: usize, files: &[PathBuf]) -> io::Result<Run> {
         .split_whitespace()
         .filter_map(|x| x.parse().ok())
         .collect();
-    if v.len() != 6 {
+    if v.len() != 8 {
         return Err(io::Error::other(format!("bad child output: {s}")));
     }
     Ok(Run {
@@ -682,6 +702,10 @@ fn child(mode: &str, jobs: usize, files: &[PathBuf]) -> io::Result<Run> {
         bytes: v[3] as u64,
         hwm_kib: v[4] as u64,
         written: v[5] as u64,
+        memo: splatdec::walk::memo::MemoStats {
+            hits: v[6] as u64,
+            misses: v[7] as u64,
+        },
     })
 }
 
@@ -728,6 +752,7 @@ fn grep(args: &[&str], file: &Path) -> io::Result<Run> {
         bytes: std::fs::metadata(file)?.len(),
         hwm_kib: 0,
         written: 0,
+        memo: Default::default(),
     })
 }
 
@@ -897,6 +922,15 @@ fn main() -> io::Result<()> {
             per_cpu,
             rss
         );
+        if ours && r.memo.hits + r.memo.misses > 0 {
+            println!(
+                "{:<42} walk memo: {:.1}% of {} stack walks were hits, {} computed",
+                "",
+                r.memo.hit_rate() * 100.0,
+                r.memo.hits + r.memo.misses,
+                r.memo.misses
+            );
+        }
         if r.written > 0 {
             println!(
                 "{:<42} {:.0} bytes of JSON per report, {:.2}x the input",

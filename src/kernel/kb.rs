@@ -318,6 +318,10 @@ struct KbFile {
 pub struct KnowledgeBase {
     entries: Vec<FnEntry>,
     by_name: HashMap<String, Vec<usize>>,
+    /// Changes whenever entries are added (0: never, the empty base), so
+    /// that the walk's memo ([`crate::walk`]) tells contents apart: two
+    /// bases with the same generation hold the same entries (a clone).
+    generation: u64,
 }
 
 /// The embedded files.
@@ -360,6 +364,10 @@ impl KnowledgeBase {
             message: e.to_string(),
         })?;
         let n = file.fns.len();
+        // Before any entry is added, so that even a file refused halfway
+        // leaves a base the memo does not confuse with the one before.
+        static GENERATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        self.generation = 1 + GENERATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         for mut e in file.fns {
             for v in [&e.since, &e.until].into_iter().flatten() {
                 if v.parse::<KernelVersion>().is_err() {
@@ -407,6 +415,12 @@ impl KnowledgeBase {
     /// was not called) in this one.
     pub fn knows(&self, name: &str) -> bool {
         self.by_name.contains_key(name)
+    }
+
+    /// Which contents this base holds: equal generations, equal entries
+    /// (see the field).
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// Every entry, in load order.

@@ -26,6 +26,8 @@ use crate::kernel::version::KernelVersion;
 use crate::model::{Frame, Report};
 use compact_str::CompactString;
 
+pub mod memo;
+
 /// Which kernel rules a walk used, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RulesUsed {
@@ -609,9 +611,18 @@ impl Walker<'_> {
         entry
     }
 
+    /// The walk of `frames` through the memo ([`memo`]).
     fn walk(&self, name: &str, stack: StackId, frames: &[Frame]) -> TraceWalk {
-        let reliable: Vec<&Frame> = frames.iter().filter(|f| f.reliable).collect();
+        memo::walk(self.kb.generation(), self.v, name, stack, frames, || {
+            self.compute(name, stack, frames)
+        })
+    }
+
+    fn compute(&self, name: &str, stack: StackId, frames: &[Frame]) -> memo::Computed {
+        // 1 + the index in `frames` of each reliable frame.
+        let reliable: Vec<(u32, &Frame)> = (1..).zip(frames).filter(|(_, f)| f.reliable).collect();
         let skipped = frames.len() - reliable.len();
+        let mut origins = Vec::new();
         let mut st = State {
             gfp: Gfp::CALLER,
             task: TaskFlags::empty(),
@@ -619,10 +630,11 @@ impl Walker<'_> {
         };
         let mut out = Vec::new();
         // Printed innermost first; walk outermost first.
-        let outer_first: Vec<&Frame> = reliable.into_iter().rev().collect();
+        let outer_first: Vec<(u32, &Frame)> = reliable.into_iter().rev().collect();
         let (mut known, mut guessed) = (0usize, 0usize);
-        for (i, f) in outer_first.iter().enumerate() {
+        for (i, &(origin, f)) in outer_first.iter().enumerate() {
             let entry = self.step_at(&mut out, &f.base, f.inline, f.source_line, Some(f), &mut st);
+            origins.resize(out.len(), origin);
             if f.inline {
                 continue;
             }
@@ -636,7 +648,7 @@ impl Walker<'_> {
             // Restore the callees the compiler inlined before the next frame.
             let next = outer_first
                 .get(i + 1)
-                .map(|n| n.base.as_str())
+                .map(|(_, n)| n.base.as_str())
                 .unwrap_or("");
             if let Some(path) = entry.and_then(|e| e.inline_to(next)) {
                 // A helper the knowledge base knows only for other
@@ -655,9 +667,11 @@ impl Walker<'_> {
                         last.returned = true;
                     }
                 }
+                // Restored callees stand for no frame of the stack.
+                origins.resize(out.len(), 0);
             }
         }
-        TraceWalk {
+        let walk = TraceWalk {
             trace: name.to_string(),
             stack,
             frames: out,
@@ -667,7 +681,8 @@ impl Walker<'_> {
                 (0, _) | (_, 0) => InlineSource::KnowledgeBase,
                 _ => InlineSource::Mixed,
             },
-        }
+        };
+        memo::Computed { walk, origins }
     }
 }
 
