@@ -617,7 +617,7 @@ ffff888012345678 &sb->s_type->i_mutex_key#14
         assert_eq!(r.held_locks[0].class, "&ovl_i_mutex_key[depth]");
         assert!(r.unparsed.is_empty(), "{:?}", r.unparsed);
         assert!(
-            !r.problems.iter().any(|p| *p == Problem::LockLineExpected),
+            !r.problems.contains(&Problem::LockLineExpected),
             "{:?}",
             r.problems
         );
@@ -855,9 +855,7 @@ hardirqs last  enabled at (5): [<ffffffff81000500>] bar+0x1/0x2
         assert!(kept.iter().any(|k| k.contains("baz+0x1")), "{kept:?}");
         assert!(kept.iter().any(|k| k.contains("qux+0x1")), "{kept:?}");
         assert!(
-            r.problems
-                .iter()
-                .any(|p| *p == crate::model::Problem::StrayFrames(2)),
+            r.problems.contains(&crate::model::Problem::StrayFrames(2)),
             "{:?}",
             r.problems
         );
