@@ -871,10 +871,7 @@ the existing dependency chain (in reverse order) is:
        __mutex_lock+0x9a/0x9a0
        foo_b+0x12/0x40
 ";
-        assert_eq!(
-            parse_all(chain)[0].kind,
-            ReportKind::CircularDependency
-        );
+        assert_eq!(parse_all(chain)[0].kind, ReportKind::CircularDependency);
         // A line that merely mentions a section opener is not one.
         assert!(parse_all("see the *** DEADLOCK *** line below\n").is_empty());
     }
@@ -894,7 +891,10 @@ stack backtrace:
         let r = &parse_all(text)[0];
         assert_eq!(r.kind, ReportKind::SuspiciousRcuUsage);
         let names: Vec<&str> = r.backtrace.iter().map(|f| f.base.as_str()).collect();
-        assert_eq!(names, ["lockdep_rcu_suspicious", "foo_table_dump", "foo_dumpit"]);
+        assert_eq!(
+            names,
+            ["lockdep_rcu_suspicious", "foo_table_dump", "foo_dumpit"]
+        );
         // Elsewhere a bare word is not a frame: a stack does not open on one.
         let stray = text.replace("stack backtrace:\n", "stack backtrace:\n\n");
         assert!(parse_all(&stray)[0].backtrace.is_empty());

@@ -88,12 +88,7 @@ fn compiled() -> &'static Compiled {
             .expect("banner needles are valid"),
         starts: AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostFirst)
-            .build(
-                rows()
-                    .iter()
-                    .map(|(_, r)| r.needle)
-                    .chain(start_strings()),
-            )
+            .build(rows().iter().map(|(_, r)| r.needle).chain(start_strings()))
             .expect("banner needles are valid"),
         rows: rows()
             .iter()
