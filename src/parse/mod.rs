@@ -839,7 +839,10 @@ irq event stamp: 837522
             assert_eq!(reps.len(), 1, "{text}");
             assert_eq!(reps[0].kind, kind, "{text}");
             assert!(!reps[0].complete);
-            assert!(reps[0].problems[0].starts_with("the banner is missing"));
+            assert!(matches!(
+                reps[0].problems[0],
+                crate::model::Problem::BannerMissing { .. }
+            ));
         }
         // The function that printed the report decides over the scenario.
         let stack = "
