@@ -65,6 +65,17 @@ const CASES: &[(&str, Input, Input)] = &[
         ("walk/vmalloc-nofs-gfs2-5.10.txt", None),
     ),
     (
+        "sb-freeze-level-held",
+        (
+            "labeled/130-btrfs-tree-lock-sb-internal-clone-read-mode-ppc64.txt",
+            None,
+        ),
+        // The same report with sb_writers held on another superblock: a
+        // lower level of a different superblock does not exclude this
+        // one's freezer.
+        ("rules/sb-freeze-level-other-sb.txt", None),
+    ),
+    (
         "fs-reclaim-cycle",
         ("walk/vmalloc-nofs-gfs2-5.10.txt", None),
         ("real/006-slab-mutex-kernfs-count-sysfs.txt", None),

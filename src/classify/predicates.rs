@@ -19,6 +19,7 @@ const TABLE: &[(&str, Predicate)] = &[
         fs_reclaim_cycle_cannot_recurse,
     ),
     ("xfs-inode-reclaim-alias", xfs_inode_reclaim_alias),
+    ("sb-freeze-level-held", sb_freeze_level_held),
     ("fs-reclaim-cycle", fs_reclaim_cycle),
     ("cross-release-completion", cross_release_completion),
     ("workqueue-flush-cycle", workqueue_flush_cycle),
@@ -430,6 +431,109 @@ fn xfs_inode_reclaim_alias(ctx: &Ctx<'_>) -> Option<Finding> {
             "The lock class {} is taken on the reclaim side ({reclaim_frame}) for an inode being reclaimed, and is also held around an allocation for an inode in use. Both are the same lockdep class, but an inode under reclaim has no references and cannot be the one whose lock is held.",
             inode_lock.class
         ),
+        ..Finding::default()
+    })
+}
+
+/// Functions of the freezer itself: the one writer of the freeze levels.
+const FREEZER: &[&str] = &[
+    "freeze_super",
+    "sb_wait_write",
+    "thaw_super",
+    "thaw_super_locked",
+    "percpu_down_write",
+];
+
+/// A lock address as a number (raw `%px` addresses; `None` when not
+/// printed or not hex).
+fn lock_address(l: &Lock) -> Option<u64> {
+    let a = l.address.as_deref()?;
+    u64::from_str_radix(a.trim_start_matches("0x"), 16).ok()
+}
+
+/// The current acquisition is of a superblock freeze level above
+/// SB_FREEZE_WRITE, for read, while the task holds a lower level of the
+/// same superblock: freeze_super() takes the levels' write sides in order
+/// and keeps each until thaw, so while a lower level is read-held no
+/// writer holds or waits for the higher one, and this acquisition cannot
+/// block. The cycle needs it to.
+fn sb_freeze_level_held(ctx: &Ctx<'_>) -> Option<Finding> {
+    use crate::kernel::locks::freeze_level;
+    let r = ctx.report;
+    let acq = r.acquiring.as_ref()?;
+    let want = freeze_level(&acq.class).filter(|f| f.level >= 2)?;
+    // The freezer takes the write sides: its own acquisitions can block.
+    let freezer = |f: &crate::model::Frame| FREEZER.contains(&f.base.as_str());
+    if r.backtrace.iter().any(freezer) || acq.at.as_ref().is_some_and(freezer) {
+        return None;
+    }
+    let (held, lower) = r.held_locks.iter().find_map(|l| {
+        let f = freeze_level(&l.class).filter(|f| f.level < want.level)?;
+        (!l.at.as_ref().is_some_and(freezer)).then_some((l, f))
+    })?;
+    // The levels of one superblock are one array (struct sb_writers
+    // rw_sem[]), in level order: the higher level lies a few hundred bytes
+    // above the lower one.
+    let gap = (want.level - lower.level) as u64 * 1024;
+    let same_sb = match (lock_address(acq), lock_address(held)) {
+        (Some(a), Some(h)) if a > h && a - h <= gap => Some(true),
+        (Some(_), Some(_)) => return None,
+        _ => None,
+    };
+    let holder = r
+        .task
+        .as_ref()
+        .map(|t| format!("{}/{}", t.comm, t.pid))
+        .unwrap_or_else(|| "the task".to_string());
+    let at = |l: &Lock| {
+        l.at.as_ref()
+            .map(|f| format!(" (taken at {})", f.base))
+            .unwrap_or_default()
+    };
+    let mut evidence = vec![
+        format!(
+            "acquiring {}: freeze level {} of the superblock, {}",
+            acq.class, want.level, want.what
+        ),
+        format!(
+            "held by {holder}: {}{}: freeze level {}, {}",
+            held.class,
+            at(held),
+            lower.level,
+            lower.what
+        ),
+    ];
+    if same_sb == Some(true) {
+        evidence.push(format!(
+            "{} lies {:#x} bytes above {}: the same superblock's sb_writers array",
+            acq.address.as_deref().unwrap_or_default(),
+            lock_address(acq)? - lock_address(held)?,
+            held.class
+        ));
+    }
+    Some(Finding {
+        explanation: format!(
+            "{holder} takes {} (freeze level {}) while it holds {} (level {}){}. The only writer of these levels is freeze_super(), which takes their write sides in level order, waiting at each one until its readers are gone, and keeps them until the filesystem is thawed; so while {holder} holds level {} for read no freezer can hold or wait for level {}, and this read acquisition cannot block. The cycle closes only if it waits.",
+            acq.class,
+            want.level,
+            held.class,
+            lower.level,
+            if same_sb == Some(true) { " of the same superblock" } else { "" },
+            lower.level,
+            want.level
+        ),
+        summary: Some(format!(
+            "Probably a false positive: {} cannot block here, because {holder} holds the lower freeze level {}{} and the freezer takes the levels in order; decisive is whether {} -> {} is also taken somewhere without a lower freeze level held.",
+            acq.class,
+            held.class,
+            if same_sb == Some(true) { " of the same superblock" } else { "" },
+            r.holding.as_ref().map(|h| h.class.as_str()).unwrap_or("the held lock"),
+            acq.class
+        )),
+        weaker: (same_sb.is_none()).then(|| {
+            "the report prints no lock addresses, so it does not show that both freeze levels belong to one superblock".to_string()
+        }),
+        evidence,
         ..Finding::default()
     })
 }

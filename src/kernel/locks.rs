@@ -34,7 +34,19 @@ struct Table {
     pseudo: Vec<Pseudo>,
     shared_init: Vec<Pseudo>,
     per_inode: Vec<Pseudo>,
+    freeze_level: Vec<FreezeLevel>,
     lock_type: Vec<TypeRow>,
+}
+
+/// One level of a superblock's freeze protection (`[[freeze_level]]`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FreezeLevel {
+    name: String,
+    /// 1 for SB_FREEZE_WRITE, 2 for SB_FREEZE_PAGEFAULT, 3 for SB_FREEZE_FS.
+    pub level: u8,
+    /// What takes the level for read.
+    pub what: String,
 }
 
 #[derive(Deserialize)]
@@ -143,6 +155,13 @@ fn without_key_number(class: &str) -> &str {
     }
 }
 
+/// The superblock freeze level `class` is (`sb_writers#3`, `sb_internal`),
+/// if it is one: freeze_super() takes the levels' write sides in order.
+pub fn freeze_level(class: &str) -> Option<&'static FreezeLevel> {
+    let c = without_key_number(class);
+    table().freeze_level.iter().find(|f| f.name == c)
+}
+
 /// What a pseudo-lock class stands for, or `None` for a real lock.
 pub fn pseudo_lock(class: &str) -> Option<&'static str> {
     what_of(&table().pseudo, without_key_number(class))
@@ -197,6 +216,15 @@ mod tests {
         assert!(shared_init("&x->wait#12").is_some());
         assert!(shared_init("&xa->xa_lock#3").is_some());
         assert!(shared_init("&mm->mmap_lock").is_none());
+    }
+
+    #[test]
+    fn freeze_levels_in_order() {
+        assert_eq!(freeze_level("sb_writers#12").map(|f| f.level), Some(1));
+        assert_eq!(freeze_level("sb_pagefaults").map(|f| f.level), Some(2));
+        assert_eq!(freeze_level("sb_internal#2").map(|f| f.level), Some(3));
+        assert!(freeze_level("&type->s_umount_key#25").is_none());
+        assert!(freeze_level("sb_internal_lock").is_none());
     }
 
     #[test]
