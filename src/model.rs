@@ -397,6 +397,151 @@ pub struct TaintFlag {
     pub meaning: Option<&'static str>,
 }
 
+/// Why a report stopped collecting lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndReason {
+    /// Its shape ended (trace finished, dump ruler, ...).
+    Finished,
+    /// Another report began before its shape ended.
+    NextReport,
+    /// The input ended.
+    EndOfInput,
+    /// It hit the segmenter's size cap (`segment::limits::MAX_REPORT_LINES`).
+    SizeCap,
+    /// Too many reports were open at once; the oldest was closed.
+    Evicted,
+}
+
+/// Why a report is incomplete or corrupted, or what was repaired in it
+/// (JSON `problems`: each one's [`Display`](std::fmt::Display) text).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// The report was pasted without its banner; it starts at `line` with
+    /// its body.
+    BannerMissing {
+        /// The report's first line.
+        line: u64,
+    },
+    /// The circular-dependency scenario's columns were restored from the
+    /// table's fixed shape because indentation was lost.
+    ScenarioColumnsRestored,
+    /// Sections the kind needs were not seen.
+    Missing {
+        /// The missing sections, as the kind's row names them
+        /// (`the lock line`).
+        sections: Vec<&'static str>,
+        /// Why the report stopped collecting lines.
+        end: EndReason,
+        /// The report's last line.
+        after_line: u64,
+    },
+    /// A held-locks list has fewer entries than its header counts.
+    ShortHeldList,
+    /// The report hit the segmenter's size cap.
+    SizeCap {
+        /// The cap in lines.
+        lines: usize,
+        /// The cap in bytes.
+        bytes: usize,
+    },
+    /// The report was closed early because too many were open at once.
+    Evicted {
+        /// Reports open at most.
+        open: usize,
+        /// Reports waiting at most.
+        waiting: usize,
+    },
+    /// An overlong line was truncated.
+    LineTruncated,
+    /// This many interleaved foreign lines were dropped.
+    InterleavedDropped(u64),
+    /// A lock line was expected but something else was printed.
+    LockLineExpected,
+    /// A dependency-chain entry has no stack.
+    ChainEntryWithoutStack,
+    /// The backtrace has no reliable frame.
+    NoReliableFrame,
+    /// This many stack lines printed before a hung task's own stack
+    /// (another task's output) were kept unparsed.
+    ForeignStackLines(usize),
+    /// This many frame lines outside any section the kind has were kept
+    /// unparsed.
+    StrayFrames(usize),
+    /// No frame could be taken from the report for its syzkaller title.
+    NoTitleFrame,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Problem::BannerMissing { line } => write!(
+                f,
+                "the banner is missing: the report starts at line {line} with its body"
+            ),
+            Problem::ScenarioColumnsRestored => f.write_str(
+                "scenario columns restored from the table's fixed shape (indentation was lost)",
+            ),
+            Problem::Missing {
+                sections,
+                end,
+                after_line,
+            } => {
+                let why = match end {
+                    EndReason::NextReport => "another report began",
+                    EndReason::EndOfInput => "the input ended",
+                    EndReason::SizeCap => "the report hit the size cap",
+                    EndReason::Evicted => "too many reports were open at once",
+                    EndReason::Finished => "the report ended early",
+                };
+                write!(
+                    f,
+                    "missing {} ({why} after line {after_line})",
+                    sections.join(", ")
+                )
+            }
+            Problem::ShortHeldList => {
+                f.write_str("a held-locks list has fewer entries than its header counts")
+            }
+            Problem::SizeCap { lines, bytes } => write!(
+                f,
+                "report truncated at {lines} lines or {bytes} bytes (the rest of it was not read)"
+            ),
+            Problem::Evicted { open, waiting } => write!(
+                f,
+                "report closed early: too many reports were open at once (at most {open} open, {waiting} waiting)"
+            ),
+            Problem::LineTruncated => f.write_str("an overlong line was truncated"),
+            Problem::InterleavedDropped(n) => {
+                write!(f, "{n} interleaved foreign lines were dropped")
+            }
+            Problem::LockLineExpected => {
+                f.write_str("a lock line was expected but something else was printed")
+            }
+            Problem::ChainEntryWithoutStack => {
+                f.write_str("a dependency-chain entry has no stack")
+            }
+            Problem::NoReliableFrame => f.write_str("the backtrace has no reliable frame"),
+            Problem::ForeignStackLines(n) => write!(
+                f,
+                "{n} stack line(s) printed before the hung task's own stack (another task's output) were kept unparsed"
+            ),
+            Problem::StrayFrames(n) => write!(
+                f,
+                "{n} frame line(s) outside any section this report kind has were kept unparsed"
+            ),
+            Problem::NoTitleFrame => {
+                f.write_str("no frame could be taken from the report for its title")
+            }
+        }
+    }
+}
+
+impl Serialize for Problem {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 /// A line inside a report that no section parser claimed; kept verbatim so
 /// nothing printed is ever lost.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -437,8 +582,9 @@ pub struct Report {
     pub complete: bool,
     /// True when foreign output was spliced in or sections are damaged.
     pub corrupted: bool,
-    /// Why the report is incomplete or corrupted.
-    pub problems: Vec<String>,
+    /// Why the report is incomplete or corrupted (JSON: each problem's
+    /// text).
+    pub problems: Vec<Problem>,
     /// The kernel release (`4.15.0-rc9`), as printed on the CPU line, 2.6's
     /// `Pid:` line or an ident line (`Not tainted 4.15.0-rc9 #1`).
     pub kernel: Option<String>,

@@ -12,6 +12,8 @@
 //!    inconsistent-lock-state report are in the stacks the log prints them
 //!    in (the `{STATE} state was registered at:` trace for the `from`
 //!    state, the backtrace for the new use);
+//!    and an acquisition site is a caller of the lock primitive, never a
+//!    frame printed above it (the unwinder's or lockdep's own);
 //! 5. a lock being released is never labelled as acquired, and the other
 //!    lock of an irq inversion is never labelled as held;
 //! 6. every reference a reader sees is public: a commit id with its
@@ -26,7 +28,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
-use splatdec::kernel::frames::class_of;
+use splatdec::kernel::frames::{class_of, FrameClass};
 
 fn fixture_logs() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
@@ -124,6 +126,18 @@ fn frame_names(v: &Value) -> Vec<String> {
     v.as_array()
         .map(|a| {
             a.iter()
+                .filter_map(|f| f["base"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The frames a stack prints without `?` (the unwinder's guesses left out).
+fn reliable_frame_names(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|f| f["reliable"].as_bool() != Some(false))
                 .filter_map(|f| f["base"].as_str().map(str::to_string))
                 .collect()
         })
@@ -252,18 +266,21 @@ fn wrong_claims(path: &Path) -> Vec<String> {
                     .collect()
             })
             .unwrap_or_default();
-        let registered: Vec<String> = r["traces"]
-            .as_array()
-            .and_then(|a| {
-                a.iter().find(|t| {
-                    t["name"]
-                        .as_str()
-                        .is_some_and(|n| n.ends_with("state was registered at"))
-                })
+        let registered_trace = r["traces"].as_array().and_then(|a| {
+            a.iter().find(|t| {
+                t["name"]
+                    .as_str()
+                    .is_some_and(|n| n.ends_with("state was registered at"))
             })
+        });
+        let registered: Vec<String> = registered_trace
             .map(|t| frame_names(&t["frames"]))
             .unwrap_or_default();
         let backtrace = frame_names(&r["backtrace"]);
+        let backtrace_reliable = reliable_frame_names(&r["backtrace"]);
+        let registered_reliable: Vec<String> = registered_trace
+            .map(|t| reliable_frame_names(&t["frames"]))
+            .unwrap_or_default();
         let from_in_irq = r["usage_transition"]["from"]
             .as_str()
             .is_some_and(|f| f.starts_with("IN-"));
@@ -293,6 +310,25 @@ fn wrong_claims(path: &Path) -> Vec<String> {
                 wrong.push(format!(
                     "{at}: `{e}` names a site that is not in the stack the log prints that use in"
                 ));
+            }
+            // Where a lock was taken is a caller of the lock primitive that
+            // took it: never a frame printed inside it (the unwinder's and
+            // lockdep's own frames above the primitive).
+            let reliable = if in_irq == from_in_irq {
+                &registered_reliable
+            } else {
+                &backtrace_reliable
+            };
+            let primitive = reliable
+                .iter()
+                .position(|f| class_of(f) == FrameClass::LockPrimitive);
+            if let (Some(p), Some(s)) = (primitive, reliable.iter().position(|f| f == site)) {
+                if s < p {
+                    wrong.push(format!(
+                        "{at}: `{e}` names {site}, printed above the lock primitive {} (inside the locking and reporting code)",
+                        reliable[p]
+                    ));
+                }
             }
         }
         // 7. irq_safe_unsafe_order: `other_locks` are the irq-safe lock

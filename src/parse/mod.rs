@@ -30,7 +30,7 @@ pub mod title;
 pub use crate::vocab::{frame, lock};
 
 use crate::input::Line;
-use crate::model::{Frame, FrameContext, KeptLine, Lock, Report, ReportKind, Trace};
+use crate::model::{Frame, FrameContext, KeptLine, Lock, Problem, Report, ReportKind, Trace};
 use crate::segment::RawReport;
 use crate::vocab::frame::{classify_trace_line, parse_frame, TraceLineRef};
 
@@ -386,13 +386,8 @@ pub fn parse_report(raw: &RawReport, source: &str) -> Report {
     let mut r = p.r;
     if raw.banner.headless {
         r.complete = false;
-        r.problems.insert(
-            0,
-            format!(
-                "the banner is missing: the report starts at line {} with its body",
-                r.line
-            ),
-        );
+        r.problems
+            .insert(0, Problem::BannerMissing { line: r.line });
     }
     r.title = title::title(&r, &raw.banner);
     r.headline = title::headline(&r);
@@ -401,8 +396,7 @@ pub fn parse_report(raw: &RawReport, source: &str) -> Report {
     if r.title.ends_with(" in corrupted") && !r.corrupted {
         r.corrupted = true;
         r.corrupted_for_title_only = true;
-        r.problems
-            .push("no frame could be taken from the report for its title".to_string());
+        r.problems.push(Problem::NoTitleFrame);
     }
     r
 }
@@ -623,9 +617,7 @@ ffff888012345678 &sb->s_type->i_mutex_key#14
         assert_eq!(r.held_locks[0].class, "&ovl_i_mutex_key[depth]");
         assert!(r.unparsed.is_empty(), "{:?}", r.unparsed);
         assert!(
-            !r.problems
-                .iter()
-                .any(|p| p.contains("lock line was expected")),
+            !r.problems.contains(&Problem::LockLineExpected),
             "{:?}",
             r.problems
         );
@@ -751,7 +743,14 @@ irq event stamp: 837522
         let reps = parse_all(&cut);
         assert_eq!(reps.len(), 1);
         assert!(!reps[0].complete);
-        assert!(reps[0].problems[0].contains("the input ended"));
+        assert!(matches!(
+            reps[0].problems[0],
+            Problem::Missing {
+                end: crate::model::EndReason::EndOfInput,
+                ..
+            }
+        ));
+        assert!(reps[0].problems[0].to_string().contains("the input ended"));
     }
 
     #[test]
@@ -856,9 +855,7 @@ hardirqs last  enabled at (5): [<ffffffff81000500>] bar+0x1/0x2
         assert!(kept.iter().any(|k| k.contains("baz+0x1")), "{kept:?}");
         assert!(kept.iter().any(|k| k.contains("qux+0x1")), "{kept:?}");
         assert!(
-            r.problems
-                .iter()
-                .any(|p| p.contains("2 frame line(s) outside")),
+            r.problems.contains(&crate::model::Problem::StrayFrames(2)),
             "{:?}",
             r.problems
         );

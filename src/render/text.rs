@@ -204,7 +204,7 @@ fn status(d: &mut Doc, r: &Report) {
     };
     d.line(Style::Plain, 0, s);
     for p in &r.problems {
-        d.line(Style::Plain, 2, format!("- {}", e(p)));
+        d.line(Style::Plain, 2, format!("- {}", e(&p.to_string())));
     }
 }
 
