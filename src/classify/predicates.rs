@@ -7,7 +7,7 @@ use crate::kernel::reclaim::{reach_of, Reach, ReclaimSide};
 use crate::kernel::task::TaskFlag;
 use crate::kernel::version::KernelVersion;
 use crate::model::{Lock, Report};
-use crate::walk::{FsReclaimStep, TraceWalk, WalkFrame};
+use crate::walk::{FsReclaimStep, RulesFrom, TraceWalk, WalkFrame};
 
 type Predicate = fn(&Ctx<'_>) -> Option<Finding>;
 
@@ -87,14 +87,11 @@ pub fn run(id: &str, ctx: &Ctx<'_>) -> Option<Finding> {
 /// The kernel the rules are for when the report (or `--kernel`) names
 /// one; `None` when the walk fell back to the newest rules.
 fn report_version(ctx: &Ctx<'_>) -> Option<KernelVersion> {
-    (ctx.walk_rules.from != "newest").then(|| walk_version(ctx))
+    (ctx.walk_rules.from != RulesFrom::Newest).then(|| walk_version(ctx))
 }
 
 fn walk_version(ctx: &Ctx<'_>) -> KernelVersion {
-    ctx.walk_rules
-        .version
-        .parse()
-        .unwrap_or_else(|_| GfpLayout::newest().since())
+    ctx.walk_rules.version
 }
 
 fn layout(ctx: &Ctx<'_>) -> &'static GfpLayout {
