@@ -604,7 +604,7 @@ Call Trace:
         assert!(r.complete, "{:?}", r.problems);
         assert!(!r.corrupted, "{:?}", r.problems);
         assert_eq!(r.kernel.as_deref(), Some("5.10.0-rc1"));
-        assert_eq!(r.tainted.as_deref(), Some("Not tainted"));
+        assert_eq!(r.tainted, Some(crate::model::Tainted::No));
         assert_eq!(r.task.as_ref().unwrap().comm, "kswapd0");
         assert_eq!(r.cpu, Some(1));
         assert_eq!(
@@ -689,7 +689,11 @@ ffff888012345678 &sb->s_type->i_mutex_key#14
             );
             let r = &parse_all(&text)[0];
             assert_eq!(r.kernel.as_deref(), Some(release), "{ident}");
-            assert_eq!(r.tainted.as_deref(), Some(taint), "{ident}");
+            assert_eq!(
+                r.tainted.as_ref().map(|t| t.to_string()).as_deref(),
+                Some(taint),
+                "{ident}"
+            );
             assert!(r.unparsed.is_empty(), "{ident}: {:?}", r.unparsed);
         }
         // Not an ident: a version word and prose.
@@ -724,8 +728,9 @@ ffff888012345678 &sb->s_type->i_mutex_key#14
         );
         assert_eq!(r.kernel.as_deref(), Some("5.10.0-rc1"));
         let letters: String = r
-            .taint
+            .tainted
             .as_ref()
+            .and_then(crate::model::Tainted::taint)
             .unwrap()
             .flags
             .iter()
