@@ -528,6 +528,15 @@ pub enum Problem {
         /// The report's last line.
         after_line: u64,
     },
+    /// Sections the kind needs were not seen in a report pasted without its
+    /// first lines whose final stack was pasted: lockdep prints them before
+    /// that stack, so the paste left them out (they were not cut off).
+    NotPasted {
+        /// The missing sections, as the kind's row names them.
+        sections: Vec<&'static str>,
+        /// The report's first line.
+        line: u64,
+    },
     /// A held-locks list has fewer entries than its header counts.
     ShortHeldList,
     /// The report hit the segmenter's size cap.
@@ -592,6 +601,11 @@ impl std::fmt::Display for Problem {
                     sections.join(", ")
                 )
             }
+            Problem::NotPasted { sections, line } => write!(
+                f,
+                "missing {}, which lockdep prints before its final stack: the paste starts after them (at line {line})",
+                sections.join(", ")
+            ),
             Problem::ShortHeldList => {
                 f.write_str("a held-locks list has fewer entries than its header counts")
             }
