@@ -20,6 +20,9 @@
 //!    subject, a lore.kernel.org link, or a kernel source or
 //!    documentation path.
 //!
+//! and, over the verdict: an invalid wait context's fix names the held
+//! lock whose inner wait type forbids the sleep.
+//!
 //! The library is checked in-process; with `SPLATDEC_BIN=path` the checks
 //! run against that binary instead (an older build, to see which claims it
 //! got wrong).
@@ -357,6 +360,35 @@ fn wrong_claims(path: &Path) -> Vec<String> {
         {
             if path.len() < 3 || path.first() != path.last() {
                 wrong.push(format!("{at}: the explained cycle {path:?} does not close"));
+            }
+        }
+        // 10. An invalid wait context's fix names what forbids the sleep:
+        // the held lock with the smallest inner wait type below the
+        // acquired lock's outer one (check_wait_context()), read from the
+        // held-lock lines' `{outer:inner}`.
+        if kind == "invalid_wait_context" {
+            let w = &r["acquiring"]["wait"];
+            let (o, i) = (
+                w["outer"].as_u64().unwrap_or(0),
+                w["inner"].as_u64().unwrap_or(0),
+            );
+            let next_outer = if o > 0 { o } else { i };
+            let ctx_inner = r["wait_context"]["inner"].as_u64().unwrap_or(u64::MAX);
+            let culprit = r["held_locks"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .rev()
+                .filter_map(|l| Some((l["class"].as_str()?, l["wait"]["inner"].as_u64()?)))
+                .filter(|(_, n)| *n > 0 && *n < next_outer)
+                .min_by_key(|(_, n)| *n);
+            let fix = r["verdict"]["fix"].as_str().unwrap_or("");
+            if let Some((c, n)) = culprit {
+                if i >= 4 && n <= ctx_inner && !fix.contains(c) {
+                    wrong.push(format!(
+                        "{at}: the fix does not name {c} (inner wait type {n}), which forbids the sleep: {fix:?}"
+                    ));
+                }
             }
         }
         // 6. References.

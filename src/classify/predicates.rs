@@ -1067,20 +1067,119 @@ fn invalid_wait_context_rt(ctx: &Ctx<'_>) -> Option<Finding> {
 
 fn invalid_wait_context(ctx: &Ctx<'_>) -> Option<Finding> {
     let r = ctx.report;
-    let w = r.acquiring.as_ref()?.wait?;
-    (w.inner >= 4).then(|| Finding {
-        evidence: vec![format!(
-            "sleeping lock {} (wait {{{}:{}}})",
-            r.acquiring
-                .as_ref()
-                .map(|l| l.class.as_str())
-                .unwrap_or("?"),
-            w.outer,
-            w.inner
-        )],
+    let lock = r.acquiring.as_ref()?;
+    let w = lock.wait?;
+    if w.inner < 4 {
+        return None;
+    }
+    let class = lock.class.as_str();
+    let mut evidence = vec![format!(
+        "sleeping lock {class} (wait {{{}:{}}})",
+        w.outer, w.inner
+    )];
+    // check_wait_context() (kernel/locking/lockdep.c) compares the lock's
+    // outer wait type with the smallest inner one in force: the context's
+    // (task_wait_context(): 2 in a hard interrupt, 3 in a softirq or a
+    // threaded one, 5 in a task) and each held lock's. Say which one
+    // forbids the sleep, so the advice fits it.
+    let next_outer = if w.outer > 0 { w.outer } else { w.inner };
+    let held = r
+        .held_locks
+        .iter()
+        .rev()
+        .filter_map(|l| Some((l, l.wait?.inner)))
+        .filter(|(_, i)| *i > 0 && *i < next_outer)
+        .min_by_key(|(_, i)| *i);
+    let context = r
+        .wait_context
+        .map(|c| c.inner)
+        .filter(|i| *i > 0 && *i < next_outer);
+    let generic = Finding {
+        evidence: evidence.clone(),
         explanation: "A lock that may sleep is taken in a context that must not sleep.".to_string(),
         ..Finding::default()
-    })
+    };
+    let by_held = match (held, context) {
+        (Some((_, h)), Some(c)) => h <= c,
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    if by_held {
+        let (l, inner) = held?;
+        let outer = l.wait.map(|x| x.outer).unwrap_or(0);
+        let at =
+            l.at.as_ref()
+                .map(|f| format!(", taken at {}", f.base))
+                .unwrap_or_default();
+        let entered =
+            l.at.as_ref()
+                .map(|f| format!(", entered in {}", f.base))
+                .unwrap_or_default();
+        evidence.push(format!(
+            "held {} {{{outer}:{inner}}}{at}: inner wait type {inner} < {next_outer}",
+            l.class
+        ));
+        let explanation = format!(
+            "{class} may sleep (wait type {next_outer}) and is taken while {} is held{at}; {} allows at most wait type {inner} inside it (check_wait_context()).",
+            l.class, l.class
+        );
+        if l.class.starts_with("rcu_read_lock") {
+            return Some(Finding {
+                evidence,
+                explanation,
+                fix: Some(format!(
+                    "End the RCU read-side section ({}{entered}) before taking {class}: take a reference to the object under RCU first (e.g. with kref_get_unless_zero()) and sleep outside it, or use SRCU if the readers must sleep.",
+                    l.class
+                )),
+                summary: Some(
+                    "A real bug on every kernel: a sleeping lock taken inside an RCU read-side critical section."
+                        .to_string(),
+                ),
+                ..Finding::default()
+            });
+        }
+        if let Some(what) = crate::kernel::locks::pseudo_lock(&l.class) {
+            return Some(Finding {
+                evidence,
+                explanation,
+                fix: Some(format!(
+                    "Do not take {class} inside {} ({what}{entered}): end that section before taking {class}, or move the sleeping call out of it.",
+                    l.class
+                )),
+                ..Finding::default()
+            });
+        }
+        return Some(Finding {
+            evidence,
+            explanation,
+            fix: Some(format!(
+                "Do not take {class} while holding {}{at}: release {} first or take {class} before it; or, if no section under {} sleeps, make it a lock that may sleep.",
+                l.class, l.class, l.class
+            )),
+            ..Finding::default()
+        });
+    }
+    if let Some(c) = context {
+        evidence.push(format!(
+            "context-{{{c}:{c}}}: {} context allows at most wait type {c}",
+            if c <= 2 {
+                "hard interrupt"
+            } else {
+                "softirq or threaded interrupt"
+            }
+        ));
+        return Some(Finding {
+            evidence,
+            explanation: format!(
+                "{class} may sleep (wait type {next_outer}) and is taken in interrupt context (context-{{{c}:{c}}}), where nothing may sleep."
+            ),
+            fix: Some(format!(
+                "Do not take {class} in interrupt context: defer the work to process context (a workqueue, a threaded interrupt handler)."
+            )),
+            ..Finding::default()
+        });
+    }
+    Some(generic)
 }
 
 fn sleep_in_non_block(ctx: &Ctx<'_>) -> Option<Finding> {
