@@ -21,7 +21,8 @@
 //!    documentation path.
 //!
 //! and, over the verdict: an invalid wait context's fix names the held
-//! lock whose inner wait type forbids the sleep.
+//! lock whose inner wait type forbids the sleep; the workqueue pseudo-lock
+//! said to be waited on is the one the named flush acquires.
 //!
 //! The library is checked in-process; with `SPLATDEC_BIN=path` the checks
 //! run against that binary instead (an older build, to see which claims it
@@ -388,6 +389,32 @@ fn wrong_claims(path: &Path) -> Vec<String> {
                     wrong.push(format!(
                         "{at}: the fix does not name {c} (inner wait type {n}), which forbids the sleep: {fix:?}"
                     ));
+                }
+            }
+        }
+        // 11. The workqueue pseudo-lock said to be waited on is the one the
+        // named flush or cancel acquires: the chain entry whose stack runs
+        // through that frame.
+        if r["verdict"]["rule"].as_str() == Some("workqueue-flush-cycle") {
+            let said = evidence
+                .iter()
+                .find_map(|e| e.strip_prefix("workqueue pseudo-lock "));
+            let site = evidence
+                .iter()
+                .find_map(|e| e.strip_prefix("flush/cancel site: "));
+            if let (Some(said), Some(site)) = (said, site) {
+                let flushed = r["chain"].as_array().into_iter().flatten().find(|e| {
+                    reliable_frame_names(&e["stack"]).iter().any(|f| f == site)
+                        && e["lock"]["class"].as_str().is_some_and(|c| {
+                            c.starts_with("(work_completion)") || c.starts_with("(wq_completion)")
+                        })
+                });
+                if let Some(c) = flushed.and_then(|e| e["lock"]["class"].as_str()) {
+                    if c != said {
+                        wrong.push(format!(
+                            "{at}: {said} is named as waited on, but {site} acquires {c}"
+                        ));
+                    }
                 }
             }
         }

@@ -6,7 +6,7 @@ use crate::kernel::locks::LockType;
 use crate::kernel::reclaim::{reach_of, Reach, ReclaimSide};
 use crate::kernel::task::TaskFlag;
 use crate::kernel::version::KernelVersion;
-use crate::model::{Lock, Report};
+use crate::model::{Frame, Lock, Report};
 use crate::walk::{FsReclaimStep, TraceWalk, WalkFrame};
 
 type Predicate = fn(&Ctx<'_>) -> Option<Finding>;
@@ -613,16 +613,29 @@ fn cross_release_completion(ctx: &Ctx<'_>) -> Option<Finding> {
 }
 
 fn workqueue_flush_cycle(ctx: &Ctx<'_>) -> Option<Finding> {
-    let c = cycle_locks(ctx.report).into_iter().find(|l| {
+    let is_wq = |l: &Lock| {
         l.class.starts_with("(work_completion)") || l.class.starts_with("(wq_completion)")
-    })?;
-    let flusher = ctx
+    };
+    let is_flush =
+        |f: &Frame| f.reliable && (f.base.contains("flush") || f.base.contains("cancel"));
+    // The pseudo-lock waited on is the one the flush or cancel acquires:
+    // the chain entry whose stack runs through it (a work item's map when
+    // a work is flushed, the workqueue's when a whole workqueue is), not
+    // any workqueue map of the cycle (process_one_work() holds both).
+    let flush_entry = ctx
         .report
         .chain
         .iter()
+        .find(|e| is_wq(&e.lock) && e.stack.iter().any(is_flush));
+    let c = match flush_entry {
+        Some(e) => &e.lock,
+        None => cycle_locks(ctx.report).into_iter().find(|l| is_wq(l))?,
+    };
+    let flusher = flush_entry
+        .into_iter()
+        .chain(ctx.report.chain.iter())
         .flat_map(|e| e.stack.iter())
-        .filter(|f| f.reliable)
-        .find(|f| f.base.contains("flush") || f.base.contains("cancel"))
+        .find(|f| is_flush(f))
         .map(|f| f.base.clone());
     Some(Finding {
         evidence: vec![
