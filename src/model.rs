@@ -8,6 +8,7 @@
 use compact_str::CompactString;
 use serde::Serialize;
 
+pub use crate::kernel::version::KernelRelease;
 pub use crate::kind::ReportKind;
 
 /// Which generation of banner printed the report: lockdep switched from
@@ -384,6 +385,52 @@ pub struct Taint {
     pub flags: Vec<TaintFlag>,
 }
 
+/// What a report says about taint: `Not tainted`, or `Tainted: ` and its
+/// flags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tainted {
+    /// `Not tainted`.
+    No,
+    /// `Tainted: ` and the flags decoded; `None` when the field after it
+    /// could not be read as flags.
+    Yes(Option<Taint>),
+}
+
+impl Tainted {
+    /// The decoded taint, when the report printed one.
+    pub fn taint(&self) -> Option<&Taint> {
+        match self {
+            Tainted::No => None,
+            Tainted::Yes(t) => t.as_ref(),
+        }
+    }
+
+    /// The JSON fields `tainted` (the text) and `taint` (the decoded
+    /// flags, left out when there are none).
+    fn serialize_fields<S: serde::Serializer>(
+        t: &Option<Tainted>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("tainted", &t.as_ref().map(|t| t.to_string()))?;
+        if let Some(x) = t.as_ref().and_then(Tainted::taint) {
+            m.serialize_entry("taint", x)?;
+        }
+        m.end()
+    }
+}
+
+impl std::fmt::Display for Tainted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Tainted::No => f.write_str("Not tainted"),
+            Tainted::Yes(Some(t)) => write!(f, "Tainted: {}", t.raw),
+            Tainted::Yes(None) => f.write_str("Tainted:"),
+        }
+    }
+}
+
 /// One set taint flag.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TaintFlag {
@@ -586,20 +633,20 @@ pub struct Report {
     /// text).
     pub problems: Vec<Problem>,
     /// The kernel release (`4.15.0-rc9`), as printed on the CPU line, 2.6's
-    /// `Pid:` line or an ident line (`Not tainted 4.15.0-rc9 #1`).
-    pub kernel: Option<String>,
+    /// `Pid:` line or an ident line (`Not tainted 4.15.0-rc9 #1`), with the
+    /// version it names.
+    pub kernel: Option<KernelRelease>,
     /// The vmlinux build id `CONFIG_STACKTRACE_BUILD_ID` kernels print at
     /// the end of the `CPU: ... Comm: ...` line (hex). Left out of JSON
     /// when absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub build_id: Option<String>,
-    /// `Not tainted` or `Tainted: ` and the flags exactly as printed
-    /// (`Tainted: G           OE`).
-    pub tainted: Option<String>,
-    /// The taint decoded: every flag letter with its kernel name and
-    /// meaning (absent for `Not tainted`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub taint: Option<Taint>,
+    /// What the report says about taint. JSON: `tainted`, `Not tainted` or
+    /// `Tainted: ` and the flags exactly as printed (`Tainted: G           OE`),
+    /// and `taint`, the flags decoded (every flag letter with its kernel
+    /// name and meaning; absent for `Not tainted`).
+    #[serde(flatten, serialize_with = "Tainted::serialize_fields")]
+    pub tainted: Option<Tainted>,
     /// The task the report is about: the one the header names (`syz/123 is
     /// trying to acquire lock:`), else the CPU line's `Comm:`/`PID:`, else, for
     /// kinds whose row says so (`task_from_held_list`), the task of the first
@@ -853,7 +900,6 @@ impl Report {
             kernel: None,
             build_id: None,
             tainted: None,
-            taint: None,
             task: None,
             cpu: None,
             hardware: None,

@@ -296,9 +296,24 @@ const CASES: &[(&str, Input, Input)] = &[
         ("real/010-suspicious-rcu-ip-tunnel-find-rtnl.txt", None),
     ),
     (
+        "rcu-list-lock-not-protecting",
+        (
+            "labeled/314-rcu-genlmsg-multicast-allns-l2tp-decoded.txt",
+            None,
+        ),
+        // A list the table knows, walked with its update-side lock
+        // (rtnl_mutex for the IP tunnel hash) held.
+        ("real/010-suspicious-rcu-ip-tunnel-find-rtnl.txt", None),
+    ),
+    (
         "rcu-list-under-lock",
         ("real/010-suspicious-rcu-ip-tunnel-find-rtnl.txt", None),
-        ("rules/rcu-debug-locks-off.txt", None),
+        // The namespace list walked under genl_mutex, which does not
+        // protect it: the rule must stay silent.
+        (
+            "labeled/314-rcu-genlmsg-multicast-allns-l2tp-decoded.txt",
+            None,
+        ),
     ),
     (
         "rcu-outside-watching",

@@ -7,7 +7,7 @@ use crate::kernel::reclaim::{reach_of, Reach, ReclaimSide};
 use crate::kernel::task::TaskFlag;
 use crate::kernel::version::KernelVersion;
 use crate::model::{Frame, Lock, Report};
-use crate::walk::{FsReclaimStep, TraceWalk, WalkFrame};
+use crate::walk::{FsReclaimStep, RulesFrom, TraceWalk, WalkFrame};
 
 type Predicate = fn(&Ctx<'_>) -> Option<Finding>;
 
@@ -55,6 +55,7 @@ const TABLE: &[(&str, Predicate)] = &[
         "rcu-reader-helper-without-reader",
         rcu_reader_helper_without_reader,
     ),
+    ("rcu-list-lock-not-protecting", rcu_list_lock_not_protecting),
     ("rcu-list-under-lock", rcu_list_under_lock),
     ("rcu-outside-watching", rcu_outside_watching),
     (
@@ -86,14 +87,11 @@ pub fn run(id: &str, ctx: &Ctx<'_>) -> Option<Finding> {
 /// The kernel the rules are for when the report (or `--kernel`) names
 /// one; `None` when the walk fell back to the newest rules.
 fn report_version(ctx: &Ctx<'_>) -> Option<KernelVersion> {
-    (ctx.walk_rules.from != "newest").then(|| walk_version(ctx))
+    (ctx.walk_rules.from != RulesFrom::Newest).then(|| walk_version(ctx))
 }
 
 fn walk_version(ctx: &Ctx<'_>) -> KernelVersion {
-    ctx.walk_rules
-        .version
-        .parse()
-        .unwrap_or_else(|_| GfpLayout::newest().since())
+    ctx.walk_rules.version
 }
 
 fn layout(ctx: &Ctx<'_>) -> &'static GfpLayout {
@@ -1394,6 +1392,41 @@ fn rcu_suspicious(ctx: &Ctx<'_>) -> Option<Finding> {
     })
 }
 
+/// ` (called from F)`: the first reliable caller of `function` in the
+/// backtrace outside lock and lockdep machinery, or "" when none shows.
+fn called_from(r: &Report, function: &str) -> String {
+    r.backtrace
+        .iter()
+        .filter(|f| f.reliable)
+        .skip_while(|f| f.base != function)
+        .skip(1)
+        .find(|f| !crate::kernel::frames::class_of(&f.base).is_machinery())
+        .map(|c| format!(" (called from {})", c.base))
+        .unwrap_or_default()
+}
+
+/// The list an `RCU-list traversed` report walked, when the function it
+/// fired in is one the RCU-list table knows.
+fn rcu_list_walked(r: &Report) -> Option<(&'static crate::kernel::locks::RcuList, String)> {
+    if !r
+        .message
+        .as_deref()
+        .is_some_and(|m| m.contains("RCU-list traversed"))
+    {
+        return None;
+    }
+    let site = rcu_check_site(r)?;
+    Some((
+        crate::kernel::locks::rcu_list(&site.base)?,
+        site.base.to_string(),
+    ))
+}
+
+/// Functions that build or tear down a network namespace: lists of a
+/// namespace that is not yet on (or already off) net_namespace_list are
+/// reachable by no other task.
+const NETNS_SETUP: &[&str] = &["setup_net", "ops_init", "cleanup_net", "ops_exit_list"];
+
 fn rcu_list_under_lock(ctx: &Ctx<'_>) -> Option<Finding> {
     let r = ctx.report;
     if !r
@@ -1403,6 +1436,27 @@ fn rcu_list_under_lock(ctx: &Ctx<'_>) -> Option<Finding> {
     {
         return None;
     }
+    let msg = format!("message: {}", r.message.clone().unwrap_or_default());
+    // A list the table knows: only its update-side lock counts.
+    if let Some((list, walker)) = rcu_list_walked(r) {
+        let lock = r.held_locks.iter().find(|l| list.protected_by(&l.class))?;
+        return Some(Finding {
+            evidence: vec![
+                msg,
+                format!("{walker} walks {}", list.list),
+                format!("held: {}, which the kernel declares as that list's protection ({})", lock.class, list.source),
+            ],
+            explanation: format!(
+                "{walker} walks {} with {} held, the lock that keeps that list from changing ({}); the iterator was not given that condition.",
+                list.list, lock.class, list.source
+            ),
+            fix: Some(format!(
+                "Pass the condition to the iterator in {walker}: list_for_each_entry_rcu() or hlist_for_each_entry_rcu() take it as their last argument (..., {}).",
+                lock_condition(&lock.class)
+            )),
+            ..Finding::default()
+        });
+    }
     let lock = r.held_locks.iter().find(|l| {
         l.class.contains("rtnl")
             || l.class.contains("mutex")
@@ -1410,17 +1464,83 @@ fn rcu_list_under_lock(ctx: &Ctx<'_>) -> Option<Finding> {
             || l.wait.is_some_and(|w| w.inner >= 4)
     })?;
     Some(Finding {
+        evidence: vec![msg, format!("held: {}", lock.class)],
+        explanation: format!("The list is walked with {} held, a sleeping lock of the kind that serialises a list's updates; the iterator was not given a lock condition.", lock.class),
+        summary: Some(format!(
+            "Probably a false positive: the list is walked outside an RCU reader but with {} held; decisive is whether {} is the lock every update of that list takes (the report does not name the list's update-side lock).",
+            lock.class, lock.class
+        )),
+        weaker: Some(format!(
+            "the report does not show which lock updates the list, so whether {} protects it is not shown",
+            lock.class
+        )),
+        fix: Some(format!(
+            "If {} serialises the list's updates, pass the condition to the iterator: list_for_each_entry_rcu(..., {}); if not, take rcu_read_lock() around the walk.",
+            lock.class,
+            lock_condition(&lock.class)
+        )),
+    })
+}
+
+/// The lockdep condition that names a held class in an iterator.
+fn lock_condition(class: &str) -> String {
+    if class.contains("rtnl") {
+        "lockdep_rtnl_is_held()".to_string()
+    } else {
+        format!("lockdep_is_held(<{class}>)")
+    }
+}
+
+/// An RCU list the table knows walked outside an RCU reader with none of
+/// its update-side locks held.
+fn rcu_list_lock_not_protecting(ctx: &Ctx<'_>) -> Option<Finding> {
+    let r = ctx.report;
+    let rcu = r.rcu.as_ref();
+    if rcu.is_some_and(|x| x.debug_locks == Some(0)) {
+        return None;
+    }
+    let (list, walker) = rcu_list_walked(r)?;
+    if r.held_locks
+        .iter()
+        .any(|l| list.protected_by(&l.class) || l.class.starts_with("rcu_read_lock"))
+    {
+        return None;
+    }
+    // A namespace being built or torn down: nobody else reaches its lists.
+    if r.backtrace
+        .iter()
+        .any(|f| NETNS_SETUP.contains(&f.base.as_str()))
+    {
+        return None;
+    }
+    let held: Vec<&str> = r.held_locks.iter().map(|l| l.class.as_str()).collect();
+    let from = called_from(r, &walker);
+    Some(Finding {
         evidence: vec![
             format!("message: {}", r.message.clone().unwrap_or_default()),
-            format!("held: {}", lock.class),
+            format!("{walker}{from} walks {}", list.list),
+            format!("its update-side lock: {} ({})", list.locks.join(" or "), list.source),
+            if held.is_empty() {
+                "held: none (no RCU reader)".to_string()
+            } else {
+                format!("held: {} (none of them, and no RCU reader)", held.join(", "))
+            },
         ],
-        explanation: format!("The list is walked with {} held, which is the list's update-side lock; the iterator was not given that condition.", lock.class),
+        explanation: format!(
+            "{walker}{from} walks {} outside an RCU read-side section, and the task holds none of the locks that serialise the list's updates ({}){}: an update can free an entry under the walker.",
+            list.list,
+            list.locks.join(" or "),
+            if held.is_empty() {
+                String::new()
+            } else {
+                format!("; {} do not", held.join(", "))
+            }
+        ),
         fix: Some(format!(
-            "Pass the condition to the iterator: list_for_each_entry_rcu(..., {}).",
-            if lock.class.contains("rtnl") { "lockdep_rtnl_is_held()".to_string() } else { format!("lockdep_is_held(<{}>)", lock.class) }
+            "Take rcu_read_lock() around the walk in {walker}{from} (and allocate with GFP_ATOMIC inside it), or hold {} there.",
+            list.locks.join(" or ")
         )),
-        weaker: None,
-        summary: None,
+        ..Finding::default()
     })
 }
 
@@ -1533,20 +1653,7 @@ fn rcu_reader_helper_without_reader(ctx: &Ctx<'_>) -> Option<Finding> {
         return None;
     }
     let held: Vec<&str> = r.held_locks.iter().map(|l| l.class.as_str()).collect();
-    let callers: Vec<&str> = r
-        .backtrace
-        .iter()
-        .filter(|f| f.reliable)
-        .skip_while(|f| f.base != site.base)
-        .skip(1)
-        .filter(|f| !crate::kernel::frames::class_of(&f.base).is_machinery())
-        .take(2)
-        .map(|f| f.base.as_str())
-        .collect();
-    let from = callers
-        .first()
-        .map(|c| format!(" (called from {c})"))
-        .unwrap_or_default();
+    let from = called_from(r, &site.base);
     Some(Finding {
         evidence: vec![
             format!("message: {msg}"),

@@ -262,16 +262,18 @@ struct ReadTable {
     read: Vec<ReadAcquire>,
 }
 
+/// An embedded data table, parsed once.
+fn parsed<T: serde::de::DeserializeOwned>(cell: &'static OnceLock<T>, text: &str) -> &'static T {
+    cell.get_or_init(|| toml::from_str(text).expect("embedded lock table parses"))
+}
+
 /// The read primitive a frame's base name is, if it is one.
 pub fn read_acquire(base: &str) -> Option<&'static ReadAcquire> {
-    static T: OnceLock<Vec<ReadAcquire>> = OnceLock::new();
-    T.get_or_init(|| {
-        toml::from_str::<ReadTable>(include_str!("data/read_acquire.toml"))
-            .expect("read_acquire.toml parses")
-            .read
-    })
-    .iter()
-    .find(|r| r.prefixes.iter().any(|p| base.starts_with(p.as_str())))
+    static T: OnceLock<ReadTable> = OnceLock::new();
+    parsed(&T, include_str!("data/read_acquire.toml"))
+        .read
+        .iter()
+        .find(|r| r.prefixes.iter().any(|p| base.starts_with(p.as_str())))
 }
 
 /// The primitive that took the lock in a backtrace printed from inside
@@ -299,5 +301,68 @@ mod read_tests {
         );
         assert!(read_acquire("down_write").is_none());
         assert!(read_acquire("_raw_spin_lock").is_none());
+    }
+}
+
+/// An RCU-protected list and the locks that protect its walkers
+/// (`data/rcu_lists.toml`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RcuList {
+    walkers: Vec<String>,
+    /// The list, in words.
+    pub list: String,
+    /// Lockdep class names (exact, or a `->field`/`.field` suffix).
+    pub locks: Vec<String>,
+    /// Where the kernel declares it.
+    pub source: String,
+}
+
+impl RcuList {
+    /// Does the held class `class` protect the list?
+    pub fn protected_by(&self, class: &str) -> bool {
+        let c = without_key_number(class);
+        self.locks.iter().any(|l| {
+            c == l
+                || c.strip_suffix(l.as_str())
+                    .is_some_and(|p| p.ends_with("->") || p.ends_with('.'))
+        })
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RcuListTable {
+    list: Vec<RcuList>,
+}
+
+/// The RCU list the function `walker` (a base name) walks, if the table
+/// knows it.
+pub fn rcu_list(walker: &str) -> Option<&'static RcuList> {
+    static T: OnceLock<RcuListTable> = OnceLock::new();
+    parsed(&T, include_str!("data/rcu_lists.toml"))
+        .list
+        .iter()
+        .find(|l| l.walkers.iter().any(|w| w == walker))
+}
+
+#[cfg(test)]
+mod rcu_list_tests {
+    use super::*;
+
+    #[test]
+    fn lists_and_their_update_side_locks() {
+        let nft = rcu_list("nft_table_lookup").unwrap();
+        assert!(nft.protected_by("&nft_net->commit_mutex"));
+        assert!(nft.protected_by("&net->nft.commit_mutex"));
+        assert!(!nft.protected_by("&nft_net->commit_mutex_x"));
+        assert!(!nft.protected_by("rtnl_mutex"));
+        let ns = rcu_list("genlmsg_multicast_allns").unwrap();
+        assert!(ns.protected_by("net_rwsem"));
+        assert!(!ns.protected_by("genl_mutex"));
+        assert!(rcu_list("ip_tunnel_find")
+            .unwrap()
+            .protected_by("rtnl_mutex"));
+        assert!(rcu_list("dev_get_by_index_rcu").is_none());
     }
 }

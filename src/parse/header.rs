@@ -46,6 +46,7 @@ impl<'a> Parser<'a> {
                 Head::Refuse => return false,
                 Head::Open(next) => {
                     self.section = next;
+                    self.section_header_line = line.no;
                     return true;
                 }
             }

@@ -105,6 +105,8 @@ struct Parser<'a> {
     /// Stack lines of another task printed before a hung task's own
     /// stack (kept as unparsed).
     foreign_stack_lines: usize,
+    /// The line of the header that opened the current section.
+    section_header_line: u64,
 }
 
 impl<'a> Parser<'a> {
@@ -199,10 +201,14 @@ impl<'a> Parser<'a> {
             source_line: line.no,
             ..Frame::named(t)
         };
+        let header_line = self.section_header_line;
         let Some(stack) = self.open_stack() else {
             return false;
         };
-        if stack.is_empty() {
+        // A bare word opens a stack only right under its header (a
+        // `stack backtrace:` pasted with symbols alone); elsewhere it
+        // continues frames already read.
+        if stack.is_empty() && line.no != header_line + 1 {
             return false;
         }
         stack.push(frame);
@@ -307,25 +313,58 @@ impl<'a> Parser<'a> {
     }
 }
 
-/// The kind of a report pasted without its banner, from its sections:
+/// The kind of a report pasted without its banner. The function that
+/// printed it, in its own stack below dump_stack() (the kind table's
+/// `reporters`), decides when present. Otherwise the sections tell:
 /// `is trying to acquire lock:` opens a circular report (which prints the
 /// dependency chain) and a recursive one (which prints `May be due to
-/// missing lock nesting notation` and a one-CPU scenario). When neither
-/// shows, the kind is not claimed (`other`).
+/// missing lock nesting notation` and a one-CPU scenario); a fragment
+/// pasted from a section several kinds print (`Chain exists of:`, the
+/// scenario, `*** DEADLOCK ***`) takes its kind from the scenario's shape:
+/// two CPUs for a circular report (print_circular_lock_scenario), one CPU
+/// and an `<Interrupt>` for an inconsistent lock state
+/// (print_usage_bug_scenario), one CPU alone for recursion
+/// (print_deadlock_scenario). The interrupt scenario is printed for both
+/// irq inversion and irq-safe/unsafe order (print_irq_lock_scenario), so
+/// it alone claims no kind. When nothing tells, the kind is not claimed
+/// (`other`).
 fn headless_kind(r: &mut Report, raw: &RawReport) {
-    if r.kind != ReportKind::CircularDependency {
+    let reporter = r
+        .backtrace
+        .iter()
+        .find_map(|f| crate::kind::kind_reported_by(&f.base));
+    if let Some(kind) = reporter {
+        r.kind = kind;
         return;
     }
     let says = |s: &str| raw.lines.iter().any(|l| l.text.trim() == s);
-    let circular = !r.chain.is_empty()
-        || !r.chain_exists_of.is_empty()
-        || says("which lock already depends on the new lock.");
-    let recursive = says("May be due to missing lock nesting notation")
-        || r.scenario.as_ref().is_some_and(|s| s.cpus.len() == 1);
-    r.kind = match (circular, recursive) {
-        (true, false) => ReportKind::CircularDependency,
-        (false, true) => ReportKind::RecursiveLocking,
-        _ => ReportKind::Other,
+    let cpus = r.scenario.as_ref().map(|s| s.cpus.len());
+    let interrupt = r
+        .scenario
+        .as_ref()
+        .is_some_and(|s| s.steps.iter().any(|st| st.action == "interrupt"));
+    r.kind = match r.kind {
+        ReportKind::CircularDependency => {
+            let circular = !r.chain.is_empty()
+                || !r.chain_exists_of.is_empty()
+                || says("which lock already depends on the new lock.");
+            let recursive = says("May be due to missing lock nesting notation") || cpus == Some(1);
+            match (circular, recursive) {
+                (true, false) => ReportKind::CircularDependency,
+                (false, true) => ReportKind::RecursiveLocking,
+                _ => ReportKind::Other,
+            }
+        }
+        ReportKind::Other if says("Possible interrupt unsafe locking scenario:") => {
+            ReportKind::Other
+        }
+        ReportKind::Other => match (cpus, interrupt) {
+            (Some(2), false) => ReportKind::CircularDependency,
+            (Some(1), true) => ReportKind::InconsistentLockState,
+            (Some(1), false) => ReportKind::RecursiveLocking,
+            _ => ReportKind::Other,
+        },
+        kind => kind,
     };
 }
 
@@ -373,6 +412,7 @@ pub fn parse_report(raw: &RawReport, source: &str) -> Report {
         path: None,
         stray_frames: 0,
         foreign_stack_lines: 0,
+        section_header_line: 0,
     };
     read_lines(&mut p, raw);
     p.finish_path();
@@ -564,7 +604,7 @@ Call Trace:
         assert!(r.complete, "{:?}", r.problems);
         assert!(!r.corrupted, "{:?}", r.problems);
         assert_eq!(r.kernel.as_deref(), Some("5.10.0-rc1"));
-        assert_eq!(r.tainted.as_deref(), Some("Not tainted"));
+        assert_eq!(r.tainted, Some(crate::model::Tainted::No));
         assert_eq!(r.task.as_ref().unwrap().comm, "kswapd0");
         assert_eq!(r.cpu, Some(1));
         assert_eq!(
@@ -649,7 +689,11 @@ ffff888012345678 &sb->s_type->i_mutex_key#14
             );
             let r = &parse_all(&text)[0];
             assert_eq!(r.kernel.as_deref(), Some(release), "{ident}");
-            assert_eq!(r.tainted.as_deref(), Some(taint), "{ident}");
+            assert_eq!(
+                r.tainted.as_ref().map(|t| t.to_string()).as_deref(),
+                Some(taint),
+                "{ident}"
+            );
             assert!(r.unparsed.is_empty(), "{ident}: {:?}", r.unparsed);
         }
         // Not an ident: a version word and prose.
@@ -684,8 +728,9 @@ ffff888012345678 &sb->s_type->i_mutex_key#14
         );
         assert_eq!(r.kernel.as_deref(), Some("5.10.0-rc1"));
         let letters: String = r
-            .taint
+            .tainted
             .as_ref()
+            .and_then(crate::model::Tainted::taint)
             .unwrap()
             .flags
             .iter()
@@ -731,6 +776,128 @@ irq event stamp: 837522
         );
         assert!(r.traces[0].frames[1].offset.is_none());
         assert!(r.unparsed.is_empty(), "{:?}", r.unparsed);
+    }
+
+    #[test]
+    fn fragments_take_their_kind_from_sections_and_reporter() {
+        let two_cpus = "\
+ Possible unsafe locking scenario:
+
+       CPU0                    CPU1
+       ----                    ----
+  lock(&a->lock);
+                               lock(&b->lock);
+                               lock(&a->lock);
+  lock(&b->lock);
+
+ *** DEADLOCK ***
+";
+        let one_cpu = "\
+ Possible unsafe locking scenario:
+
+       CPU0
+       ----
+  lock(&a->lock);
+  lock(&a->lock);
+
+ *** DEADLOCK ***
+";
+        let interrupt = "\
+ Possible unsafe locking scenario:
+
+       CPU0
+       ----
+  lock(&a->lock);
+  <Interrupt>
+    lock(&a->lock);
+
+ *** DEADLOCK ***
+";
+        let irq_scenario = "\
+ Possible interrupt unsafe locking scenario:
+
+       CPU0                    CPU1
+       ----                    ----
+  lock(&b->lock);
+                               local_irq_disable();
+                               lock(&a->lock);
+                               lock(&b->lock);
+  <Interrupt>
+    lock(&a->lock);
+
+ *** DEADLOCK ***
+";
+        let only_deadlock = "\
+ *** DEADLOCK ***
+
+1 lock held by foo/12:
+ #0: ffff888012345678 (&a->lock){+.+.}-{3:3}, at: foo_work+0x1c/0x90
+";
+        for (text, kind) in [
+            (two_cpus, ReportKind::CircularDependency),
+            (one_cpu, ReportKind::RecursiveLocking),
+            (interrupt, ReportKind::InconsistentLockState),
+            (irq_scenario, ReportKind::Other),
+            (only_deadlock, ReportKind::Other),
+        ] {
+            let reps = parse_all(text);
+            assert_eq!(reps.len(), 1, "{text}");
+            assert_eq!(reps[0].kind, kind, "{text}");
+            assert!(!reps[0].complete);
+            assert!(matches!(
+                reps[0].problems[0],
+                crate::model::Problem::BannerMissing { .. }
+            ));
+        }
+        // The function that printed the report decides over the scenario.
+        let stack = "
+stack backtrace:
+Call Trace:
+ dump_stack_lvl+0x45/0x59
+ print_irq_inversion_bug.part.0+0x1b1/0x1c0
+ mark_lock+0x3c8/0x7c0
+ foo_irq+0x20/0x30
+";
+        let r = &parse_all(&format!("{irq_scenario}{stack}"))[0];
+        assert_eq!(r.kind, ReportKind::IrqLockInversion);
+        let r = &parse_all(&format!("{only_deadlock}{stack}"))[0];
+        assert_eq!(r.kind, ReportKind::IrqLockInversion);
+        // The dependency chain is printed by circular reports alone.
+        let chain = "\
+the existing dependency chain (in reverse order) is:
+
+-> #1 (&b->lock){+.+.}-{3:3}:
+       lock_acquire+0xd3/0x2f0
+       __mutex_lock+0x9a/0x9a0
+       foo_b+0x12/0x40
+";
+        assert_eq!(parse_all(chain)[0].kind, ReportKind::CircularDependency);
+        // A line that merely mentions a section opener is not one.
+        assert!(parse_all("see the *** DEADLOCK *** line below\n").is_empty());
+    }
+
+    #[test]
+    fn bare_names_right_under_the_stack_header_are_frames() {
+        let text = "\
+rcu_scheduler_active = 2, debug_locks = 1
+1 lock held by foo/12:
+ #0: ffffffff83fcf7a8 (rtnl_mutex){+.+.}-{3:3}, at: rtnl_dumpit+0x6b/0x90
+
+stack backtrace:
+    lockdep_rcu_suspicious
+    foo_table_dump
+    foo_dumpit
+";
+        let r = &parse_all(text)[0];
+        assert_eq!(r.kind, ReportKind::SuspiciousRcuUsage);
+        let names: Vec<&str> = r.backtrace.iter().map(|f| f.base.as_str()).collect();
+        assert_eq!(
+            names,
+            ["lockdep_rcu_suspicious", "foo_table_dump", "foo_dumpit"]
+        );
+        // Elsewhere a bare word is not a frame: a stack does not open on one.
+        let stray = text.replace("stack backtrace:\n", "stack backtrace:\n\n");
+        assert!(parse_all(&stray)[0].backtrace.is_empty());
     }
 
     #[test]
