@@ -1737,10 +1737,7 @@ fn inode_locks_cycle(ctx: &Ctx<'_>) -> Option<Finding> {
 /// (entry `k`'s stack, or the current backtrace for `#0`) and where the
 /// next lock of the cycle was taken while it was held (entry `k + 1`, or
 /// the current acquisition for the highest entry).
-fn stacks_around<'a>(
-    r: &'a Report,
-    k: u32,
-) -> Option<(&'a [crate::model::Frame], &'a [crate::model::Frame])> {
+fn stacks_around(r: &Report, k: u32) -> Option<(&[crate::model::Frame], &[crate::model::Frame])> {
     let max = r.chain.iter().map(|e| e.index).max()?;
     let current = || {
         if r.backtrace.is_empty() {
