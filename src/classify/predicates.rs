@@ -66,6 +66,7 @@ const TABLE: &[(&str, Predicate)] = &[
     ("cycle-one-call-path", cycle_one_call_path),
     ("array-element-class-cycle", array_element_class_cycle),
     ("inode-locks-cycle", inode_locks_cycle),
+    ("internal-inode-alias", internal_inode_alias),
     ("hung-task-uninterruptible", hung_task_uninterruptible),
     ("circular-dependency", circular_dependency),
 ];
@@ -1842,6 +1843,94 @@ fn inode_locks_cycle(ctx: &Ctx<'_>) -> Option<Finding> {
         ),
         ..Finding::default()
     })
+}
+
+/// The stacks on either side of chain entry `k`'s lock: where it was taken
+/// (entry `k`'s stack, or the current backtrace for `#0`) and where the
+/// next lock of the cycle was taken while it was held (entry `k + 1`, or
+/// the current acquisition for the highest entry).
+fn stacks_around(r: &Report, k: u32) -> Option<(&[crate::model::Frame], &[crate::model::Frame])> {
+    let max = r.chain.iter().map(|e| e.index).max()?;
+    let current = || {
+        if r.backtrace.is_empty() {
+            r.chain
+                .iter()
+                .find(|e| e.index == 0)
+                .map(|e| e.stack.as_slice())
+        } else {
+            Some(r.backtrace.as_slice())
+        }
+    };
+    let entry = |i: u32| {
+        r.chain
+            .iter()
+            .find(|e| e.index == i)
+            .map(|e| e.stack.as_slice())
+    };
+    let taken = if k == 0 { current()? } else { entry(k)? };
+    let out = if k == max { current()? } else { entry(k + 1)? };
+    Some((taken, out))
+}
+
+/// A cycle through a per-inode lock class where one side locks a
+/// filesystem-internal inode (no directory entry) and the other side is a
+/// namespace operation, whose inodes were found by path: two inodes that
+/// cannot be the same, under one class.
+fn internal_inode_alias(ctx: &Ctx<'_>) -> Option<Finding> {
+    use crate::kernel::locks::{internal_inode, path_operation, per_inode};
+    let r = ctx.report;
+    for e in &r.chain {
+        let Some(what) = per_inode(&e.lock.class) else {
+            continue;
+        };
+        let Some((taken, out)) = stacks_around(r, e.index) else {
+            continue;
+        };
+        let internal = |s: &[crate::model::Frame]| {
+            s.iter()
+                .filter(|f| f.reliable)
+                .find_map(|f| internal_inode(&f.base).map(|w| (f.base.to_string(), w)))
+        };
+        let by_path = |s: &[crate::model::Frame]| {
+            s.iter()
+                .filter(|f| f.reliable)
+                .find(|f| path_operation(&f.base))
+                .map(|f| f.base.to_string())
+        };
+        let (int_fn, int_what, path_fn, int_side) =
+            match (internal(taken), by_path(out), internal(out), by_path(taken)) {
+                (Some((f, w)), Some(p), _, _) => (f, w, p, "taken"),
+                (_, _, Some((f, w)), Some(p)) => (f, w, p, "held"),
+                _ => continue,
+            };
+        let class = &e.lock.class;
+        let (int_edge, path_edge) = if int_side == "taken" {
+            (
+                format!("{class} taken in {int_fn} (chain #{})", e.index),
+                format!("{class} held when {path_fn} took the next lock of the cycle"),
+            )
+        } else {
+            (
+                format!("{class} held in {int_fn} when it took the next lock of the cycle"),
+                format!("{class} taken in {path_fn} (chain #{})", e.index),
+            )
+        };
+        return Some(Finding {
+            evidence: vec![
+                format!("{class}: {what}"),
+                format!("{int_edge}: {int_what}"),
+                format!("{path_edge}: a namespace operation, on inodes found by path"),
+            ],
+            explanation: format!(
+                "{class} is one class for every inode of the filesystem. On one side of the cycle {int_fn} locks {int_what}; on the other, {path_fn} locks inodes it reached by a path lookup. An inode no directory entry leads to cannot be one of those, so the two orders are on different inodes that lockdep cannot tell apart."
+            ),
+            summary: Some(format!(
+                "Probably a false positive from aliasing: the {class} on one side of the cycle is a filesystem-internal inode ({int_fn}) and on the other an inode found by path ({path_fn}), never the same inode; decisive is that {int_fn} never locks an inode a path can reach."
+            )),
+            ..Finding::default()
+        });
+    }
+    None
 }
 
 /// A hung task in uninterruptible sleep (`state:D`): a hang that happened.
