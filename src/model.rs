@@ -199,6 +199,13 @@ pub struct ChainEntry {
     pub stack: Vec<Frame>,
 }
 
+impl ChainEntry {
+    /// How outputs name the entry's stack: `chain #N (class)`.
+    pub fn stack_name(&self) -> String {
+        format!("chain #{} ({})", self.index, self.lock.class)
+    }
+}
+
 /// A list of held locks: `N locks held by comm/pid:` plus its entries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HeldLocks {
@@ -214,10 +221,49 @@ pub struct HeldLocks {
 /// `... which became SOFTIRQ-irq-safe at:`, class-dump usage blocks).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Trace {
-    /// The heading, without the trailing colon.
+    /// The heading, without the trailing colon; for a stack the parser
+    /// set apart, the name `origin` gives it.
     pub name: String,
     /// The frames under the heading, innermost first.
     pub frames: Vec<Frame>,
+    /// Where the stack comes from (not in JSON; `name` says it there).
+    #[serde(skip)]
+    pub origin: TraceOrigin,
+}
+
+/// Where a [`Trace`] comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TraceOrigin {
+    /// A stack under a heading the report printed.
+    Heading,
+    /// The faulting PC of a warning (`RIP:`, `pc :`, `NIP `), one frame;
+    /// named `faulting pc`.
+    FaultingPc,
+    /// An old layout's headerless final stack, set apart when a second one
+    /// followed; named `earlier backtrace`.
+    EarlierBacktrace,
+}
+
+impl TraceOrigin {
+    /// The name of a trace the parser set apart (`None` for a heading).
+    pub fn name(self) -> Option<&'static str> {
+        match self {
+            TraceOrigin::Heading => None,
+            TraceOrigin::FaultingPc => Some("faulting pc"),
+            TraceOrigin::EarlierBacktrace => Some("earlier backtrace"),
+        }
+    }
+}
+
+impl Trace {
+    /// A stack the parser set apart, named by its origin.
+    pub fn set_apart(origin: TraceOrigin, frames: Vec<Frame>) -> Self {
+        Trace {
+            name: origin.name().unwrap_or_default().to_string(),
+            frames,
+            origin,
+        }
+    }
 }
 
 /// The unsafe-scenario table, one column per CPU.
@@ -482,6 +528,15 @@ pub enum Problem {
         /// The report's last line.
         after_line: u64,
     },
+    /// Sections the kind needs were not seen in a report pasted without its
+    /// first lines whose final stack was pasted: lockdep prints them before
+    /// that stack, so the paste left them out (they were not cut off).
+    NotPasted {
+        /// The missing sections, as the kind's row names them.
+        sections: Vec<&'static str>,
+        /// The report's first line.
+        line: u64,
+    },
     /// A held-locks list has fewer entries than its header counts.
     ShortHeldList,
     /// The report hit the segmenter's size cap.
@@ -546,6 +601,11 @@ impl std::fmt::Display for Problem {
                     sections.join(", ")
                 )
             }
+            Problem::NotPasted { sections, line } => write!(
+                f,
+                "missing {}, which lockdep prints before its final stack: the paste starts after them (at line {line})",
+                sections.join(", ")
+            ),
             Problem::ShortHeldList => {
                 f.write_str("a held-locks list has fewer entries than its header counts")
             }

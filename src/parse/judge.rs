@@ -44,6 +44,15 @@ fn expects_backtrace(kind: ReportKind, hung: bool) -> bool {
 pub(super) fn judge(p: &mut Parser<'_>) {
     let raw = p.raw;
     let mut missing = missing_sections(&p.r, raw);
+    // A paste that starts below the banner and reaches the final stack
+    // left out what lockdep printed before it; nothing cut those off.
+    if raw.banner.headless && !p.r.backtrace.is_empty() && !missing.is_empty() {
+        let line = p.r.line;
+        p.r.problems.push(Problem::NotPasted {
+            sections: std::mem::take(&mut missing),
+            line,
+        });
+    }
     end_of_backtrace(&mut p.r, raw, &mut missing);
     cut_short(&p.r, raw, &mut missing);
     record_completeness(&mut p.r, raw, &missing);

@@ -150,6 +150,7 @@ impl<'a> Parser<'a> {
         self.r.traces.push(Trace {
             name: name.trim().trim_end_matches(':').trim().to_string(),
             frames: Vec::new(),
+            origin: crate::model::TraceOrigin::Heading,
         });
         self.ctx = FrameContext::Task;
         Section::Trace(self.r.traces.len() - 1)
@@ -364,7 +365,27 @@ fn headless_kind(r: &mut Report, raw: &RawReport) {
             (Some(1), false) => ReportKind::RecursiveLocking,
             _ => ReportKind::Other,
         },
-        kind => kind,
+        // Their headless lines say the kind alone.
+        kind @ (ReportKind::RecursiveLocking
+        | ReportKind::InconsistentLockState
+        | ReportKind::IrqLockInversion
+        | ReportKind::IrqSafeUnsafeOrder
+        | ReportKind::BadUnlockBalance
+        | ReportKind::BadContention
+        | ReportKind::HeldLockFreed
+        | ReportKind::LockHeldReturningToUser
+        | ReportKind::NestedLockNotTaken
+        | ReportKind::SuspiciousRcuUsage
+        | ReportKind::InvalidWaitContext
+        | ReportKind::LockdepCapacity
+        | ReportKind::NonStaticKey
+        | ReportKind::InvalidSubclass
+        | ReportKind::SleepingInAtomic
+        | ReportKind::SchedulingWhileAtomic
+        | ReportKind::LocksStillHeld
+        | ReportKind::LockdepWarning
+        | ReportKind::HeldLocksDump
+        | ReportKind::Dept) => kind,
     };
 }
 
@@ -862,6 +883,25 @@ Call Trace:
         assert_eq!(r.kind, ReportKind::IrqLockInversion);
         let r = &parse_all(&format!("{only_deadlock}{stack}"))[0];
         assert_eq!(r.kind, ReportKind::IrqLockInversion);
+        // With its final stack pasted, what the fragment lacks was printed
+        // before the paste starts; without it, where it ends is unknown.
+        let not_pasted = |r: &Report| {
+            r.problems
+                .iter()
+                .any(|p| matches!(p, crate::model::Problem::NotPasted { .. }))
+        };
+        // Sections named as cut off by the end of the input.
+        let cut = |r: &Report| {
+            r.problems.iter().any(|p| match p {
+                crate::model::Problem::Missing { sections, .. } => {
+                    sections.iter().any(|s| !s.contains("backtrace"))
+                }
+                _ => false,
+            })
+        };
+        assert!(not_pasted(r) && !cut(r), "{:?}", r.problems);
+        let r = &parse_all(two_cpus)[0];
+        assert!(cut(r) && !not_pasted(r), "{:?}", r.problems);
         // The dependency chain is printed by circular reports alone.
         let chain = "\
 the existing dependency chain (in reverse order) is:
