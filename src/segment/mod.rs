@@ -777,6 +777,13 @@ impl Segmenter {
             && !next.truncated
             && join::may_continue(&first.prefix, &next.prefix)
         {
+            let last_len = self.held.last().map_or(0, |h| h.full.trim_end().len());
+            if let Some(j) = join::soft_break(&self.held_text, last_len, next.text()) {
+                self.held_text = j;
+                self.held_partial = false;
+                self.held.push(next);
+                return;
+            }
             // The held text is the held line's own unless pieces were joined.
             let held_may = self.held.len() > 1 || first.text_may_match;
             if let Some(j) =
