@@ -199,6 +199,13 @@ pub struct ChainEntry {
     pub stack: Vec<Frame>,
 }
 
+impl ChainEntry {
+    /// How outputs name the entry's stack: `chain #N (class)`.
+    pub fn stack_name(&self) -> String {
+        format!("chain #{} ({})", self.index, self.lock.class)
+    }
+}
+
 /// A list of held locks: `N locks held by comm/pid:` plus its entries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HeldLocks {
@@ -214,10 +221,49 @@ pub struct HeldLocks {
 /// `... which became SOFTIRQ-irq-safe at:`, class-dump usage blocks).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Trace {
-    /// The heading, without the trailing colon.
+    /// The heading, without the trailing colon; for a stack the parser
+    /// set apart, the name `origin` gives it.
     pub name: String,
     /// The frames under the heading, innermost first.
     pub frames: Vec<Frame>,
+    /// Where the stack comes from (not in JSON; `name` says it there).
+    #[serde(skip)]
+    pub origin: TraceOrigin,
+}
+
+/// Where a [`Trace`] comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TraceOrigin {
+    /// A stack under a heading the report printed.
+    Heading,
+    /// The faulting PC of a warning (`RIP:`, `pc :`, `NIP `), one frame;
+    /// named `faulting pc`.
+    FaultingPc,
+    /// An old layout's headerless final stack, set apart when a second one
+    /// followed; named `earlier backtrace`.
+    EarlierBacktrace,
+}
+
+impl TraceOrigin {
+    /// The name of a trace the parser set apart (`None` for a heading).
+    pub fn name(self) -> Option<&'static str> {
+        match self {
+            TraceOrigin::Heading => None,
+            TraceOrigin::FaultingPc => Some("faulting pc"),
+            TraceOrigin::EarlierBacktrace => Some("earlier backtrace"),
+        }
+    }
+}
+
+impl Trace {
+    /// A stack the parser set apart, named by its origin.
+    pub fn set_apart(origin: TraceOrigin, frames: Vec<Frame>) -> Self {
+        Trace {
+            name: origin.name().unwrap_or_default().to_string(),
+            frames,
+            origin,
+        }
+    }
 }
 
 /// The unsafe-scenario table, one column per CPU.
@@ -963,5 +1009,64 @@ impl Report {
             blocked_on: None,
             task_state: None,
         }
+    }
+}
+
+/// The verdict classes (JSON `verdict.class`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Class {
+    /// The report describes a deadlock that can really happen.
+    TrueDeadlock,
+    /// The report does not describe a deadlock that can happen (what lockdep
+    /// tracked does not match what the code can do).
+    FalsePositive,
+    /// A problem only on PREEMPT_RT kernels (where spinlock_t sleeps); fine
+    /// elsewhere.
+    RtOnly,
+    /// A real locking bug that is not a deadlock (an unbalanced unlock, a
+    /// lock freed while held, sleeping in atomic context, ...).
+    LockingBug,
+    /// A report about lockdep's own state (a capacity limit, a self-check
+    /// warning, lockdep already off), not a finding about the code that ran.
+    LockdepInternal,
+    /// No rule decided.
+    Undetermined,
+}
+
+impl Class {
+    /// Every class, in declaration order.
+    pub const ALL: [Class; 6] = [
+        Class::TrueDeadlock,
+        Class::FalsePositive,
+        Class::RtOnly,
+        Class::LockingBug,
+        Class::LockdepInternal,
+        Class::Undetermined,
+    ];
+
+    /// The JSON and rules.toml name of the class (`true_deadlock`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Class::TrueDeadlock => "true_deadlock",
+            Class::FalsePositive => "false_positive",
+            Class::RtOnly => "rt_only",
+            Class::LockingBug => "locking_bug",
+            Class::LockdepInternal => "lockdep_internal",
+            Class::Undetermined => "undetermined",
+        }
+    }
+
+    /// The class named `s` ([`Class::as_str`]'s inverse).
+    pub fn parse(s: &str) -> Option<Class> {
+        Class::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for Class {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }

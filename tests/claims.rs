@@ -20,6 +20,10 @@
 //!    subject, a lore.kernel.org link, or a kernel source or
 //!    documentation path.
 //!
+//! and, over the verdict: an invalid wait context's fix names the held
+//! lock whose inner wait type forbids the sleep; the workqueue pseudo-lock
+//! said to be waited on is the one the named flush acquires.
+//!
 //! The library is checked in-process; with `SPLATDEC_BIN=path` the checks
 //! run against that binary instead (an older build, to see which claims it
 //! got wrong).
@@ -357,6 +361,61 @@ fn wrong_claims(path: &Path) -> Vec<String> {
         {
             if path.len() < 3 || path.first() != path.last() {
                 wrong.push(format!("{at}: the explained cycle {path:?} does not close"));
+            }
+        }
+        // 10. An invalid wait context's fix names what forbids the sleep:
+        // the held lock with the smallest inner wait type below the
+        // acquired lock's outer one (check_wait_context()), read from the
+        // held-lock lines' `{outer:inner}`.
+        if kind == "invalid_wait_context" {
+            let w = &r["acquiring"]["wait"];
+            let (o, i) = (
+                w["outer"].as_u64().unwrap_or(0),
+                w["inner"].as_u64().unwrap_or(0),
+            );
+            let next_outer = if o > 0 { o } else { i };
+            let ctx_inner = r["wait_context"]["inner"].as_u64().unwrap_or(u64::MAX);
+            let culprit = r["held_locks"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .rev()
+                .filter_map(|l| Some((l["class"].as_str()?, l["wait"]["inner"].as_u64()?)))
+                .filter(|(_, n)| *n > 0 && *n < next_outer)
+                .min_by_key(|(_, n)| *n);
+            let fix = r["verdict"]["fix"].as_str().unwrap_or("");
+            if let Some((c, n)) = culprit {
+                if i >= 4 && n <= ctx_inner && !fix.contains(c) {
+                    wrong.push(format!(
+                        "{at}: the fix does not name {c} (inner wait type {n}), which forbids the sleep: {fix:?}"
+                    ));
+                }
+            }
+        }
+        // 11. The workqueue pseudo-lock said to be waited on is the one the
+        // named flush or cancel acquires: the chain entry whose stack runs
+        // through that frame.
+        if r["verdict"]["rule"].as_str() == Some("workqueue-flush-cycle") {
+            let said = evidence
+                .iter()
+                .find_map(|e| e.strip_prefix("workqueue pseudo-lock "));
+            let site = evidence
+                .iter()
+                .find_map(|e| e.strip_prefix("flush/cancel site: "));
+            if let (Some(said), Some(site)) = (said, site) {
+                let flushed = r["chain"].as_array().into_iter().flatten().find(|e| {
+                    reliable_frame_names(&e["stack"]).iter().any(|f| f == site)
+                        && e["lock"]["class"].as_str().is_some_and(|c| {
+                            c.starts_with("(work_completion)") || c.starts_with("(wq_completion)")
+                        })
+                });
+                if let Some(c) = flushed.and_then(|e| e["lock"]["class"].as_str()) {
+                    if c != said {
+                        wrong.push(format!(
+                            "{at}: {said} is named as waited on, but {site} acquires {c}"
+                        ));
+                    }
+                }
             }
         }
         // 6. References.

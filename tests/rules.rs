@@ -369,6 +369,19 @@ const CASES: &[(&str, Input, Input)] = &[
         ),
     ),
     (
+        "internal-inode-alias",
+        (
+            "labeled/150-btrfs-cleaner-mutex-subvol-sem-i-mutex-qgroup-disable.txt",
+            None,
+        ),
+        // A cycle of f2fs per-inode locks taken on inodes found by path on
+        // both sides (an overlayfs copy-up): no internal inode.
+        (
+            "labeled/116-f2fs-i-sem-i-xattr-sem-overlayfs-syzbot.txt",
+            None,
+        ),
+    ),
+    (
         "circular-dependency",
         ("real/006-slab-mutex-kernfs-count-sysfs.txt", None),
         ("real/001-fs-reclaim-recursive-btrfs-releasepage.txt", None),

@@ -6,7 +6,7 @@ use crate::kernel::locks::LockType;
 use crate::kernel::reclaim::{reach_of, Reach, ReclaimSide};
 use crate::kernel::task::TaskFlag;
 use crate::kernel::version::KernelVersion;
-use crate::model::{Lock, Report};
+use crate::model::{Frame, Lock, Report};
 use crate::walk::{FsReclaimStep, RulesFrom, TraceWalk, WalkFrame};
 
 type Predicate = fn(&Ctx<'_>) -> Option<Finding>;
@@ -66,6 +66,7 @@ const TABLE: &[(&str, Predicate)] = &[
     ("cycle-one-call-path", cycle_one_call_path),
     ("array-element-class-cycle", array_element_class_cycle),
     ("inode-locks-cycle", inode_locks_cycle),
+    ("internal-inode-alias", internal_inode_alias),
     ("hung-task-uninterruptible", hung_task_uninterruptible),
     ("circular-dependency", circular_dependency),
 ];
@@ -184,7 +185,7 @@ fn holder_on_allocating_path(r: &Report, held: &str) -> Option<String> {
         return None;
     }
     let h = r.holding.as_ref().filter(|h| h.class == held)?;
-    crate::analysis::cycle::taking_site(h, &[])
+    crate::cycle::taking_site(h, &[])
 }
 
 /// The first lock taken with fs_reclaim held (the entry numbered one above
@@ -611,16 +612,29 @@ fn cross_release_completion(ctx: &Ctx<'_>) -> Option<Finding> {
 }
 
 fn workqueue_flush_cycle(ctx: &Ctx<'_>) -> Option<Finding> {
-    let c = cycle_locks(ctx.report).into_iter().find(|l| {
+    let is_wq = |l: &Lock| {
         l.class.starts_with("(work_completion)") || l.class.starts_with("(wq_completion)")
-    })?;
-    let flusher = ctx
+    };
+    let is_flush =
+        |f: &Frame| f.reliable && (f.base.contains("flush") || f.base.contains("cancel"));
+    // The pseudo-lock waited on is the one the flush or cancel acquires:
+    // the chain entry whose stack runs through it (a work item's map when
+    // a work is flushed, the workqueue's when a whole workqueue is), not
+    // any workqueue map of the cycle (process_one_work() holds both).
+    let flush_entry = ctx
         .report
         .chain
         .iter()
+        .find(|e| is_wq(&e.lock) && e.stack.iter().any(is_flush));
+    let c = match flush_entry {
+        Some(e) => &e.lock,
+        None => cycle_locks(ctx.report).into_iter().find(|l| is_wq(l))?,
+    };
+    let flusher = flush_entry
+        .into_iter()
+        .chain(ctx.report.chain.iter())
         .flat_map(|e| e.stack.iter())
-        .filter(|f| f.reliable)
-        .find(|f| f.base.contains("flush") || f.base.contains("cancel"))
+        .find(|f| is_flush(f))
         .map(|f| f.base.clone());
     Some(Finding {
         evidence: vec![
@@ -1065,20 +1079,119 @@ fn invalid_wait_context_rt(ctx: &Ctx<'_>) -> Option<Finding> {
 
 fn invalid_wait_context(ctx: &Ctx<'_>) -> Option<Finding> {
     let r = ctx.report;
-    let w = r.acquiring.as_ref()?.wait?;
-    (w.inner >= 4).then(|| Finding {
-        evidence: vec![format!(
-            "sleeping lock {} (wait {{{}:{}}})",
-            r.acquiring
-                .as_ref()
-                .map(|l| l.class.as_str())
-                .unwrap_or("?"),
-            w.outer,
-            w.inner
-        )],
+    let lock = r.acquiring.as_ref()?;
+    let w = lock.wait?;
+    if w.inner < 4 {
+        return None;
+    }
+    let class = lock.class.as_str();
+    let mut evidence = vec![format!(
+        "sleeping lock {class} (wait {{{}:{}}})",
+        w.outer, w.inner
+    )];
+    // check_wait_context() (kernel/locking/lockdep.c) compares the lock's
+    // outer wait type with the smallest inner one in force: the context's
+    // (task_wait_context(): 2 in a hard interrupt, 3 in a softirq or a
+    // threaded one, 5 in a task) and each held lock's. Say which one
+    // forbids the sleep, so the advice fits it.
+    let next_outer = if w.outer > 0 { w.outer } else { w.inner };
+    let held = r
+        .held_locks
+        .iter()
+        .rev()
+        .filter_map(|l| Some((l, l.wait?.inner)))
+        .filter(|(_, i)| *i > 0 && *i < next_outer)
+        .min_by_key(|(_, i)| *i);
+    let context = r
+        .wait_context
+        .map(|c| c.inner)
+        .filter(|i| *i > 0 && *i < next_outer);
+    let generic = Finding {
+        evidence: evidence.clone(),
         explanation: "A lock that may sleep is taken in a context that must not sleep.".to_string(),
         ..Finding::default()
-    })
+    };
+    let by_held = match (held, context) {
+        (Some((_, h)), Some(c)) => h <= c,
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    if by_held {
+        let (l, inner) = held?;
+        let outer = l.wait.map(|x| x.outer).unwrap_or(0);
+        let at =
+            l.at.as_ref()
+                .map(|f| format!(", taken at {}", f.base))
+                .unwrap_or_default();
+        let entered =
+            l.at.as_ref()
+                .map(|f| format!(", entered in {}", f.base))
+                .unwrap_or_default();
+        evidence.push(format!(
+            "held {} {{{outer}:{inner}}}{at}: inner wait type {inner} < {next_outer}",
+            l.class
+        ));
+        let explanation = format!(
+            "{class} may sleep (wait type {next_outer}) and is taken while {} is held{at}; {} allows at most wait type {inner} inside it (check_wait_context()).",
+            l.class, l.class
+        );
+        if l.class.starts_with("rcu_read_lock") {
+            return Some(Finding {
+                evidence,
+                explanation,
+                fix: Some(format!(
+                    "End the RCU read-side section ({}{entered}) before taking {class}: take a reference to the object under RCU first (e.g. with kref_get_unless_zero()) and sleep outside it, or use SRCU if the readers must sleep.",
+                    l.class
+                )),
+                summary: Some(
+                    "A real bug on every kernel: a sleeping lock taken inside an RCU read-side critical section."
+                        .to_string(),
+                ),
+                ..Finding::default()
+            });
+        }
+        if let Some(what) = crate::kernel::locks::pseudo_lock(&l.class) {
+            return Some(Finding {
+                evidence,
+                explanation,
+                fix: Some(format!(
+                    "Do not take {class} inside {} ({what}{entered}): end that section before taking {class}, or move the sleeping call out of it.",
+                    l.class
+                )),
+                ..Finding::default()
+            });
+        }
+        return Some(Finding {
+            evidence,
+            explanation,
+            fix: Some(format!(
+                "Do not take {class} while holding {}{at}: release {} first or take {class} before it; or, if no section under {} sleeps, make it a lock that may sleep.",
+                l.class, l.class, l.class
+            )),
+            ..Finding::default()
+        });
+    }
+    if let Some(c) = context {
+        evidence.push(format!(
+            "context-{{{c}:{c}}}: {} context allows at most wait type {c}",
+            if c <= 2 {
+                "hard interrupt"
+            } else {
+                "softirq or threaded interrupt"
+            }
+        ));
+        return Some(Finding {
+            evidence,
+            explanation: format!(
+                "{class} may sleep (wait type {next_outer}) and is taken in interrupt context (context-{{{c}:{c}}}), where nothing may sleep."
+            ),
+            fix: Some(format!(
+                "Do not take {class} in interrupt context: defer the work to process context (a workqueue, a threaded interrupt handler)."
+            )),
+            ..Finding::default()
+        });
+    }
+    Some(generic)
 }
 
 fn sleep_in_non_block(ctx: &Ctx<'_>) -> Option<Finding> {
@@ -1447,7 +1560,7 @@ fn rcu_outside_watching(ctx: &Ctx<'_>) -> Option<Finding> {
 
 fn circular_dependency(ctx: &Ctx<'_>) -> Option<Finding> {
     let r = ctx.report;
-    let cycle = crate::analysis::cycle::lock_cycle(r);
+    let cycle = crate::cycle::lock_cycle(r);
     let acquiring = r.acquiring.as_ref().map(|l| l.class.as_str());
     let holding = r.holding.as_ref().map(|l| l.class.as_str());
     // The cycle in dependency order (each lock held while the next was
@@ -1730,6 +1843,94 @@ fn inode_locks_cycle(ctx: &Ctx<'_>) -> Option<Finding> {
         ),
         ..Finding::default()
     })
+}
+
+/// The stacks on either side of chain entry `k`'s lock: where it was taken
+/// (entry `k`'s stack, or the current backtrace for `#0`) and where the
+/// next lock of the cycle was taken while it was held (entry `k + 1`, or
+/// the current acquisition for the highest entry).
+fn stacks_around(r: &Report, k: u32) -> Option<(&[crate::model::Frame], &[crate::model::Frame])> {
+    let max = r.chain.iter().map(|e| e.index).max()?;
+    let current = || {
+        if r.backtrace.is_empty() {
+            r.chain
+                .iter()
+                .find(|e| e.index == 0)
+                .map(|e| e.stack.as_slice())
+        } else {
+            Some(r.backtrace.as_slice())
+        }
+    };
+    let entry = |i: u32| {
+        r.chain
+            .iter()
+            .find(|e| e.index == i)
+            .map(|e| e.stack.as_slice())
+    };
+    let taken = if k == 0 { current()? } else { entry(k)? };
+    let out = if k == max { current()? } else { entry(k + 1)? };
+    Some((taken, out))
+}
+
+/// A cycle through a per-inode lock class where one side locks a
+/// filesystem-internal inode (no directory entry) and the other side is a
+/// namespace operation, whose inodes were found by path: two inodes that
+/// cannot be the same, under one class.
+fn internal_inode_alias(ctx: &Ctx<'_>) -> Option<Finding> {
+    use crate::kernel::locks::{internal_inode, path_operation, per_inode};
+    let r = ctx.report;
+    for e in &r.chain {
+        let Some(what) = per_inode(&e.lock.class) else {
+            continue;
+        };
+        let Some((taken, out)) = stacks_around(r, e.index) else {
+            continue;
+        };
+        let internal = |s: &[crate::model::Frame]| {
+            s.iter()
+                .filter(|f| f.reliable)
+                .find_map(|f| internal_inode(&f.base).map(|w| (f.base.to_string(), w)))
+        };
+        let by_path = |s: &[crate::model::Frame]| {
+            s.iter()
+                .filter(|f| f.reliable)
+                .find(|f| path_operation(&f.base))
+                .map(|f| f.base.to_string())
+        };
+        let (int_fn, int_what, path_fn, int_side) =
+            match (internal(taken), by_path(out), internal(out), by_path(taken)) {
+                (Some((f, w)), Some(p), _, _) => (f, w, p, "taken"),
+                (_, _, Some((f, w)), Some(p)) => (f, w, p, "held"),
+                _ => continue,
+            };
+        let class = &e.lock.class;
+        let (int_edge, path_edge) = if int_side == "taken" {
+            (
+                format!("{class} taken in {int_fn} (chain #{})", e.index),
+                format!("{class} held when {path_fn} took the next lock of the cycle"),
+            )
+        } else {
+            (
+                format!("{class} held in {int_fn} when it took the next lock of the cycle"),
+                format!("{class} taken in {path_fn} (chain #{})", e.index),
+            )
+        };
+        return Some(Finding {
+            evidence: vec![
+                format!("{class}: {what}"),
+                format!("{int_edge}: {int_what}"),
+                format!("{path_edge}: a namespace operation, on inodes found by path"),
+            ],
+            explanation: format!(
+                "{class} is one class for every inode of the filesystem. On one side of the cycle {int_fn} locks {int_what}; on the other, {path_fn} locks inodes it reached by a path lookup. An inode no directory entry leads to cannot be one of those, so the two orders are on different inodes that lockdep cannot tell apart."
+            ),
+            summary: Some(format!(
+                "Probably a false positive from aliasing: the {class} on one side of the cycle is a filesystem-internal inode ({int_fn}) and on the other an inode found by path ({path_fn}), never the same inode; decisive is that {int_fn} never locks an inode a path can reach."
+            )),
+            ..Finding::default()
+        });
+    }
+    None
 }
 
 /// A hung task in uninterruptible sleep (`state:D`): a hang that happened.

@@ -34,6 +34,8 @@ struct Table {
     pseudo: Vec<Pseudo>,
     shared_init: Vec<Pseudo>,
     per_inode: Vec<Pseudo>,
+    internal_inode: Vec<Pseudo>,
+    path_operation: Vec<Pseudo>,
     freeze_level: Vec<FreezeLevel>,
     lock_type: Vec<TypeRow>,
 }
@@ -145,6 +147,18 @@ pub fn per_inode(class: &str) -> Option<&'static str> {
     what_of(&table().per_inode, without_key_number(c))
 }
 
+/// What filesystem-internal inode the function `base` locks, if it is
+/// one that only ever locks such an inode (no directory entry reaches it).
+pub fn internal_inode(base: &str) -> Option<&'static str> {
+    what_of(&table().internal_inode, base)
+}
+
+/// Is `base` a namespace operation (the inodes it locks were reached by
+/// a path lookup)?
+pub fn path_operation(base: &str) -> bool {
+    what_of(&table().path_operation, base).is_some()
+}
+
 /// The class name without lockdep's `#N` instance-key suffix.
 fn without_key_number(class: &str) -> &str {
     match class.rfind('#') {
@@ -216,6 +230,14 @@ mod tests {
         assert!(shared_init("&x->wait#12").is_some());
         assert!(shared_init("&xa->xa_lock#3").is_some());
         assert!(shared_init("&mm->mmap_lock").is_none());
+    }
+
+    #[test]
+    fn internal_inodes_and_path_operations() {
+        assert!(internal_inode("prealloc_file_extent_cluster").is_some());
+        assert!(internal_inode("btrfs_rename").is_none());
+        assert!(path_operation("vfs_rename"));
+        assert!(!path_operation("prealloc_file_extent_cluster"));
     }
 
     #[test]

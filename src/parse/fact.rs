@@ -171,10 +171,10 @@ fn warning_fact(r: &mut Report, t: &str, no: u64) -> bool {
     if t.starts_with("RIP: ") || t.starts_with("pc : ") || t.starts_with("NIP ") {
         let mut ctx = FrameContext::Task;
         if let TraceLineRef::Register(Some(f)) = classify_trace_line(t, &mut ctx) {
-            r.traces.push(Trace {
-                name: "faulting pc".to_string(),
-                frames: vec![f.to_frame(no)],
-            });
+            r.traces.push(Trace::set_apart(
+                crate::model::TraceOrigin::FaultingPc,
+                vec![f.to_frame(no)],
+            ));
         }
         return true;
     }

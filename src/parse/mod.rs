@@ -150,6 +150,7 @@ impl<'a> Parser<'a> {
         self.r.traces.push(Trace {
             name: name.trim().trim_end_matches(':').trim().to_string(),
             frames: Vec::new(),
+            origin: crate::model::TraceOrigin::Heading,
         });
         self.ctx = FrameContext::Task;
         Section::Trace(self.r.traces.len() - 1)
@@ -364,7 +365,27 @@ fn headless_kind(r: &mut Report, raw: &RawReport) {
             (Some(1), false) => ReportKind::RecursiveLocking,
             _ => ReportKind::Other,
         },
-        kind => kind,
+        // Their headless lines say the kind alone.
+        kind @ (ReportKind::RecursiveLocking
+        | ReportKind::InconsistentLockState
+        | ReportKind::IrqLockInversion
+        | ReportKind::IrqSafeUnsafeOrder
+        | ReportKind::BadUnlockBalance
+        | ReportKind::BadContention
+        | ReportKind::HeldLockFreed
+        | ReportKind::LockHeldReturningToUser
+        | ReportKind::NestedLockNotTaken
+        | ReportKind::SuspiciousRcuUsage
+        | ReportKind::InvalidWaitContext
+        | ReportKind::LockdepCapacity
+        | ReportKind::NonStaticKey
+        | ReportKind::InvalidSubclass
+        | ReportKind::SleepingInAtomic
+        | ReportKind::SchedulingWhileAtomic
+        | ReportKind::LocksStillHeld
+        | ReportKind::LockdepWarning
+        | ReportKind::HeldLocksDump
+        | ReportKind::Dept) => kind,
     };
 }
 

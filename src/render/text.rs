@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::layout::{Doc, Style};
-use crate::analysis::cycle::{self, cycle_edges};
+use crate::cycle::{self, cycle_edges};
 use crate::escape;
 use crate::kernel::frames::class_of;
 use crate::model::{Frame, Lock, Report, ReportKind, Tainted};
@@ -712,17 +712,16 @@ fn stacks(d: &mut Doc, a: &Analysis, full: bool) {
         }
     }
     for entry in &r.chain {
-        let name = format!("chain #{} ({})", entry.index, entry.lock.class);
         stack(
             d,
-            &e(&name),
+            &e(&entry.stack_name()),
             &entry.stack,
             walk(StackId::Chain(entry.index)),
             full,
         );
     }
     for (i, t) in r.traces.iter().enumerate() {
-        if t.name == "faulting pc" {
+        if t.origin == crate::model::TraceOrigin::FaultingPc {
             continue;
         }
         stack(d, &e(&t.name), &t.frames, walk(StackId::Trace(i)), full);
@@ -879,8 +878,7 @@ pub fn summary(r: &Report) -> String {
     scenario(&mut d, r, opts.width, room(&opts));
     held(&mut d, r);
     for entry in &r.chain {
-        let name = format!("chain #{} ({})", entry.index, entry.lock.class);
-        stack(&mut d, &e(&name), &entry.stack, None, false);
+        stack(&mut d, &e(&entry.stack_name()), &entry.stack, None, false);
     }
     stack(&mut d, "backtrace", &r.backtrace, None, false);
     d.finish(opts.width, false, false)

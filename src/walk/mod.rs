@@ -746,12 +746,11 @@ pub fn walk_report(r: &Report, opts: &WalkOptions<'_>) -> (RulesUsed, Vec<TraceW
     }
     for e in &r.chain {
         if !e.stack.is_empty() {
-            let name = format!("chain #{} ({})", e.index, e.lock.class);
-            walks.push(w.walk(&name, StackId::Chain(e.index), &e.stack));
+            walks.push(w.walk(&e.stack_name(), StackId::Chain(e.index), &e.stack));
         }
     }
     for (i, t) in r.traces.iter().enumerate() {
-        if !t.frames.is_empty() && t.name != "faulting pc" {
+        if !t.frames.is_empty() && t.origin != crate::model::TraceOrigin::FaultingPc {
             walks.push(w.walk(&t.name, StackId::Trace(i), &t.frames));
         }
     }
