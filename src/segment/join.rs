@@ -54,7 +54,13 @@ const QP_NARROWEST: usize = 60;
 /// are joined as they were split, with no space added or removed.
 pub fn soft_break(a: &str, a_line_len: usize, b: &str) -> Option<String> {
     let body = a.strip_suffix('=')?;
-    if body.ends_with('=') || b.trim().is_empty() {
+    // `!=`, `<=`, `+=` ... end C expressions the kernel prints
+    // (DEBUG_LOCKS_WARN_ON's condition, a mail client breaking after it);
+    // quoted-printable writes a literal `=` as `=3D`, so its soft breaks
+    // follow text, not an operator. A ruler is all `=`.
+    if body.ends_with(['=', '!', '<', '>', '+', '-', '*', '/', '&', '|', '^', '%', '~'])
+        || b.trim().is_empty()
+    {
         return None;
     }
     if !(QP_NARROWEST..=QP_WIDEST).contains(&a_line_len) {
@@ -612,6 +618,9 @@ mod tests {
         assert_eq!(soft_break("gfp=", 4, "0x10"), None);
         assert_eq!(soft_break(&"=".repeat(70), 70, "x"), None);
         assert_eq!(soft_break(text, a.len(), "  "), None);
+        // A C condition broken after its operator by a mail client.
+        let cond = "[ 7410.877772] DEBUG_LOCKS_WARN_ON(debug_atomic_read(nr_unused_locks) !=";
+        assert_eq!(soft_break(&cond[15..], cond.len(), "nr_unused)"), None);
         assert_eq!(soft_break(text, 90, b), None);
     }
 
