@@ -58,8 +58,9 @@ pub fn soft_break(a: &str, a_line_len: usize, b: &str) -> Option<String> {
     // (DEBUG_LOCKS_WARN_ON's condition, a mail client breaking after it);
     // quoted-printable writes a literal `=` as `=3D`, so its soft breaks
     // follow text, not an operator. A ruler is all `=`.
-    if body.ends_with(['=', '!', '<', '>', '+', '-', '*', '/', '&', '|', '^', '%', '~'])
-        || b.trim().is_empty()
+    if body.ends_with([
+        '=', '!', '<', '>', '+', '-', '*', '/', '&', '|', '^', '%', '~',
+    ]) || b.trim().is_empty()
     {
         return None;
     }
