@@ -236,6 +236,14 @@ fn wrong_claims(path: &Path) -> Vec<String> {
                 }
             }
         }
+        // A lock class of the `Chain exists of:` summary is a class, never
+        // a piece of the summary's arrows (a mail-wrapped line).
+        for c in r["chain_exists_of"].as_array().into_iter().flatten() {
+            let c = c.as_str().unwrap_or("");
+            if c.contains("-->") || c.is_empty() {
+                wrong.push(format!("{at}: chain_exists_of holds {c:?}, not a class"));
+            }
+        }
         // 2. `holding` among the held locks, when the list is whole.
         let held = classes(&r["held_locks"]);
         let whole = r["held_locks_count"].as_u64() == Some(held.len() as u64);

@@ -729,6 +729,23 @@ ffff888012345678 &sb->s_type->i_mutex_key#14
     /// fixtures/labeled/280) are rejoined: the step stays in its column, the
     /// release and every taint flag are read.
     #[test]
+    fn chain_exists_of_wrapped_after_or_before_an_arrow() {
+        for chain in [
+            "  &a->m --> (wq_completion)events -->\n(work_completion)(&q->w)\n",
+            "  &a->m --> (wq_completion)events\n--> (work_completion)(&q->w)\n",
+            "  &a->m --> (wq_completion)events --> (work_completion)(&q->w)\n",
+        ] {
+            let text = format!("Chain exists of:\n{chain}\n Possible unsafe locking scenario:\n\n");
+            let r = &parse_all(&text)[0];
+            assert_eq!(
+                r.chain_exists_of,
+                ["&a->m", "(wq_completion)events", "(work_completion)(&q->w)"],
+                "{chain}"
+            );
+        }
+    }
+
+    #[test]
     fn mail_wrapped_scenario_step_and_cpu_line() {
         let wrapped = CIRCULAR
             .replace(

@@ -147,7 +147,10 @@ impl Parser<'_> {
             }
             return true;
         }
-        for part in t.split(" --> ") {
+        // A mail client may break the line anywhere, leaving an arrow at
+        // the end of one piece or the start of the next: split on the
+        // arrow itself (class names hold `->`, never `-->`).
+        for part in t.split("-->") {
             let p = part.trim();
             if !p.is_empty() {
                 self.r.chain_exists_of.push(p.to_string());
