@@ -14,9 +14,9 @@ use std::sync::OnceLock;
 use aho_corasick::{AhoCorasick, MatchKind};
 use regex::Regex;
 
-use crate::vocab::trim::TrimWs;
 use crate::kind::BannerRow;
 use crate::model::{BannerStyle, ReportKind};
+use crate::vocab::trim::TrimWs;
 
 /// The banner rows of every kind, in table order ([`crate::kind`]).
 fn rows() -> &'static [(ReportKind, &'static BannerRow)] {

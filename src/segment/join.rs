@@ -17,13 +17,13 @@
 //! `){+.+.}-{3:3}` / `, at: ...`), which is only joined once the pieces
 //! make a whole entry.
 
-use crate::vocab::trim::TrimWs;
 use crate::input::Prefix;
 use crate::model::FrameContext;
 use crate::segment::banner::{match_banner, Prefilter};
 use crate::vocab::frame::{parse_frame_ref, FrameRef};
 use crate::vocab::lock::parse_held_header;
 use crate::vocab::lock::{is_held_lock, parse_chain_header, parse_held_lock, parse_lock};
+use crate::vocab::trim::TrimWs;
 
 /// The most pieces one joined line is made of.
 pub const MAX_PIECES: usize = 8;
@@ -482,7 +482,9 @@ fn frame_continued(at: &str, bt: &str) -> Option<String> {
     };
     let last_open = |t: &str| {
         let b = t.as_bytes();
-        memchr::memrchr_iter(b'<', b).find(|&i| i > 0 && b[i - 1] == b'[').map(|i| i - 1)
+        memchr::memrchr_iter(b'<', b)
+            .find(|&i| i > 0 && b[i - 1] == b'[')
+            .map(|i| i - 1)
     };
     if let Some(open) = has_close(bt).then(|| last_open(a0)).flatten() {
         if !has_close(&a0[open..]) && frame_of(a0).is_none() {

@@ -15,12 +15,12 @@
 pub mod banner;
 pub mod join;
 
-use crate::vocab::trim::TrimWs;
 use crate::input::{Caller, Line, LineReader, Lines, RawLine};
 use crate::kind::{AfterTrace, Body, Continuation};
 use crate::model::{FrameContext, ReportKind};
 use crate::vocab::body::is_report_body_line;
 use crate::vocab::frame::{classify_trace_line, TraceLineRef};
+use crate::vocab::trim::TrimWs;
 pub use banner::{match_banner, match_headless, Banner, Prefilter};
 
 /// Hard caps that bound memory whatever the input.
@@ -1103,7 +1103,11 @@ impl Segmenter {
             // The input ended right after the line that suspended the
             // trace. A blank line ended the trace; a foreign line may have
             // been spliced into a trace the input then cut: not closed.
-            let blank = o.raw.lines.last().is_some_and(|l| l.text.trim_ws().is_empty());
+            let blank = o
+                .raw
+                .lines
+                .last()
+                .is_some_and(|l| l.text.trim_ws().is_empty());
             let keep = o.raw.lines.len().saturating_sub(o.tracker.pending).max(1);
             o.raw.lines.truncate(keep);
             if why == EndReason::EndOfInput && (took_cut_line || !blank) {

@@ -6,9 +6,9 @@
 
 use super::frame::parse_frame_ref;
 use super::lock::parse_lock;
-use crate::vocab::trim::TrimWs;
 use crate::kernel::frames;
 use crate::model::FrameContext;
+use crate::vocab::trim::TrimWs;
 
 /// The first line sched_show_task() prints for a task (kernel/sched/core.c):
 /// `task:COMM state:D stack:0 pid:...` since 5.14, `COMM  D ...` before

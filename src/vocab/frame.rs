@@ -21,8 +21,8 @@
 //! * register lines: `RIP: 0010:func+0x1/0x2`, `pc : func+...`, `lr : ...`,
 //!   `NIP [c000...] func+...`, `LR [c000...] func+...`
 
-use crate::vocab::trim::TrimWs;
 use crate::model::{Frame, FrameContext};
+use crate::vocab::trim::TrimWs;
 use compact_str::CompactString;
 
 /// A frame as printed, borrowing its text from the line: what

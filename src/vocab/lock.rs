@@ -20,8 +20,8 @@ use nom::{
 };
 
 use super::frame::parse_frame;
-use crate::vocab::trim::TrimWs;
 use crate::model::{FrameContext, IrqContext, Lock, Task, UsageBit, UsageChar, WaitType};
+use crate::vocab::trim::TrimWs;
 
 fn usage_char(c: char) -> Option<UsageChar> {
     match c {
