@@ -240,19 +240,24 @@ const _: () = assert!(
 /// Match a prefix-stripped line against the banner table.
 pub fn match_banner(text: &str) -> Option<Banner> {
     let t = text.trim_ws();
-    if t.is_empty() || !Prefilter::may_match(t.as_bytes()) {
-        return None;
-    }
+    let c = compiled();
+    // The leftmost needle: no needle starts before it.
+    let first = c.prefilter.find(t.as_bytes())?;
     let (inner, style) = match t.strip_prefix("[ ").and_then(|r| r.strip_suffix(" ]")) {
         Some(inner) => (inner.trim_ws(), BannerStyle::Bracketed),
         None => (t, BannerStyle::Plain),
     };
     // Only the rows whose needle the line holds can match; trying them in
-    // table order keeps the first-row-wins rule.
-    let c = compiled();
-    let candidates = c.needles.find_overlapping_iter(inner).fold(0u64, |m, hit| {
-        m | c.rows_of_needle[hit.pattern().as_usize()]
-    });
+    // table order keeps the first-row-wins rule. `inner` lies inside `t`,
+    // so its needles start no earlier than the leftmost one of `t`.
+    let offset = inner.as_ptr() as usize - t.as_ptr() as usize;
+    let from = first.start().saturating_sub(offset).min(inner.len());
+    let candidates = c
+        .needles
+        .find_overlapping_iter(aho_corasick::Input::new(inner).span(from..inner.len()))
+        .fold(0u64, |m, hit| {
+            m | c.rows_of_needle[hit.pattern().as_usize()]
+        });
     for (i, (kind, re)) in c.rows.iter().enumerate() {
         // `is_match` first: `captures` allocates its slots.
         if candidates & (1 << i) == 0 || !re.is_match(inner) {
