@@ -10,6 +10,7 @@
 //! into a [`Lines`] buffer: one growing string for all of them, not an
 //! allocation per line.
 
+pub mod buffer;
 pub mod open;
 pub mod prefix;
 pub mod unescape;
@@ -17,6 +18,7 @@ pub mod unescape;
 use std::borrow::Cow;
 use std::io::{self, Read};
 
+pub use buffer::ReadBuffer;
 pub use prefix::{Caller, Prefix, Span};
 
 /// The most bytes of one line that are kept. Kernel lines are at most about
@@ -255,7 +257,7 @@ const READ_BUFFER: usize = 256 * 1024;
 /// buffer, not per line.
 pub struct LineReader<R> {
     inner: R,
-    buf: Box<[u8]>,
+    buf: ReadBuffer,
     /// Unread data is `buf[start..end]`.
     start: usize,
     end: usize,
@@ -298,48 +300,12 @@ enum Found {
     Long,
 }
 
-thread_local! {
-    /// Read buffers of readers that are done, for the next reader on the
-    /// same thread: a directory of small files (syzkaller's test data, 634
-    /// of 5 KB on average) would otherwise zero a fresh 256 KiB buffer for
-    /// each, more work than reading them.
-    static SPARE_BUFFERS: std::cell::RefCell<Vec<Box<[u8]>>> =
-        const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// Readers open at once on one thread whose buffers are kept when done.
-const SPARE_BUFFERS_KEPT: usize = 2;
-
-/// A read buffer: a spare one when the thread has it (its old bytes are
-/// never read: only `buf[start..end]`, filled by reads, is), else a new one.
-fn spare_buffer() -> Box<[u8]> {
-    SPARE_BUFFERS
-        .try_with(|s| s.borrow_mut().pop())
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| vec![0; READ_BUFFER].into_boxed_slice())
-}
-
-impl<R> Drop for LineReader<R> {
-    fn drop(&mut self) {
-        let buf = std::mem::take(&mut self.buf);
-        if buf.len() == READ_BUFFER {
-            let _ = SPARE_BUFFERS.try_with(|s| {
-                let mut s = s.borrow_mut();
-                if s.len() < SPARE_BUFFERS_KEPT {
-                    s.push(buf);
-                }
-            });
-        }
-    }
-}
-
 impl<R: Read> LineReader<R> {
     /// A reader of `reader`'s lines, numbered from 1.
     pub fn new(reader: R) -> Self {
         LineReader {
             inner: reader,
-            buf: spare_buffer(),
+            buf: ReadBuffer::new(READ_BUFFER),
             start: 0,
             end: 0,
             long: Vec::new(),
