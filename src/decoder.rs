@@ -31,7 +31,7 @@ use crate::walk::WalkOptions;
 ///     .with_source("console.log");
 /// let mut n = 0;
 /// d.decode_analyzed("WARNING: possible recursive locking detected\n".as_bytes(), &mut |a| {
-///     assert_eq!(a.walk_rules.from, "--kernel");
+///     assert_eq!(a.walk_rules.from, splatdec::walk::RulesFrom::Kernel);
 ///     assert_eq!(a.report.source, "console.log");
 ///     n += 1;
 /// })

@@ -413,6 +413,17 @@ pub struct KindRow {
     /// print_usage_bug, print_irq_inversion_bug, print_bad_irq_dependency,
     /// print_freed_lock_bug, lockdep_sys_exit).
     pub headless: &'static [&'static str],
+    /// Lines a report pasted from the middle of its body starts with (the
+    /// trimmed line begins with one): a section lockdep prints past the
+    /// report's first lines, such as the scenario or the dependency chain.
+    /// The parser settles the kind from the sections that follow and the
+    /// reporting function in the stack ([`KindRow::reporters`]).
+    pub fragment: &'static [&'static str],
+    /// The functions of kernel/locking/lockdep.c (and lockdep_rcu_suspicious)
+    /// that print the kind, as they appear in the report's own stack below
+    /// dump_stack(): a report pasted without its first lines still names its
+    /// kind there.
+    pub reporters: &'static [&'static str],
     /// What the banner line itself carries into the report.
     pub banner_reads: BannerReads,
     /// How the segmenter follows the kind's body.
@@ -470,6 +481,8 @@ const LOCKDEP: KindRow = KindRow {
     kind: ReportKind::Other,
     banners: &[],
     headless: &[],
+    fragment: &[],
+    reporters: &[],
     banner_reads: BannerReads::Nothing,
     segmenter: SEGMENTER,
     title: &[],
@@ -518,6 +531,9 @@ pub const ROWS: &[KindRow] = &[
         ],
         names_its_locks: true,
         cycle: Cycle::DependencyChain,
+        // print_circular_bug_header(): printed by no other kind.
+        fragment: &["the existing dependency chain (in reverse order) is:"],
+        reporters: &["print_circular_bug"],
         ..LOCKDEP
     },
     KindRow {
@@ -529,6 +545,7 @@ pub const ROWS: &[KindRow] = &[
         title: &[(When::Always, Recipe::Format(DEADLOCK_AT_ACQUIRE))],
         needs: ACQUIRING_AND_HOLDING,
         names_its_locks: true,
+        reporters: &["print_deadlock_bug"],
         ..LOCKDEP
     },
     KindRow {
@@ -563,6 +580,7 @@ pub const ROWS: &[KindRow] = &[
         names_its_locks: true,
         state_lock: true,
         acquiring_label: "takes",
+        reporters: &["print_usage_bug"],
         ..LOCKDEP
     },
     KindRow {
@@ -578,6 +596,7 @@ pub const ROWS: &[KindRow] = &[
         state_lock: true,
         cycle: Cycle::IrqInversion,
         acquiring_label: "state changed",
+        reporters: &["print_irq_inversion_bug"],
         ..LOCKDEP
     },
     KindRow {
@@ -606,6 +625,7 @@ pub const ROWS: &[KindRow] = &[
         ],
         needs: ACQUIRING_AND_HOLDING,
         names_its_locks: true,
+        reporters: &["print_bad_irq_dependency"],
         ..LOCKDEP
     },
     KindRow {
@@ -626,6 +646,7 @@ pub const ROWS: &[KindRow] = &[
         needs: &[need(Part::Releasing, "the lock line")],
         names_its_locks: true,
         signature: &[LockSlot::Releasing],
+        reporters: &["print_unlock_imbalance_bug"],
         ..LOCKDEP
     },
     KindRow {
@@ -638,6 +659,7 @@ pub const ROWS: &[KindRow] = &[
         needs: LOCK_LINE,
         names_its_locks: true,
         acquiring_label: "contending",
+        reporters: &["print_lock_contention_bug"],
         ..LOCKDEP
     },
     KindRow {
@@ -659,6 +681,7 @@ pub const ROWS: &[KindRow] = &[
         names_its_locks: true,
         signature: &[LockSlot::Holding, LockSlot::Held],
         holding_label: "held, in the freed memory",
+        reporters: &["print_freed_lock_bug"],
         ..LOCKDEP
     },
     KindRow {
@@ -706,6 +729,7 @@ pub const ROWS: &[KindRow] = &[
         needs: LOCK_LINE,
         names_its_locks: true,
         signature: &[LockSlot::Acquiring, LockSlot::NestLock],
+        reporters: &["print_lock_nested_lock_not_held"],
         ..LOCKDEP
     },
     KindRow {
@@ -722,6 +746,9 @@ pub const ROWS: &[KindRow] = &[
             }),
         )],
         signature: &[],
+        // lockdep_rcu_suspicious() prints the line after the message.
+        fragment: &["rcu_scheduler_active = "],
+        reporters: &["lockdep_rcu_suspicious"],
         ..LOCKDEP
     },
     KindRow {
@@ -739,6 +766,7 @@ pub const ROWS: &[KindRow] = &[
             }),
         )],
         needs: LOCK_LINE,
+        reporters: &["print_lock_invalid_wait_context"],
         ..LOCKDEP
     },
     KindRow {
@@ -987,6 +1015,16 @@ pub const ROWS: &[KindRow] = &[
         backtrace: Backtrace::NotRequired,
         headerless_stack: false,
         task_from_held_list: false,
+        // Sections several kinds print (print_circular_lock_scenario,
+        // print_irq_lock_scenario, print_deadlock_scenario,
+        // print_usage_bug_scenario): a fragment opened by one is of no
+        // kind until its sections or its reporting function tell.
+        fragment: &[
+            "Chain exists of:",
+            "Possible unsafe locking scenario:",
+            "Possible interrupt unsafe locking scenario:",
+            "*** DEADLOCK ***",
+        ],
         ..LOCKDEP
     },
 ];
@@ -1018,6 +1056,19 @@ pub const BANNER_ROWS: usize = {
 pub fn banner_rows() -> impl Iterator<Item = (ReportKind, &'static BannerRow)> {
     ROWS.iter()
         .flat_map(|r| r.banners.iter().map(move |b| (r.kind, b)))
+}
+
+/// Every fragment opener of the table, in table order, with its kind.
+pub fn fragment_openers() -> impl Iterator<Item = (ReportKind, &'static str)> {
+    ROWS.iter()
+        .flat_map(|r| r.fragment.iter().map(move |p| (r.kind, *p)))
+}
+
+/// The kind whose report `function` (a frame's base name) prints, if any.
+pub fn kind_reported_by(function: &str) -> Option<ReportKind> {
+    ROWS.iter()
+        .find(|r| r.reporters.contains(&function))
+        .map(|r| r.kind)
 }
 
 /// Every headless phrase of the table, in table order, with its kind.

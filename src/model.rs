@@ -8,6 +8,7 @@
 use compact_str::CompactString;
 use serde::Serialize;
 
+pub use crate::kernel::version::KernelRelease;
 pub use crate::kind::ReportKind;
 
 /// Which generation of banner printed the report: lockdep switched from
@@ -198,6 +199,13 @@ pub struct ChainEntry {
     pub stack: Vec<Frame>,
 }
 
+impl ChainEntry {
+    /// How outputs name the entry's stack: `chain #N (class)`.
+    pub fn stack_name(&self) -> String {
+        format!("chain #{} ({})", self.index, self.lock.class)
+    }
+}
+
 /// A list of held locks: `N locks held by comm/pid:` plus its entries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HeldLocks {
@@ -213,10 +221,49 @@ pub struct HeldLocks {
 /// `... which became SOFTIRQ-irq-safe at:`, class-dump usage blocks).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Trace {
-    /// The heading, without the trailing colon.
+    /// The heading, without the trailing colon; for a stack the parser
+    /// set apart, the name `origin` gives it.
     pub name: String,
     /// The frames under the heading, innermost first.
     pub frames: Vec<Frame>,
+    /// Where the stack comes from (not in JSON; `name` says it there).
+    #[serde(skip)]
+    pub origin: TraceOrigin,
+}
+
+/// Where a [`Trace`] comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TraceOrigin {
+    /// A stack under a heading the report printed.
+    Heading,
+    /// The faulting PC of a warning (`RIP:`, `pc :`, `NIP `), one frame;
+    /// named `faulting pc`.
+    FaultingPc,
+    /// An old layout's headerless final stack, set apart when a second one
+    /// followed; named `earlier backtrace`.
+    EarlierBacktrace,
+}
+
+impl TraceOrigin {
+    /// The name of a trace the parser set apart (`None` for a heading).
+    pub fn name(self) -> Option<&'static str> {
+        match self {
+            TraceOrigin::Heading => None,
+            TraceOrigin::FaultingPc => Some("faulting pc"),
+            TraceOrigin::EarlierBacktrace => Some("earlier backtrace"),
+        }
+    }
+}
+
+impl Trace {
+    /// A stack the parser set apart, named by its origin.
+    pub fn set_apart(origin: TraceOrigin, frames: Vec<Frame>) -> Self {
+        Trace {
+            name: origin.name().unwrap_or_default().to_string(),
+            frames,
+            origin,
+        }
+    }
 }
 
 /// The unsafe-scenario table, one column per CPU.
@@ -384,6 +431,52 @@ pub struct Taint {
     pub flags: Vec<TaintFlag>,
 }
 
+/// What a report says about taint: `Not tainted`, or `Tainted: ` and its
+/// flags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tainted {
+    /// `Not tainted`.
+    No,
+    /// `Tainted: ` and the flags decoded; `None` when the field after it
+    /// could not be read as flags.
+    Yes(Option<Taint>),
+}
+
+impl Tainted {
+    /// The decoded taint, when the report printed one.
+    pub fn taint(&self) -> Option<&Taint> {
+        match self {
+            Tainted::No => None,
+            Tainted::Yes(t) => t.as_ref(),
+        }
+    }
+
+    /// The JSON fields `tainted` (the text) and `taint` (the decoded
+    /// flags, left out when there are none).
+    fn serialize_fields<S: serde::Serializer>(
+        t: &Option<Tainted>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("tainted", &t.as_ref().map(|t| t.to_string()))?;
+        if let Some(x) = t.as_ref().and_then(Tainted::taint) {
+            m.serialize_entry("taint", x)?;
+        }
+        m.end()
+    }
+}
+
+impl std::fmt::Display for Tainted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Tainted::No => f.write_str("Not tainted"),
+            Tainted::Yes(Some(t)) => write!(f, "Tainted: {}", t.raw),
+            Tainted::Yes(None) => f.write_str("Tainted:"),
+        }
+    }
+}
+
 /// One set taint flag.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TaintFlag {
@@ -395,6 +488,165 @@ pub struct TaintFlag {
     /// What the flag says about the kernel, in the kernel documentation's
     /// words; `None` with `name`.
     pub meaning: Option<&'static str>,
+}
+
+/// Why a report stopped collecting lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndReason {
+    /// Its shape ended (trace finished, dump ruler, ...).
+    Finished,
+    /// Another report began before its shape ended.
+    NextReport,
+    /// The input ended.
+    EndOfInput,
+    /// It hit the segmenter's size cap (`segment::limits::MAX_REPORT_LINES`).
+    SizeCap,
+    /// Too many reports were open at once; the oldest was closed.
+    Evicted,
+}
+
+/// Why a report is incomplete or corrupted, or what was repaired in it
+/// (JSON `problems`: each one's [`Display`](std::fmt::Display) text).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// The report was pasted without its banner; it starts at `line` with
+    /// its body.
+    BannerMissing {
+        /// The report's first line.
+        line: u64,
+    },
+    /// The circular-dependency scenario's columns were restored from the
+    /// table's fixed shape because indentation was lost.
+    ScenarioColumnsRestored,
+    /// Sections the kind needs were not seen.
+    Missing {
+        /// The missing sections, as the kind's row names them
+        /// (`the lock line`).
+        sections: Vec<&'static str>,
+        /// Why the report stopped collecting lines.
+        end: EndReason,
+        /// The report's last line.
+        after_line: u64,
+    },
+    /// Sections the kind needs were not seen in a report pasted without its
+    /// first lines whose final stack was pasted: lockdep prints them before
+    /// that stack, so the paste left them out (they were not cut off).
+    NotPasted {
+        /// The missing sections, as the kind's row names them.
+        sections: Vec<&'static str>,
+        /// The report's first line.
+        line: u64,
+    },
+    /// A held-locks list has fewer entries than its header counts.
+    ShortHeldList,
+    /// The report hit the segmenter's size cap.
+    SizeCap {
+        /// The cap in lines.
+        lines: usize,
+        /// The cap in bytes.
+        bytes: usize,
+    },
+    /// The report was closed early because too many were open at once.
+    Evicted {
+        /// Reports open at most.
+        open: usize,
+        /// Reports waiting at most.
+        waiting: usize,
+    },
+    /// An overlong line was truncated.
+    LineTruncated,
+    /// This many interleaved foreign lines were dropped.
+    InterleavedDropped(u64),
+    /// A lock line was expected but something else was printed.
+    LockLineExpected,
+    /// A dependency-chain entry has no stack.
+    ChainEntryWithoutStack,
+    /// The backtrace has no reliable frame.
+    NoReliableFrame,
+    /// This many stack lines printed before a hung task's own stack
+    /// (another task's output) were kept unparsed.
+    ForeignStackLines(usize),
+    /// This many frame lines outside any section the kind has were kept
+    /// unparsed.
+    StrayFrames(usize),
+    /// No frame could be taken from the report for its syzkaller title.
+    NoTitleFrame,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Problem::BannerMissing { line } => write!(
+                f,
+                "the banner is missing: the report starts at line {line} with its body"
+            ),
+            Problem::ScenarioColumnsRestored => f.write_str(
+                "scenario columns restored from the table's fixed shape (indentation was lost)",
+            ),
+            Problem::Missing {
+                sections,
+                end,
+                after_line,
+            } => {
+                let why = match end {
+                    EndReason::NextReport => "another report began",
+                    EndReason::EndOfInput => "the input ended",
+                    EndReason::SizeCap => "the report hit the size cap",
+                    EndReason::Evicted => "too many reports were open at once",
+                    EndReason::Finished => "the report ended early",
+                };
+                write!(
+                    f,
+                    "missing {} ({why} after line {after_line})",
+                    sections.join(", ")
+                )
+            }
+            Problem::NotPasted { sections, line } => write!(
+                f,
+                "missing {}, which lockdep prints before its final stack: the paste starts after them (at line {line})",
+                sections.join(", ")
+            ),
+            Problem::ShortHeldList => {
+                f.write_str("a held-locks list has fewer entries than its header counts")
+            }
+            Problem::SizeCap { lines, bytes } => write!(
+                f,
+                "report truncated at {lines} lines or {bytes} bytes (the rest of it was not read)"
+            ),
+            Problem::Evicted { open, waiting } => write!(
+                f,
+                "report closed early: too many reports were open at once (at most {open} open, {waiting} waiting)"
+            ),
+            Problem::LineTruncated => f.write_str("an overlong line was truncated"),
+            Problem::InterleavedDropped(n) => {
+                write!(f, "{n} interleaved foreign lines were dropped")
+            }
+            Problem::LockLineExpected => {
+                f.write_str("a lock line was expected but something else was printed")
+            }
+            Problem::ChainEntryWithoutStack => {
+                f.write_str("a dependency-chain entry has no stack")
+            }
+            Problem::NoReliableFrame => f.write_str("the backtrace has no reliable frame"),
+            Problem::ForeignStackLines(n) => write!(
+                f,
+                "{n} stack line(s) printed before the hung task's own stack (another task's output) were kept unparsed"
+            ),
+            Problem::StrayFrames(n) => write!(
+                f,
+                "{n} frame line(s) outside any section this report kind has were kept unparsed"
+            ),
+            Problem::NoTitleFrame => {
+                f.write_str("no frame could be taken from the report for its title")
+            }
+        }
+    }
+}
+
+impl Serialize for Problem {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 /// A line inside a report that no section parser claimed; kept verbatim so
@@ -437,23 +689,24 @@ pub struct Report {
     pub complete: bool,
     /// True when foreign output was spliced in or sections are damaged.
     pub corrupted: bool,
-    /// Why the report is incomplete or corrupted.
-    pub problems: Vec<String>,
+    /// Why the report is incomplete or corrupted (JSON: each problem's
+    /// text).
+    pub problems: Vec<Problem>,
     /// The kernel release (`4.15.0-rc9`), as printed on the CPU line, 2.6's
-    /// `Pid:` line or an ident line (`Not tainted 4.15.0-rc9 #1`).
-    pub kernel: Option<String>,
+    /// `Pid:` line or an ident line (`Not tainted 4.15.0-rc9 #1`), with the
+    /// version it names.
+    pub kernel: Option<KernelRelease>,
     /// The vmlinux build id `CONFIG_STACKTRACE_BUILD_ID` kernels print at
     /// the end of the `CPU: ... Comm: ...` line (hex). Left out of JSON
     /// when absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub build_id: Option<String>,
-    /// `Not tainted` or `Tainted: ` and the flags exactly as printed
-    /// (`Tainted: G           OE`).
-    pub tainted: Option<String>,
-    /// The taint decoded: every flag letter with its kernel name and
-    /// meaning (absent for `Not tainted`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub taint: Option<Taint>,
+    /// What the report says about taint. JSON: `tainted`, `Not tainted` or
+    /// `Tainted: ` and the flags exactly as printed (`Tainted: G           OE`),
+    /// and `taint`, the flags decoded (every flag letter with its kernel
+    /// name and meaning; absent for `Not tainted`).
+    #[serde(flatten, serialize_with = "Tainted::serialize_fields")]
+    pub tainted: Option<Tainted>,
     /// The task the report is about: the one the header names (`syz/123 is
     /// trying to acquire lock:`), else the CPU line's `Comm:`/`PID:`, else, for
     /// kinds whose row says so (`task_from_held_list`), the task of the first
@@ -707,7 +960,6 @@ impl Report {
             kernel: None,
             build_id: None,
             tainted: None,
-            taint: None,
             task: None,
             cpu: None,
             hardware: None,

@@ -82,8 +82,9 @@ fn check(a: &Analysis, what: &str) -> Vec<String> {
             return bad;
         };
         let caveats = r
-            .taint
+            .tainted
             .as_ref()
+            .and_then(splatdec::model::Tainted::taint)
             .map(splatdec::kernel::taint::caveats)
             .unwrap_or_default();
         if !caveats.is_empty() {

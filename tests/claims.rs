@@ -12,11 +12,17 @@
 //!    inconsistent-lock-state report are in the stacks the log prints them
 //!    in (the `{STATE} state was registered at:` trace for the `from`
 //!    state, the backtrace for the new use);
+//!    and an acquisition site is a caller of the lock primitive, never a
+//!    frame printed above it (the unwinder's or lockdep's own);
 //! 5. a lock being released is never labelled as acquired, and the other
 //!    lock of an irq inversion is never labelled as held;
 //! 6. every reference a reader sees is public: a commit id with its
 //!    subject, a lore.kernel.org link, or a kernel source or
 //!    documentation path.
+//!
+//! and, over the verdict: an invalid wait context's fix names the held
+//! lock whose inner wait type forbids the sleep; the workqueue pseudo-lock
+//! said to be waited on is the one the named flush acquires.
 //!
 //! The library is checked in-process; with `SPLATDEC_BIN=path` the checks
 //! run against that binary instead (an older build, to see which claims it
@@ -26,7 +32,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
-use splatdec::kernel::frames::class_of;
+use splatdec::kernel::frames::{class_of, FrameClass};
 
 fn fixture_logs() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
@@ -124,6 +130,18 @@ fn frame_names(v: &Value) -> Vec<String> {
     v.as_array()
         .map(|a| {
             a.iter()
+                .filter_map(|f| f["base"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The frames a stack prints without `?` (the unwinder's guesses left out).
+fn reliable_frame_names(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|f| f["reliable"].as_bool() != Some(false))
                 .filter_map(|f| f["base"].as_str().map(str::to_string))
                 .collect()
         })
@@ -252,18 +270,21 @@ fn wrong_claims(path: &Path) -> Vec<String> {
                     .collect()
             })
             .unwrap_or_default();
-        let registered: Vec<String> = r["traces"]
-            .as_array()
-            .and_then(|a| {
-                a.iter().find(|t| {
-                    t["name"]
-                        .as_str()
-                        .is_some_and(|n| n.ends_with("state was registered at"))
-                })
+        let registered_trace = r["traces"].as_array().and_then(|a| {
+            a.iter().find(|t| {
+                t["name"]
+                    .as_str()
+                    .is_some_and(|n| n.ends_with("state was registered at"))
             })
+        });
+        let registered: Vec<String> = registered_trace
             .map(|t| frame_names(&t["frames"]))
             .unwrap_or_default();
         let backtrace = frame_names(&r["backtrace"]);
+        let backtrace_reliable = reliable_frame_names(&r["backtrace"]);
+        let registered_reliable: Vec<String> = registered_trace
+            .map(|t| reliable_frame_names(&t["frames"]))
+            .unwrap_or_default();
         let from_in_irq = r["usage_transition"]["from"]
             .as_str()
             .is_some_and(|f| f.starts_with("IN-"));
@@ -294,6 +315,25 @@ fn wrong_claims(path: &Path) -> Vec<String> {
                     "{at}: `{e}` names a site that is not in the stack the log prints that use in"
                 ));
             }
+            // Where a lock was taken is a caller of the lock primitive that
+            // took it: never a frame printed inside it (the unwinder's and
+            // lockdep's own frames above the primitive).
+            let reliable = if in_irq == from_in_irq {
+                &registered_reliable
+            } else {
+                &backtrace_reliable
+            };
+            let primitive = reliable
+                .iter()
+                .position(|f| class_of(f) == FrameClass::LockPrimitive);
+            if let (Some(p), Some(s)) = (primitive, reliable.iter().position(|f| f == site)) {
+                if s < p {
+                    wrong.push(format!(
+                        "{at}: `{e}` names {site}, printed above the lock primitive {} (inside the locking and reporting code)",
+                        reliable[p]
+                    ));
+                }
+            }
         }
         // 7. irq_safe_unsafe_order: `other_locks` are the irq-safe lock
         // and then the irq-unsafe one, as the log names them.
@@ -321,6 +361,61 @@ fn wrong_claims(path: &Path) -> Vec<String> {
         {
             if path.len() < 3 || path.first() != path.last() {
                 wrong.push(format!("{at}: the explained cycle {path:?} does not close"));
+            }
+        }
+        // 10. An invalid wait context's fix names what forbids the sleep:
+        // the held lock with the smallest inner wait type below the
+        // acquired lock's outer one (check_wait_context()), read from the
+        // held-lock lines' `{outer:inner}`.
+        if kind == "invalid_wait_context" {
+            let w = &r["acquiring"]["wait"];
+            let (o, i) = (
+                w["outer"].as_u64().unwrap_or(0),
+                w["inner"].as_u64().unwrap_or(0),
+            );
+            let next_outer = if o > 0 { o } else { i };
+            let ctx_inner = r["wait_context"]["inner"].as_u64().unwrap_or(u64::MAX);
+            let culprit = r["held_locks"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .rev()
+                .filter_map(|l| Some((l["class"].as_str()?, l["wait"]["inner"].as_u64()?)))
+                .filter(|(_, n)| *n > 0 && *n < next_outer)
+                .min_by_key(|(_, n)| *n);
+            let fix = r["verdict"]["fix"].as_str().unwrap_or("");
+            if let Some((c, n)) = culprit {
+                if i >= 4 && n <= ctx_inner && !fix.contains(c) {
+                    wrong.push(format!(
+                        "{at}: the fix does not name {c} (inner wait type {n}), which forbids the sleep: {fix:?}"
+                    ));
+                }
+            }
+        }
+        // 11. The workqueue pseudo-lock said to be waited on is the one the
+        // named flush or cancel acquires: the chain entry whose stack runs
+        // through that frame.
+        if r["verdict"]["rule"].as_str() == Some("workqueue-flush-cycle") {
+            let said = evidence
+                .iter()
+                .find_map(|e| e.strip_prefix("workqueue pseudo-lock "));
+            let site = evidence
+                .iter()
+                .find_map(|e| e.strip_prefix("flush/cancel site: "));
+            if let (Some(said), Some(site)) = (said, site) {
+                let flushed = r["chain"].as_array().into_iter().flatten().find(|e| {
+                    reliable_frame_names(&e["stack"]).iter().any(|f| f == site)
+                        && e["lock"]["class"].as_str().is_some_and(|c| {
+                            c.starts_with("(work_completion)") || c.starts_with("(wq_completion)")
+                        })
+                });
+                if let Some(c) = flushed.and_then(|e| e["lock"]["class"].as_str()) {
+                    if c != said {
+                        wrong.push(format!(
+                            "{at}: {said} is named as waited on, but {site} acquires {c}"
+                        ));
+                    }
+                }
             }
         }
         // 6. References.

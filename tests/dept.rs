@@ -129,7 +129,7 @@ fn cut_reports_say_what_is_missing() {
         let r = cut_at(cut);
         assert!(!r.complete, "{cut}");
         assert!(
-            r.problems.iter().any(|p| p.contains(missing)),
+            r.problems.iter().any(|p| p.to_string().contains(missing)),
             "{cut}: {:?}",
             r.problems
         );

@@ -200,7 +200,7 @@ fn huge_line(size: u64) {
     assert!(reps[0]
         .problems
         .iter()
-        .any(|p| p.contains("overlong line was truncated")));
+        .any(|p| p.to_string().contains("overlong line was truncated")));
     assert!(reps[0]
         .unparsed
         .iter()
@@ -257,7 +257,9 @@ fn endless_section(name: &str, head: &str, line: impl Fn(u64) -> String, entries
     let (complete, problems, lines) = &seen[0];
     assert!(!complete);
     assert!(
-        problems.iter().any(|p| p.contains("report truncated at")),
+        problems
+            .iter()
+            .any(|p| p.to_string().contains("report truncated at")),
         "{name}: {problems:?}"
     );
     assert!(
@@ -335,7 +337,9 @@ fn long_lines_fill_the_byte_cap_first() {
     let (complete, frames, problems) = &seen[0];
     assert!(!complete);
     assert!(
-        problems.iter().any(|p| p.contains("report truncated at")),
+        problems
+            .iter()
+            .any(|p| p.to_string().contains("report truncated at")),
         "{problems:?}"
     );
     assert!(
@@ -476,7 +480,7 @@ fn many_callers(total_banners: u64, callers: u64) {
         if rep
             .problems
             .iter()
-            .any(|p| p.contains("too many reports were open"))
+            .any(|p| p.to_string().contains("too many reports were open"))
         {
             evicted += 1;
         }
@@ -619,9 +623,9 @@ fn foreign_text_kept_beside_a_report_is_capped() {
     assert!(kept <= MAX_INTERLEAVED_BYTES, "{kept} bytes set aside");
     assert!(r.interleaved.len() < 40);
     assert!(
-        r.problems
-            .iter()
-            .any(|p| p.contains("interleaved foreign lines were dropped")),
+        r.problems.iter().any(|p| p
+            .to_string()
+            .contains("interleaved foreign lines were dropped")),
         "{:?}",
         r.problems
     );

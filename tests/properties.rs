@@ -701,6 +701,7 @@ fn a_missing_final_line_end_is_a_cut_unless_the_line_ends_the_report() {
             || t.contains("ret_fast_syscall")
             || t.contains("{system_call+")
             || t.contains(" system_call+")
+            || t.contains("system_call_common+")
             || t.starts_with("=====")
             || t.contains("ret_from_fork")
             || t.contains("entry_SYSCALL")

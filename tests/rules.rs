@@ -65,6 +65,17 @@ const CASES: &[(&str, Input, Input)] = &[
         ("walk/vmalloc-nofs-gfs2-5.10.txt", None),
     ),
     (
+        "sb-freeze-level-held",
+        (
+            "labeled/130-btrfs-tree-lock-sb-internal-clone-read-mode-ppc64.txt",
+            None,
+        ),
+        // The same report with sb_writers held on another superblock: a
+        // lower level of a different superblock does not exclude this
+        // one's freezer.
+        ("rules/sb-freeze-level-other-sb.txt", None),
+    ),
+    (
         "fs-reclaim-cycle",
         ("walk/vmalloc-nofs-gfs2-5.10.txt", None),
         ("real/006-slab-mutex-kernfs-count-sysfs.txt", None),
@@ -285,9 +296,24 @@ const CASES: &[(&str, Input, Input)] = &[
         ("real/010-suspicious-rcu-ip-tunnel-find-rtnl.txt", None),
     ),
     (
+        "rcu-list-lock-not-protecting",
+        (
+            "labeled/314-rcu-genlmsg-multicast-allns-l2tp-decoded.txt",
+            None,
+        ),
+        // A list the table knows, walked with its update-side lock
+        // (rtnl_mutex for the IP tunnel hash) held.
+        ("real/010-suspicious-rcu-ip-tunnel-find-rtnl.txt", None),
+    ),
+    (
         "rcu-list-under-lock",
         ("real/010-suspicious-rcu-ip-tunnel-find-rtnl.txt", None),
-        ("rules/rcu-debug-locks-off.txt", None),
+        // The namespace list walked under genl_mutex, which does not
+        // protect it: the rule must stay silent.
+        (
+            "labeled/314-rcu-genlmsg-multicast-allns-l2tp-decoded.txt",
+            None,
+        ),
     ),
     (
         "rcu-outside-watching",
@@ -339,6 +365,19 @@ const CASES: &[(&str, Input, Input)] = &[
         // silent.
         (
             "real/024-hung-task-held-locks-dump-rcu-gp-state-I.txt",
+            None,
+        ),
+    ),
+    (
+        "internal-inode-alias",
+        (
+            "labeled/150-btrfs-cleaner-mutex-subvol-sem-i-mutex-qgroup-disable.txt",
+            None,
+        ),
+        // A cycle of f2fs per-inode locks taken on inodes found by path on
+        // both sides (an overlayfs copy-up): no internal inode.
+        (
+            "labeled/116-f2fs-i-sem-i-xattr-sem-overlayfs-syzbot.txt",
             None,
         ),
     ),

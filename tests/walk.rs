@@ -32,8 +32,8 @@ const NOMEM: &str = "GFP_KERNEL|__GFP_NOWARN|__GFP_NOMEMALLOC";
 #[test]
 fn seed_walks_as_the_hand_walk_concludes_on_4_15() {
     let a = &analyze(SEED, None)[0];
-    assert_eq!(a.walk_rules.version, "4.15");
-    assert_eq!(a.walk_rules.from, "report");
+    assert_eq!(a.walk_rules.version.to_string(), "4.15");
+    assert_eq!(a.walk_rules.from, splatdec::walk::RulesFrom::Report);
     let t = trace(a, "backtrace");
     let at = |name: &str| {
         t.frames
@@ -96,8 +96,8 @@ fn seed_under_later_rules_takes_no_nested_fs_reclaim() {
     for (kernel, max_depth) in [("4.17", 0), ("4.19", 1), ("6.6", 1)] {
         let a = &analyze(SEED, Some(kernel))[0];
         assert_eq!(
-            (a.walk_rules.version.as_str(), a.walk_rules.from),
-            (kernel, "--kernel")
+            (a.walk_rules.version.to_string(), a.walk_rules.from),
+            (kernel.to_string(), splatdec::walk::RulesFrom::Kernel)
         );
         let t = trace(a, "backtrace");
         assert!(t.frames.iter().all(|f| !f.nested_fs_reclaim), "{kernel}");
@@ -204,7 +204,7 @@ fn newest_rules_when_the_report_has_no_version() {
         splatdec::decode_str(log, "-").remove(0),
         &WalkOptions::default(),
     );
-    assert_eq!(a.walk_rules.from, "newest");
+    assert_eq!(a.walk_rules.from, splatdec::walk::RulesFrom::Newest);
 }
 
 /// Issue 11 item 11: `--kernel 4.16`/`4.17` (where the 2018 fs_reclaim fix
@@ -220,7 +220,7 @@ fn kernel_override_never_silently_undecides_the_seed() {
     for kernel in ["4.16", "4.17", "5.10"] {
         let a = &analyze(SEED, Some(kernel))[0];
         // The walk shown is still the one asked for ...
-        assert_eq!(a.walk_rules.version, kernel);
+        assert_eq!(a.walk_rules.version.to_string(), kernel);
         let v = &a.verdict;
         // ... but the verdict is decided, and says why.
         assert_ne!(v.class.as_str(), "undetermined", "{kernel}");

@@ -29,7 +29,7 @@ use serde::Serialize;
 use crate::classify::Class;
 use crate::kernel::frames::class_of;
 use crate::kernel::known::{is_generic_path, KnownEntry, KnownTable};
-use crate::kernel::version::KernelVersion;
+use crate::kernel::version::{KernelRelease, KernelVersion};
 use crate::model::{Frame, Lock, Report};
 use crate::vocab::frame::base_name;
 
@@ -405,7 +405,7 @@ pub fn find(r: &Report, table: &KnownTable) -> Option<KnownMatch> {
         })?
         .1;
     let e = best.entry;
-    let (predates, note) = fix_status(r.kernel.as_deref(), e);
+    let (predates, note) = fix_status(r.kernel.as_ref(), e);
     Some(KnownMatch {
         id: e.id.clone(),
         verdict: e.verdict,
@@ -433,14 +433,14 @@ pub fn find(r: &Report, table: &KnownTable) -> Option<KnownMatch> {
 /// numbers only: a stable backport counts when the entry lists it for the
 /// report's branch; a release candidate of the fix's own release cannot
 /// be told, nor a linux-next build of the release before it.
-pub fn fix_status(release: Option<&str>, e: &KnownEntry) -> (Option<bool>, String) {
+pub fn fix_status(release: Option<&KernelRelease>, e: &KnownEntry) -> (Option<bool>, String) {
     let Some(fixed) = e.fixed_in else {
         return (
             None,
             "the entry does not record the first release with the fix".to_string(),
         );
     };
-    let Some((text, v)) = release.and_then(|t| Some((t, KernelVersion::from_release(t)?))) else {
+    let Some((text, v)) = release.and_then(|t| Some((t.as_str(), t.version()?))) else {
         return (
             None,
             "the report does not say which kernel release printed it".to_string(),
@@ -756,7 +756,8 @@ Call Trace:
             "t",
         )
         .unwrap()[0];
-        let s = |k: Option<&str>| fix_status(k, e).0;
+        let rel = |k: &str| Some(KernelRelease::new(k));
+        let s = |k: Option<&str>| fix_status(k.map(KernelRelease::new).as_ref(), e).0;
         assert_eq!(s(Some("6.7.0-rc1")), Some(true));
         assert_eq!(s(Some("6.8.0-rc3-syzkaller-00001-gabc")), None);
         assert_eq!(s(Some("6.8.0")), Some(false));
@@ -767,9 +768,11 @@ Call Trace:
         assert_eq!(s(Some("6.6.0-rc1-next-20230920")), Some(true));
         assert_eq!(s(Some("syzkaller")), None);
         assert_eq!(s(None), None);
-        assert!(fix_status(Some("6.9.0"), e)
+        assert!(fix_status(rel("6.9.0").as_ref(), e)
             .1
             .contains("regression or a different bug"));
-        assert!(fix_status(Some("6.7.2"), e).1.contains("predates the fix"));
+        assert!(fix_status(rel("6.7.2").as_ref(), e)
+            .1
+            .contains("predates the fix"));
     }
 }

@@ -56,10 +56,7 @@ pub fn analyze(report: Report, opts: &WalkOptions<'_>) -> Analysis {
 /// fix ([`apply_known`]).
 pub fn analyze_with_known(report: Report, opts: &WalkOptions<'_>, known: &KnownTable) -> Analysis {
     let (walk_rules, gfp_walk) = walk::walk_report(&report, opts);
-    let version = report
-        .kernel
-        .as_deref()
-        .and_then(kernel::version::KernelVersion::from_release);
+    let version = report.kernel.as_ref().and_then(|k| k.version());
     let mut verdict = classify::classify(&classify::Ctx {
         report: &report,
         walks: &gfp_walk,
@@ -205,8 +202,10 @@ fn reconcile(
     }
     let why = version_difference(a, o);
     let own_name = match o.rules.from {
-        "report" => format!("the report's own kernel rules ({})", o.rules.version),
-        _ => format!("the default rules ({})", o.rules.version),
+        walk::RulesFrom::Report => format!("the report's own kernel rules ({})", o.rules.version),
+        walk::RulesFrom::Kernel | walk::RulesFrom::Newest => {
+            format!("the default rules ({})", o.rules.version)
+        }
     };
     let asked_name = format!("the --kernel {} rules", a.rules.version);
     match (asked.class, own.class) {
@@ -248,16 +247,9 @@ fn reconcile(
 /// Why two versions' walks differ: the lockdep reclaim changes between
 /// them, the GFP layouts, and the first frame where the walks part.
 fn version_difference(a: &Side<'_>, o: &Side<'_>) -> String {
-    use kernel::version::KernelVersion;
     let mut facts: Vec<String> = Vec::new();
-    let (av, ov) = (
-        a.rules.version.parse::<KernelVersion>().ok(),
-        o.rules.version.parse::<KernelVersion>().ok(),
-    );
-    if let (Some(av), Some(ov)) = (av, ov) {
-        for r in kernel::task::lockdep_changes_between(av, ov) {
-            facts.push(format!("from {}, {}", r.since, r.change));
-        }
+    for r in kernel::task::lockdep_changes_between(a.rules.version, o.rules.version) {
+        facts.push(format!("from {}, {}", r.since, r.change));
     }
     if a.rules.layout != o.rules.layout {
         facts.push(format!(

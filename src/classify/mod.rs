@@ -318,7 +318,7 @@ pub struct Ctx<'a> {
 /// proprietary, out-of-tree, unsigned or forced modules, bad pages), from
 /// the taint table (`kernel/data/taint.toml`).
 fn taint_caveat(r: &Report) -> Option<String> {
-    let why = crate::kernel::taint::caveats(r.taint.as_ref()?);
+    let why = crate::kernel::taint::caveats(r.tainted.as_ref()?.taint()?);
     (!why.is_empty()).then(|| why.join("; "))
 }
 

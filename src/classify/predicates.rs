@@ -6,8 +6,8 @@ use crate::kernel::locks::LockType;
 use crate::kernel::reclaim::{reach_of, Reach, ReclaimSide};
 use crate::kernel::task::TaskFlag;
 use crate::kernel::version::KernelVersion;
-use crate::model::{Lock, Report};
-use crate::walk::{FsReclaimStep, TraceWalk, WalkFrame};
+use crate::model::{Frame, Lock, Report};
+use crate::walk::{FsReclaimStep, RulesFrom, TraceWalk, WalkFrame};
 
 type Predicate = fn(&Ctx<'_>) -> Option<Finding>;
 
@@ -19,6 +19,7 @@ const TABLE: &[(&str, Predicate)] = &[
         fs_reclaim_cycle_cannot_recurse,
     ),
     ("xfs-inode-reclaim-alias", xfs_inode_reclaim_alias),
+    ("sb-freeze-level-held", sb_freeze_level_held),
     ("fs-reclaim-cycle", fs_reclaim_cycle),
     ("cross-release-completion", cross_release_completion),
     ("workqueue-flush-cycle", workqueue_flush_cycle),
@@ -54,6 +55,7 @@ const TABLE: &[(&str, Predicate)] = &[
         "rcu-reader-helper-without-reader",
         rcu_reader_helper_without_reader,
     ),
+    ("rcu-list-lock-not-protecting", rcu_list_lock_not_protecting),
     ("rcu-list-under-lock", rcu_list_under_lock),
     ("rcu-outside-watching", rcu_outside_watching),
     (
@@ -64,6 +66,7 @@ const TABLE: &[(&str, Predicate)] = &[
     ("cycle-one-call-path", cycle_one_call_path),
     ("array-element-class-cycle", array_element_class_cycle),
     ("inode-locks-cycle", inode_locks_cycle),
+    ("internal-inode-alias", internal_inode_alias),
     ("hung-task-uninterruptible", hung_task_uninterruptible),
     ("circular-dependency", circular_dependency),
 ];
@@ -85,14 +88,11 @@ pub fn run(id: &str, ctx: &Ctx<'_>) -> Option<Finding> {
 /// The kernel the rules are for when the report (or `--kernel`) names
 /// one; `None` when the walk fell back to the newest rules.
 fn report_version(ctx: &Ctx<'_>) -> Option<KernelVersion> {
-    (ctx.walk_rules.from != "newest").then(|| walk_version(ctx))
+    (ctx.walk_rules.from != RulesFrom::Newest).then(|| walk_version(ctx))
 }
 
 fn walk_version(ctx: &Ctx<'_>) -> KernelVersion {
-    ctx.walk_rules
-        .version
-        .parse()
-        .unwrap_or_else(|_| GfpLayout::newest().since())
+    ctx.walk_rules.version
 }
 
 fn layout(ctx: &Ctx<'_>) -> &'static GfpLayout {
@@ -434,6 +434,109 @@ fn xfs_inode_reclaim_alias(ctx: &Ctx<'_>) -> Option<Finding> {
     })
 }
 
+/// Functions of the freezer itself: the one writer of the freeze levels.
+const FREEZER: &[&str] = &[
+    "freeze_super",
+    "sb_wait_write",
+    "thaw_super",
+    "thaw_super_locked",
+    "percpu_down_write",
+];
+
+/// A lock address as a number (raw `%px` addresses; `None` when not
+/// printed or not hex).
+fn lock_address(l: &Lock) -> Option<u64> {
+    let a = l.address.as_deref()?;
+    u64::from_str_radix(a.trim_start_matches("0x"), 16).ok()
+}
+
+/// The current acquisition is of a superblock freeze level above
+/// SB_FREEZE_WRITE, for read, while the task holds a lower level of the
+/// same superblock: freeze_super() takes the levels' write sides in order
+/// and keeps each until thaw, so while a lower level is read-held no
+/// writer holds or waits for the higher one, and this acquisition cannot
+/// block. The cycle needs it to.
+fn sb_freeze_level_held(ctx: &Ctx<'_>) -> Option<Finding> {
+    use crate::kernel::locks::freeze_level;
+    let r = ctx.report;
+    let acq = r.acquiring.as_ref()?;
+    let want = freeze_level(&acq.class).filter(|f| f.level >= 2)?;
+    // The freezer takes the write sides: its own acquisitions can block.
+    let freezer = |f: &crate::model::Frame| FREEZER.contains(&f.base.as_str());
+    if r.backtrace.iter().any(freezer) || acq.at.as_ref().is_some_and(freezer) {
+        return None;
+    }
+    let (held, lower) = r.held_locks.iter().find_map(|l| {
+        let f = freeze_level(&l.class).filter(|f| f.level < want.level)?;
+        (!l.at.as_ref().is_some_and(freezer)).then_some((l, f))
+    })?;
+    // The levels of one superblock are one array (struct sb_writers
+    // rw_sem[]), in level order: the higher level lies a few hundred bytes
+    // above the lower one.
+    let gap = (want.level - lower.level) as u64 * 1024;
+    let same_sb = match (lock_address(acq), lock_address(held)) {
+        (Some(a), Some(h)) if a > h && a - h <= gap => Some(true),
+        (Some(_), Some(_)) => return None,
+        _ => None,
+    };
+    let holder = r
+        .task
+        .as_ref()
+        .map(|t| format!("{}/{}", t.comm, t.pid))
+        .unwrap_or_else(|| "the task".to_string());
+    let at = |l: &Lock| {
+        l.at.as_ref()
+            .map(|f| format!(" (taken at {})", f.base))
+            .unwrap_or_default()
+    };
+    let mut evidence = vec![
+        format!(
+            "acquiring {}: freeze level {} of the superblock, {}",
+            acq.class, want.level, want.what
+        ),
+        format!(
+            "held by {holder}: {}{}: freeze level {}, {}",
+            held.class,
+            at(held),
+            lower.level,
+            lower.what
+        ),
+    ];
+    if same_sb == Some(true) {
+        evidence.push(format!(
+            "{} lies {:#x} bytes above {}: the same superblock's sb_writers array",
+            acq.address.as_deref().unwrap_or_default(),
+            lock_address(acq)? - lock_address(held)?,
+            held.class
+        ));
+    }
+    Some(Finding {
+        explanation: format!(
+            "{holder} takes {} (freeze level {}) while it holds {} (level {}){}. The only writer of these levels is freeze_super(), which takes their write sides in level order, waiting at each one until its readers are gone, and keeps them until the filesystem is thawed; so while {holder} holds level {} for read no freezer can hold or wait for level {}, and this read acquisition cannot block. The cycle closes only if it waits.",
+            acq.class,
+            want.level,
+            held.class,
+            lower.level,
+            if same_sb == Some(true) { " of the same superblock" } else { "" },
+            lower.level,
+            want.level
+        ),
+        summary: Some(format!(
+            "Probably a false positive: {} cannot block here, because {holder} holds the lower freeze level {}{} and the freezer takes the levels in order; decisive is whether {} -> {} is also taken somewhere without a lower freeze level held.",
+            acq.class,
+            held.class,
+            if same_sb == Some(true) { " of the same superblock" } else { "" },
+            r.holding.as_ref().map(|h| h.class.as_str()).unwrap_or("the held lock"),
+            acq.class
+        )),
+        weaker: (same_sb.is_none()).then(|| {
+            "the report prints no lock addresses, so it does not show that both freeze levels belong to one superblock".to_string()
+        }),
+        evidence,
+        ..Finding::default()
+    })
+}
+
 fn fs_reclaim_cycle(ctx: &Ctx<'_>) -> Option<Finding> {
     let r = ctx.report;
     if !fs_reclaim_in_cycle(r) {
@@ -509,16 +612,29 @@ fn cross_release_completion(ctx: &Ctx<'_>) -> Option<Finding> {
 }
 
 fn workqueue_flush_cycle(ctx: &Ctx<'_>) -> Option<Finding> {
-    let c = cycle_locks(ctx.report).into_iter().find(|l| {
+    let is_wq = |l: &Lock| {
         l.class.starts_with("(work_completion)") || l.class.starts_with("(wq_completion)")
-    })?;
-    let flusher = ctx
+    };
+    let is_flush =
+        |f: &Frame| f.reliable && (f.base.contains("flush") || f.base.contains("cancel"));
+    // The pseudo-lock waited on is the one the flush or cancel acquires:
+    // the chain entry whose stack runs through it (a work item's map when
+    // a work is flushed, the workqueue's when a whole workqueue is), not
+    // any workqueue map of the cycle (process_one_work() holds both).
+    let flush_entry = ctx
         .report
         .chain
         .iter()
+        .find(|e| is_wq(&e.lock) && e.stack.iter().any(is_flush));
+    let c = match flush_entry {
+        Some(e) => &e.lock,
+        None => cycle_locks(ctx.report).into_iter().find(|l| is_wq(l))?,
+    };
+    let flusher = flush_entry
+        .into_iter()
+        .chain(ctx.report.chain.iter())
         .flat_map(|e| e.stack.iter())
-        .filter(|f| f.reliable)
-        .find(|f| f.base.contains("flush") || f.base.contains("cancel"))
+        .find(|f| is_flush(f))
         .map(|f| f.base.clone());
     Some(Finding {
         evidence: vec![
@@ -963,20 +1079,119 @@ fn invalid_wait_context_rt(ctx: &Ctx<'_>) -> Option<Finding> {
 
 fn invalid_wait_context(ctx: &Ctx<'_>) -> Option<Finding> {
     let r = ctx.report;
-    let w = r.acquiring.as_ref()?.wait?;
-    (w.inner >= 4).then(|| Finding {
-        evidence: vec![format!(
-            "sleeping lock {} (wait {{{}:{}}})",
-            r.acquiring
-                .as_ref()
-                .map(|l| l.class.as_str())
-                .unwrap_or("?"),
-            w.outer,
-            w.inner
-        )],
+    let lock = r.acquiring.as_ref()?;
+    let w = lock.wait?;
+    if w.inner < 4 {
+        return None;
+    }
+    let class = lock.class.as_str();
+    let mut evidence = vec![format!(
+        "sleeping lock {class} (wait {{{}:{}}})",
+        w.outer, w.inner
+    )];
+    // check_wait_context() (kernel/locking/lockdep.c) compares the lock's
+    // outer wait type with the smallest inner one in force: the context's
+    // (task_wait_context(): 2 in a hard interrupt, 3 in a softirq or a
+    // threaded one, 5 in a task) and each held lock's. Say which one
+    // forbids the sleep, so the advice fits it.
+    let next_outer = if w.outer > 0 { w.outer } else { w.inner };
+    let held = r
+        .held_locks
+        .iter()
+        .rev()
+        .filter_map(|l| Some((l, l.wait?.inner)))
+        .filter(|(_, i)| *i > 0 && *i < next_outer)
+        .min_by_key(|(_, i)| *i);
+    let context = r
+        .wait_context
+        .map(|c| c.inner)
+        .filter(|i| *i > 0 && *i < next_outer);
+    let generic = Finding {
+        evidence: evidence.clone(),
         explanation: "A lock that may sleep is taken in a context that must not sleep.".to_string(),
         ..Finding::default()
-    })
+    };
+    let by_held = match (held, context) {
+        (Some((_, h)), Some(c)) => h <= c,
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    if by_held {
+        let (l, inner) = held?;
+        let outer = l.wait.map(|x| x.outer).unwrap_or(0);
+        let at =
+            l.at.as_ref()
+                .map(|f| format!(", taken at {}", f.base))
+                .unwrap_or_default();
+        let entered =
+            l.at.as_ref()
+                .map(|f| format!(", entered in {}", f.base))
+                .unwrap_or_default();
+        evidence.push(format!(
+            "held {} {{{outer}:{inner}}}{at}: inner wait type {inner} < {next_outer}",
+            l.class
+        ));
+        let explanation = format!(
+            "{class} may sleep (wait type {next_outer}) and is taken while {} is held{at}; {} allows at most wait type {inner} inside it (check_wait_context()).",
+            l.class, l.class
+        );
+        if l.class.starts_with("rcu_read_lock") {
+            return Some(Finding {
+                evidence,
+                explanation,
+                fix: Some(format!(
+                    "End the RCU read-side section ({}{entered}) before taking {class}: take a reference to the object under RCU first (e.g. with kref_get_unless_zero()) and sleep outside it, or use SRCU if the readers must sleep.",
+                    l.class
+                )),
+                summary: Some(
+                    "A real bug on every kernel: a sleeping lock taken inside an RCU read-side critical section."
+                        .to_string(),
+                ),
+                ..Finding::default()
+            });
+        }
+        if let Some(what) = crate::kernel::locks::pseudo_lock(&l.class) {
+            return Some(Finding {
+                evidence,
+                explanation,
+                fix: Some(format!(
+                    "Do not take {class} inside {} ({what}{entered}): end that section before taking {class}, or move the sleeping call out of it.",
+                    l.class
+                )),
+                ..Finding::default()
+            });
+        }
+        return Some(Finding {
+            evidence,
+            explanation,
+            fix: Some(format!(
+                "Do not take {class} while holding {}{at}: release {} first or take {class} before it; or, if no section under {} sleeps, make it a lock that may sleep.",
+                l.class, l.class, l.class
+            )),
+            ..Finding::default()
+        });
+    }
+    if let Some(c) = context {
+        evidence.push(format!(
+            "context-{{{c}:{c}}}: {} context allows at most wait type {c}",
+            if c <= 2 {
+                "hard interrupt"
+            } else {
+                "softirq or threaded interrupt"
+            }
+        ));
+        return Some(Finding {
+            evidence,
+            explanation: format!(
+                "{class} may sleep (wait type {next_outer}) and is taken in interrupt context (context-{{{c}:{c}}}), where nothing may sleep."
+            ),
+            fix: Some(format!(
+                "Do not take {class} in interrupt context: defer the work to process context (a workqueue, a threaded interrupt handler)."
+            )),
+            ..Finding::default()
+        });
+    }
+    Some(generic)
 }
 
 fn sleep_in_non_block(ctx: &Ctx<'_>) -> Option<Finding> {
@@ -1178,6 +1393,41 @@ fn rcu_suspicious(ctx: &Ctx<'_>) -> Option<Finding> {
     })
 }
 
+/// ` (called from F)`: the first reliable caller of `function` in the
+/// backtrace outside lock and lockdep machinery, or "" when none shows.
+fn called_from(r: &Report, function: &str) -> String {
+    r.backtrace
+        .iter()
+        .filter(|f| f.reliable)
+        .skip_while(|f| f.base != function)
+        .skip(1)
+        .find(|f| !crate::kernel::frames::class_of(&f.base).is_machinery())
+        .map(|c| format!(" (called from {})", c.base))
+        .unwrap_or_default()
+}
+
+/// The list an `RCU-list traversed` report walked, when the function it
+/// fired in is one the RCU-list table knows.
+fn rcu_list_walked(r: &Report) -> Option<(&'static crate::kernel::locks::RcuList, String)> {
+    if !r
+        .message
+        .as_deref()
+        .is_some_and(|m| m.contains("RCU-list traversed"))
+    {
+        return None;
+    }
+    let site = rcu_check_site(r)?;
+    Some((
+        crate::kernel::locks::rcu_list(&site.base)?,
+        site.base.to_string(),
+    ))
+}
+
+/// Functions that build or tear down a network namespace: lists of a
+/// namespace that is not yet on (or already off) net_namespace_list are
+/// reachable by no other task.
+const NETNS_SETUP: &[&str] = &["setup_net", "ops_init", "cleanup_net", "ops_exit_list"];
+
 fn rcu_list_under_lock(ctx: &Ctx<'_>) -> Option<Finding> {
     let r = ctx.report;
     if !r
@@ -1187,6 +1437,27 @@ fn rcu_list_under_lock(ctx: &Ctx<'_>) -> Option<Finding> {
     {
         return None;
     }
+    let msg = format!("message: {}", r.message.clone().unwrap_or_default());
+    // A list the table knows: only its update-side lock counts.
+    if let Some((list, walker)) = rcu_list_walked(r) {
+        let lock = r.held_locks.iter().find(|l| list.protected_by(&l.class))?;
+        return Some(Finding {
+            evidence: vec![
+                msg,
+                format!("{walker} walks {}", list.list),
+                format!("held: {}, which the kernel declares as that list's protection ({})", lock.class, list.source),
+            ],
+            explanation: format!(
+                "{walker} walks {} with {} held, the lock that keeps that list from changing ({}); the iterator was not given that condition.",
+                list.list, lock.class, list.source
+            ),
+            fix: Some(format!(
+                "Pass the condition to the iterator in {walker}: list_for_each_entry_rcu() or hlist_for_each_entry_rcu() take it as their last argument (..., {}).",
+                lock_condition(&lock.class)
+            )),
+            ..Finding::default()
+        });
+    }
     let lock = r.held_locks.iter().find(|l| {
         l.class.contains("rtnl")
             || l.class.contains("mutex")
@@ -1194,17 +1465,83 @@ fn rcu_list_under_lock(ctx: &Ctx<'_>) -> Option<Finding> {
             || l.wait.is_some_and(|w| w.inner >= 4)
     })?;
     Some(Finding {
+        evidence: vec![msg, format!("held: {}", lock.class)],
+        explanation: format!("The list is walked with {} held, a sleeping lock of the kind that serialises a list's updates; the iterator was not given a lock condition.", lock.class),
+        summary: Some(format!(
+            "Probably a false positive: the list is walked outside an RCU reader but with {} held; decisive is whether {} is the lock every update of that list takes (the report does not name the list's update-side lock).",
+            lock.class, lock.class
+        )),
+        weaker: Some(format!(
+            "the report does not show which lock updates the list, so whether {} protects it is not shown",
+            lock.class
+        )),
+        fix: Some(format!(
+            "If {} serialises the list's updates, pass the condition to the iterator: list_for_each_entry_rcu(..., {}); if not, take rcu_read_lock() around the walk.",
+            lock.class,
+            lock_condition(&lock.class)
+        )),
+    })
+}
+
+/// The lockdep condition that names a held class in an iterator.
+fn lock_condition(class: &str) -> String {
+    if class.contains("rtnl") {
+        "lockdep_rtnl_is_held()".to_string()
+    } else {
+        format!("lockdep_is_held(<{class}>)")
+    }
+}
+
+/// An RCU list the table knows walked outside an RCU reader with none of
+/// its update-side locks held.
+fn rcu_list_lock_not_protecting(ctx: &Ctx<'_>) -> Option<Finding> {
+    let r = ctx.report;
+    let rcu = r.rcu.as_ref();
+    if rcu.is_some_and(|x| x.debug_locks == Some(0)) {
+        return None;
+    }
+    let (list, walker) = rcu_list_walked(r)?;
+    if r.held_locks
+        .iter()
+        .any(|l| list.protected_by(&l.class) || l.class.starts_with("rcu_read_lock"))
+    {
+        return None;
+    }
+    // A namespace being built or torn down: nobody else reaches its lists.
+    if r.backtrace
+        .iter()
+        .any(|f| NETNS_SETUP.contains(&f.base.as_str()))
+    {
+        return None;
+    }
+    let held: Vec<&str> = r.held_locks.iter().map(|l| l.class.as_str()).collect();
+    let from = called_from(r, &walker);
+    Some(Finding {
         evidence: vec![
             format!("message: {}", r.message.clone().unwrap_or_default()),
-            format!("held: {}", lock.class),
+            format!("{walker}{from} walks {}", list.list),
+            format!("its update-side lock: {} ({})", list.locks.join(" or "), list.source),
+            if held.is_empty() {
+                "held: none (no RCU reader)".to_string()
+            } else {
+                format!("held: {} (none of them, and no RCU reader)", held.join(", "))
+            },
         ],
-        explanation: format!("The list is walked with {} held, which is the list's update-side lock; the iterator was not given that condition.", lock.class),
+        explanation: format!(
+            "{walker}{from} walks {} outside an RCU read-side section, and the task holds none of the locks that serialise the list's updates ({}){}: an update can free an entry under the walker.",
+            list.list,
+            list.locks.join(" or "),
+            if held.is_empty() {
+                String::new()
+            } else {
+                format!("; {} do not", held.join(", "))
+            }
+        ),
         fix: Some(format!(
-            "Pass the condition to the iterator: list_for_each_entry_rcu(..., {}).",
-            if lock.class.contains("rtnl") { "lockdep_rtnl_is_held()".to_string() } else { format!("lockdep_is_held(<{}>)", lock.class) }
+            "Take rcu_read_lock() around the walk in {walker}{from} (and allocate with GFP_ATOMIC inside it), or hold {} there.",
+            list.locks.join(" or ")
         )),
-        weaker: None,
-        summary: None,
+        ..Finding::default()
     })
 }
 
@@ -1317,20 +1654,7 @@ fn rcu_reader_helper_without_reader(ctx: &Ctx<'_>) -> Option<Finding> {
         return None;
     }
     let held: Vec<&str> = r.held_locks.iter().map(|l| l.class.as_str()).collect();
-    let callers: Vec<&str> = r
-        .backtrace
-        .iter()
-        .filter(|f| f.reliable)
-        .skip_while(|f| f.base != site.base)
-        .skip(1)
-        .filter(|f| !crate::kernel::frames::class_of(&f.base).is_machinery())
-        .take(2)
-        .map(|f| f.base.as_str())
-        .collect();
-    let from = callers
-        .first()
-        .map(|c| format!(" (called from {c})"))
-        .unwrap_or_default();
+    let from = called_from(r, &site.base);
     Some(Finding {
         evidence: vec![
             format!("message: {msg}"),
@@ -1519,6 +1843,94 @@ fn inode_locks_cycle(ctx: &Ctx<'_>) -> Option<Finding> {
         ),
         ..Finding::default()
     })
+}
+
+/// The stacks on either side of chain entry `k`'s lock: where it was taken
+/// (entry `k`'s stack, or the current backtrace for `#0`) and where the
+/// next lock of the cycle was taken while it was held (entry `k + 1`, or
+/// the current acquisition for the highest entry).
+fn stacks_around(r: &Report, k: u32) -> Option<(&[crate::model::Frame], &[crate::model::Frame])> {
+    let max = r.chain.iter().map(|e| e.index).max()?;
+    let current = || {
+        if r.backtrace.is_empty() {
+            r.chain
+                .iter()
+                .find(|e| e.index == 0)
+                .map(|e| e.stack.as_slice())
+        } else {
+            Some(r.backtrace.as_slice())
+        }
+    };
+    let entry = |i: u32| {
+        r.chain
+            .iter()
+            .find(|e| e.index == i)
+            .map(|e| e.stack.as_slice())
+    };
+    let taken = if k == 0 { current()? } else { entry(k)? };
+    let out = if k == max { current()? } else { entry(k + 1)? };
+    Some((taken, out))
+}
+
+/// A cycle through a per-inode lock class where one side locks a
+/// filesystem-internal inode (no directory entry) and the other side is a
+/// namespace operation, whose inodes were found by path: two inodes that
+/// cannot be the same, under one class.
+fn internal_inode_alias(ctx: &Ctx<'_>) -> Option<Finding> {
+    use crate::kernel::locks::{internal_inode, path_operation, per_inode};
+    let r = ctx.report;
+    for e in &r.chain {
+        let Some(what) = per_inode(&e.lock.class) else {
+            continue;
+        };
+        let Some((taken, out)) = stacks_around(r, e.index) else {
+            continue;
+        };
+        let internal = |s: &[crate::model::Frame]| {
+            s.iter()
+                .filter(|f| f.reliable)
+                .find_map(|f| internal_inode(&f.base).map(|w| (f.base.to_string(), w)))
+        };
+        let by_path = |s: &[crate::model::Frame]| {
+            s.iter()
+                .filter(|f| f.reliable)
+                .find(|f| path_operation(&f.base))
+                .map(|f| f.base.to_string())
+        };
+        let (int_fn, int_what, path_fn, int_side) =
+            match (internal(taken), by_path(out), internal(out), by_path(taken)) {
+                (Some((f, w)), Some(p), _, _) => (f, w, p, "taken"),
+                (_, _, Some((f, w)), Some(p)) => (f, w, p, "held"),
+                _ => continue,
+            };
+        let class = &e.lock.class;
+        let (int_edge, path_edge) = if int_side == "taken" {
+            (
+                format!("{class} taken in {int_fn} (chain #{})", e.index),
+                format!("{class} held when {path_fn} took the next lock of the cycle"),
+            )
+        } else {
+            (
+                format!("{class} held in {int_fn} when it took the next lock of the cycle"),
+                format!("{class} taken in {path_fn} (chain #{})", e.index),
+            )
+        };
+        return Some(Finding {
+            evidence: vec![
+                format!("{class}: {what}"),
+                format!("{int_edge}: {int_what}"),
+                format!("{path_edge}: a namespace operation, on inodes found by path"),
+            ],
+            explanation: format!(
+                "{class} is one class for every inode of the filesystem. On one side of the cycle {int_fn} locks {int_what}; on the other, {path_fn} locks inodes it reached by a path lookup. An inode no directory entry leads to cannot be one of those, so the two orders are on different inodes that lockdep cannot tell apart."
+            ),
+            summary: Some(format!(
+                "Probably a false positive from aliasing: the {class} on one side of the cycle is a filesystem-internal inode ({int_fn}) and on the other an inode found by path ({path_fn}), never the same inode; decisive is that {int_fn} never locks an inode a path can reach."
+            )),
+            ..Finding::default()
+        });
+    }
+    None
 }
 
 /// A hung task in uninterruptible sleep (`state:D`): a hang that happened.

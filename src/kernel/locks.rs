@@ -34,7 +34,21 @@ struct Table {
     pseudo: Vec<Pseudo>,
     shared_init: Vec<Pseudo>,
     per_inode: Vec<Pseudo>,
+    internal_inode: Vec<Pseudo>,
+    path_operation: Vec<Pseudo>,
+    freeze_level: Vec<FreezeLevel>,
     lock_type: Vec<TypeRow>,
+}
+
+/// One level of a superblock's freeze protection (`[[freeze_level]]`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FreezeLevel {
+    name: String,
+    /// 1 for SB_FREEZE_WRITE, 2 for SB_FREEZE_PAGEFAULT, 3 for SB_FREEZE_FS.
+    pub level: u8,
+    /// What takes the level for read.
+    pub what: String,
 }
 
 #[derive(Deserialize)]
@@ -133,6 +147,18 @@ pub fn per_inode(class: &str) -> Option<&'static str> {
     what_of(&table().per_inode, without_key_number(c))
 }
 
+/// What filesystem-internal inode the function `base` locks, if it is
+/// one that only ever locks such an inode (no directory entry reaches it).
+pub fn internal_inode(base: &str) -> Option<&'static str> {
+    what_of(&table().internal_inode, base)
+}
+
+/// Is `base` a namespace operation (the inodes it locks were reached by
+/// a path lookup)?
+pub fn path_operation(base: &str) -> bool {
+    what_of(&table().path_operation, base).is_some()
+}
+
 /// The class name without lockdep's `#N` instance-key suffix.
 fn without_key_number(class: &str) -> &str {
     match class.rfind('#') {
@@ -141,6 +167,13 @@ fn without_key_number(class: &str) -> &str {
         }
         _ => class,
     }
+}
+
+/// The superblock freeze level `class` is (`sb_writers#3`, `sb_internal`),
+/// if it is one: freeze_super() takes the levels' write sides in order.
+pub fn freeze_level(class: &str) -> Option<&'static FreezeLevel> {
+    let c = without_key_number(class);
+    table().freeze_level.iter().find(|f| f.name == c)
 }
 
 /// What a pseudo-lock class stands for, or `None` for a real lock.
@@ -200,6 +233,23 @@ mod tests {
     }
 
     #[test]
+    fn internal_inodes_and_path_operations() {
+        assert!(internal_inode("prealloc_file_extent_cluster").is_some());
+        assert!(internal_inode("btrfs_rename").is_none());
+        assert!(path_operation("vfs_rename"));
+        assert!(!path_operation("prealloc_file_extent_cluster"));
+    }
+
+    #[test]
+    fn freeze_levels_in_order() {
+        assert_eq!(freeze_level("sb_writers#12").map(|f| f.level), Some(1));
+        assert_eq!(freeze_level("sb_pagefaults").map(|f| f.level), Some(2));
+        assert_eq!(freeze_level("sb_internal#2").map(|f| f.level), Some(3));
+        assert!(freeze_level("&type->s_umount_key#25").is_none());
+        assert!(freeze_level("sb_internal_lock").is_none());
+    }
+
+    #[test]
     fn per_inode_classes_with_key_numbers_and_subclasses() {
         let inode = [
             "&ea_inode->i_rwsem#8/1",
@@ -234,16 +284,18 @@ struct ReadTable {
     read: Vec<ReadAcquire>,
 }
 
+/// An embedded data table, parsed once.
+fn parsed<T: serde::de::DeserializeOwned>(cell: &'static OnceLock<T>, text: &str) -> &'static T {
+    cell.get_or_init(|| toml::from_str(text).expect("embedded lock table parses"))
+}
+
 /// The read primitive a frame's base name is, if it is one.
 pub fn read_acquire(base: &str) -> Option<&'static ReadAcquire> {
-    static T: OnceLock<Vec<ReadAcquire>> = OnceLock::new();
-    T.get_or_init(|| {
-        toml::from_str::<ReadTable>(include_str!("data/read_acquire.toml"))
-            .expect("read_acquire.toml parses")
-            .read
-    })
-    .iter()
-    .find(|r| r.prefixes.iter().any(|p| base.starts_with(p.as_str())))
+    static T: OnceLock<ReadTable> = OnceLock::new();
+    parsed(&T, include_str!("data/read_acquire.toml"))
+        .read
+        .iter()
+        .find(|r| r.prefixes.iter().any(|p| base.starts_with(p.as_str())))
 }
 
 /// The primitive that took the lock in a backtrace printed from inside
@@ -271,5 +323,68 @@ mod read_tests {
         );
         assert!(read_acquire("down_write").is_none());
         assert!(read_acquire("_raw_spin_lock").is_none());
+    }
+}
+
+/// An RCU-protected list and the locks that protect its walkers
+/// (`data/rcu_lists.toml`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RcuList {
+    walkers: Vec<String>,
+    /// The list, in words.
+    pub list: String,
+    /// Lockdep class names (exact, or a `->field`/`.field` suffix).
+    pub locks: Vec<String>,
+    /// Where the kernel declares it.
+    pub source: String,
+}
+
+impl RcuList {
+    /// Does the held class `class` protect the list?
+    pub fn protected_by(&self, class: &str) -> bool {
+        let c = without_key_number(class);
+        self.locks.iter().any(|l| {
+            c == l
+                || c.strip_suffix(l.as_str())
+                    .is_some_and(|p| p.ends_with("->") || p.ends_with('.'))
+        })
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RcuListTable {
+    list: Vec<RcuList>,
+}
+
+/// The RCU list the function `walker` (a base name) walks, if the table
+/// knows it.
+pub fn rcu_list(walker: &str) -> Option<&'static RcuList> {
+    static T: OnceLock<RcuListTable> = OnceLock::new();
+    parsed(&T, include_str!("data/rcu_lists.toml"))
+        .list
+        .iter()
+        .find(|l| l.walkers.iter().any(|w| w == walker))
+}
+
+#[cfg(test)]
+mod rcu_list_tests {
+    use super::*;
+
+    #[test]
+    fn lists_and_their_update_side_locks() {
+        let nft = rcu_list("nft_table_lookup").unwrap();
+        assert!(nft.protected_by("&nft_net->commit_mutex"));
+        assert!(nft.protected_by("&net->nft.commit_mutex"));
+        assert!(!nft.protected_by("&nft_net->commit_mutex_x"));
+        assert!(!nft.protected_by("rtnl_mutex"));
+        let ns = rcu_list("genlmsg_multicast_allns").unwrap();
+        assert!(ns.protected_by("net_rwsem"));
+        assert!(!ns.protected_by("genl_mutex"));
+        assert!(rcu_list("ip_tunnel_find")
+            .unwrap()
+            .protected_by("rtnl_mutex"));
+        assert!(rcu_list("dev_get_by_index_rcu").is_none());
     }
 }

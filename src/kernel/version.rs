@@ -179,6 +179,62 @@ impl FromStr for KernelVersion {
     }
 }
 
+/// Serialized as its [`Display`](fmt::Display) text (`4.15`, `6.6.9`).
+impl serde::Serialize for KernelVersion {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// A kernel release as a report prints it (`4.15.0-rc9-backup-debug+`,
+/// `syzkaller`), with the version it names read once
+/// ([`KernelVersion::from_release`]). Derefs to the printed text and
+/// serializes as it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KernelRelease {
+    text: String,
+    version: Option<KernelVersion>,
+}
+
+impl KernelRelease {
+    /// The release printed as `text`.
+    pub fn new(text: impl Into<String>) -> Self {
+        let text = text.into();
+        let version = KernelVersion::from_release(&text);
+        KernelRelease { text, version }
+    }
+
+    /// The text as printed.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The version the release names; `None` when it names none
+    /// (`syzkaller`).
+    pub fn version(&self) -> Option<KernelVersion> {
+        self.version
+    }
+}
+
+impl std::ops::Deref for KernelRelease {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.text
+    }
+}
+
+impl fmt::Display for KernelRelease {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl serde::Serialize for KernelRelease {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text)
+    }
+}
+
 impl fmt::Display for KernelVersion {
     /// `4.15` for patch level 0 (the release), `4.15.1` otherwise.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -64,7 +64,7 @@ impl Reader {
             self.seen_version = true;
             let release = t.split_whitespace().next().unwrap_or("");
             if r.kernel.is_none() && !release.is_empty() {
-                r.kernel = Some(release.to_string());
+                r.kernel = Some(crate::model::KernelRelease::new(release));
             }
             return true;
         }

@@ -4,7 +4,9 @@
 
 use super::Parser;
 use crate::input::Line;
-use crate::model::{AtomicSleep, FrameContext, RcuInfo, Report, ReportKind, Taint, Trace};
+use crate::model::{
+    AtomicSleep, FrameContext, KernelRelease, RcuInfo, Report, ReportKind, Taint, Tainted, Trace,
+};
 use crate::vocab::body::{
     is_ident_line, is_rcu_location, is_stack_words, KNOWN_LINES, KNOWN_LINE_PREFIXES,
 };
@@ -45,9 +47,9 @@ fn identity_fact(r: &mut Report, t: &str) -> bool {
                     pid,
                 });
             }
-            let (text, taint, release) = parse_taint_and_release(t);
-            set_taint(r, text, taint);
-            r.kernel = release.or(r.kernel.take());
+            let (tainted, release) = parse_taint_and_release(t);
+            set_taint(r, tainted);
+            r.kernel = release.map(KernelRelease::new).or(r.kernel.take());
             return true;
         }
     }
@@ -56,7 +58,7 @@ fn identity_fact(r: &mut Report, t: &str) -> bool {
         return true;
     }
     if is_ident_line(t) || (t.starts_with("Not tainted ") || t.starts_with("Tainted: ")) {
-        let (text, taint, release) = parse_taint_and_release(t);
+        let (tainted, release) = parse_taint_and_release(t);
         // Old idents print no taint at all: `2.6.36-rc2-mm1 #6`.
         let release = release.or_else(|| {
             t.split_whitespace()
@@ -64,9 +66,9 @@ fn identity_fact(r: &mut Report, t: &str) -> bool {
                 .filter(|v| looks_like_release(v))
                 .map(str::to_string)
         });
-        set_taint(r, text, taint);
+        set_taint(r, tainted);
         if r.kernel.is_none() {
-            r.kernel = release;
+            r.kernel = release.map(KernelRelease::new);
         }
         return true;
     }
@@ -170,10 +172,10 @@ fn warning_fact(r: &mut Report, t: &str, no: u64) -> bool {
     if t.starts_with("RIP: ") || t.starts_with("pc : ") || t.starts_with("NIP ") {
         let mut ctx = FrameContext::Task;
         if let TraceLineRef::Register(Some(f)) = classify_trace_line(t, &mut ctx) {
-            r.traces.push(Trace {
-                name: "faulting pc".to_string(),
-                frames: vec![f.to_frame(no)],
-            });
+            r.traces.push(Trace::set_apart(
+                crate::model::TraceOrigin::FaultingPc,
+                vec![f.to_frame(no)],
+            ));
         }
         return true;
     }
@@ -198,7 +200,7 @@ fn is_known_line(t: &str) -> bool {
 /// `... Tainted: G        W         6.1.0 #1` (the CPU line) or
 /// `4.15.0 #1 Not tainted` (ident line) or `      Not tainted 5.0.0+ #1`
 /// (hung task).
-fn parse_taint_and_release(t: &str) -> (Option<String>, Option<Taint>, Option<String>) {
+fn parse_taint_and_release(t: &str) -> (Option<Tainted>, Option<String>) {
     if let Some(pos) = t.find("Not tainted") {
         let after = t[pos + "Not tainted".len()..].split_whitespace().next();
         let before = t[..pos].split_whitespace().last();
@@ -208,11 +210,7 @@ fn parse_taint_and_release(t: &str) -> (Option<String>, Option<Taint>, Option<St
                 .filter(|v| !v.starts_with('#'))
                 .filter(|v| looks_like_release(v)))
             .or_else(|| t.split_whitespace().find(|v| looks_like_release(v)));
-        return (
-            Some("Not tainted".to_string()),
-            None,
-            release.map(str::to_string),
-        );
+        return (Some(Tainted::No), release.map(str::to_string));
     }
     if let Some(pos) = t.find("Tainted: ") {
         let field = &t[pos + "Tainted: ".len()..];
@@ -226,13 +224,9 @@ fn parse_taint_and_release(t: &str) -> (Option<String>, Option<Taint>, Option<St
             .filter(|v| looks_like_release(v))
             .or_else(|| t[..pos].split_whitespace().find(|v| looks_like_release(v)))
             .map(str::to_string);
-        let text = match &taint {
-            Some(x) => format!("Tainted: {}", x.raw),
-            None => "Tainted:".to_string(),
-        };
-        return (Some(text), taint, release);
+        return (Some(Tainted::Yes(taint)), release);
     }
-    (None, None, None)
+    (None, None)
 }
 
 fn looks_like_release(v: &str) -> bool {
@@ -272,10 +266,10 @@ fn parse_cpu_line(t: &str, r: &mut Report) {
             r.task = Some(crate::model::Task { comm, pid });
         }
     }
-    let (text, taint, release) = parse_taint_and_release(t);
-    set_taint(r, text, taint);
-    if release.is_some() {
-        r.kernel = release;
+    let (tainted, release) = parse_taint_and_release(t);
+    set_taint(r, tainted);
+    if let Some(release) = release {
+        r.kernel = Some(KernelRelease::new(release));
     }
     // 6.15+ name the preemption model after the version
     // (lib/dump_stack.c: preempt_model_str(), `#26 PREEMPT_RT`,
@@ -304,20 +298,20 @@ fn parse_cpu_line(t: &str, r: &mut Report) {
 /// tainted` never replaces a taint. Of two compact fields with the same
 /// flags the wider is kept: a field rejoined after a mail client's wrap
 /// has lost some of its columns (`G S  I` after `G S        I`).
-fn set_taint(r: &mut Report, text: Option<String>, taint: Option<crate::model::Taint>) {
-    let Some(text) = text else { return };
-    let had = r.taint.as_ref().map_or(0, |t| t.flags.len());
-    let has = taint.as_ref().map_or(0, |t| t.flags.len());
-    let narrower = |new: &crate::model::Taint| {
-        r.taint.as_ref().is_some_and(|old| {
+fn set_taint(r: &mut Report, tainted: Option<Tainted>) {
+    let Some(tainted) = tainted else { return };
+    let count = |t: Option<&Tainted>| t.and_then(Tainted::taint).map_or(0, |t| t.flags.len());
+    let (had, has) = (count(r.tainted.as_ref()), count(Some(&tainted)));
+    let old = r.tainted.as_ref().and_then(Tainted::taint);
+    let narrower = |new: &Taint| {
+        old.is_some_and(|old| {
             !old.raw.starts_with('[') && !new.raw.starts_with('[') && new.raw.len() < old.raw.len()
         })
     };
     if r.tainted.is_none()
         || has > had
-        || (has == had && taint.as_ref().is_some_and(|t| !narrower(t)))
+        || (has == had && tainted.taint().is_some_and(|t| !narrower(t)))
     {
-        r.tainted = Some(text);
-        r.taint = taint;
+        r.tainted = Some(tainted);
     }
 }

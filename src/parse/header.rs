@@ -8,7 +8,7 @@ use crate::input::Line;
 use crate::kind::BannerReads;
 use crate::model::{
     AtomicSleep, ChainEntry, FrameContext, HeldLocks, IrqEvents, IrqInversion, Lock, Report,
-    Scenario, Trace, UsageTransition,
+    Scenario, Trace, TraceOrigin, UsageTransition,
 };
 use crate::segment::RawReport;
 use crate::vocab::lock::{
@@ -47,6 +47,7 @@ impl<'a> Parser<'a> {
                 Head::Refuse => return false,
                 Head::Open(next) => {
                     self.section = next;
+                    self.section_header_line = line.no;
                     return true;
                 }
             }
@@ -287,10 +288,8 @@ impl<'a> Parser<'a> {
             }
             if !r.backtrace.is_empty() {
                 let frames = std::mem::take(&mut r.backtrace);
-                r.traces.push(Trace {
-                    name: "earlier backtrace".to_string(),
-                    frames,
-                });
+                r.traces
+                    .push(Trace::set_apart(TraceOrigin::EarlierBacktrace, frames));
             }
             self.ctx = FrameContext::Task;
             Head::Open(Section::Backtrace)

@@ -5,8 +5,8 @@
 use super::Parser;
 use crate::kernel::frames;
 use crate::kind::{Backtrace, Part};
-use crate::model::{Report, ReportKind};
-use crate::segment::{EndReason, RawReport};
+use crate::model::{EndReason, Problem, Report, ReportKind};
+use crate::segment::RawReport;
 use crate::vocab::body::is_root_frame;
 use crate::vocab::trim::TrimWs;
 
@@ -28,10 +28,7 @@ pub(super) fn repair_scenario(r: &mut Report) {
         for (st, cpu) in s.steps.iter_mut().zip([0, 1, 1, 0]) {
             st.cpu = cpu;
         }
-        r.problems.push(
-            "scenario columns restored from the table's fixed shape (indentation was lost)"
-                .to_string(),
-        );
+        r.problems.push(Problem::ScenarioColumnsRestored);
     }
 }
 
@@ -48,6 +45,15 @@ fn expects_backtrace(kind: ReportKind, hung: bool) -> bool {
 pub(super) fn judge(p: &mut Parser<'_>) {
     let raw = p.raw;
     let mut missing = missing_sections(&p.r, raw);
+    // A paste that starts below the banner and reaches the final stack
+    // left out what lockdep printed before it; nothing cut those off.
+    if raw.banner.headless && !p.r.backtrace.is_empty() && !missing.is_empty() {
+        let line = p.r.line;
+        p.r.problems.push(Problem::NotPasted {
+            sections: std::mem::take(&mut missing),
+            line,
+        });
+    }
     end_of_backtrace(&mut p.r, raw, &mut missing);
     cut_short(&p.r, raw, &mut missing);
     record_completeness(&mut p.r, raw, &missing);
@@ -181,7 +187,7 @@ fn cut_short(r: &Report, raw: &RawReport, missing: &mut Vec<&'static str>) {
 }
 
 /// `complete`, `end_line` and the problems that say why a report is not.
-fn record_completeness(r: &mut Report, raw: &RawReport, missing: &[&str]) {
+fn record_completeness(r: &mut Report, raw: &RawReport, missing: &[&'static str]) {
     // Held lists whose printed count exceeds the entries seen.
     let short_list = r
         .held_lock_lists
@@ -193,45 +199,33 @@ fn record_completeness(r: &mut Report, raw: &RawReport, missing: &[&str]) {
         && !short_list
         && !matches!(raw.end, EndReason::SizeCap | EndReason::Evicted);
     if !missing.is_empty() {
-        let why = match raw.end {
-            EndReason::NextReport => "another report began",
-            EndReason::EndOfInput => "the input ended",
-            EndReason::SizeCap => "the report hit the size cap",
-            EndReason::Evicted => "too many reports were open at once",
-            EndReason::Finished => "the report ended early",
-        };
-        r.problems.push(format!(
-            "missing {} ({why} after line {last_line})",
-            missing.join(", ")
-        ));
+        r.problems.push(Problem::Missing {
+            sections: missing.to_vec(),
+            end: raw.end,
+            after_line: last_line,
+        });
     }
     if short_list {
-        r.problems
-            .push("a held-locks list has fewer entries than its header counts".to_string());
+        r.problems.push(Problem::ShortHeldList);
     }
     if raw.end == EndReason::SizeCap {
-        r.problems.push(format!(
-            "report truncated at {} lines or {} bytes (the rest of it was not read)",
-            crate::segment::limits::MAX_REPORT_LINES,
-            crate::segment::limits::MAX_REPORT_BYTES
-        ));
+        r.problems.push(Problem::SizeCap {
+            lines: crate::segment::limits::MAX_REPORT_LINES,
+            bytes: crate::segment::limits::MAX_REPORT_BYTES,
+        });
     }
     if raw.end == EndReason::Evicted {
-        r.problems.push(format!(
-            "report closed early: too many reports were open at once (at most {} open, {} waiting)",
-            crate::segment::limits::MAX_OPEN_REPORTS,
-            crate::segment::limits::MAX_QUEUED_REPORTS
-        ));
+        r.problems.push(Problem::Evicted {
+            open: crate::segment::limits::MAX_OPEN_REPORTS,
+            waiting: crate::segment::limits::MAX_QUEUED_REPORTS,
+        });
     }
     if raw.lines.iter().any(|l| l.truncated) {
-        r.problems
-            .push("an overlong line was truncated".to_string());
+        r.problems.push(Problem::LineTruncated);
     }
     if raw.interleaved_dropped > 0 {
-        r.problems.push(format!(
-            "{} interleaved foreign lines were dropped",
-            raw.interleaved_dropped
-        ));
+        r.problems
+            .push(Problem::InterleavedDropped(raw.interleaved_dropped));
     }
 }
 
@@ -249,30 +243,24 @@ fn record_damage(
         .any(|e| e.stack.is_empty() && r.chain.len() > 1);
     if expect_failures > 0 {
         r.corrupted = true;
-        r.problems
-            .push("a lock line was expected but something else was printed".to_string());
+        r.problems.push(Problem::LockLineExpected);
     }
     if empty_chain_entry && r.complete {
         r.corrupted = true;
-        r.problems
-            .push("a dependency-chain entry has no stack".to_string());
+        r.problems.push(Problem::ChainEntryWithoutStack);
     }
     if r.complete
         && expects_backtrace(r.kind, raw.banner.hung_task)
         && r.backtrace.iter().all(|f| !f.reliable)
     {
         r.corrupted = true;
-        r.problems
-            .push("the backtrace has no reliable frame".to_string());
+        r.problems.push(Problem::NoReliableFrame);
     }
     if foreign_stack_lines > 0 {
-        r.problems.push(format!(
-            "{foreign_stack_lines} stack line(s) printed before the hung task's own stack (another task's output) were kept unparsed"
-        ));
+        r.problems
+            .push(Problem::ForeignStackLines(foreign_stack_lines));
     }
     if stray_frames > 0 {
-        r.problems.push(format!(
-            "{stray_frames} frame line(s) outside any section this report kind has were kept unparsed"
-        ));
+        r.problems.push(Problem::StrayFrames(stray_frames));
     }
 }

@@ -30,7 +30,7 @@ pub mod title;
 pub use crate::vocab::{frame, lock};
 
 use crate::input::Line;
-use crate::model::{Frame, FrameContext, KeptLine, Lock, Report, ReportKind, Trace};
+use crate::model::{Frame, FrameContext, KeptLine, Lock, Problem, Report, ReportKind, Trace};
 use crate::segment::RawReport;
 use crate::vocab::frame::{classify_trace_line, parse_frame, TraceLineRef};
 use crate::vocab::trim::TrimWs;
@@ -106,6 +106,8 @@ struct Parser<'a> {
     /// Stack lines of another task printed before a hung task's own
     /// stack (kept as unparsed).
     foreign_stack_lines: usize,
+    /// The line of the header that opened the current section.
+    section_header_line: u64,
 }
 
 impl<'a> Parser<'a> {
@@ -149,6 +151,7 @@ impl<'a> Parser<'a> {
         self.r.traces.push(Trace {
             name: name.trim_ws().trim_end_matches(':').trim_ws().to_string(),
             frames: Vec::new(),
+            origin: crate::model::TraceOrigin::Heading,
         });
         self.ctx = FrameContext::Task;
         Section::Trace(self.r.traces.len() - 1)
@@ -200,10 +203,14 @@ impl<'a> Parser<'a> {
             source_line: line.no,
             ..Frame::named(t)
         };
+        let header_line = self.section_header_line;
         let Some(stack) = self.open_stack() else {
             return false;
         };
-        if stack.is_empty() {
+        // A bare word opens a stack only right under its header (a
+        // `stack backtrace:` pasted with symbols alone); elsewhere it
+        // continues frames already read.
+        if stack.is_empty() && line.no != header_line + 1 {
             return false;
         }
         stack.push(frame);
@@ -308,25 +315,78 @@ impl<'a> Parser<'a> {
     }
 }
 
-/// The kind of a report pasted without its banner, from its sections:
+/// The kind of a report pasted without its banner. The function that
+/// printed it, in its own stack below dump_stack() (the kind table's
+/// `reporters`), decides when present. Otherwise the sections tell:
 /// `is trying to acquire lock:` opens a circular report (which prints the
 /// dependency chain) and a recursive one (which prints `May be due to
-/// missing lock nesting notation` and a one-CPU scenario). When neither
-/// shows, the kind is not claimed (`other`).
+/// missing lock nesting notation` and a one-CPU scenario); a fragment
+/// pasted from a section several kinds print (`Chain exists of:`, the
+/// scenario, `*** DEADLOCK ***`) takes its kind from the scenario's shape:
+/// two CPUs for a circular report (print_circular_lock_scenario), one CPU
+/// and an `<Interrupt>` for an inconsistent lock state
+/// (print_usage_bug_scenario), one CPU alone for recursion
+/// (print_deadlock_scenario). The interrupt scenario is printed for both
+/// irq inversion and irq-safe/unsafe order (print_irq_lock_scenario), so
+/// it alone claims no kind. When nothing tells, the kind is not claimed
+/// (`other`).
 fn headless_kind(r: &mut Report, raw: &RawReport) {
-    if r.kind != ReportKind::CircularDependency {
+    let reporter = r
+        .backtrace
+        .iter()
+        .find_map(|f| crate::kind::kind_reported_by(&f.base));
+    if let Some(kind) = reporter {
+        r.kind = kind;
         return;
     }
     let says = |s: &str| raw.lines.iter().any(|l| l.text.trim_ws() == s);
-    let circular = !r.chain.is_empty()
-        || !r.chain_exists_of.is_empty()
-        || says("which lock already depends on the new lock.");
-    let recursive = says("May be due to missing lock nesting notation")
-        || r.scenario.as_ref().is_some_and(|s| s.cpus.len() == 1);
-    r.kind = match (circular, recursive) {
-        (true, false) => ReportKind::CircularDependency,
-        (false, true) => ReportKind::RecursiveLocking,
-        _ => ReportKind::Other,
+    let cpus = r.scenario.as_ref().map(|s| s.cpus.len());
+    let interrupt = r
+        .scenario
+        .as_ref()
+        .is_some_and(|s| s.steps.iter().any(|st| st.action == "interrupt"));
+    r.kind = match r.kind {
+        ReportKind::CircularDependency => {
+            let circular = !r.chain.is_empty()
+                || !r.chain_exists_of.is_empty()
+                || says("which lock already depends on the new lock.");
+            let recursive = says("May be due to missing lock nesting notation") || cpus == Some(1);
+            match (circular, recursive) {
+                (true, false) => ReportKind::CircularDependency,
+                (false, true) => ReportKind::RecursiveLocking,
+                _ => ReportKind::Other,
+            }
+        }
+        ReportKind::Other if says("Possible interrupt unsafe locking scenario:") => {
+            ReportKind::Other
+        }
+        ReportKind::Other => match (cpus, interrupt) {
+            (Some(2), false) => ReportKind::CircularDependency,
+            (Some(1), true) => ReportKind::InconsistentLockState,
+            (Some(1), false) => ReportKind::RecursiveLocking,
+            _ => ReportKind::Other,
+        },
+        // Their headless lines say the kind alone.
+        kind @ (ReportKind::RecursiveLocking
+        | ReportKind::InconsistentLockState
+        | ReportKind::IrqLockInversion
+        | ReportKind::IrqSafeUnsafeOrder
+        | ReportKind::BadUnlockBalance
+        | ReportKind::BadContention
+        | ReportKind::HeldLockFreed
+        | ReportKind::LockHeldReturningToUser
+        | ReportKind::NestedLockNotTaken
+        | ReportKind::SuspiciousRcuUsage
+        | ReportKind::InvalidWaitContext
+        | ReportKind::LockdepCapacity
+        | ReportKind::NonStaticKey
+        | ReportKind::InvalidSubclass
+        | ReportKind::SleepingInAtomic
+        | ReportKind::SchedulingWhileAtomic
+        | ReportKind::LocksStillHeld
+        | ReportKind::LockdepWarning
+        | ReportKind::HeldLocksDump
+        | ReportKind::Dept) => kind,
     };
 }
 
@@ -374,6 +434,7 @@ pub fn parse_report(raw: &RawReport, source: &str) -> Report {
         path: None,
         stray_frames: 0,
         foreign_stack_lines: 0,
+        section_header_line: 0,
     };
     read_lines(&mut p, raw);
     p.finish_path();
@@ -387,13 +448,8 @@ pub fn parse_report(raw: &RawReport, source: &str) -> Report {
     let mut r = p.r;
     if raw.banner.headless {
         r.complete = false;
-        r.problems.insert(
-            0,
-            format!(
-                "the banner is missing: the report starts at line {} with its body",
-                r.line
-            ),
-        );
+        r.problems
+            .insert(0, Problem::BannerMissing { line: r.line });
     }
     r.title = title::title(&r, &raw.banner);
     r.headline = title::headline(&r);
@@ -402,8 +458,7 @@ pub fn parse_report(raw: &RawReport, source: &str) -> Report {
     if r.title.ends_with(" in corrupted") && !r.corrupted {
         r.corrupted = true;
         r.corrupted_for_title_only = true;
-        r.problems
-            .push("no frame could be taken from the report for its title".to_string());
+        r.problems.push(Problem::NoTitleFrame);
     }
     r
 }
@@ -571,7 +626,7 @@ Call Trace:
         assert!(r.complete, "{:?}", r.problems);
         assert!(!r.corrupted, "{:?}", r.problems);
         assert_eq!(r.kernel.as_deref(), Some("5.10.0-rc1"));
-        assert_eq!(r.tainted.as_deref(), Some("Not tainted"));
+        assert_eq!(r.tainted, Some(crate::model::Tainted::No));
         assert_eq!(r.task.as_ref().unwrap().comm, "kswapd0");
         assert_eq!(r.cpu, Some(1));
         assert_eq!(
@@ -624,9 +679,7 @@ ffff888012345678 &sb->s_type->i_mutex_key#14
         assert_eq!(r.held_locks[0].class, "&ovl_i_mutex_key[depth]");
         assert!(r.unparsed.is_empty(), "{:?}", r.unparsed);
         assert!(
-            !r.problems
-                .iter()
-                .any(|p| p.contains("lock line was expected")),
+            !r.problems.contains(&Problem::LockLineExpected),
             "{:?}",
             r.problems
         );
@@ -658,7 +711,11 @@ ffff888012345678 &sb->s_type->i_mutex_key#14
             );
             let r = &parse_all(&text)[0];
             assert_eq!(r.kernel.as_deref(), Some(release), "{ident}");
-            assert_eq!(r.tainted.as_deref(), Some(taint), "{ident}");
+            assert_eq!(
+                r.tainted.as_ref().map(|t| t.to_string()).as_deref(),
+                Some(taint),
+                "{ident}"
+            );
             assert!(r.unparsed.is_empty(), "{ident}: {:?}", r.unparsed);
         }
         // Not an ident: a version word and prose.
@@ -693,8 +750,9 @@ ffff888012345678 &sb->s_type->i_mutex_key#14
         );
         assert_eq!(r.kernel.as_deref(), Some("5.10.0-rc1"));
         let letters: String = r
-            .taint
+            .tainted
             .as_ref()
+            .and_then(crate::model::Tainted::taint)
             .unwrap()
             .flags
             .iter()
@@ -743,6 +801,147 @@ irq event stamp: 837522
     }
 
     #[test]
+    fn fragments_take_their_kind_from_sections_and_reporter() {
+        let two_cpus = "\
+ Possible unsafe locking scenario:
+
+       CPU0                    CPU1
+       ----                    ----
+  lock(&a->lock);
+                               lock(&b->lock);
+                               lock(&a->lock);
+  lock(&b->lock);
+
+ *** DEADLOCK ***
+";
+        let one_cpu = "\
+ Possible unsafe locking scenario:
+
+       CPU0
+       ----
+  lock(&a->lock);
+  lock(&a->lock);
+
+ *** DEADLOCK ***
+";
+        let interrupt = "\
+ Possible unsafe locking scenario:
+
+       CPU0
+       ----
+  lock(&a->lock);
+  <Interrupt>
+    lock(&a->lock);
+
+ *** DEADLOCK ***
+";
+        let irq_scenario = "\
+ Possible interrupt unsafe locking scenario:
+
+       CPU0                    CPU1
+       ----                    ----
+  lock(&b->lock);
+                               local_irq_disable();
+                               lock(&a->lock);
+                               lock(&b->lock);
+  <Interrupt>
+    lock(&a->lock);
+
+ *** DEADLOCK ***
+";
+        let only_deadlock = "\
+ *** DEADLOCK ***
+
+1 lock held by foo/12:
+ #0: ffff888012345678 (&a->lock){+.+.}-{3:3}, at: foo_work+0x1c/0x90
+";
+        for (text, kind) in [
+            (two_cpus, ReportKind::CircularDependency),
+            (one_cpu, ReportKind::RecursiveLocking),
+            (interrupt, ReportKind::InconsistentLockState),
+            (irq_scenario, ReportKind::Other),
+            (only_deadlock, ReportKind::Other),
+        ] {
+            let reps = parse_all(text);
+            assert_eq!(reps.len(), 1, "{text}");
+            assert_eq!(reps[0].kind, kind, "{text}");
+            assert!(!reps[0].complete);
+            assert!(matches!(
+                reps[0].problems[0],
+                crate::model::Problem::BannerMissing { .. }
+            ));
+        }
+        // The function that printed the report decides over the scenario.
+        let stack = "
+stack backtrace:
+Call Trace:
+ dump_stack_lvl+0x45/0x59
+ print_irq_inversion_bug.part.0+0x1b1/0x1c0
+ mark_lock+0x3c8/0x7c0
+ foo_irq+0x20/0x30
+";
+        let r = &parse_all(&format!("{irq_scenario}{stack}"))[0];
+        assert_eq!(r.kind, ReportKind::IrqLockInversion);
+        let r = &parse_all(&format!("{only_deadlock}{stack}"))[0];
+        assert_eq!(r.kind, ReportKind::IrqLockInversion);
+        // With its final stack pasted, what the fragment lacks was printed
+        // before the paste starts; without it, where it ends is unknown.
+        let not_pasted = |r: &Report| {
+            r.problems
+                .iter()
+                .any(|p| matches!(p, crate::model::Problem::NotPasted { .. }))
+        };
+        // Sections named as cut off by the end of the input.
+        let cut = |r: &Report| {
+            r.problems.iter().any(|p| match p {
+                crate::model::Problem::Missing { sections, .. } => {
+                    sections.iter().any(|s| !s.contains("backtrace"))
+                }
+                _ => false,
+            })
+        };
+        assert!(not_pasted(r) && !cut(r), "{:?}", r.problems);
+        let r = &parse_all(two_cpus)[0];
+        assert!(cut(r) && !not_pasted(r), "{:?}", r.problems);
+        // The dependency chain is printed by circular reports alone.
+        let chain = "\
+the existing dependency chain (in reverse order) is:
+
+-> #1 (&b->lock){+.+.}-{3:3}:
+       lock_acquire+0xd3/0x2f0
+       __mutex_lock+0x9a/0x9a0
+       foo_b+0x12/0x40
+";
+        assert_eq!(parse_all(chain)[0].kind, ReportKind::CircularDependency);
+        // A line that merely mentions a section opener is not one.
+        assert!(parse_all("see the *** DEADLOCK *** line below\n").is_empty());
+    }
+
+    #[test]
+    fn bare_names_right_under_the_stack_header_are_frames() {
+        let text = "\
+rcu_scheduler_active = 2, debug_locks = 1
+1 lock held by foo/12:
+ #0: ffffffff83fcf7a8 (rtnl_mutex){+.+.}-{3:3}, at: rtnl_dumpit+0x6b/0x90
+
+stack backtrace:
+    lockdep_rcu_suspicious
+    foo_table_dump
+    foo_dumpit
+";
+        let r = &parse_all(text)[0];
+        assert_eq!(r.kind, ReportKind::SuspiciousRcuUsage);
+        let names: Vec<&str> = r.backtrace.iter().map(|f| f.base.as_str()).collect();
+        assert_eq!(
+            names,
+            ["lockdep_rcu_suspicious", "foo_table_dump", "foo_dumpit"]
+        );
+        // Elsewhere a bare word is not a frame: a stack does not open on one.
+        let stray = text.replace("stack backtrace:\n", "stack backtrace:\n\n");
+        assert!(parse_all(&stray)[0].backtrace.is_empty());
+    }
+
+    #[test]
     fn truncated_report_is_kept_and_flagged() {
         let cut: String = CIRCULAR
             .lines()
@@ -752,7 +951,14 @@ irq event stamp: 837522
         let reps = parse_all(&cut);
         assert_eq!(reps.len(), 1);
         assert!(!reps[0].complete);
-        assert!(reps[0].problems[0].contains("the input ended"));
+        assert!(matches!(
+            reps[0].problems[0],
+            Problem::Missing {
+                end: crate::model::EndReason::EndOfInput,
+                ..
+            }
+        ));
+        assert!(reps[0].problems[0].to_string().contains("the input ended"));
     }
 
     #[test]
@@ -857,9 +1063,7 @@ hardirqs last  enabled at (5): [<ffffffff81000500>] bar+0x1/0x2
         assert!(kept.iter().any(|k| k.contains("baz+0x1")), "{kept:?}");
         assert!(kept.iter().any(|k| k.contains("qux+0x1")), "{kept:?}");
         assert!(
-            r.problems
-                .iter()
-                .any(|p| p.contains("2 frame line(s) outside")),
+            r.problems.contains(&crate::model::Problem::StrayFrames(2)),
             "{:?}",
             r.problems
         );

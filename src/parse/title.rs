@@ -23,7 +23,7 @@ use std::sync::OnceLock;
 use regex::Regex;
 
 use crate::kind::{Recipe, Skip, Source, When};
-use crate::model::{BannerStyle, Frame, Report};
+use crate::model::{BannerStyle, Frame, Report, TraceOrigin};
 use crate::segment::Banner;
 
 /// Frame-name patterns skipped for every Linux format when picking a
@@ -480,7 +480,7 @@ fn candidates(r: &Report, src: Source) -> Vec<&Frame> {
         FaultingPc => r
             .traces
             .iter()
-            .find(|t| t.name == "faulting pc")
+            .find(|t| t.origin == TraceOrigin::FaultingPc)
             .map(|t| t.frames.iter().collect())
             .unwrap_or_default(),
         // syzkaller reads the frames after the first `Call Trace:` /
@@ -491,7 +491,7 @@ fn candidates(r: &Report, src: Source) -> Vec<&Frame> {
             };
             r.traces
                 .iter()
-                .filter(|t| t.name == "earlier backtrace")
+                .filter(|t| t.origin == TraceOrigin::EarlierBacktrace)
                 .map(|t| t.frames.as_slice())
                 .chain(std::iter::once(r.backtrace.as_slice()))
                 .find(|s| s.iter().any(|f| f.source_line > marker))

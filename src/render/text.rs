@@ -17,8 +17,8 @@ use super::layout::{Doc, Style};
 use crate::analysis::cycle::{self, cycle_edges};
 use crate::escape;
 use crate::kernel::frames::class_of;
-use crate::model::{Frame, Lock, Report, ReportKind};
-use crate::walk::{StackId, TraceWalk};
+use crate::model::{Frame, Lock, Report, ReportKind, Tainted};
+use crate::walk::{RulesFrom, StackId, TraceWalk};
 use crate::Analysis;
 
 /// How to render.
@@ -113,7 +113,7 @@ fn headline(d: &mut Doc, r: &Report) {
         2,
         format!("{}:{}-{}", e(&r.source), r.line, r.end_line),
     );
-    if let Some(t) = &r.taint {
+    if let Some(t) = r.tainted.as_ref().and_then(Tainted::taint) {
         // The field on a line of its own keeps its columns; one line per flag.
         d.line(Style::Dim, 2, format!("Tainted: {}", e(&t.raw)));
         for f in &t.flags {
@@ -124,8 +124,8 @@ fn headline(d: &mut Doc, r: &Report) {
                 format!("{}: {what}", e(&f.letter.to_string())),
             );
         }
-    } else if let Some(t) = r.tainted.as_deref().filter(|t| *t != "Not tainted") {
-        d.line(Style::Dim, 2, e(t));
+    } else if let Some(t @ Tainted::Yes(None)) = &r.tainted {
+        d.line(Style::Dim, 2, t.to_string());
     }
 }
 
@@ -204,7 +204,7 @@ fn status(d: &mut Doc, r: &Report) {
     };
     d.line(Style::Plain, 0, s);
     for p in &r.problems {
-        d.line(Style::Plain, 2, format!("- {}", e(p)));
+        d.line(Style::Plain, 2, format!("- {}", e(&p.to_string())));
     }
 }
 
@@ -712,17 +712,16 @@ fn stacks(d: &mut Doc, a: &Analysis, full: bool) {
         }
     }
     for entry in &r.chain {
-        let name = format!("chain #{} ({})", entry.index, entry.lock.class);
         stack(
             d,
-            &e(&name),
+            &e(&entry.stack_name()),
             &entry.stack,
             walk(StackId::Chain(entry.index)),
             full,
         );
     }
     for (i, t) in r.traces.iter().enumerate() {
-        if t.name == "faulting pc" {
+        if t.origin == crate::model::TraceOrigin::FaultingPc {
             continue;
         }
         stack(d, &e(&t.name), &t.frames, walk(StackId::Trace(i)), full);
@@ -784,9 +783,9 @@ pub fn render(a: &Analysis, opts: &TextOptions) -> String {
                 "allocation context: rules of {} (from {}), gfp layout {}",
                 a.walk_rules.version,
                 match a.walk_rules.from {
-                    "report" => "the report",
-                    "--kernel" => "--kernel",
-                    _ => "nothing: newest rules",
+                    RulesFrom::Report => "the report",
+                    RulesFrom::Kernel => "--kernel",
+                    RulesFrom::Newest => "nothing: newest rules",
                 },
                 a.walk_rules.layout
             ),
@@ -879,8 +878,7 @@ pub fn summary(r: &Report) -> String {
     scenario(&mut d, r, opts.width, room(&opts));
     held(&mut d, r);
     for entry in &r.chain {
-        let name = format!("chain #{} ({})", entry.index, entry.lock.class);
-        stack(&mut d, &e(&name), &entry.stack, None, false);
+        stack(&mut d, &e(&entry.stack_name()), &entry.stack, None, false);
     }
     stack(&mut d, "backtrace", &r.backtrace, None, false);
     d.finish(opts.width, false, false)

@@ -91,12 +91,7 @@ fn compiled() -> &'static Compiled {
             .expect("banner needles are valid"),
         starts: AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostFirst)
-            .build(
-                rows()
-                    .iter()
-                    .map(|(_, r)| r.needle)
-                    .chain(BANNER_TAGS.iter().copied()),
-            )
+            .build(rows().iter().map(|(_, r)| r.needle).chain(start_strings()))
             .expect("banner needles are valid"),
         rows: rows()
             .iter()
@@ -133,8 +128,10 @@ fn compiled() -> &'static Compiled {
 }
 
 /// What every tagged banner starts with (the `(WARNING|INFO|BUG)` of the
-/// table's patterns, and DEPT's own `DEPT:`/`Dept:` tag), and the body lines a report pasted without its
-/// banner starts from (the kind table's `headless` phrases).
+/// table's patterns, and DEPT's own `DEPT:`/`Dept:` tag). With the kind
+/// table's headless phrases and fragment openers (and the first words of
+/// the freed-lock line, which a mail client may break before the phrase),
+/// these are the lines a report may start from.
 const BANNER_TAGS: &[&str] = &[
     "WARNING:",
     "INFO:",
@@ -142,22 +139,30 @@ const BANNER_TAGS: &[&str] = &[
     // DEPT's banners carry no WARNING/INFO/BUG tag.
     "DEPT:",
     "Dept:",
-    " is trying to acquire lock:",
-    " is trying to release lock (",
-    " is trying to lock:",
-    " is trying to contend lock (",
-    "] takes:",
-    " just changed the state of lock:",
-    "] is trying to acquire:",
     " is freeing memory ",
-    " is leaving the kernel with locks still held",
 ];
+
+/// Every string a report may start from: [`BANNER_TAGS`], then the kind
+/// table's headless phrases and fragment openers.
+fn start_strings() -> impl Iterator<Item = &'static str> {
+    BANNER_TAGS
+        .iter()
+        .copied()
+        .chain(crate::kind::headless_phrases().map(|(_, p)| p))
+        .chain(crate::kind::fragment_openers().map(|(_, p)| p))
+}
 
 /// A report's first body line (`kworker/0:1/42 is trying to acquire
 /// lock:`) seen with no banner before it: the start of a report pasted
 /// without its banner. The line must name its task (`comm/pid`) first.
+/// A line that opens a section lockdep prints further down (the kind
+/// table's fragment openers: `Chain exists of:`, the scenario, ...) starts
+/// a report pasted from the middle of its body.
 pub fn match_headless(text: &str) -> Option<Banner> {
     let t = text.trim_ws();
+    if let Some((kind, _)) = crate::kind::fragment_openers().find(|(_, p)| t.starts_with(p)) {
+        return Some(headless_banner(kind));
+    }
     // The first body line of each lockdep report, by the kind table's
     // `headless` phrases.
     let (kind, phrase) = crate::kind::headless_phrases().find(|(_, p)| t.contains(p))?;
@@ -173,7 +178,12 @@ pub fn match_headless(text: &str) -> Option<Banner> {
     {
         return None;
     }
-    Some(Banner {
+    Some(headless_banner(kind))
+}
+
+/// The banner of a report pasted without one.
+fn headless_banner(kind: ReportKind) -> Banner {
+    Banner {
         kind,
         style: BannerStyle::Plain,
         tag: String::new(),
@@ -182,7 +192,7 @@ pub fn match_headless(text: &str) -> Option<Banner> {
         hung_task: false,
         opens_dump: false,
         headless: true,
-    })
+    }
 }
 
 /// The cheap test run on every line outside a report.

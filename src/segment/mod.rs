@@ -17,6 +17,7 @@ pub mod join;
 
 use crate::input::{Caller, Line, LineReader, Lines, RawLine};
 use crate::kind::{AfterTrace, Body, Continuation};
+pub use crate::model::EndReason;
 use crate::model::{FrameContext, ReportKind};
 use crate::vocab::body::is_report_body_line;
 use crate::vocab::frame::{classify_trace_line, TraceLineRef};
@@ -46,21 +47,6 @@ pub mod limits {
     /// is taken as the rest of that report, not a report pasted without
     /// its banner.
     pub const HEADLESS_GAP: u64 = 20;
-}
-
-/// Why a report stopped collecting lines.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EndReason {
-    /// Its shape ended (trace finished, dump ruler, ...).
-    Finished,
-    /// Another report began before its shape ended.
-    NextReport,
-    /// The input ended.
-    EndOfInput,
-    /// It hit [`limits::MAX_REPORT_LINES`].
-    SizeCap,
-    /// Too many reports were open at once; the oldest was closed.
-    Evicted,
 }
 
 /// A report's lines, before section parsing.

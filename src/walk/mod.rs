@@ -31,10 +31,10 @@ pub mod memo;
 /// Which kernel rules a walk used, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RulesUsed {
-    /// The version whose rules applied (`4.15`).
-    pub version: String,
-    /// `report`, `--kernel`, or `newest` (neither was available).
-    pub from: &'static str,
+    /// The version whose rules applied (JSON `4.15`).
+    pub version: KernelVersion,
+    /// Where the version came from.
+    pub from: RulesFrom,
     /// The GFP bit layout used (`4.15-4.17`).
     pub layout: String,
 }
@@ -305,16 +305,48 @@ impl Default for WalkOptions<'_> {
     }
 }
 
-/// The version whose rules apply to `r`, and where it came from.
-pub fn rules_for(r: &Report, opts: &WalkOptions<'_>) -> (KernelVersion, &'static str) {
-    if let Some(v) = opts.kernel {
-        return (v, "--kernel");
+/// Where the version of a walk's rules came from (JSON `report`,
+/// `--kernel`, `newest`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum RulesFrom {
+    /// The release the report prints.
+    #[serde(rename = "report")]
+    Report,
+    /// The `--kernel` option ([`WalkOptions::kernel`]).
+    #[serde(rename = "--kernel")]
+    Kernel,
+    /// Neither was available: the newest rules.
+    #[serde(rename = "newest")]
+    Newest,
+}
+
+impl RulesFrom {
+    /// The JSON name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RulesFrom::Report => "report",
+            RulesFrom::Kernel => "--kernel",
+            RulesFrom::Newest => "newest",
+        }
     }
-    if let Some(v) = r.kernel.as_deref().and_then(KernelVersion::from_release) {
-        return (v, "report");
+}
+
+impl std::fmt::Display for RulesFrom {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The version whose rules apply to `r`, and where it came from.
+pub fn rules_for(r: &Report, opts: &WalkOptions<'_>) -> (KernelVersion, RulesFrom) {
+    if let Some(v) = opts.kernel {
+        return (v, RulesFrom::Kernel);
+    }
+    if let Some(v) = r.kernel.as_ref().and_then(|k| k.version()) {
+        return (v, RulesFrom::Report);
     }
     let l = GfpLayout::newest();
-    (l.last_verified().unwrap_or(l.since()), "newest")
+    (l.last_verified().unwrap_or(l.since()), RulesFrom::Newest)
 }
 
 struct Walker<'a> {
@@ -714,18 +746,17 @@ pub fn walk_report(r: &Report, opts: &WalkOptions<'_>) -> (RulesUsed, Vec<TraceW
     }
     for e in &r.chain {
         if !e.stack.is_empty() {
-            let name = format!("chain #{} ({})", e.index, e.lock.class);
-            walks.push(w.walk(&name, StackId::Chain(e.index), &e.stack));
+            walks.push(w.walk(&e.stack_name(), StackId::Chain(e.index), &e.stack));
         }
     }
     for (i, t) in r.traces.iter().enumerate() {
-        if !t.frames.is_empty() && t.name != "faulting pc" {
+        if !t.frames.is_empty() && t.origin != crate::model::TraceOrigin::FaultingPc {
             walks.push(w.walk(&t.name, StackId::Trace(i), &t.frames));
         }
     }
     (
         RulesUsed {
-            version: v.to_string(),
+            version: v,
             from,
             layout: layout.range_label(),
         },
