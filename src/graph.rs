@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 use petgraph::algo::tarjan_scc;
 use petgraph::graphmap::DiGraphMap;
 
-use crate::analysis::cycle::report_edges;
+use crate::cycle::report_edges;
 use crate::escape;
 use crate::kernel::locks::pseudo_lock;
 use crate::Analysis;

@@ -29,12 +29,13 @@
 //! * [`classify`] gives the verdict: a rule table and one predicate per
 //!   rule over the typed report and its walks;
 //! * [`analysis`] bundles a report with its walks, its verdict and the known
-//!   issue it matches, and computes its lock cycle once for render, graph
-//!   and triage;
+//!   issue it matches;
 //! * [`render`] writes them out (text, JSON, markdown).
 //!
 //! Beside the stages:
 //!
+//! * [`cycle`] computes a report's lock cycle once, for classify, render,
+//!   graph and triage;
 //! * [`kind`] is the table of report kinds: one row per kind holds every
 //!   per-kind decision the stages make (banners, segmenter hints, title
 //!   recipe, completeness, signature slots, lock cycle);
@@ -70,6 +71,7 @@
 pub mod analysis;
 pub mod check;
 pub mod classify;
+pub mod cycle;
 pub mod decoder;
 pub mod escape;
 pub mod graph;

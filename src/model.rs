@@ -999,3 +999,62 @@ impl Report {
         }
     }
 }
+
+/// The verdict classes (JSON `verdict.class`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Class {
+    /// The report describes a deadlock that can really happen.
+    TrueDeadlock,
+    /// The report does not describe a deadlock that can happen (what lockdep
+    /// tracked does not match what the code can do).
+    FalsePositive,
+    /// A problem only on PREEMPT_RT kernels (where spinlock_t sleeps); fine
+    /// elsewhere.
+    RtOnly,
+    /// A real locking bug that is not a deadlock (an unbalanced unlock, a
+    /// lock freed while held, sleeping in atomic context, ...).
+    LockingBug,
+    /// A report about lockdep's own state (a capacity limit, a self-check
+    /// warning, lockdep already off), not a finding about the code that ran.
+    LockdepInternal,
+    /// No rule decided.
+    Undetermined,
+}
+
+impl Class {
+    /// Every class, in declaration order.
+    pub const ALL: [Class; 6] = [
+        Class::TrueDeadlock,
+        Class::FalsePositive,
+        Class::RtOnly,
+        Class::LockingBug,
+        Class::LockdepInternal,
+        Class::Undetermined,
+    ];
+
+    /// The JSON and rules.toml name of the class (`true_deadlock`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Class::TrueDeadlock => "true_deadlock",
+            Class::FalsePositive => "false_positive",
+            Class::RtOnly => "rt_only",
+            Class::LockingBug => "locking_bug",
+            Class::LockdepInternal => "lockdep_internal",
+            Class::Undetermined => "undetermined",
+        }
+    }
+
+    /// The class named `s` ([`Class::as_str`]'s inverse).
+    pub fn parse(s: &str) -> Option<Class> {
+        Class::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for Class {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

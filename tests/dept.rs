@@ -109,7 +109,7 @@ fn four_contexts_quoted_and_symbolized() {
     assert_eq!(c.start.function, "write_lock");
     assert_eq!(c.wait.at.len(), 3);
     // The lock cycle the graph and the signature read.
-    let cycle = splatdec::analysis::cycle::lock_cycle(&r);
+    let cycle = splatdec::cycle::lock_cycle(&r);
     assert_eq!(cycle.edges.len(), 4);
     assert_eq!(cycle.edges[0].via.as_deref(), Some("find_vmap_area"));
     assert_eq!(cycle.edges[0].stack, "context A");

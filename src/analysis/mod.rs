@@ -1,9 +1,9 @@
 //! What the stages after parsing derive from one report, bundled for the
 //! renderers, the lock graph and triage: the walk's allocation context, the
-//! classifier's verdict, the known issue it matches ([`known`]), and (in
-//! [`cycle`]) the report's lock cycle.
+//! classifier's verdict and the known issue it matches ([`known`]). The
+//! report's lock cycle is computed by [`crate::cycle`], below the
+//! classifier, which reads it too.
 
-pub mod cycle;
 pub mod known;
 
 use serde::Serialize;

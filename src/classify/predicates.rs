@@ -185,7 +185,7 @@ fn holder_on_allocating_path(r: &Report, held: &str) -> Option<String> {
         return None;
     }
     let h = r.holding.as_ref().filter(|h| h.class == held)?;
-    crate::analysis::cycle::taking_site(h, &[])
+    crate::cycle::taking_site(h, &[])
 }
 
 /// The first lock taken with fs_reclaim held (the entry numbered one above
@@ -1560,7 +1560,7 @@ fn rcu_outside_watching(ctx: &Ctx<'_>) -> Option<Finding> {
 
 fn circular_dependency(ctx: &Ctx<'_>) -> Option<Finding> {
     let r = ctx.report;
-    let cycle = crate::analysis::cycle::lock_cycle(r);
+    let cycle = crate::cycle::lock_cycle(r);
     let acquiring = r.acquiring.as_ref().map(|l| l.class.as_str());
     let holding = r.holding.as_ref().map(|l| l.class.as_str());
     // The cycle in dependency order (each lock held while the next was

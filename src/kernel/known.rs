@@ -17,9 +17,9 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 
 use super::version::KernelVersion;
-use crate::classify::Class;
+use crate::kernel::frames::base_name;
+use crate::model::Class;
 use crate::model::ReportKind;
-use crate::vocab::frame::base_name;
 
 /// One known report, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::layout::{Doc, Style};
-use crate::analysis::cycle::{self, cycle_edges};
+use crate::cycle::{self, cycle_edges};
 use crate::escape;
 use crate::kernel::frames::class_of;
 use crate::model::{Frame, Lock, Report, ReportKind, Tainted};

@@ -51,7 +51,7 @@ use std::sync::OnceLock;
 use regex::Regex;
 use serde::Deserialize;
 
-use crate::analysis::cycle::lock_cycle;
+use crate::cycle::lock_cycle;
 use crate::kernel::frames::class_of;
 use crate::kind::{Cycle, LockSlot};
 use crate::model::{Frame, Lock, Report, ReportKind};

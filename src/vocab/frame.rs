@@ -152,59 +152,7 @@ pub enum TraceLine {
     Other,
 }
 
-/// Compiler-generated suffixes that do not change the source function.
-/// `clone` is older GCC's spelling of a specialised copy (`foo.clone.3`).
-const SUFFIXES: [&str; 8] = [
-    "part",
-    "clone",
-    "isra",
-    "constprop",
-    "cold",
-    "llvm",
-    "lto_priv",
-    "localalias",
-];
-
-/// The source-level function of a printed symbol: strip trailing
-/// `.part.N`, `.isra.N`, `.constprop.N`, `.cold`, `.llvm.N` ... and chains
-/// of them (`foo.isra.56.cold.74` -> `foo`).
-pub fn base_name(sym: &str) -> &str {
-    // Most symbols carry no suffix at all: one byte scan settles them.
-    if !sym.as_bytes().contains(&b'.') {
-        return sym;
-    }
-    // ppc64 ELFv1 names a function's code `.name` (its descriptor is
-    // `name`): the source function is `name`.
-    let mut s = match sym.strip_prefix('.') {
-        Some(r)
-            if r.bytes()
-                .next()
-                .is_some_and(|c| c.is_ascii_alphabetic() || c == b'_') =>
-        {
-            r
-        }
-        _ => sym,
-    };
-    loop {
-        // Strip one trailing `.N` numeric component if preceded by a suffix.
-        let mut t = s;
-        if let Some(dot) = t.rfind('.') {
-            if dot + 1 < t.len() && t[dot + 1..].bytes().all(|c| c.is_ascii_digit()) {
-                t = &t[..dot];
-            }
-        }
-        let mut stripped = false;
-        if let Some(dot) = t.rfind('.') {
-            if SUFFIXES.contains(&&t[dot + 1..]) && dot > 0 {
-                s = &t[..dot];
-                stripped = true;
-            }
-        }
-        if !stripped {
-            return s;
-        }
-    }
-}
+pub use crate::kernel::frames::base_name;
 
 /// Bytes of a printed symbol name, as a table: this test runs on every
 /// byte of every frame line.

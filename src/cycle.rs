@@ -1,5 +1,5 @@
-//! A report's lock cycle, computed once for the renderers, the lock graph
-//! and triage: its locks in dependency order and its edges, each with the
+//! A report's lock cycle, computed once for the classifier, the renderers,
+//! the lock graph and triage: its locks in dependency order and its edges, each with the
 //! function that created it (the first interesting frame of the stack that
 //! recorded it, by the frame-class table in [`crate::kernel::frames`]).
 
