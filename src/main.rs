@@ -80,7 +80,143 @@ struct InputArgs {
     #[arg(long = "known", value_name = "FILE")]
     known: Vec<PathBuf>,
     #[command(flatten)]
-    symbols: SymbolizeArgs,
+    symbols: SymbolArgs,
+}
+
+/// Where debug images come from (`--vmlinux`, `--modules`, `--debuginfo`).
+#[derive(Debug, Clone, Args)]
+struct SymbolArgs {
+    /// Kernel image with DWARF for file:line and inline frames (a build's
+    /// `vmlinux`, a distro's `/usr/lib/debug/boot/vmlinux-<release>`).
+    #[arg(long, value_name = "FILE")]
+    vmlinux: Option<PathBuf>,
+    /// Directory searched recursively for `<module>.ko` / `<module>.ko.debug`
+    /// with DWARF, for `[module]` frames.
+    #[arg(long, value_name = "DIR")]
+    modules: Option<PathBuf>,
+    /// Debug-info directory with a `.build-id/xx/yyyy.debug` tree: finds the
+    /// vmlinux and modules by the build ids the log prints
+    /// (CONFIG_STACKTRACE_BUILD_ID).
+    #[arg(long, value_name = "DIR")]
+    debuginfo: Option<PathBuf>,
+}
+
+impl SymbolArgs {
+    fn lib(&self) -> SymbolizeArgs {
+        SymbolizeArgs {
+            vmlinux: self.vmlinux.clone(),
+            modules: self.modules.clone(),
+            debuginfo: self.debuginfo.clone(),
+        }
+    }
+}
+
+/// `splatdec triage`'s options ([`splatdec::triage::TriageArgs`]).
+#[derive(Debug, Clone, Args)]
+struct TriageOpts {
+    /// Files and directories to read; `-` is standard input.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TriageFormat::Table)]
+    format: TriageFormat,
+    /// What one output row stands for.
+    #[arg(long, value_enum, default_value_t = TriageGroupBy::Signature)]
+    group_by: TriageGroupBy,
+    /// Only the N largest groups (the table shows 20 unless told).
+    #[arg(long, value_name = "N")]
+    top: Option<usize>,
+    /// Worker threads (default: one per CPU).
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    jobs: Option<u16>,
+    /// Kernel version whose rules the allocation-context walk uses,
+    /// overriding the version each report prints (`4.15`, `v6.6`).
+    #[arg(long, value_name = "VERSION")]
+    kernel: Option<KernelVersion>,
+    /// Extra knowledge-base file(s) (TOML, schema in src/kernel/kb/README.md);
+    /// their entries take precedence over the built-in ones.
+    #[arg(long = "kb", value_name = "FILE")]
+    kb: Vec<PathBuf>,
+    /// Extra known-issues file(s) (TOML, schema in
+    /// src/kernel/known/README.md): matched before the built-in entries,
+    /// replacing built-in entries with the same id.
+    #[arg(long = "known", value_name = "FILE")]
+    known: Vec<PathBuf>,
+    /// A previous `triage --format jsonl` output: mark each group `new`,
+    /// `still` or `gone` against it, with the counts.
+    #[arg(long, value_name = "OLD.jsonl")]
+    baseline: Option<PathBuf>,
+    /// Debug images for symbolizing the reports' frames.
+    #[command(flatten)]
+    symbols: SymbolArgs,
+}
+
+impl TriageOpts {
+    fn lib(&self) -> splatdec::triage::TriageArgs {
+        splatdec::triage::TriageArgs {
+            paths: self.paths.clone(),
+            format: self.format.into(),
+            group_by: self.group_by.into(),
+            top: self.top,
+            jobs: self.jobs,
+            kernel: self.kernel,
+            kb: self.kb.clone(),
+            known: self.known.clone(),
+            baseline: self.baseline.clone(),
+            symbols: self.symbols.lib(),
+        }
+    }
+}
+
+/// Output formats of `splatdec triage` ([`splatdec::triage::Format`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum TriageFormat {
+    /// A summary (by verdict, kind, rule) and the largest groups.
+    Table,
+    /// One JSON object per group.
+    Jsonl,
+    /// One CSV row per group, with a header row.
+    Csv,
+    /// One self-contained HTML page: charts, a sortable and filterable
+    /// table, each group's decoded report and lock graph.
+    Html,
+}
+
+impl From<TriageFormat> for splatdec::triage::Format {
+    fn from(f: TriageFormat) -> Self {
+        use splatdec::triage::Format;
+        match f {
+            TriageFormat::Table => Format::Table,
+            TriageFormat::Jsonl => Format::Jsonl,
+            TriageFormat::Csv => Format::Csv,
+            TriageFormat::Html => Format::Html,
+        }
+    }
+}
+
+/// What triage rows are grouped by ([`splatdec::triage::GroupBy`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum TriageGroupBy {
+    /// One row per signature: distinct bugs.
+    Signature,
+    /// One row per title, as syzbot groups.
+    Title,
+    /// One row per classifier rule.
+    Rule,
+    /// One row per verdict class.
+    Verdict,
+}
+
+impl From<TriageGroupBy> for splatdec::triage::GroupBy {
+    fn from(g: TriageGroupBy) -> Self {
+        use splatdec::triage::GroupBy;
+        match g {
+            TriageGroupBy::Signature => GroupBy::Signature,
+            TriageGroupBy::Title => GroupBy::Title,
+            TriageGroupBy::Rule => GroupBy::Rule,
+            TriageGroupBy::Verdict => GroupBy::Verdict,
+        }
+    }
 }
 
 /// Decode Linux kernel lockdep splats from dmesg-like text.
@@ -270,7 +406,7 @@ enum Command {
     #[command(
         after_help = "Examples:\n  splatdec triage ~/syzkaller/workdir\n  splatdec triage --format jsonl --top 20 logs/\n  splatdec triage --group-by rule ci-farm/*.log.gz"
     )]
-    Triage(splatdec::triage::TriageArgs),
+    Triage(TriageOpts),
     /// List the known issues reports are matched against.
     ///
     /// Each entry is a lockdep report fixed upstream or explained upstream
@@ -508,7 +644,7 @@ fn decoder_for(input: &InputArgs) -> Result<(Decoder, bool), ExitCode> {
         })?
         .with_known_files(&input.known)
         .map_err(|e| known_error(&e))?;
-    Ok(with_symbols(decoder, &input.symbols))
+    Ok(with_symbols(decoder, &input.symbols.lib()))
 }
 
 /// Say why a `--known` file cannot be used (every problem, one per line).
@@ -857,7 +993,7 @@ fn main() -> ExitCode {
         Some(Command::Triage(args)) => {
             // stderr stays unlocked: the progress bar draws from workers.
             let stdout = io::stdout();
-            return splatdec::triage::run(args, &mut stdout.lock(), &mut io::stderr());
+            return splatdec::triage::run(&args.lib(), &mut stdout.lock(), &mut io::stderr());
         }
         Some(Command::Man) => {
             return match render_man(&mut io::stdout()) {

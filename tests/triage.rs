@@ -591,19 +591,17 @@ fn one_bug_from_two_kernel_releases_is_one_group() {
 }
 
 fn exec_triage(argv: &[&str]) -> (std::process::ExitCode, String, String) {
-    use clap::Parser;
-    #[derive(Parser)]
-    struct Cli {
-        #[command(flatten)]
-        args: splatdec::triage::TriageArgs,
-    }
-    let cli = Cli::try_parse_from(argv).expect("arguments parse");
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = splatdec::triage::run(&cli.args, &mut out, &mut err);
+    // argv[0] stands for the program name, as clap sees it.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_splatdec"))
+        .arg("triage")
+        .args(&argv[1..])
+        .output()
+        .expect("splatdec runs");
+    let code = out.status.code().expect("exit code") as u8;
     (
-        code,
-        String::from_utf8(out).unwrap(),
-        String::from_utf8(err).unwrap(),
+        std::process::ExitCode::from(code),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
     )
 }
 

@@ -39,20 +39,17 @@ use image::{Image, ImageError, SourceFrame, Sym};
 
 /// Where debug images come from (the `--vmlinux`, `--modules` and
 /// `--debuginfo` options).
-#[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SymbolizeArgs {
     /// Kernel image with DWARF for file:line and inline frames (a build's
     /// `vmlinux`, a distro's `/usr/lib/debug/boot/vmlinux-<release>`).
-    #[arg(long, value_name = "FILE")]
     pub vmlinux: Option<PathBuf>,
     /// Directory searched recursively for `<module>.ko` / `<module>.ko.debug`
     /// with DWARF, for `[module]` frames.
-    #[arg(long, value_name = "DIR")]
     pub modules: Option<PathBuf>,
     /// Debug-info directory with a `.build-id/xx/yyyy.debug` tree: finds the
     /// vmlinux and modules by the build ids the log prints
     /// (CONFIG_STACKTRACE_BUILD_ID).
-    #[arg(long, value_name = "DIR")]
     pub debuginfo: Option<PathBuf>,
 }
 

@@ -184,7 +184,7 @@ pub fn add(cells: &mut Cells, key: CellKey, cell: Cell) {
 }
 
 /// What rows are grouped by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GroupBy {
     /// One row per signature: distinct bugs.
     Signature,

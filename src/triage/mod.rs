@@ -49,57 +49,52 @@ use group::{add, Cell, CellKey, Cells, Seen};
 use inputs::{InputError, Unit};
 pub use output::Format;
 
-/// `splatdec triage`: group every lockdep report of many logs by bug.
-///
-/// Reads files, directories (recursively), syzkaller workdirs and crash
-/// directories (`crashes/<hash>/` is one bug; its reports are counted),
-/// syzkaller test-data files (header lines before a blank line) and
-/// `.gz`/`.xz`/`.zst` logs, in parallel. Reports are grouped by a
-/// signature that is stable across kernel builds; a circular dependency is
-/// one group whichever edge closed the cycle.
-///
-/// Exit status: 0 when every input was read, 2 when some could not be
-/// (they are listed; the others are still counted).
-#[derive(Debug, Clone, clap::Args)]
-#[command(
-    after_help = "Examples:\n  splatdec triage ~/syzkaller/workdir\n  splatdec triage --format jsonl ci-logs/ > groups.jsonl\n  splatdec triage --group-by title --top 10 console.log.xz"
-)]
+/// A whole `splatdec triage` run, as [`run`] takes it: the inputs, how to
+/// decode them and how to show the groups. The command line fills it from
+/// its options; a library user builds it directly.
+#[derive(Debug, Clone)]
 pub struct TriageArgs {
     /// Files and directories to read; `-` is standard input.
-    #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
     /// What one output row stands for.
-    #[arg(long, value_enum, default_value_t = GroupBy::Signature)]
     pub group_by: GroupBy,
     /// Only the N largest groups (the table shows 20 unless told).
-    #[arg(long, value_name = "N")]
     pub top: Option<usize>,
-    /// Worker threads (default: one per CPU).
-    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    /// Worker threads (`None`: one per CPU).
     pub jobs: Option<u16>,
     /// Kernel version whose rules the allocation-context walk uses,
-    /// overriding the version each report prints (`4.15`, `v6.6`).
-    #[arg(long, value_name = "VERSION")]
+    /// overriding the version each report prints.
     pub kernel: Option<KernelVersion>,
-    /// Extra knowledge-base file(s) (TOML, schema in src/kernel/kb/README.md);
-    /// their entries take precedence over the built-in ones.
-    #[arg(long = "kb", value_name = "FILE")]
+    /// Extra knowledge-base files; their entries take precedence over the
+    /// built-in ones.
     pub kb: Vec<PathBuf>,
-    /// Extra known-issues file(s) (TOML, schema in
-    /// src/kernel/known/README.md): matched before the built-in entries,
-    /// replacing built-in entries with the same id.
-    #[arg(long = "known", value_name = "FILE")]
+    /// Extra known-issues files, matched before the built-in entries.
     pub known: Vec<PathBuf>,
-    /// A previous `triage --format jsonl` output: mark each group `new`,
-    /// `still` or `gone` against it, with the counts.
-    #[arg(long, value_name = "OLD.jsonl")]
+    /// A previous `triage --format jsonl` output to mark groups against.
     pub baseline: Option<PathBuf>,
     /// Debug images for symbolizing the reports' frames.
-    #[command(flatten)]
     pub symbols: crate::symbolize::SymbolizeArgs,
+}
+
+impl TriageArgs {
+    /// Triage `paths` with the defaults: the table, grouped by signature,
+    /// built-in knowledge, no debug images.
+    pub fn new(paths: Vec<PathBuf>) -> Self {
+        TriageArgs {
+            paths,
+            format: Format::Table,
+            group_by: GroupBy::Signature,
+            top: None,
+            jobs: None,
+            kernel: None,
+            kb: Vec::new(),
+            known: Vec::new(),
+            baseline: None,
+            symbols: crate::symbolize::SymbolizeArgs::default(),
+        }
+    }
 }
 
 /// How a triage run goes.

@@ -19,7 +19,7 @@ use super::group::{rows, tally, GroupBy, Row, Tally};
 use super::Outcome;
 
 /// Output formats of `splatdec triage`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// A summary (by verdict, kind, rule) and the largest groups.
     Table,
