@@ -499,10 +499,21 @@ pub enum EndReason {
     NextReport,
     /// The input ended.
     EndOfInput,
+    /// The Markdown code block the report was pasted in closed.
+    PasteEnded,
     /// It hit the segmenter's size cap (`segment::limits::MAX_REPORT_LINES`).
     SizeCap,
     /// Too many reports were open at once; the oldest was closed.
     Evicted,
+}
+
+impl EndReason {
+    /// The text the report was read from stopped (the input, or the code
+    /// block it was pasted in), rather than the report's own shape or other
+    /// output ending it: whatever came next was never seen.
+    pub fn text_stopped(self) -> bool {
+        matches!(self, EndReason::EndOfInput | EndReason::PasteEnded)
+    }
 }
 
 /// Why a report is incomplete or corrupted, or what was repaired in it
@@ -591,6 +602,7 @@ impl std::fmt::Display for Problem {
                 let why = match end {
                     EndReason::NextReport => "another report began",
                     EndReason::EndOfInput => "the input ended",
+                    EndReason::PasteEnded => "the pasted code block ended",
                     EndReason::SizeCap => "the report hit the size cap",
                     EndReason::Evicted => "too many reports were open at once",
                     EndReason::Finished => "the report ended early",

@@ -629,6 +629,98 @@ proptest! {
     }
 }
 
+/// `texts` as a paste shape writes them (issue 13 item 1): CI's level,
+/// space, time; ` | ` and mixed tab quoting; a bare `kernel: ` tag; HTML
+/// escaping by a web archive; a Markdown fence or a 4-space code block of
+/// a timed log;
+/// quoted-printable escapes without soft breaks; console text glued before
+/// the first line.
+fn pasted(shape: u8, texts: &[String], start: u64) -> String {
+    let mut out = String::new();
+    match shape {
+        5 => out.push_str("Seen on today's build:\n\n```text\n"),
+        6 => out.push_str("Seen on today's build:\n\n"),
+        _ => {}
+    }
+    for (i, t) in texts.iter().enumerate() {
+        let usec = start + 1000 * i as u64;
+        let (s, us) = (usec / 1_000_000, usec % 1_000_000);
+        let line = match shape {
+            0 => format!("<4> [{s:5}.{us:06}] {t}"),
+            1 => format!(" | {t}"),
+            2 => format!("kernel: [{s:5}.{us:06}] {t}"),
+            3 => format!(">\t> {t}"),
+            4 => t
+                .replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;"),
+            5 => t.clone(),
+            // An untimed log indented as a code block is not told from
+            // kernel text's own indentation line by line; a timed one is.
+            6 => format!("    [{s:5}.{us:06}] {t}"),
+            7 => {
+                let q = t.replace('=', "=3D");
+                match q.strip_suffix(' ') {
+                    Some(body) => format!("{body}=20"),
+                    None => q,
+                }
+            }
+            _ if i == 0 => format!("buildhost login: [{s:5}.{us:06}] {t}"),
+            _ => format!("[{s:5}.{us:06}] {t}"),
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    if shape == 5 {
+        out.push_str("```\n\nThanks\n");
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(cases(96))]
+
+    /// The same report under each paste shape decodes to the same JSON
+    /// apart from line numbers and joins.
+    #[test]
+    fn every_paste_shape_decodes_the_same_report(
+        block in any::<Index>(),
+        shape in 0u8..9,
+        start in 0u64..100_000_000_000,
+    ) {
+        let b = &blocks()[block.index(blocks().len())];
+        // Lines the shape cannot carry unchanged: a Markdown code block
+        // or fence ends at a line of its own fence; text that already holds
+        // an entity or a quoted-printable escape reads as one.
+        const CARRIED_BADLY: &[&str] = &[
+            "```", "&gt;", "&lt;", "&amp;", "&quot;", "&#", "&apos;", "&nbsp;", "=3D", "=20",
+            "=09",
+        ];
+        let unsafe_text = b
+            .texts
+            .iter()
+            .any(|t| CARRIED_BADLY.iter().any(|c| t.contains(c)));
+        prop_assume!(!unsafe_text);
+        let log = pasted(shape, &b.texts, start);
+        let got = run_all(log.as_bytes());
+        prop_assert_eq!(got.len(), 1, "{} shape {}", b.name, shape);
+        let mut v = json_of(&got[0]);
+        // A report cut short inside a fence says the block ended, where
+        // the same report at the end of a file says the input did.
+        if shape == 5 {
+            if let Some(Value::Array(ps)) = v.get_mut("problems") {
+                for p in ps.iter_mut() {
+                    if let Value::String(t) = p {
+                        *t = t.replace("the pasted code block ended", "the input ended");
+                    }
+                }
+            }
+        }
+        prop_assert!(v == b.plain, "{} shape {}: {}\n{}",
+            b.name, shape, differences(&v, &b.plain), log);
+    }
+}
+
 // ---------------------------------------------------------------------
 // Interleaving.
 

@@ -503,6 +503,42 @@ fn triage_walks_with_the_kernel_it_is_given() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `triage --kernel 4.17` walks with 4.17's rules: the walk each group's
+/// decoded report shows names the rules it used, the report's own (4.15)
+/// without the option and 4.17's with it, for the library and the
+/// command line alike.
+#[test]
+fn triage_kernel_4_17_walks_with_4_17_rules() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/real/001-fs-reclaim-recursive-btrfs-releasepage.txt");
+    let detail_of = |decoder: splatdec::Decoder| -> String {
+        let opts = Options {
+            jobs: Some(1),
+            progress: false,
+            decoder,
+            details: true,
+        };
+        let o = triage(std::slice::from_ref(&path), &opts).expect("thread pool builds");
+        let cells: Vec<_> = o.cells.values().collect();
+        assert_eq!(cells.len(), 1);
+        cells[0].detail.as_ref().expect("details kept").text.clone()
+    };
+    let own = detail_of(splatdec::Decoder::new());
+    assert!(own.contains("rules of 4.15 (from the report)"), "{own}");
+    let v417 = detail_of(splatdec::Decoder::new().with_kernel(Some("4.17".parse().unwrap())));
+    assert!(v417.contains("rules of 4.17 (from --kernel)"), "{v417}");
+    assert!(!v417.contains("rules of 4.15"), "{v417}");
+    // The command line's HTML page carries the same decoded report.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_splatdec"))
+        .args(["triage", "--kernel", "4.17", "--format", "html"])
+        .arg(&path)
+        .output()
+        .expect("the binary runs");
+    assert_eq!(out.status.code(), Some(0));
+    let html = String::from_utf8_lossy(&out.stdout);
+    assert!(html.contains("rules of 4.17 (from --kernel)"), "{html}");
+}
+
 /// The texts of the two builds of `fixtures/triage/versions/`.
 fn two_releases() -> (String, String) {
     (

@@ -160,7 +160,10 @@ pub fn strip(mut line: &str, after_kmsg: bool) -> (Prefix, &str) {
     if let Some((rest, ts)) = strip_printk_time(line) {
         p.timestamp = span(ts);
         line = rest;
-        if let Some((rest, caller)) = strip_caller(line) {
+        // util-linux dmesg (2.38+) prints the caller id a space after the
+        // time: `[   17.106212] [   T1346] text`.
+        let spaced = line.strip_prefix(' ').and_then(strip_caller);
+        if let Some((rest, caller)) = strip_caller(line).or(spaced) {
             p.caller = Some(caller);
             line = rest;
         }
@@ -666,6 +669,17 @@ mod tests {
         assert_eq!(t, " lock_acquire+0x1/0x2");
         assert_eq!(p.caller, Some(Caller::Cpu(1)));
         assert_eq!(text("[    0.000000] Linux version"), "Linux version");
+        // util-linux dmesg's caller id, a space after the time.
+        let (p, t) = strip(
+            "[   17.106212] [   T1346] BUG: MAX_LOCKDEP_CHAIN_HLOCKS too low!",
+            false,
+        );
+        assert_eq!(t, "BUG: MAX_LOCKDEP_CHAIN_HLOCKS too low!");
+        assert_eq!(p.caller, Some(Caller::Task(1346)));
+        assert_eq!(
+            text("[    1.000000] [drm] Initialized"),
+            "[drm] Initialized"
+        );
     }
 
     #[test]

@@ -106,7 +106,7 @@ fn end_of_backtrace(r: &mut Report, raw: &RawReport, missing: &mut Vec<&'static 
         // ended right after a root frame that is always printed with
         // its caller below it (`kthread` above `ret_from_fork`): then
         // the input cut it.
-        let cut_by_input = raw.end == EndReason::EndOfInput
+        let cut_by_input = raw.end.text_stopped()
             && r.backtrace.last().is_some_and(|f| {
                 raw.lines
                     .iter()
@@ -143,10 +143,7 @@ fn cut_short(r: &Report, raw: &RawReport, missing: &mut Vec<&'static str>) {
     // Lockdep dumps the stack after a capacity report; a report the input
     // ended before it is cut short (one that other output ended is not:
     // some paths print no stack).
-    if r.kind == ReportKind::LockdepCapacity
-        && r.backtrace.is_empty()
-        && raw.end == EndReason::EndOfInput
-    {
+    if r.kind == ReportKind::LockdepCapacity && r.backtrace.is_empty() && raw.end.text_stopped() {
         missing.push("the stack dump");
     }
     // Symbolized logs print an inlined acquire site, then repeat the lock

@@ -42,6 +42,35 @@ pub fn may_continue(first: &Prefix, next: &Prefix) -> bool {
         && !first.kmsg_dict
 }
 
+/// The widest line quoted-printable writes (RFC 2045 6.7: 76 characters,
+/// the soft break's `=` included), and the narrowest a soft break is
+/// trusted on: encoders break as late as they can.
+const QP_WIDEST: usize = 76;
+const QP_NARROWEST: usize = 60;
+
+/// `a` continued by `b` across a quoted-printable soft break: the encoded
+/// line (`a_line_len` bytes as read) ends in a lone `=` at the width
+/// encoders break at, and the `=` is not text. Kernel lines do not end in
+/// a lone `=` (a ruler is all `=`), so the break is certain; the pieces
+/// are joined as they were split, with no space added or removed.
+pub fn soft_break(a: &str, a_line_len: usize, b: &str) -> Option<String> {
+    let body = a.strip_suffix('=')?;
+    // `!=`, `<=`, `+=` ... end C expressions the kernel prints
+    // (DEBUG_LOCKS_WARN_ON's condition, a mail client breaking after it);
+    // quoted-printable writes a literal `=` as `=3D`, so its soft breaks
+    // follow text, not an operator. A ruler is all `=`.
+    if body.ends_with([
+        '=', '!', '<', '>', '+', '-', '*', '/', '&', '|', '^', '%', '~',
+    ]) || b.trim().is_empty()
+    {
+        return None;
+    }
+    if !(QP_NARROWEST..=QP_WIDEST).contains(&a_line_len) {
+        return None;
+    }
+    Some(format!("{body}{b}"))
+}
+
 /// The joined text of `a` followed by `b` when the two are certainly one
 /// line split in two; `None` otherwise.
 pub fn pair(a: &str, b: &str) -> Option<String> {
@@ -578,6 +607,25 @@ pub fn held_pieces(so_far: &str, next: &str) -> Option<(String, bool)> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn quoted_printable_soft_breaks_join_as_split() {
+        let a = "[   17.106216] [   T1346] CPU: 2 UID: 1000 PID: 1346 Comm: wireplumber Not=";
+        let b = " tainted 6.13.0-rc2-debug #352";
+        let text = "CPU: 2 UID: 1000 PID: 1346 Comm: wireplumber Not=";
+        assert_eq!(
+            soft_break(text, a.len(), b).as_deref(),
+            Some("CPU: 2 UID: 1000 PID: 1346 Comm: wireplumber Not tainted 6.13.0-rc2-debug #352")
+        );
+        // A short line ending in `=`, a ruler, or nothing to continue with.
+        assert_eq!(soft_break("gfp=", 4, "0x10"), None);
+        assert_eq!(soft_break(&"=".repeat(70), 70, "x"), None);
+        assert_eq!(soft_break(text, a.len(), "  "), None);
+        // A C condition broken after its operator by a mail client.
+        let cond = "[ 7410.877772] DEBUG_LOCKS_WARN_ON(debug_atomic_read(nr_unused_locks) !=";
+        assert_eq!(soft_break(&cond[15..], cond.len(), "nr_unused)"), None);
+        assert_eq!(soft_break(text, 90, b), None);
+    }
+
     use super::*;
 
     /// A multi-byte character before a cut symbol (a bidi override in

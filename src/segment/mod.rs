@@ -514,11 +514,16 @@ impl Tracker {
 /// before a printk time (`host login: [ 16.3] INFO: ...`), which the
 /// report then starts from (the line keeps its number).
 fn find_banner(line: Line<'_>) -> Option<(Banner, Line<'_>)> {
-    if let Some(b) = match_banner(line.text) {
-        return Some((b, line));
+    // Console text glued before a printk time is not the banner's: the
+    // line starts at the time. Tried first, since a row that allows any
+    // text before its needle (a hung task's name split by a newline) would
+    // take the glued text into the task name.
+    if let Some(tail) = line.glued_tail() {
+        if let Some(b) = match_banner(tail.text) {
+            return Some((b, tail));
+        }
     }
-    let tail = line.glued_tail()?;
-    match_banner(tail.text).map(|b| (b, tail))
+    match_banner(line.text).map(|b| (b, line))
 }
 
 /// An arm32 frame line whose caller is a kernel-mode exception entry
@@ -800,6 +805,13 @@ impl Segmenter {
             && !next.truncated
             && join::may_continue(&first.prefix, &next.prefix)
         {
+            let last_len = self.held.last().map_or(0, |h| h.full.trim_end().len());
+            if let Some(j) = join::soft_break(&self.held_text, last_len, next.text()) {
+                self.held_text = j;
+                self.held_partial = false;
+                self.held.push(next);
+                return;
+            }
             // The held text is the held line's own unless pieces were joined.
             let held_may = self.held.len() > 1 || first.text_may_match;
             if let Some(j) =
@@ -898,6 +910,14 @@ impl Segmenter {
 
     fn push_line(&mut self, line: Line<'_>, needle: bool, sink: &mut dyn FnMut(RawReport)) {
         if line.prefix.kmsg_dict {
+            return;
+        }
+        // A Markdown fence with nothing after it closes the code block a
+        // report was pasted in: what follows is the poster's prose.
+        if line.prefix.fence && line.text.trim().is_empty() {
+            for idx in 0..self.open.len() {
+                self.close(idx, EndReason::PasteEnded, sink);
+            }
             return;
         }
         let (banner, line) = match needle.then(|| find_banner(line)).flatten() {
@@ -1096,9 +1116,9 @@ impl Segmenter {
                 .is_some_and(|l| l.text.trim_ws().is_empty());
             let keep = o.raw.lines.len().saturating_sub(o.tracker.pending).max(1);
             o.raw.lines.truncate(keep);
-            if why == EndReason::EndOfInput && (took_cut_line || !blank) {
+            if why.text_stopped() && (took_cut_line || !blank) {
                 o.tracker.trace_closed = o.tracker.regs_closed;
-            } else if why == EndReason::EndOfInput {
+            } else if why.text_stopped() {
                 why = EndReason::Finished;
             }
         }
@@ -1249,6 +1269,40 @@ more noise
         let head = RECURSIVE.split("random trailing noise").next().unwrap();
         let text = format!("{head}{}\n", tail.join("\n"));
         segment(&text)
+    }
+
+    /// A closing Markdown fence ends the report pasted inside it: the prose
+    /// after it is not taken in, and a report cut short there says the
+    /// block ended.
+    #[test]
+    fn closing_fence_ends_the_pasted_report() {
+        let head = RECURSIVE.split("random trailing noise").next().unwrap();
+        let fenced = format!("```\n{head}```\nThanks for looking\n");
+        let reps = segment(&fenced);
+        assert_eq!(reps.len(), 1);
+        let last = reps[0].lines.last().unwrap().text.trim().to_string();
+        assert_eq!(last, "f+0x1/0x2");
+        assert_eq!(reps[0].end, EndReason::PasteEnded);
+        // Without the fence the prose line is other output, as before.
+        let bare = format!("{head}Thanks for looking\n");
+        assert!(segment(&bare)[0]
+            .lines
+            .iter()
+            .all(|l| !l.text.contains("Thanks")));
+    }
+
+    /// Console text glued before a hung-task banner's printk time is not
+    /// part of the task's name.
+    #[test]
+    fn glued_console_text_stays_out_of_a_hung_task_banner() {
+        let text = "buildhost login: [   16.301000] INFO: task rcu_gp:3 blocked for more than 122 seconds.\n";
+        let reps = segment(text);
+        assert_eq!(reps.len(), 1);
+        assert_eq!(
+            reps[0].banner.text,
+            "INFO: task rcu_gp:3 blocked for more than 122 seconds."
+        );
+        assert_eq!(reps[0].banner.captures[0], "rcu_gp");
     }
 
     /// A register dump of interrupted kernel code (`RIP: 0010:`) is
