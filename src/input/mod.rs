@@ -10,6 +10,7 @@
 //! into a [`Lines`] buffer: one growing string for all of them, not an
 //! allocation per line.
 
+pub mod buffer;
 pub mod open;
 pub mod prefix;
 pub mod unescape;
@@ -17,6 +18,7 @@ pub mod unescape;
 use std::borrow::Cow;
 use std::io::{self, Read};
 
+pub use buffer::ReadBuffer;
 pub use prefix::{Caller, Prefix, Span};
 
 /// The most bytes of one line that are kept. Kernel lines are at most about
@@ -255,7 +257,7 @@ const READ_BUFFER: usize = 256 * 1024;
 /// buffer, not per line.
 pub struct LineReader<R> {
     inner: R,
-    buf: Box<[u8]>,
+    buf: ReadBuffer,
     /// Unread data is `buf[start..end]`.
     start: usize,
     end: usize,
@@ -303,7 +305,7 @@ impl<R: Read> LineReader<R> {
     pub fn new(reader: R) -> Self {
         LineReader {
             inner: reader,
-            buf: vec![0; READ_BUFFER].into_boxed_slice(),
+            buf: ReadBuffer::new(READ_BUFFER),
             start: 0,
             end: 0,
             long: Vec::new(),

@@ -35,6 +35,15 @@ fn decode_escapes(line: &str) -> Option<String> {
         Some(body) if !body.ends_with('=') => (body, true),
         _ => (line, false),
     };
+    // Most `&`s and `=`s start no escape (`&sb->s_umount`, `x=1`): find
+    // out before building a copy. Nothing decodes in the loop below
+    // exactly when nothing decodes at any of them.
+    let bb = body.as_bytes();
+    if !memchr::memchr2_iter(b'&', b'=', bb)
+        .any(|i| decode_at(&body[i..], bb.len() - i == 3).is_some())
+    {
+        return None;
+    }
     let mut out = String::with_capacity(line.len());
     let mut rest = body;
     let mut changed = false;

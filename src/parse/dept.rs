@@ -7,6 +7,7 @@ use crate::input::Line;
 use crate::model::{Dept, DeptContext, DeptEventSiteDep, DeptSite, DeptStep, Frame, Report};
 use crate::vocab::dept::{classify, is_version_line, DeptLine, Step, Tag};
 use crate::vocab::frame::{classify_trace_line, TraceLineRef};
+use crate::vocab::trim::TrimWs;
 
 /// Where the detail's next site or stack lines go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,7 +59,7 @@ impl Reader {
         if self.done {
             return false;
         }
-        let t = line.text.trim();
+        let t = line.text.trim_ws();
         if !self.seen_version && is_version_line(t) {
             self.seen_version = true;
             let release = t.split_whitespace().next().unwrap_or("");

@@ -12,11 +12,12 @@ use crate::vocab::body::{
 };
 use crate::vocab::frame::{classify_trace_line, TraceLineRef};
 use crate::vocab::lock::parse_wait_context;
+use crate::vocab::trim::TrimWs;
 
 impl Parser<'_> {
     /// Standalone fact lines (CPU line, ident, sleeping-function facts...).
     pub(super) fn fact(&mut self, line: &Line) -> bool {
-        let t = line.text.trim();
+        let t = line.text.trim_ws();
         identity_fact(&mut self.r, t)
             || atomic_fact(&mut self.r, t)
             || rcu_fact(&mut self.r, t)
@@ -40,9 +41,9 @@ fn identity_fact(r: &mut Report, t: &str) -> bool {
                 .filter_map(|k| rest.find(k))
                 .min()
                 .unwrap_or(rest.len());
-            if let (Ok(pid), None) = (pid.trim().parse(), r.task.as_ref()) {
+            if let (Ok(pid), None) = (pid.trim_ws().parse(), r.task.as_ref()) {
                 r.task = Some(crate::model::Task {
-                    comm: rest[..end].trim().to_string(),
+                    comm: rest[..end].trim_ws().to_string(),
                     pid,
                 });
             }
@@ -82,12 +83,12 @@ fn atomic_fact(r: &mut Report, t: &str) -> bool {
             let Some((k, v)) = part.split_once(": ") else {
                 continue;
             };
-            match k.trim() {
-                "in_atomic()" => a.in_atomic = v.trim().parse().ok(),
-                "irqs_disabled()" => a.irqs_disabled = v.trim().parse().ok(),
-                "non_block" => a.non_block = v.trim().parse().ok(),
+            match k.trim_ws() {
+                "in_atomic()" => a.in_atomic = v.trim_ws().parse().ok(),
+                "irqs_disabled()" => a.irqs_disabled = v.trim_ws().parse().ok(),
+                "non_block" => a.non_block = v.trim_ws().parse().ok(),
                 "pid" => {
-                    if let Ok(pid) = v.trim().parse() {
+                    if let Ok(pid) = v.trim_ws().parse() {
                         let name = t.rsplit("name: ").next().unwrap_or("").to_string();
                         if r.task.is_none() {
                             r.task = Some(crate::model::Task { comm: name, pid });
@@ -109,8 +110,8 @@ fn atomic_fact(r: &mut Report, t: &str) -> bool {
     if let Some(rest) = t.strip_prefix("RCU nest depth: ") {
         let a = r.atomic_sleep.get_or_insert_with(AtomicSleep::default);
         let mut parts = rest.split(", expected: ");
-        a.rcu_nest_depth = parts.next().and_then(|v| v.trim().parse().ok());
-        a.rcu_nest_expected = parts.next().and_then(|v| v.trim().parse().ok());
+        a.rcu_nest_depth = parts.next().and_then(|v| v.trim_ws().parse().ok());
+        a.rcu_nest_expected = parts.next().and_then(|v| v.trim_ws().parse().ok());
         return true;
     }
     false
@@ -127,8 +128,8 @@ fn rcu_fact(r: &mut Report, t: &str) -> bool {
         for part in t.split(", ") {
             if let Some((k, v)) = part.split_once(" = ") {
                 match k {
-                    "rcu_scheduler_active" => rcu.scheduler_active = v.trim().parse().ok(),
-                    "debug_locks" => rcu.debug_locks = v.trim().parse().ok(),
+                    "rcu_scheduler_active" => rcu.scheduler_active = v.trim_ws().parse().ok(),
+                    "debug_locks" => rcu.debug_locks = v.trim_ws().parse().ok(),
                     _ => {}
                 }
             }
@@ -255,7 +256,7 @@ fn parse_cpu_line(t: &str, r: &mut Report) {
             .filter_map(|k| rest.find(k))
             .min()
             .unwrap_or(rest.len());
-        rest[..end].trim().to_string()
+        rest[..end].trim_ws().to_string()
     });
     if r.cpu.is_none() {
         r.cpu = cpu;

@@ -14,6 +14,7 @@ use crate::segment::RawReport;
 use crate::vocab::lock::{
     class_in_parens, parse_chain_header, parse_held_header, parse_irq_context, parse_task,
 };
+use crate::vocab::trim::TrimWs;
 
 /// What one group of header tests made of a line.
 pub(super) enum Head {
@@ -31,7 +32,7 @@ type Group<'a> = fn(&mut Parser<'a>, &str, u64) -> Head;
 impl<'a> Parser<'a> {
     /// Headers that open or switch sections. Returns true when handled.
     pub(super) fn header(&mut self, line: &Line) -> bool {
-        let t = line.text.trim();
+        let t = line.text.trim_ws();
         let groups: [Group<'a>; 6] = [
             Self::lock_header,
             Self::chain_header,
@@ -212,7 +213,7 @@ impl<'a> Parser<'a> {
             Head::Open(section)
         } else if let Some(rest) = t.strip_prefix("irq event stamp:") {
             self.r.irq_events = Some(IrqEvents {
-                stamp: rest.trim().parse().ok(),
+                stamp: rest.trim_ws().parse().ok(),
                 events: Vec::new(),
             });
             Head::Open(Section::IrqEvents)

@@ -8,6 +8,7 @@ use crate::kind::{Backtrace, Part};
 use crate::model::{EndReason, Problem, Report, ReportKind};
 use crate::segment::RawReport;
 use crate::vocab::body::is_root_frame;
+use crate::vocab::trim::TrimWs;
 
 /// Archives that collapse leading whitespace lose the scenario's columns.
 /// The circular-dependency table has one fixed shape (CPU0 takes the held
@@ -111,7 +112,7 @@ fn end_of_backtrace(r: &mut Report, raw: &RawReport, missing: &mut Vec<&'static 
                     .iter()
                     .rev()
                     .take_while(|l| l.no > f.source_line)
-                    .all(|l| l.text.trim().is_empty())
+                    .all(|l| l.text.trim_ws().is_empty())
             });
         let reached_root = r
             .backtrace
@@ -162,12 +163,12 @@ fn cut_short(r: &Report, raw: &RawReport, missing: &mut Vec<&'static str>) {
     // leaves it whole, and so does one nothing was read from (blank so
     // far, or kept as unparsed: the report did not need it).
     let last_unparsed = raw.lines.last().is_some_and(|l| {
-        l.text.trim().is_empty() || r.unparsed.last().is_some_and(|k| k.line == l.no)
+        l.text.trim_ws().is_empty() || r.unparsed.last().is_some_and(|k| k.line == l.no)
     });
     if raw.cut_mid_line && missing.is_empty() && !last_unparsed {
         let last = raw.lines.last();
         let ends_report = last.is_some_and(|l| {
-            let t = l.text.trim();
+            let t = l.text.trim_ws();
             t.starts_with("---[ end trace")
                 || t.starts_with("=====")
                 || t == "</TASK>"

@@ -33,6 +33,7 @@ use crate::input::Line;
 use crate::model::{Frame, FrameContext, KeptLine, Lock, Problem, Report, ReportKind, Trace};
 use crate::segment::RawReport;
 use crate::vocab::frame::{classify_trace_line, parse_frame, TraceLineRef};
+use crate::vocab::trim::TrimWs;
 
 /// Which lock slot the next lock line fills.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,7 +149,7 @@ impl<'a> Parser<'a> {
 
     fn new_trace(&mut self, name: &str) -> Section {
         self.r.traces.push(Trace {
-            name: name.trim().trim_end_matches(':').trim().to_string(),
+            name: name.trim_ws().trim_end_matches(':').trim_ws().to_string(),
             frames: Vec::new(),
             origin: crate::model::TraceOrigin::Heading,
         });
@@ -190,7 +191,7 @@ impl<'a> Parser<'a> {
     /// inlined callees by name only. It is the name of a frame; nothing
     /// else a stack prints is one bare identifier. No offset is claimed.
     fn bare_symbol_frame(&mut self, line: &Line) -> bool {
-        let t = line.text.trim();
+        let t = line.text.trim_ws();
         let ident = t.len() >= 3
             && t.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
             && t.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_');
@@ -218,7 +219,7 @@ impl<'a> Parser<'a> {
 
     fn line(&mut self, line: &Line) {
         if let Some(head) = self.carry.take() {
-            let text = format!("{head} {}", line.text.trim_start());
+            let text = format!("{head} {}", line.text.trim_start_ws());
             let joined = Line {
                 text: &text,
                 ..*line
@@ -230,7 +231,7 @@ impl<'a> Parser<'a> {
 
     fn line_inner(&mut self, line: &Line) {
         if let Some(target) = self.pending_at.take() {
-            if let Some(f) = parse_frame(line.text.trim(), FrameContext::Task, line.no) {
+            if let Some(f) = parse_frame(line.text.trim_ws(), FrameContext::Task, line.no) {
                 let lock = match target {
                     PendingAt::Slot(slot) => self.slot_mut(slot),
                     PendingAt::LastHeld => self
@@ -251,7 +252,7 @@ impl<'a> Parser<'a> {
         // belongs to a layout we do not know: it is kept as unparsed and
         // counted, never glued onto a stack.
         if self.section == Section::None {
-            let indent = line.text.len() - line.text.trim_start().len();
+            let indent = line.text.len() - line.text.trim_start_ws().len();
             let arm32 = crate::vocab::frame::arm32_caller(line.text).is_some();
             if (indent <= 1 && line.text.contains("[<")) || arm32 {
                 let mut ctx = FrameContext::Task;
@@ -283,7 +284,7 @@ impl<'a> Parser<'a> {
         // debug_show_all_locks() ends whatever stack came before it.
         if line
             .text
-            .trim()
+            .trim_ws()
             .starts_with("Showing all locks held in the system")
         {
             self.section = Section::None;
@@ -291,7 +292,7 @@ impl<'a> Parser<'a> {
         }
         // A hung task's blocker: what it waits on and who likely holds it;
         // the owner's stack follows.
-        if let Some(b) = crate::vocab::body::parse_blocker(line.text.trim()) {
+        if let Some(b) = crate::vocab::body::parse_blocker(line.text.trim_ws()) {
             if self.r.blocked_on.is_none() {
                 self.r.blocked_on = Some(b);
             }
@@ -307,7 +308,7 @@ impl<'a> Parser<'a> {
         if self.fact(line) {
             return;
         }
-        if line.text.trim().is_empty() {
+        if line.text.trim_ws().is_empty() {
             return;
         }
         self.keep(line);
@@ -338,7 +339,7 @@ fn headless_kind(r: &mut Report, raw: &RawReport) {
         r.kind = kind;
         return;
     }
-    let says = |s: &str| raw.lines.iter().any(|l| l.text.trim() == s);
+    let says = |s: &str| raw.lines.iter().any(|l| l.text.trim_ws() == s);
     let cpus = r.scenario.as_ref().map(|s| s.cpus.len());
     let interrupt = r
         .scenario
@@ -397,13 +398,13 @@ fn hung_task_line(raw: &RawReport) -> Option<u64> {
     raw.lines
         .iter()
         .skip(1)
-        .find(|l| crate::vocab::body::is_task_state_line(l.text.trim(), comm))
+        .find(|l| crate::vocab::body::is_task_state_line(l.text.trim_ws(), comm))
         .map(|l| l.no)
 }
 
 /// A stack header or frame line.
 fn is_stack_line(text: &str) -> bool {
-    let t = text.trim();
+    let t = text.trim_ws();
     if t.starts_with("Call Trace:") || t == "Call trace:" {
         return true;
     }
@@ -481,7 +482,7 @@ fn read_lines(p: &mut Parser<'_>, raw: &RawReport) {
             .lines
             .iter()
             .find(|l| l.no == from)
-            .and_then(|l| crate::vocab::body::task_state_letter(l.text.trim(), comm));
+            .and_then(|l| crate::vocab::body::task_state_letter(l.text.trim_ws(), comm));
     }
     for line in raw.lines.iter().skip(skip) {
         if own_stack_from.is_some_and(|from| line.no < from) && is_stack_line(line.text) {

@@ -10,6 +10,7 @@ use crate::vocab::frame::{classify_trace_line, parse_frame, TraceLineRef};
 use crate::vocab::lock::{
     parse_bare_held_lock, parse_bare_lock, parse_dependency, parse_held_lock, parse_lock,
 };
+use crate::vocab::trim::TrimWs;
 
 impl Parser<'_> {
     /// Feed a line to the open section. Returns true when consumed.
@@ -34,7 +35,7 @@ impl Parser<'_> {
 
     /// A lock line for `slot` (or its address alone, wrapped).
     fn expect_lock(&mut self, slot: Slot, line: &Line) -> bool {
-        let t = line.text.trim();
+        let t = line.text.trim_ws();
         if t.is_empty() {
             return true;
         }
@@ -79,7 +80,7 @@ impl Parser<'_> {
 
     /// A symbolized log's repeat of the last lock line with the next frame.
     fn expect_repeat(&mut self, slot: Slot, line: &Line) -> bool {
-        let t = line.text.trim();
+        let t = line.text.trim_ws();
         let Some(next) = parse_lock(t, line.no) else {
             self.section = Section::None;
             return false;
@@ -102,7 +103,7 @@ impl Parser<'_> {
 
     /// The frame line of an `... at:` for `slot`.
     fn expect_at(&mut self, slot: Slot, line: &Line) -> bool {
-        let t = line.text.trim();
+        let t = line.text.trim_ws();
         let caller = matches!(self.section, Section::ExpectAtCaller(_));
         self.section = Section::None;
         match parse_frame(t, FrameContext::Task, line.no) {
@@ -130,7 +131,7 @@ impl Parser<'_> {
     /// A frame of the current dependency-chain entry.
     fn chain_line(&mut self, line: &Line) -> bool {
         let text = line.text;
-        let t = text.trim();
+        let t = text.trim_ws();
         if t.is_empty() {
             return true;
         }
@@ -140,7 +141,7 @@ impl Parser<'_> {
 
     /// `A --> B --> C` lines under `Chain exists of:`.
     fn chain_exists_line(&mut self, line: &Line) -> bool {
-        let t = line.text.trim();
+        let t = line.text.trim_ws();
         if t.is_empty() {
             if !self.r.chain_exists_of.is_empty() {
                 self.section = Section::None;
@@ -151,7 +152,7 @@ impl Parser<'_> {
         // the end of one piece or the start of the next: split on the
         // arrow itself (class names hold `->`, never `-->`).
         for part in t.split("-->") {
-            let p = part.trim();
+            let p = part.trim_ws();
             if !p.is_empty() {
                 self.r.chain_exists_of.push(p.to_string());
             }
@@ -162,7 +163,7 @@ impl Parser<'_> {
     /// The scenario table: its CPU header and steps.
     fn scenario_line(&mut self, line: &Line) -> bool {
         let text = line.text;
-        let t = text.trim();
+        let t = text.trim_ws();
         if t.is_empty() || t.chars().all(|c| c == '-' || c == ' ') {
             return true;
         }
@@ -191,7 +192,7 @@ impl Parser<'_> {
     /// One held-lock entry (or the first half of a wrapped one).
     fn held_line(&mut self, line: &Line) -> bool {
         let text = line.text;
-        let t = text.trim();
+        let t = text.trim_ws();
         if t.is_empty() {
             return true;
         }
@@ -235,7 +236,7 @@ impl Parser<'_> {
     /// A saved stack's frame; anything else ends the stack.
     fn trace_line(&mut self, line: &Line) -> bool {
         let text = line.text;
-        let t = text.trim();
+        let t = text.trim_ws();
         if t.is_empty() {
             self.section = if self.dump_class.is_some() {
                 Section::ClassDump
@@ -265,7 +266,7 @@ impl Parser<'_> {
 
     /// `hardirqs last  enabled at (N): func` and its siblings.
     fn irq_event_line(&mut self, line: &Line) -> bool {
-        let t = line.text.trim();
+        let t = line.text.trim_ws();
         let Some(rest) = t
             .strip_prefix("hardirqs last")
             .map(|r| ("hardirqs", r))
@@ -275,7 +276,7 @@ impl Parser<'_> {
             return false;
         };
         let (which, rest) = rest;
-        let rest = rest.trim_start();
+        let rest = rest.trim_start_ws();
         let (state, rest) = if let Some(r) = rest.strip_prefix("enabled at (") {
             ("enabled", r)
         } else if let Some(r) = rest.strip_prefix("disabled at (") {
@@ -286,8 +287,8 @@ impl Parser<'_> {
         let Some(close) = rest.find("):") else {
             return false;
         };
-        let stamp = rest[..close].trim().parse().unwrap_or(0);
-        let frame = parse_frame(rest[close + 2..].trim(), FrameContext::Task, line.no);
+        let stamp = rest[..close].trim_ws().parse().unwrap_or(0);
+        let frame = parse_frame(rest[close + 2..].trim_ws(), FrameContext::Task, line.no);
         if let Some(ev) = self.r.irq_events.as_mut() {
             ev.events.push(IrqEvent {
                 event: format!("{which}_last_{state}"),
@@ -300,7 +301,7 @@ impl Parser<'_> {
 
     /// The two locks of the dependency about to be created.
     fn dependency_line(&mut self, line: &Line) -> bool {
-        let t = line.text.trim();
+        let t = line.text.trim_ws();
         if t.is_empty() {
             return true;
         }
@@ -320,7 +321,7 @@ impl Parser<'_> {
 
     /// The frame under `Preemption disabled at:`.
     fn preemption_at_line(&mut self, line: &Line) -> bool {
-        let t = line.text.trim();
+        let t = line.text.trim_ws();
         self.section = Section::None;
         match parse_frame(t, FrameContext::Task, line.no) {
             Some(f) => {
@@ -336,13 +337,13 @@ impl Parser<'_> {
 
     /// An irq report's class dump: classes and their usage stacks.
     fn class_dump_line(&mut self, line: &Line) -> bool {
-        let t = line.text.trim();
+        let t = line.text.trim_ws();
         if t.is_empty() || t == "}" || t.starts_with("... key") {
             return true;
         }
         if let Some(rest) = t.strip_prefix("-> ") {
             // ` -> (class){usage}-{o:i} ops: N {`
-            let body = rest.trim_end_matches('{').trim_end();
+            let body = rest.trim_end_matches('{').trim_end_ws();
             let body = body.split(" ops: ").next().unwrap_or(body);
             if let Some(l) = parse_lock(body, line.no) {
                 if let Some(p) = self.path.as_mut() {
@@ -380,7 +381,7 @@ impl Parser<'_> {
             // The segmenter decided where the report ends; a foreign
             // line spliced into the trace is kept as unparsed and the
             // trace goes on (headers are tested before this).
-            TraceLineRef::Other => line.text.trim().is_empty(),
+            TraceLineRef::Other => line.text.trim_ws().is_empty(),
         }
     }
 }
@@ -430,8 +431,8 @@ fn scenario_columns(text: &str) -> Vec<(usize, String)> {
 
 /// One scenario step: `lock(&x->y);`, `<Interrupt>`, `local_irq_disable();`.
 fn scenario_step(text: &str, cols: &[(usize, String)]) -> Option<ScenarioStep> {
-    let indent = text.len() - text.trim_start().len();
-    let t = text.trim();
+    let indent = text.len() - text.trim_start_ws().len();
+    let t = text.trim_ws();
     let (action, lock) = if t == "<Interrupt>" {
         ("interrupt".to_string(), None)
     } else {

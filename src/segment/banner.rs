@@ -16,6 +16,7 @@ use regex::Regex;
 
 use crate::kind::BannerRow;
 use crate::model::{BannerStyle, ReportKind};
+use crate::vocab::trim::TrimWs;
 
 /// The banner rows of every kind, in table order ([`crate::kind`]).
 fn rows() -> &'static [(ReportKind, &'static BannerRow)] {
@@ -60,8 +61,10 @@ struct Compiled {
     /// For each distinct needle, the rows (bit `i` for `rows()[i]`) it
     /// belongs to.
     rows_of_needle: Vec<u64>,
-    /// The length of the longest needle ([`Prefilter::longest_needle`]).
-    longest_needle: usize,
+    /// Each needle cut at each of its spaces: the part before the space
+    /// and the part after it ([`Prefilter::spans_join`]), listed under the
+    /// last byte of the part before (256: that part is empty).
+    space_cuts: Vec<Vec<(&'static [u8], &'static [u8])>>,
 }
 
 /// The distinct banner needles, in table order: what the prefilter looks
@@ -110,7 +113,17 @@ fn compiled() -> &'static Compiled {
                     .fold(0u64, |m, (i, _)| m | (1 << i))
             })
             .collect(),
-        longest_needle: needles().iter().map(|n| n.len()).max().unwrap_or(0),
+        space_cuts: {
+            let mut t = vec![Vec::new(); 257];
+            for n in needles() {
+                let b = n.as_bytes();
+                for k in memchr::memchr_iter(b' ', b) {
+                    let at = k.checked_sub(1).map_or(256, |i| b[i] as usize);
+                    t[at].push((&b[..k], &b[k + 1..]));
+                }
+            }
+            t
+        },
     })
 }
 
@@ -146,7 +159,7 @@ fn start_strings() -> impl Iterator<Item = &'static str> {
 /// table's fragment openers: `Chain exists of:`, the scenario, ...) starts
 /// a report pasted from the middle of its body.
 pub fn match_headless(text: &str) -> Option<Banner> {
-    let t = text.trim();
+    let t = text.trim_ws();
     if let Some((kind, _)) = crate::kind::fragment_openers().find(|(_, p)| t.starts_with(p)) {
         return Some(headless_banner(kind));
     }
@@ -158,7 +171,7 @@ pub fn match_headless(text: &str) -> Option<Banner> {
     // `comm/pid [HC0[0]:SC0[0]:HE1:SE1] takes:` and the like: the task,
     // then at most the irq context, then the phrase.
     let at = t.find(phrase)?;
-    let between = t[who.len()..at].trim();
+    let between = t[who.len()..at].trim_ws();
     if !(between.is_empty()
         || (between.starts_with("[HC") && between.ends_with(']'))
         || phrase.starts_with(']'))
@@ -192,9 +205,19 @@ impl Prefilter {
         compiled().prefilter.is_match(bytes)
     }
 
-    /// The length in bytes of the longest banner needle.
-    pub fn longest_needle() -> usize {
-        compiled().longest_needle
+    /// Does `a`, a space, then `b` hold a needle that covers that space?
+    /// Exactly the needles of `a + " " + b` that lie in neither piece, found
+    /// without building the joined text: every needle cut at each of its
+    /// spaces, the part before it ending `a` and the part after it starting `b`.
+    pub fn spans_join(a: &[u8], b: &[u8]) -> bool {
+        let c = compiled();
+        // Only the cuts whose part before the space ends with `a`'s last
+        // byte (or is empty) can match.
+        let by_last = a.last().map_or(&[][..], |&l| &c.space_cuts[l as usize][..]);
+        c.space_cuts[256]
+            .iter()
+            .chain(by_last)
+            .any(|&(before, after)| a.ends_with(before) && b.starts_with(after))
     }
 
     /// True when `bytes` may hold a banner or the first piece of a banner
@@ -226,20 +249,25 @@ const _: () = assert!(
 
 /// Match a prefix-stripped line against the banner table.
 pub fn match_banner(text: &str) -> Option<Banner> {
-    let t = text.trim();
-    if t.is_empty() || !Prefilter::may_match(t.as_bytes()) {
-        return None;
-    }
+    let t = text.trim_ws();
+    let c = compiled();
+    // The leftmost needle: no needle starts before it.
+    let first = c.prefilter.find(t.as_bytes())?;
     let (inner, style) = match t.strip_prefix("[ ").and_then(|r| r.strip_suffix(" ]")) {
-        Some(inner) => (inner.trim(), BannerStyle::Bracketed),
+        Some(inner) => (inner.trim_ws(), BannerStyle::Bracketed),
         None => (t, BannerStyle::Plain),
     };
     // Only the rows whose needle the line holds can match; trying them in
-    // table order keeps the first-row-wins rule.
-    let c = compiled();
-    let candidates = c.needles.find_overlapping_iter(inner).fold(0u64, |m, hit| {
-        m | c.rows_of_needle[hit.pattern().as_usize()]
-    });
+    // table order keeps the first-row-wins rule. `inner` lies inside `t`,
+    // so its needles start no earlier than the leftmost one of `t`.
+    let offset = inner.as_ptr() as usize - t.as_ptr() as usize;
+    let from = first.start().saturating_sub(offset).min(inner.len());
+    let candidates = c
+        .needles
+        .find_overlapping_iter(aho_corasick::Input::new(inner).span(from..inner.len()))
+        .fold(0u64, |m, hit| {
+            m | c.rows_of_needle[hit.pattern().as_usize()]
+        });
     for (i, (kind, re)) in c.rows.iter().enumerate() {
         // `is_match` first: `captures` allocates its slots.
         if candidates & (1 << i) == 0 || !re.is_match(inner) {
@@ -361,7 +389,7 @@ mod tests {
     fn needle_dispatch_agrees_with_trying_every_row() {
         let mut seen = 0;
         crate::test_support::for_each_fixture_line(|path, l| {
-            let t = l.text.trim();
+            let t = l.text.trim_ws();
             let inner = t
                 .strip_prefix("[ ")
                 .and_then(|r| r.strip_suffix(" ]"))

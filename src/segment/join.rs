@@ -23,6 +23,7 @@ use crate::segment::banner::{match_banner, Prefilter};
 use crate::vocab::frame::{parse_frame_ref, FrameRef};
 use crate::vocab::lock::parse_held_header;
 use crate::vocab::lock::{is_held_lock, parse_chain_header, parse_held_lock, parse_lock};
+use crate::vocab::trim::TrimWs;
 
 /// The most pieces one joined line is made of.
 pub const MAX_PIECES: usize = 8;
@@ -82,26 +83,30 @@ pub fn pair(a: &str, b: &str) -> Option<String> {
 /// knows this for most lines from the scan of the raw bytes, and the result
 /// is the same as [`pair`]'s.
 pub fn pair_bounded(a: &str, b: &str, a_may: bool, b_may: bool) -> Option<String> {
-    let at = a.trim_end();
-    let bt = b.trim();
-    if at.trim_start().is_empty() || bt.is_empty() {
+    let at = a.trim_end_ws();
+    let bt = b.trim_ws();
+    if at.trim_start_ws().is_empty() || bt.is_empty() {
         return None;
     }
     let spaced = || format!("{at} {bt}");
     // A banner: the pieces together match the table, neither alone does.
     // Only possible when the pieces together hold a banner needle: in one
     // piece or across the join (tested first, without building the join).
-    if needle_in_join(at, bt, a_may, b_may)
-        && (!a_may || match_banner(a).is_none())
-        && (!b_may || match_banner(b).is_none())
-        && match_banner(&spaced()).is_some()
-    {
-        return Some(spaced());
+    // The joined text is tried first: most pieces that hold a needle are
+    // not banners together either (`kernel/locking/lockdep.c:` frames).
+    if needle_in_join(at, bt, a_may, b_may) {
+        let j = spaced();
+        if match_banner(&j).is_some()
+            && (!a_may || match_banner(a).is_none())
+            && (!b_may || match_banner(b).is_none())
+        {
+            return Some(j);
+        }
     }
     if let Some(j) = ident(at, b) {
         return Some(j);
     }
-    let a0 = at.trim_start();
+    let a0 = at.trim_start_ws();
     // `in_atomic(): 1, ... name:` / `comm`.
     if a0.starts_with("in_atomic():") && a0.ends_with(" name:") && !prints_alone(bt) {
         return Some(spaced());
@@ -168,7 +173,11 @@ fn hardware_continued(a0: &str, bt: &str) -> bool {
 /// rest of the class and the `);` that ends every step, nothing else. The
 /// step keeps the first piece's indent (its CPU column).
 fn scenario_continued(at: &str, bt: &str) -> Option<String> {
-    let a0 = at.trim_start();
+    let a0 = at.trim_start_ws();
+    // Every step ends with `);`: the cheapest test first.
+    if !bt.ends_with(");") {
+        return None;
+    }
     let (action, class) = a0.split_once('(')?;
     if action.is_empty()
         || !action.bytes().all(|c| c.is_ascii_lowercase() || c == b'_')
@@ -196,28 +205,12 @@ fn scenario_continued(at: &str, bt: &str) -> Option<String> {
 
 /// Does `at + " " + bt` hold a banner needle (the prefilter of
 /// [`match_banner`] on the joined text)? A needle there is in `at`, in `bt`,
-/// or across the space: within the longest needle's length of it on either
-/// side, tested on a stack copy of that window. `a_may`/`b_may` false: that
-/// piece holds none ([`pair_bounded`]).
+/// or covers the space between them ([`Prefilter::spans_join`]).
+/// `a_may`/`b_may` false: that piece holds none ([`pair_bounded`]).
 fn needle_in_join(at: &str, bt: &str, a_may: bool, b_may: bool) -> bool {
-    if (a_may && Prefilter::may_match(at.as_bytes()))
+    (a_may && Prefilter::may_match(at.as_bytes()))
         || (b_may && Prefilter::may_match(bt.as_bytes()))
-    {
-        return true;
-    }
-    let reach = Prefilter::longest_needle().saturating_sub(1);
-    let (a, b) = (at.as_bytes(), bt.as_bytes());
-    let a = &a[a.len().saturating_sub(reach)..];
-    let b = &b[..b.len().min(reach)];
-    let mut buf = [0u8; 256];
-    let len = a.len() + 1 + b.len();
-    if len > buf.len() {
-        return Prefilter::may_match([a, b" ", b].concat().as_slice());
-    }
-    buf[..a.len()].copy_from_slice(a);
-    buf[a.len()] = b' ';
-    buf[a.len() + 1..len].copy_from_slice(b);
-    Prefilter::may_match(&buf[..len])
+        || Prefilter::spans_join(at.as_bytes(), bt.as_bytes())
 }
 
 /// Lines the kernel prints on their own, which never continue another.
@@ -256,8 +249,8 @@ fn has_release(t: &str) -> bool {
 /// `CPU: 1 PID: 812 Comm: frobd Not tainted` / `5.16.0 #3`, the same with
 /// `Tainted: G W`, split at `Comm:`, or a hung task's `Not tainted` line.
 fn ident(at: &str, b: &str) -> Option<String> {
-    let bt = b.trim();
-    let a0 = at.trim_start();
+    let bt = b.trim_ws();
+    let a0 = at.trim_start_ws();
     let cpu_line = (a0.starts_with("CPU: ") && a0.contains("PID: ")) || a0.starts_with("Pid: ");
     let taint_line = a0 == "Not tainted" || a0.starts_with("Tainted: ");
     if !(cpu_line || taint_line) || has_release(a0) {
@@ -287,16 +280,16 @@ fn ident(at: &str, b: &str) -> Option<String> {
 fn taint_continued(a0: &str, at: &str, b: &str) -> Option<String> {
     let field = a0.split_once("Tainted: ")?.1;
     let (head, used) = crate::kernel::taint::parse_field(field)?;
-    if !field[used..].trim().is_empty() {
+    if !field[used..].trim_ws().is_empty() {
         return None;
     }
-    let bt = b.trim();
+    let bt = b.trim_ws();
     let words: Vec<&str> = bt.split_whitespace().collect();
     let n = words.iter().position(|w| is_release(w))?;
     if n == 0 {
         return None;
     }
-    let joined = format!("{at} {}", b.trim_end());
+    let joined = format!("{at} {}", b.trim_end_ws());
     let jfield = joined.split_once("Tainted: ")?.1;
     let (whole, used) = crate::kernel::taint::parse_field(jfield)?;
     let letters: usize = words[..n].iter().map(|w| w.len()).sum();
@@ -308,7 +301,7 @@ fn taint_continued(a0: &str, at: &str, b: &str) -> Option<String> {
 /// A lock-shaped line (lock line, held-lock entry, chain header) and the
 /// text of its `at:` field (what follows `at:`), if it has one.
 fn lock_shape(t: &str) -> Option<(bool, Option<&str>)> {
-    let at = find_at(t).map(|i| t[i + 3..].trim());
+    let at = find_at(t).map(|i| t[i + 3..].trim_ws());
     // A site that is an address alone (`at: [<c0a6a8cd>]`) still awaits
     // its symbol.
     let named = |l: crate::model::Lock| l.at.is_some_and(|f| !f.function.starts_with("0x"));
@@ -335,7 +328,7 @@ fn has_lock_at(t: &str) -> bool {
 
 /// `[<c0a6a8cd>]` alone (an address whose symbol went to the next line).
 fn is_bare_angle(t: &str) -> bool {
-    let t = t.trim();
+    let t = t.trim_ws();
     let t = t.strip_prefix("? ").unwrap_or(t);
     t.strip_prefix("[<")
         .and_then(|r| r.strip_suffix(">]"))
@@ -347,7 +340,7 @@ fn lock_continued(at: &str, bt: &str) -> Option<String> {
     // What the pieces must look like for any of the joins below, tested
     // before the (costlier) lock parsers: most lines are frames, with no
     // `at:` and no `at:` to follow.
-    let site = find_at(at).map(|i| at[i + 3..].trim());
+    let site = find_at(at).map(|i| at[i + 3..].trim_ws());
     let may_join = match site {
         None => bt.starts_with("at:") || bt.starts_with(", at:"),
         Some(f) => {
@@ -409,7 +402,7 @@ fn lock_continued(at: &str, bt: &str) -> Option<String> {
 /// `spin_lock_bh` (a symbol alone, an address before it or not).
 fn is_symbol_site(bt: &str) -> bool {
     let t = match bt.strip_prefix("[<").and_then(|r| r.split_once(">]")) {
-        Some((hex, rest)) if hex.bytes().all(|c| c.is_ascii_hexdigit()) => rest.trim(),
+        Some((hex, rest)) if hex.bytes().all(|c| c.is_ascii_hexdigit()) => rest.trim_ws(),
         Some(_) => return false,
         None => bt,
     };
@@ -479,8 +472,8 @@ fn frame_of(t: &str) -> Option<FrameRef<'_>> {
 /// A frame line wrapped: after its `[<address>]`, inside `+0x1f/0x2a`,
 /// before its `[module]` or its `file:line`, or inside `[<file.c:12>]`.
 fn frame_continued(at: &str, bt: &str) -> Option<String> {
-    let a0 = at.trim_start();
-    let indent = |s: &str| s.len() - s.trim_start().len();
+    let a0 = at.trim_start_ws();
+    let indent = |s: &str| s.len() - s.trim_start_ws().len();
     // `[<c009f3f3>]` / `generic_file_buffered_write+0x95/0xea`: the symbol
     // moved to the start of the next line (less indented than a frame).
     if is_bare_angle(a0) && !bt.starts_with("[<") {
@@ -510,11 +503,19 @@ fn frame_continued(at: &str, bt: &str) -> Option<String> {
         .then_some(j);
     }
     // `[<kernel/locking/lockdep.c:269` / `kernel/locking/lockdep.c:22>] func`.
-    let has_close = |t: &str| memchr::memmem::find(t.as_bytes(), b">]").is_some();
-    if let Some(open) = has_close(bt)
-        .then(|| memchr::memmem::rfind(a0.as_bytes(), b"[<"))
-        .flatten()
-    {
+    // Two-byte needles, found by their first byte (a memmem searcher
+    // built for each of them costs more than the search).
+    let has_close = |t: &str| {
+        let b = t.as_bytes();
+        memchr::memchr_iter(b'>', b).any(|i| b.get(i + 1) == Some(&b']'))
+    };
+    let last_open = |t: &str| {
+        let b = t.as_bytes();
+        memchr::memrchr_iter(b'<', b)
+            .find(|&i| i > 0 && b[i - 1] == b'[')
+            .map(|i| i - 1)
+    };
+    if let Some(open) = has_close(bt).then(|| last_open(a0)).flatten() {
         if !has_close(&a0[open..]) && frame_of(a0).is_none() {
             let j = format!("{at} {bt}");
             return frame_of(&j).is_some().then_some(j);
@@ -543,7 +544,7 @@ fn frame_continued(at: &str, bt: &str) -> Option<String> {
 /// The start of a held-lock entry that is not yet whole (`#0: ` with the
 /// rest of the entry still to come).
 pub fn held_start(t: &str) -> bool {
-    let t0 = t.trim_start();
+    let t0 = t.trim_start_ws();
     let Some(rest) = t0.strip_prefix('#') else {
         return false;
     };
@@ -559,7 +560,7 @@ pub fn held_start(t: &str) -> bool {
 /// when they make a whole entry with its `at:` frame, `false` when more
 /// pieces may complete it; `None` when `next` cannot be one of them.
 pub fn held_pieces(so_far: &str, next: &str) -> Option<(String, bool)> {
-    let n = next.trim();
+    let n = next.trim_ws();
     if n.is_empty()
         || held_start(next)
         || parse_held_header(n).is_some()
@@ -583,7 +584,7 @@ pub fn held_pieces(so_far: &str, next: &str) -> Option<(String, bool)> {
     let spaced = if in_class {
         direct.clone()
     } else {
-        format!("{} {}", so_far.trim_end(), next.trim_start())
+        format!("{} {}", so_far.trim_end_ws(), next.trim_start_ws())
     };
     let whole = |t: &str| parse_held_lock(t, 0).is_some_and(|l| l.at.is_some());
     if whole(&direct) {
@@ -635,6 +636,36 @@ mod tests {
             pair(" r\u{202e}escuer_thread+0x2f8/", "0x3a0").as_deref(),
             Some(" r\u{202e}escuer_thread+0x2f8/0x3a0")
         );
+    }
+
+    /// The needle test across a join without building the joined text
+    /// agrees with the prefilter on the joined text, for every needle cut
+    /// at every byte and with text around it.
+    #[test]
+    fn needles_across_the_join() {
+        for n in crate::segment::banner::needles() {
+            for cut in 0..=n.len() {
+                let (x, y) = n.split_at(cut);
+                for (a, b) in [
+                    (x.to_string(), y.to_string()),
+                    (format!("x {x}"), format!("{y} y")),
+                    (format!("{x}q"), y.to_string()),
+                    (x.to_string(), format!("q{y}")),
+                ] {
+                    let (at, bt) = (a.trim_end_ws(), b.trim_ws());
+                    if at.is_empty() || bt.is_empty() {
+                        continue;
+                    }
+                    let a_may = Prefilter::may_match(at.as_bytes());
+                    let b_may = Prefilter::may_match(bt.as_bytes());
+                    assert_eq!(
+                        needle_in_join(at, bt, a_may, b_may),
+                        Prefilter::may_match(format!("{at} {bt}").as_bytes()),
+                        "{at:?} / {bt:?}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub use crate::model::EndReason;
 use crate::model::{FrameContext, ReportKind};
 use crate::vocab::body::is_report_body_line;
 use crate::vocab::frame::{classify_trace_line, TraceLineRef};
+use crate::vocab::trim::TrimWs;
 pub use banner::{match_banner, match_headless, Banner, Prefilter};
 
 /// Hard caps that bound memory whatever the input.
@@ -225,7 +226,7 @@ impl Tracker {
     fn feed_inner(&mut self, line: &Line<'_>) -> Feed {
         self.lines += 1;
         let text = line.text;
-        let t = text.trim();
+        let t = text.trim_ws();
         self.task_line_now = self.hung
             && !self.seen_task_line
             && crate::vocab::body::is_task_state_line(t, self.hung_comm.as_deref());
@@ -444,7 +445,7 @@ impl Tracker {
             Body::Lockdep => is_report_body_line(text),
             Body::Dept => {
                 let mut ctx = FrameContext::Task;
-                crate::vocab::dept::is_body_line(text.trim())
+                crate::vocab::dept::is_body_line(text.trim_ws())
                     || matches!(classify_trace_line(text, &mut ctx), TraceLineRef::Frame(_))
             }
         }
@@ -530,10 +531,10 @@ fn find_banner(line: Line<'_>) -> Option<(Banner, Line<'_>)> {
 /// ...): `[<pc>] (func) from [<lr>] (__irq_svc+0x70/0x98)`, or without
 /// addresses `func from __irq_svc+0x70/0x98`.
 fn called_from_arm_svc_entry(t: &str) -> bool {
-    let Some((_, caller)) = t.rsplit_once(" from ") else {
+    let Some((_, caller)) = crate::vocab::frame::rsplit_from(t) else {
         return false;
     };
-    let caller = caller.trim();
+    let caller = caller.trim_ws();
     let caller = match caller.rsplit_once(" (") {
         Some((_, c)) => c.trim_end_matches(')'),
         None => caller,
@@ -606,6 +607,11 @@ pub struct Segmenter {
     joins: Vec<(u64, u64)>,
     /// The number of the last line a report took before it was closed.
     last_closed: Option<u64>,
+    /// Text buffers of released held lines, for the next ones: a line
+    /// costs no allocation of its own on its way through the joiner.
+    spare: Vec<String>,
+    /// An empty list with room, for [`Segmenter::release_held`] to swap in.
+    spare_held: Vec<Held>,
 }
 
 /// One line held back by the joiner, owned.
@@ -630,7 +636,16 @@ impl Held {
     /// `raw_text`: `line.full` is the raw line's bytes as read (not
     /// decoded), so a text inside it holds a needle only if they do
     /// (`needle`).
-    fn of(line: &Line<'_>, terminated: bool, needle: bool, start: bool, raw_text: bool) -> Held {
+    /// `full` is a buffer to keep the line's text in (from
+    /// [`Segmenter::spare`]), cleared here.
+    fn of(
+        mut full: String,
+        line: &Line<'_>,
+        terminated: bool,
+        needle: bool,
+        start: bool,
+        raw_text: bool,
+    ) -> Held {
         let offset = (line.text.as_ptr() as usize).wrapping_sub(line.full.as_ptr() as usize);
         let inside = offset <= line.full.len() && line.text.len() <= line.full.len() - offset;
         let text_may_match = if raw_text && inside {
@@ -638,11 +653,13 @@ impl Held {
         } else {
             Prefilter::may_match(line.text.as_bytes())
         };
-        let (full, text) = if inside {
-            (line.full.to_string(), (offset, offset + line.text.len()))
+        full.clear();
+        full.push_str(line.full);
+        let text = if inside {
+            (offset, offset + line.text.len())
         } else {
-            let f = format!("{}{}", line.full, line.text);
-            (f, (line.full.len(), line.full.len() + line.text.len()))
+            full.push_str(line.text);
+            (line.full.len(), line.full.len() + line.text.len())
         };
         Held {
             no: line.no,
@@ -690,6 +707,8 @@ impl Segmenter {
             held_partial: false,
             joins: Vec::new(),
             last_closed: None,
+            spare: Vec::new(),
+            spare_held: Vec::new(),
         }
     }
 
@@ -718,10 +737,18 @@ impl Segmenter {
         let full = raw.text();
         let raw_text = matches!(full, std::borrow::Cow::Borrowed(_));
         let line = raw.line(&full);
+        let buf = self.spare.pop().unwrap_or_default();
         self.offer(
-            Held::of(&line, raw.terminated, needle, start, raw_text),
+            Held::of(buf, &line, raw.terminated, needle, start, raw_text),
             sink,
         );
+    }
+
+    /// Keep the text buffer of a line that has been handed on.
+    fn recycle(&mut self, h: Held) {
+        if self.spare.len() < join::MAX_PIECES {
+            self.spare.push(h.full);
+        }
     }
 
     /// The joiner: hold `next` back while the line after it may continue
@@ -738,6 +765,7 @@ impl Segmenter {
                 self.cut_mid_line = !next.terminated;
                 self.last_no = next.no;
                 self.joins.clear();
+                self.recycle(next);
                 return;
             }
             if next.truncated {
@@ -794,7 +822,8 @@ impl Segmenter {
                 self.held.push(next);
                 return;
             }
-            if self.held_partial || (self.held.len() == 1 && join::held_start(&self.held_text)) {
+            // One line held: `held_partial` is `held_start` of its text.
+            if self.held_partial {
                 if let Some((j, whole)) = join::held_pieces(&self.held_text, next.text()) {
                     self.held_text = j;
                     self.held.push(next);
@@ -810,24 +839,24 @@ impl Segmenter {
     /// Hand the held lines on: joined as one when their join is whole,
     /// else one by one as read.
     fn release_held(&mut self, sink: &mut dyn FnMut(RawReport)) {
-        let held = std::mem::take(&mut self.held);
+        let spare = std::mem::take(&mut self.spare_held);
+        let mut held = std::mem::replace(&mut self.held, spare);
         let partial = std::mem::replace(&mut self.held_partial, false);
         if held.len() == 1 || partial {
             // Pieces that never made one line: the first goes on alone,
             // the others are offered again (two of them may still join).
-            let mut rest = held.into_iter();
+            let mut rest = held.drain(..);
             if let Some(h) = rest.next() {
                 self.release_one(h, sink);
             }
             for h in rest {
                 self.offer(h, sink);
             }
+            self.spare_held = held;
             return;
         }
-        let Some(first) = held.first() else {
-            return;
-        };
-        let Some(last) = held.last() else {
+        let (Some(first), Some(last)) = (held.first(), held.last()) else {
+            self.spare_held = held;
             return;
         };
         let text = std::mem::take(&mut self.held_text);
@@ -843,10 +872,19 @@ impl Segmenter {
         self.last_no = first.no;
         self.push_line(line, needle, sink);
         self.joins.clear();
+        for h in held.drain(..) {
+            self.recycle(h);
+        }
+        self.spare_held = held;
     }
 
     /// Hand one line on as read.
     fn release_one(&mut self, h: Held, sink: &mut dyn FnMut(RawReport)) {
+        self.release_one_ref(&h, sink);
+        self.recycle(h);
+    }
+
+    fn release_one_ref(&mut self, h: &Held, sink: &mut dyn FnMut(RawReport)) {
         self.cut_mid_line = !h.terminated;
         self.last_no = h.no;
         self.joins.clear();
@@ -1071,7 +1109,11 @@ impl Segmenter {
             // The input ended right after the line that suspended the
             // trace. A blank line ended the trace; a foreign line may have
             // been spliced into a trace the input then cut: not closed.
-            let blank = o.raw.lines.last().is_some_and(|l| l.text.trim().is_empty());
+            let blank = o
+                .raw
+                .lines
+                .last()
+                .is_some_and(|l| l.text.trim_ws().is_empty());
             let keep = o.raw.lines.len().saturating_sub(o.tracker.pending).max(1);
             o.raw.lines.truncate(keep);
             if why.text_stopped() && (took_cut_line || !blank) {

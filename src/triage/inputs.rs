@@ -249,7 +249,7 @@ const EXPECTED_REPORT: &[u8] = b"REPORT:";
 /// streamed through a small buffer.
 pub struct UntilExpectedReport<R> {
     inner: R,
-    buf: Vec<u8>,
+    buf: crate::input::ReadBuffer,
     /// Unread data is `buf[start..end]`.
     start: usize,
     end: usize,
@@ -270,7 +270,7 @@ impl<R: Read> UntilExpectedReport<R> {
     pub fn new(inner: R) -> Self {
         UntilExpectedReport {
             inner,
-            buf: vec![0; 64 * 1024],
+            buf: crate::input::ReadBuffer::new(64 * 1024),
             start: 0,
             end: 0,
             at_line_start: true,

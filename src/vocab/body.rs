@@ -8,6 +8,7 @@ use super::frame::parse_frame_ref;
 use super::lock::parse_lock;
 use crate::kernel::frames;
 use crate::model::FrameContext;
+use crate::vocab::trim::TrimWs;
 
 /// The first line sched_show_task() prints for a task (kernel/sched/core.c):
 /// `task:COMM state:D stack:0 pid:...` since 5.14, `COMM  D ...` before
@@ -32,7 +33,7 @@ pub fn is_task_state_line(t: &str, comm: Option<&str>) -> bool {
         let Some(rest) = rest.strip_prefix(' ') else {
             return false;
         };
-        let mut chars = rest.trim_start().chars();
+        let mut chars = rest.trim_start_ws().chars();
         // task_state_to_char(): `RSDTtXZPI` and the older `KWN`.
         chars.next().is_some_and(|c| "RSDTtXZPIKWN".contains(c))
             && chars.next().is_none_or(|c| !c.is_ascii_alphabetic())
@@ -58,7 +59,7 @@ pub fn task_state_letter(t: &str, comm: Option<&str>) -> Option<char> {
         }
     };
     after
-        .trim_start()
+        .trim_start_ws()
         .chars()
         .next()
         .filter(|c| c.is_ascii_alphabetic())
@@ -71,7 +72,7 @@ pub fn parse_blocker(t: &str) -> Option<crate::model::Blocker> {
     use crate::model::{Blocker, Task};
     let rest = t.strip_prefix("INFO: task ")?;
     let task = |s: &str| -> Option<Task> {
-        let (comm, pid) = s.trim().rsplit_once(':')?;
+        let (comm, pid) = s.trim_ws().rsplit_once(':')?;
         Some(Task {
             comm: comm.to_string(),
             pid: pid.parse().ok()?,
@@ -79,11 +80,11 @@ pub fn parse_blocker(t: &str) -> Option<crate::model::Blocker> {
     };
     let role = |s: &str| -> Option<(String, Option<String>)> {
         // `comm:pid <reader>` of an rw-semaphore.
-        match s.trim().rsplit_once(" <") {
+        match s.trim_ws().rsplit_once(" <") {
             Some((who, r)) if r.ends_with('>') => {
                 Some((who.to_string(), Some(r.trim_end_matches('>').to_string())))
             }
-            _ => Some((s.trim().to_string(), None)),
+            _ => Some((s.trim_ws().to_string(), None)),
         }
     };
     for (lock, phrase, not_found) in [
@@ -275,7 +276,7 @@ fn known_phrases() -> &'static aho_corasick::AhoCorasick {
 /// True when `text` looks like a line of a lockdep report body (the
 /// segmenter's test for "still inside the report").
 pub fn is_report_body_line(text: &str) -> bool {
-    let t = text.trim();
+    let t = text.trim_ws();
     if t.is_empty() || text.starts_with(' ') || text.starts_with('\t') {
         return true;
     }
@@ -325,7 +326,7 @@ pub fn is_ident_line(t: &str) -> bool {
     if build.starts_with('#') {
         return t.contains("Not tainted") || t.contains("Tainted:") || it.next().is_none();
     }
-    let after = t.trim_start()[ver.len()..].trim_start();
+    let after = t.trim_start_ws()[ver.len()..].trim_start_ws();
     after == "Not tainted" || after.starts_with("Tainted: ")
 }
 

@@ -22,6 +22,7 @@
 //!   `NIP [c000...] func+...`, `LR [c000...] func+...`
 
 use crate::model::{Frame, FrameContext};
+use crate::vocab::trim::TrimWs;
 use compact_str::CompactString;
 
 /// A frame as printed, borrowing its text from the line: what
@@ -201,7 +202,7 @@ fn take_angle_addr(s: &str) -> Option<(Option<u64>, &str)> {
     if rest.as_bytes().get(close + 1) != Some(&b']') {
         return None;
     }
-    let inner = rest[..close].trim();
+    let inner = rest[..close].trim_ws();
     // `[<  (null)>]` in old oopses.
     let addr = parse_hex(inner);
     if addr.is_none() && inner != "(null)" {
@@ -299,7 +300,7 @@ pub fn is_build_id(w: &str) -> bool {
 /// Returns false when unknown text remains (then this is not a frame line).
 fn parse_frame_tail<'a>(f: &mut FrameRef<'a>, mut rest: &'a str) -> bool {
     loop {
-        rest = rest.trim_start();
+        rest = rest.trim_start_ws();
         if rest.is_empty() {
             return true;
         }
@@ -399,7 +400,7 @@ fn matching_paren(r: &str) -> Option<usize> {
 fn take_markers<'a>(mut s: &'a str, ctx: &mut FrameContext) -> (&'a str, bool) {
     let mut seen = false;
     loop {
-        s = s.trim_start();
+        s = s.trim_start_ws();
         if !s.starts_with('<') || s.starts_with("<#") && !s.contains('>') {
             return (s, seen);
         }
@@ -446,7 +447,7 @@ fn register_line(t: &str, ctx: FrameContext) -> Option<TraceLineRef<'_>> {
     // Faulting-PC lines carry a frame.
     for tag in ["RIP: ", "EIP: ", "pc : ", "lr : ", "NIP ", "LR "] {
         if let Some(rest) = t.strip_prefix(tag) {
-            let mut r = rest.trim_start();
+            let mut r = rest.trim_start_ws();
             // `RIP: 0010:func+...` — strip the segment selector.
             if let Some(colon) = r.find(':') {
                 if colon <= 4 && r[..colon].bytes().all(|c| c.is_ascii_hexdigit()) {
@@ -454,13 +455,13 @@ fn register_line(t: &str, ctx: FrameContext) -> Option<TraceLineRef<'_>> {
                 }
             }
             // `NIP [c000...] func`, old `RIP: 0010:[<...>]  [<...>] func`.
-            while let Some((_, rr)) = take_angle_addr(r.trim_start())
+            while let Some((_, rr)) = take_angle_addr(r.trim_start_ws())
                 .map(|(a, r)| (a.unwrap_or(0), r))
-                .or_else(|| take_plain_addr(r.trim_start()))
+                .or_else(|| take_plain_addr(r.trim_start_ws()))
             {
                 r = rr;
             }
-            let r = r.trim_start();
+            let r = r.trim_start_ws();
             if let Some((name, off, size, rest)) = take_symbol_offset(r) {
                 let mut f = FrameRef::new(name, ctx);
                 f.offset = Some(off);
@@ -560,7 +561,7 @@ fn is_arm_exception_stack(t: &str) -> bool {
 pub fn classify_trace_line<'a>(text: &'a str, ctx: &mut FrameContext) -> TraceLineRef<'a> {
     // faddr2line's `(inlined by) caller at file.c:12` under a frame: where
     // the frame was inlined, not a frame of its own.
-    if text.trim_start().starts_with("(inlined by) ") {
+    if text.trim_start_ws().starts_with("(inlined by) ") {
         return TraceLineRef::Marker;
     }
     let (t, marker) = take_markers(text, ctx);
@@ -594,7 +595,7 @@ pub fn parse_frame(t: &str, ctx: FrameContext, no: u64) -> Option<Frame> {
 
 /// [`parse_frame`] without allocating.
 pub fn parse_frame_ref(t: &str, ctx: FrameContext) -> Option<FrameRef<'_>> {
-    let mut t = t.trim_start();
+    let mut t = t.trim_start_ws();
     // crash `bt`: `#3 [ffff880002207ef0] notify_die at ffffffff810a155e`.
     if let Some(rest) = t.strip_prefix('#') {
         return parse_crash_frame(rest, ctx);
@@ -606,7 +607,7 @@ pub fn parse_frame_ref(t: &str, ctx: FrameContext) -> Option<FrameRef<'_>> {
     if let Some(inner) = t
         .strip_prefix("([<")
         .and_then(|_| t.strip_prefix('('))
-        .and_then(|r| r.trim_end().strip_suffix(')'))
+        .and_then(|r| r.trim_end_ws().strip_suffix(')'))
     {
         t = inner;
     }
@@ -615,7 +616,7 @@ pub fn parse_frame_ref(t: &str, ctx: FrameContext) -> Option<FrameRef<'_>> {
     let mut bracket_loc: Option<(&str, u32)> = None;
     if let Some((loc, rest)) = take_angle_location(t) {
         bracket_loc = Some(loc);
-        t = rest.trim_start();
+        t = rest.trim_start_ws();
     }
     // 2.6-era x86_64: `<ffffffff8025ef65>{__schedule+155}`.
     if let Some(rest) = t.strip_prefix('<') {
@@ -624,9 +625,9 @@ pub fn parse_frame_ref(t: &str, ctx: FrameContext) -> Option<FrameRef<'_>> {
     // Old x86 / arm64 / arm32: `[<addr>]`, possibly twice (old RIP lines).
     if let Some((a, rest)) = take_angle_addr(t) {
         address = a;
-        t = rest.trim_start();
+        t = rest.trim_start_ws();
         if let Some((_, rest)) = take_angle_addr(t) {
-            t = rest.trim_start();
+            t = rest.trim_start_ws();
         }
         // A frame the kernel printed with no symbol at all: the address
         // alone (`[<00000035a1c40247>]`, a user-space return address).
@@ -641,15 +642,15 @@ pub fn parse_frame_ref(t: &str, ctx: FrameContext) -> Option<FrameRef<'_>> {
         }
     } else if let Some((_, rest)) = take_plain_addr(t) {
         // powerpc: `[sp] [ret] func+...`.
-        t = rest.trim_start();
+        t = rest.trim_start_ws();
         if let Some((a, rest)) = take_plain_addr(t) {
             address = Some(a);
-            t = rest.trim_start();
+            t = rest.trim_start_ws();
         }
     }
     if let Some(rest) = t.strip_prefix("? ") {
         reliable = false;
-        t = rest.trim_start();
+        t = rest.trim_start_ws();
     }
     parse_symbol_frame(t, address, reliable, bracket_loc, ctx)
 }
@@ -698,7 +699,7 @@ fn parse_arm32_frame(rest: &str, address: Option<u64>, ctx: FrameContext) -> Opt
         _ if !inner.is_empty() && inner.bytes().all(is_sym_char) => FrameRef::new(inner, ctx),
         _ => return None,
     };
-    if !rest[close + 1..].trim_start().starts_with("from ") {
+    if !rest[close + 1..].trim_start_ws().starts_with("from ") {
         return None;
     }
     f.address = address;
@@ -758,8 +759,8 @@ fn parse_symbol_frame<'a>(
     // The name is all symbol bytes, so ` from ` can only follow it at `i`.
     if let Some(rest) = t[i..].strip_prefix(" from ").filter(|_| i > 0) {
         let name = &t[..i];
-        if take_symbol_offset(rest.trim())
-            .is_some_and(|(_, _, size, tail)| size.is_some() && tail.trim().is_empty())
+        if take_symbol_offset(rest.trim_ws())
+            .is_some_and(|(_, _, size, tail)| size.is_some() && tail.trim_ws().is_empty())
         {
             let mut f = FrameRef::new(name, ctx);
             f.reliable = reliable;
@@ -780,14 +781,23 @@ fn parse_symbol_frame<'a>(
     None
 }
 
+/// `text.rsplit_once(" from ")`, found by the `f` of the last ` from `
+/// (cheaper on every frame line than a substring searcher built per call).
+pub fn rsplit_from(text: &str) -> Option<(&str, &str)> {
+    let b = text.as_bytes();
+    memchr::memrchr_iter(b'f', b)
+        .find(|&i| i > 0 && b[i - 1] == b' ' && b[i..].starts_with(b"from "))
+        .map(|i| (&text[..i - 1], &text[i + 5..]))
+}
+
 /// The caller an arm32 frame line names after ` from `
 /// (`[<c0100>] (sys_write) from [<c0200>] (ret_fast_syscall+0x0/0x1c)`,
 /// `sys_write from ret_fast_syscall+0x0/0x1c`).
 pub fn arm32_caller(text: &str) -> Option<&str> {
-    let (_, after) = text.rsplit_once(" from ")?;
-    let mut t = after.trim_start();
+    let (_, after) = rsplit_from(text)?;
+    let mut t = after.trim_start_ws();
     if let Some(r) = t.strip_prefix("[<") {
-        t = r.split_once(">]")?.1.trim_start();
+        t = r.split_once(">]")?.1.trim_start_ws();
     }
     let t = t.strip_prefix('(').unwrap_or(t);
     let end = t
@@ -801,7 +811,7 @@ fn parse_crash_frame(rest: &str, ctx: FrameContext) -> Option<FrameRef<'_>> {
     if digits == 0 {
         return None;
     }
-    let r = rest[digits..].trim_start();
+    let r = rest[digits..].trim_start_ws();
     let (_, r) = take_plain_addr(r).or_else(|| {
         // 32-bit crash stacks: `[f2815db4]` has 8 digits, handled above;
         // accept shorter for robustness.
@@ -812,10 +822,10 @@ fn parse_crash_frame(rest: &str, ctx: FrameContext) -> Option<FrameRef<'_>> {
             .all(|c| c.is_ascii_hexdigit())
             .then(|| (0, &inner[close + 1..]))
     })?;
-    let r = r.trim_start();
+    let r = r.trim_start_ws();
     let at = r.find(" at ")?;
     let sym = &r[..at];
-    let after = r[at + 4..].trim();
+    let after = r[at + 4..].trim_ws();
     let addr_tok = after.split_whitespace().next()?;
     let address = parse_hex(addr_tok)?;
     let (name, offset) = match take_symbol_offset(sym) {
@@ -843,6 +853,22 @@ fn parse_crash_frame(rest: &str, ctx: FrameContext) -> Option<FrameRef<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rsplit_from_is_rsplit_once() {
+        for t in [
+            "[<c0100>] (sys_write) from [<c0200>] (ret_fast_syscall+0x0/0x1c)",
+            " from ",
+            "from x",
+            "a from from b",
+            "a fromfrom b from",
+            "f from  f",
+            "no caller here",
+            "",
+        ] {
+            assert_eq!(rsplit_from(t), t.rsplit_once(" from "), "{t:?}");
+        }
+    }
 
     fn one(line: &str) -> Frame {
         let mut ctx = FrameContext::Task;

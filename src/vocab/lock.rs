@@ -21,6 +21,7 @@ use nom::{
 
 use super::frame::parse_frame;
 use crate::model::{FrameContext, IrqContext, Lock, Task, UsageBit, UsageChar, WaitType};
+use crate::vocab::trim::TrimWs;
 
 fn usage_char(c: char) -> Option<UsageChar> {
     match c {
@@ -76,7 +77,7 @@ fn wait_type(i: &str) -> IResult<&str, WaitType> {
 
 /// `context-{4:4}` of invalid-wait-context reports.
 pub fn parse_wait_context(line: &str) -> Option<WaitType> {
-    let rest = line.trim().strip_prefix("context")?;
+    let rest = line.trim_ws().strip_prefix("context")?;
     wait_type(rest).ok().map(|(_, w)| w)
 }
 
@@ -103,7 +104,7 @@ fn split_class(s: &str) -> Option<(&str, &str)> {
 /// Parse the `at:` part: `, at: [<addr>] func+0x1/0x2` or `, at: func+...`.
 fn parse_at(rest: &str, no: u64) -> Option<crate::model::Frame> {
     let idx = rest.find("at:")?;
-    let after = rest[idx + 3..].trim();
+    let after = rest[idx + 3..].trim_ws();
     parse_frame(after, FrameContext::Task, no)
 }
 
@@ -139,7 +140,7 @@ pub fn parse_lock(text: &str, no: u64) -> Option<Lock> {
 /// recognisably a lock. `None` for anything with spaces in the class, a
 /// frame, a header (a `:` in the name) or a line ending a sentence.
 pub fn parse_bare_lock(text: &str, no: u64) -> Option<Lock> {
-    let t = text.trim();
+    let t = text.trim_ws();
     let (head, at) = match t.find(", at:") {
         Some(pos) => (&t[..pos], Some(&t[pos..])),
         None => (t, None),
@@ -220,7 +221,7 @@ pub fn parse_bare_held_lock(text: &str, no: u64) -> Option<Lock> {
 /// printed), the class name, and the rest (usage, wait type, `at:`). `None`
 /// when the text is not lock-shaped; nothing after the class can make it so.
 fn lock_head(text: &str) -> Option<(Option<&str>, &str, &str)> {
-    let mut t = text.trim_start();
+    let mut t = text.trim_start_ws();
     let mut address = None;
     // `(ptrval)` is the 32-bit spelling of the unhashed-pointer marker.
     if let Some(marker) = ["<RELEASED>", "(____ptrval____)", "(ptrval)"]
@@ -228,7 +229,7 @@ fn lock_head(text: &str) -> Option<(Option<&str>, &str, &str)> {
         .find(|m| t.starts_with(**m))
     {
         // A racy dump's released entry; an early-boot unhashed pointer.
-        t = t[marker.len()..].trim_start();
+        t = t[marker.len()..].trim_start_ws();
         address = Some(*marker);
     } else if !t.starts_with('(') {
         // An instance address: hex digits, then a space.
@@ -238,7 +239,7 @@ fn lock_head(text: &str) -> Option<(Option<&str>, &str, &str)> {
             return None;
         }
         address = Some(addr);
-        t = t[sp..].trim_start();
+        t = t[sp..].trim_start_ws();
     }
     let (class, rest) = split_class(t)?;
     if class.is_empty() {
@@ -273,7 +274,7 @@ fn held_index(i: &str) -> IResult<&str, u32> {
 /// A chain entry header `-> #N (class){usage}-{o:i}:`.
 pub fn parse_chain_header(text: &str, no: u64) -> Option<(u32, Lock)> {
     let (rest, n) = chain_index(text).ok()?;
-    let body = rest.trim().strip_suffix(':')?;
+    let body = rest.trim_ws().strip_suffix(':')?;
     let lock = parse_lock(body, no)?;
     Some((n, lock))
 }
@@ -288,7 +289,7 @@ fn chain_index(i: &str) -> IResult<&str, u32> {
 /// `N lock(s) held by comm/pid:` or `no locks held by comm/pid.`
 /// Returns (count, task).
 pub fn parse_held_header(text: &str) -> Option<(u32, Option<Task>)> {
-    let t = text.trim();
+    let t = text.trim_ws();
     // A count or `no`: most lines are rejected by their first byte.
     if !t
         .as_bytes()
@@ -313,7 +314,7 @@ pub fn parse_held_header(text: &str) -> Option<(u32, Option<Task>)> {
 
 /// `comm/pid` where comm may itself contain `/` (`kworker/u8:3/123`).
 pub fn parse_task(s: &str) -> Option<Task> {
-    let s = s.trim();
+    let s = s.trim_ws();
     let slash = s.rfind('/')?;
     let pid: u32 = s[slash + 1..].parse().ok()?;
     let comm = &s[..slash];
@@ -369,7 +370,7 @@ pub fn parse_irq_context(text: &str) -> Option<IrqContext> {
 
 /// ` (A){..} -> (B){..}` of `which would create a new lock dependency:`.
 pub fn parse_dependency(text: &str, no: u64) -> Option<(Lock, Lock)> {
-    let t = text.trim();
+    let t = text.trim_ws();
     let mut from = 0;
     while let Some(pos) = t[from..].find(" -> (") {
         let at = from + pos;

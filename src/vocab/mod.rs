@@ -7,9 +7,11 @@
 //! * [`frame`]: stack-frame lines in every shape, without allocating;
 //! * [`lock`]: lock lines, chain entries, held-lock headers and entries;
 //! * [`body`]: the fixed wording of report bodies and the frames stacks
-//!   bottom out in.
+//!   bottom out in;
+//! * [`trim`]: `str::trim` with an ASCII fast path, for every line.
 
 pub mod body;
 pub mod dept;
 pub mod frame;
 pub mod lock;
+pub mod trim;
