@@ -131,6 +131,42 @@ const CASES: &[(&str, Input, Input)] = &[
         ("rules/inconsistent-softirq.txt", None),
     ),
     (
+        "socket-owner-excludes-softirq",
+        (
+            "labeled/361-sk-callback-lock-slock-af-inet-irq-inversion-owner-bit-2.6.19.txt",
+            None,
+        ),
+        // The same locks, but the held locks show the task taking the
+        // callback lock with softirqs on without owning the socket.
+        ("rules/socket-callback-lock-not-owned.txt", None),
+    ),
+    (
+        "dept-wait-under-spinlock",
+        (
+            "labeled/356-dept-ata-port-wait-eh-host-lock-prepare-to-wait-quoted.txt",
+            None,
+        ),
+        // A DEPT cycle of spinlocks waiting on spinlocks: no wait-queue
+        // wait inside a spinning lock's section.
+        (
+            "dept/002-dept-kasan-report-lock-vmap-area-4-contexts-6.15.txt",
+            None,
+        ),
+    ),
+    (
+        "dept-shared-wait-class",
+        (
+            "labeled/357-dept-ext4-i-data-sem-bit-wait-buffer-class-quoted-interleaved.txt",
+            None,
+        ),
+        // jbd2's per-journal wait queues and a per-inode lock: no class
+        // that one map serves for every object.
+        (
+            "labeled/358-dept-jbd2-j-wait-commit-invalidate-lock-three-contexts.txt",
+            None,
+        ),
+    ),
+    (
         "irq-lock-inversion",
         (
             "real/014-irq-inversion-siglock-alloc-lock-oom-adj.txt",

@@ -31,6 +31,7 @@ const TABLE: &[(&str, Predicate)] = &[
     ("recursive-stacked-instances", recursive_stacked_instances),
     ("inconsistent-irq-state", inconsistent_irq_state),
     ("inconsistent-reclaim-fs", inconsistent_reclaim_fs),
+    ("socket-owner-excludes-softirq", socket_owner_excludes_softirq),
     ("irq-lock-inversion", irq_lock_inversion),
     ("irq-safe-unsafe-order", irq_safe_unsafe_order),
     ("invalid-wait-context-rt", invalid_wait_context_rt),
@@ -68,6 +69,8 @@ const TABLE: &[(&str, Predicate)] = &[
     ("inode-locks-cycle", inode_locks_cycle),
     ("internal-inode-alias", internal_inode_alias),
     ("hung-task-uninterruptible", hung_task_uninterruptible),
+    ("dept-wait-under-spinlock", dept_wait_under_spinlock),
+    ("dept-shared-wait-class", dept_shared_wait_class),
     ("circular-dependency", circular_dependency),
 ];
 
@@ -748,11 +751,12 @@ fn taking_function(frames: &[crate::model::Frame]) -> Option<String> {
     crate::kernel::frames::first_interesting(frames).map(|f| f.base.to_string())
 }
 
-/// The interrupt a usage state names (`IN-HARDIRQ-W`, `SOFTIRQ-ON-R`).
+/// The interrupt a usage state names (`IN-HARDIRQ-W`, `SOFTIRQ-ON-R`;
+/// 2.6-era inversion reports print `hard-irq-safe`, `soft-irq-unsafe`).
 fn irq_of_state(state: &str) -> Option<&'static str> {
-    if state.contains("HARDIRQ") {
+    if state.contains("HARDIRQ") || state.starts_with("hard-irq") {
         Some("HARDIRQ")
-    } else if state.contains("SOFTIRQ") {
+    } else if state.contains("SOFTIRQ") || state.starts_with("soft-irq") {
         Some("SOFTIRQ")
     } else {
         None
@@ -967,6 +971,84 @@ fn irq_lock_inversion(ctx: &Ctx<'_>) -> Option<Finding> {
         Some(irq_order_finding(irq, &safe, &unsafe_, ty))
     };
     Some(named().unwrap_or_default())
+}
+
+/// The two locks of an irq inversion or irq-safe -> irq-unsafe report:
+/// (interrupt, irq-safe lock, irq-unsafe lock, whether the lock being
+/// acquired now is the irq-unsafe one).
+fn irq_pair(r: &Report) -> Option<(&'static str, String, String, bool)> {
+    if let Some(inv) = &r.irq_inversion {
+        let this = r.acquiring.as_ref()?.class.clone();
+        let other = r.other_locks.first()?.class.clone();
+        let irq = irq_of_state(&inv.other_state)?;
+        // See irq_lock_inversion(): `... took another, X-unsafe lock`
+        // makes this one the irq-safe lock.
+        return Some(if inv.other_state.ends_with("-unsafe") {
+            (irq, this, other, false)
+        } else {
+            (irq, other, this, true)
+        });
+    }
+    let irq = irq_of_state(&r.irq_order.as_ref()?.irq)?;
+    let safe = r.other_locks.first()?.class.clone();
+    let unsafe_ = r.other_locks.get(1)?.class.clone();
+    Some((irq, safe, unsafe_, false))
+}
+
+/// A softirq inversion between a socket's slock and a lock of the same
+/// socket: the softirq side holds slock only while no task owns the
+/// socket (bh_lock_sock() then sock_owned_by_user(), else the backlog),
+/// and a task under lock_sock() owns it without holding slock, so the
+/// softirq path that takes the per-socket lock under slock cannot
+/// interrupt a task that owns that socket; another socket's softirq takes
+/// another socket's lock. Lockdep sees the spinlock, not the owner field.
+fn socket_owner_excludes_softirq(ctx: &Ctx<'_>) -> Option<Finding> {
+    use crate::kernel::locks::{per_socket, socket_slock};
+    let r = ctx.report;
+    let (irq, safe, unsafe_, now_unsafe) = irq_pair(r)?;
+    if irq != "SOFTIRQ" {
+        return None;
+    }
+    let slock_is = socket_slock(&safe)?;
+    let unsafe_is = per_socket(&unsafe_)?;
+    // The socket lock proper (sk_lock-AF_*), which lock_sock() takes.
+    let owner = r
+        .held_lock_lists
+        .iter()
+        .flat_map(|h| &h.locks)
+        .find(|l| l.class.starts_with("sk_lock-") || l.class.starts_with("k-sk_lock-"))
+        .map(|l| l.class.clone());
+    let held_printed = r.held_lock_lists.iter().any(|h| h.count.is_some());
+    if now_unsafe && held_printed && owner.is_none() {
+        // The task takes the per-socket lock with softirqs enabled without
+        // owning the socket: the owner scheme does not cover it.
+        return None;
+    }
+    let mut evidence = vec![
+        format!("{safe}: {slock_is}"),
+        format!("{unsafe_}: {unsafe_is}"),
+    ];
+    let weaker = match &owner {
+        Some(o) if now_unsafe => {
+            evidence.push(format!(
+                "the task owns the socket while it takes {unsafe_} with softirqs enabled ({o} held)"
+            ));
+            None
+        }
+        _ => Some(format!(
+            "the report does not show that the task taking {unsafe_} with softirqs enabled owns the socket (no {} among held locks)",
+            "sk_lock-AF_*"
+        )),
+    };
+    Some(Finding {
+        evidence,
+        explanation: format!(
+            "{safe} is the spinlock of the socket lock: softirq receive code holds it (bh_lock_sock()) and runs the protocol code that takes {unsafe_} only when no task owns the socket, queueing the packet to the backlog otherwise; a task owns the socket through lock_sock(), which sets sk_lock.owned and drops the spinlock again. So a softirq cannot take {unsafe_} under {safe} on a socket whose owner holds {unsafe_}, and a softirq on another socket takes that socket's own {unsafe_}. Lockdep tracks the spinlock, not the owner field, and keys both locks per address family, so it joins the two sockets and misses the exclusion. Decisive is whether every acquisition of {unsafe_} with softirqs enabled is made by a task that owns the socket (under lock_sock())."
+        ),
+        summary: None,
+        fix: None,
+        weaker,
+    })
 }
 
 fn irq_safe_unsafe_order(ctx: &Ctx<'_>) -> Option<Finding> {
@@ -2064,4 +2146,54 @@ mod tests {
             "{f}"
         );
     }
+}
+
+/// A DEPT context that claims a task sleeps in a wait-queue wait while it
+/// holds a spinning lock: `[S]` takes a spinlock or rwlock, `[W]` is a
+/// wait-queue wait, `[E]` is that lock's unlock. A task may not sleep with
+/// a spinning lock held; a wait-queue wait registers first
+/// (prepare_to_wait(), legal under the lock), and the task drops the lock
+/// before it calls schedule(). DEPT took the registration for the sleep.
+fn dept_wait_under_spinlock(ctx: &Ctx<'_>) -> Option<Finding> {
+    use crate::kernel::locks::{dept_waitqueue_wait, spinning_primitive};
+    let d = ctx.report.dept.as_ref()?;
+    let c = d.contexts.iter().find(|c| {
+        spinning_primitive(&c.start.function)
+            && c.event.class == c.start.class
+            && c.event.function.contains("unlock")
+            && dept_waitqueue_wait(&c.wait.function).is_some()
+    })?;
+    let (lock, wait) = (&c.start.class, &c.wait.class);
+    Some(Finding {
+        evidence: vec![
+            format!("context {}: [S] {}({lock}) takes a spinning lock", c.name, c.start.function),
+            format!("context {}: [W] {}({wait}) is a wait-queue wait", c.name, c.wait.function),
+            format!("context {}: [E] {}({lock}) releases it", c.name, c.event.function),
+        ],
+        explanation: format!(
+            "Context {} says the task blocks in the wait on {wait} while it holds {lock}, a spinning lock it releases only at [E]. A task may not sleep holding a spinning lock: a wait-queue wait registers on the queue first (prepare_to_wait(), allowed under the lock), then the task drops the lock and only then sleeps in schedule(). DEPT took the registration for the sleep, so the dependency of {lock}'s release on {wait} it built the cycle from does not exist. Decisive is that the task drops {lock} before it sleeps; if it really slept with {lock} held, the bug is a sleep in atomic context, which the kernel reports on its own.",
+            c.name
+        ),
+        ..Finding::default()
+    })
+}
+
+/// A DEPT cycle through a wait class that one map serves for every object
+/// (the hashed bit-wait queues, the series' page-flag maps): the two
+/// contexts may wait on and release different pages or buffers.
+fn dept_shared_wait_class(ctx: &Ctx<'_>) -> Option<Finding> {
+    use crate::kernel::locks::dept_shared_wait;
+    let d = ctx.report.dept.as_ref()?;
+    let (class, what) = d.contexts.iter().find_map(|c| {
+        [&c.start, &c.wait, &c.event]
+            .into_iter()
+            .find_map(|s| dept_shared_wait(&s.class).map(|w| (s.class.clone(), w)))
+    })?;
+    Some(Finding {
+        evidence: vec![format!("{class}: {what}")],
+        explanation: format!(
+            "The cycle runs through {class}, {what}. DEPT cannot tell the objects behind it apart, so one context may wait on one page or buffer while the other holds or releases a different one (a superblock buffer and a tree block, a data page and a metadata page). Decisive is whether both contexts can wait on and release the same object."
+        ),
+        ..Finding::default()
+    })
 }

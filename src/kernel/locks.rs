@@ -37,6 +37,10 @@ struct Table {
     internal_inode: Vec<Pseudo>,
     path_operation: Vec<Pseudo>,
     freeze_level: Vec<FreezeLevel>,
+    socket_slock: Vec<Pseudo>,
+    per_socket: Vec<Pseudo>,
+    dept_waitqueue_wait: Vec<Pseudo>,
+    dept_shared_wait: Vec<Pseudo>,
     lock_type: Vec<TypeRow>,
 }
 
@@ -174,6 +178,37 @@ fn without_key_number(class: &str) -> &str {
 pub fn freeze_level(class: &str) -> Option<&'static FreezeLevel> {
     let c = without_key_number(class);
     table().freeze_level.iter().find(|f| f.name == c)
+}
+
+/// The spinlock half of a socket lock (`slock-AF_INET`): what it is.
+pub fn socket_slock(class: &str) -> Option<&'static str> {
+    what_of(&table().socket_slock, without_key_number(class))
+}
+
+/// A lock embedded in one socket (`clock-AF_INET`, the callback lock):
+/// what it is.
+pub fn per_socket(class: &str) -> Option<&'static str> {
+    what_of(&table().per_socket, without_key_number(class))
+}
+
+/// A DEPT `[W]` function that is a wait-queue style wait (the task may
+/// drop its locks between registering and sleeping): what it is.
+pub fn dept_waitqueue_wait(function: &str) -> Option<&'static str> {
+    what_of(&table().dept_waitqueue_wait, function)
+}
+
+/// A DEPT wait class that one map serves for every object: what it is.
+pub fn dept_shared_wait(class: &str) -> Option<&'static str> {
+    what_of(&table().dept_shared_wait, class)
+}
+
+/// A spinning lock primitive (spinlock or rwlock), leading underscores
+/// ignored (`__raw_spin_lock_irqsave`).
+pub fn spinning_primitive(function: &str) -> bool {
+    matches!(
+        type_of_primitive(function.trim_start_matches('_')),
+        Some(LockType::Spinlock | LockType::Rwlock)
+    )
 }
 
 /// What a pseudo-lock class stands for, or `None` for a real lock.
