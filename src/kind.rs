@@ -746,6 +746,17 @@ pub const ROWS: &[KindRow] = &[
             }),
         )],
         signature: &[],
+        // The message line lockdep_rcu_suspicious() prints first after the
+        // banner's rule and version (`file:line <message>!`, no task: see
+        // segment::banner::match_headless), for the
+        // messages of the RCU-list and rcu_dereference checkers
+        // (include/linux/rculist.h __list_check_rcu(), include/linux/
+        // rcupdate.h rcu_dereference_check()/rcu_dereference_protected()).
+        headless: &[
+            " RCU-list traversed in non-reader section!",
+            " suspicious rcu_dereference_check() usage!",
+            " suspicious rcu_dereference_protected() usage!",
+        ],
         // lockdep_rcu_suspicious() prints the line after the message.
         fragment: &["rcu_scheduler_active = "],
         reporters: &["lockdep_rcu_suspicious"],

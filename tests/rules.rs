@@ -392,6 +392,39 @@ const CASES: &[(&str, Input, Input)] = &[
         ),
     ),
     (
+        "recursive-stacking-filesystem",
+        (
+            "labeled/167-ecryptfs-s-vfs-rename-mutex-recursive-2.6.31-commit-quoted.txt",
+            None,
+        ),
+        // Stacked device-mapper instances: recursion, but no stacking
+        // filesystem's frame calls the acquisition.
+        (
+            "real/030-recursive-locking-dm-io-lock-nested-dm-2.6.18.txt",
+            None,
+        ),
+    ),
+    (
+        "inode-dir-vs-file-alias",
+        (
+            "labeled/169-hugetlbfs-i-mutex-dir-vs-file-mmap-sem-readdir-indented.txt",
+            None,
+        ),
+        // The same cycle with the held i_mutex taken by a file write, not
+        // a directory read: both orders can be on one file.
+        ("rules/inode-mutex-file-write-vs-mmap.txt", None),
+    ),
+    (
+        "driver-registered-class-cycle",
+        (
+            "labeled/135-thermal-tz-lock-wiphy-mtx-cpuhp-iwlmld-different-zones.txt",
+            None,
+        ),
+        // The same cycle with both &tz->lock paths coming from one driver:
+        // they may be on the same zone.
+        ("rules/thermal-zone-lock-one-driver.txt", None),
+    ),
+    (
         "hung-task-uninterruptible",
         (
             "labeled/232-ibmveth-pool-store-napi-disable-hung-task-locks.txt",

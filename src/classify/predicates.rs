@@ -29,9 +29,16 @@ const TABLE: &[(&str, Predicate)] = &[
         recursive_different_instances,
     ),
     ("recursive-stacked-instances", recursive_stacked_instances),
+    (
+        "recursive-stacking-filesystem",
+        recursive_stacking_filesystem,
+    ),
     ("inconsistent-irq-state", inconsistent_irq_state),
     ("inconsistent-reclaim-fs", inconsistent_reclaim_fs),
-    ("socket-owner-excludes-softirq", socket_owner_excludes_softirq),
+    (
+        "socket-owner-excludes-softirq",
+        socket_owner_excludes_softirq,
+    ),
     ("irq-lock-inversion", irq_lock_inversion),
     ("irq-safe-unsafe-order", irq_safe_unsafe_order),
     ("invalid-wait-context-rt", invalid_wait_context_rt),
@@ -68,6 +75,11 @@ const TABLE: &[(&str, Predicate)] = &[
     ("array-element-class-cycle", array_element_class_cycle),
     ("inode-locks-cycle", inode_locks_cycle),
     ("internal-inode-alias", internal_inode_alias),
+    ("inode-dir-vs-file-alias", inode_dir_vs_file_alias),
+    (
+        "driver-registered-class-cycle",
+        driver_registered_class_cycle,
+    ),
     ("hung-task-uninterruptible", hung_task_uninterruptible),
     ("dept-wait-under-spinlock", dept_wait_under_spinlock),
     ("dept-shared-wait-class", dept_shared_wait_class),
@@ -2196,4 +2208,172 @@ fn dept_shared_wait_class(ctx: &Ctx<'_>) -> Option<Finding> {
         ),
         ..Finding::default()
     })
+}
+
+/// Recursive locking without instance addresses where a stacking
+/// filesystem's function is a caller of the acquisition: the stacking
+/// filesystem locks the object of the layer below (a lower directory,
+/// inode or file), while the lock already held is its own layer's.
+fn recursive_stacking_filesystem(ctx: &Ctx<'_>) -> Option<Finding> {
+    let r = ctx.report;
+    if addresses(r).is_some() {
+        return None;
+    }
+    let class = acquiring_class(r);
+    let at = r.acquiring.as_ref()?.at.as_ref()?.base.clone();
+    let frames: Vec<&Frame> = r.backtrace.iter().filter(|f| f.reliable).collect();
+    let i = frames.iter().position(|f| f.base == at)?;
+    let (layer, what) = frames[i + 1..].iter().find_map(|f| {
+        crate::kernel::locks::stacking_fs(&f.base).map(|w| (f.base.to_string(), w))
+    })?;
+    Some(Finding {
+        evidence: vec![
+            format!("{at} takes {class}"),
+            format!("{layer} calls it: {what}"),
+        ],
+        explanation: format!(
+            "{at} takes {class} called from {layer}, {what}: a stacking filesystem implements its operation by repeating it on the lower layer's objects, so this acquisition is on the lower layer's object and the lock already held is the stacking layer's own. One class covers both layers (the same filesystem type stacked on itself, or a class not keyed per filesystem type), so lockdep sees recursion. Decisive is that the lower object is never the upper one, which holds unless a layer is stacked on itself."
+        ),
+        fix: Some(format!(
+            "Give the lower layer's {class} its own class or subclass (lockdep_set_class() per filesystem type, a nesting subclass per stacking depth), as 51ee049e771c and b1eaa950f7e9 did for ecryptfs and overlayfs."
+        )),
+        ..Finding::default()
+    })
+}
+
+/// One acquisition of a lock of a circular dependency: its class, the
+/// function that took it, and the stack from that function outwards.
+struct Site<'a> {
+    class: &'a str,
+    taker: String,
+    outward: Vec<&'a Frame>,
+}
+
+/// Every acquisition a circular-dependency report shows with a stack: the
+/// lock being acquired and the one held (both on the current stack), and
+/// each chain entry's recorded stack.
+fn cycle_sites<'a>(r: &'a Report) -> Vec<Site<'a>> {
+    let from = |frames: &'a [Frame], taker: &str| -> Vec<&'a Frame> {
+        let rel: Vec<&Frame> = frames.iter().filter(|f| f.reliable).collect();
+        match rel.iter().position(|f| f.base == taker) {
+            Some(i) => rel[i..].to_vec(),
+            None => Vec::new(),
+        }
+    };
+    let mut out = Vec::new();
+    for l in [&r.acquiring, &r.holding].into_iter().flatten() {
+        if let Some(at) = &l.at {
+            out.push(Site {
+                class: &l.class,
+                taker: at.base.to_string(),
+                outward: from(&r.backtrace, &at.base),
+            });
+        }
+    }
+    for e in &r.chain {
+        if let Some(t) = taking_function(&e.stack) {
+            out.push(Site {
+                class: &e.lock.class,
+                outward: from(&e.stack, &t),
+                taker: t,
+            });
+        }
+    }
+    out
+}
+
+/// A generic i_mutex/i_rwsem class (not a directory-only key).
+fn generic_inode_mutex(class: &str) -> bool {
+    let c = class.split('/').next().unwrap_or(class);
+    (crate::kernel::locks::per_inode(c).is_some()
+        && c.contains("i_mutex_key")
+        && !c.contains("dir_key"))
+        || c.starts_with("&inode->i_mutex")
+}
+
+/// A cycle through one inode-lock class taken once on a directory (by a
+/// function that locks only directories) and once on a mapped file (under
+/// mmap): no inode is both, so the two orders are on different inodes.
+fn inode_dir_vs_file_alias(ctx: &Ctx<'_>) -> Option<Finding> {
+    use crate::kernel::locks::{dir_only_locker, file_mapping};
+    let sites = cycle_sites(ctx.report);
+    let dir = sites
+        .iter()
+        .find(|s| generic_inode_mutex(s.class) && dir_only_locker(&s.taker).is_some())?;
+    let file = sites.iter().find(|s| {
+        s.class == dir.class && s.outward.iter().any(|f| file_mapping(&f.base).is_some())
+    })?;
+    let map = file
+        .outward
+        .iter()
+        .find(|f| file_mapping(&f.base).is_some())?
+        .base
+        .to_string();
+    let class = dir.class;
+    Some(Finding {
+        evidence: vec![
+            format!("{class} taken by {}: {}", dir.taker, dir_only_locker(&dir.taker)?),
+            format!("{class} taken by {} under {map}: {}", file.taker, file_mapping(&map)?),
+        ],
+        explanation: format!(
+            "One side takes {class} in {} on a directory, the other in {} on a file being mapped; no inode is both a directory and a mapped file, but the filesystem gives its directories no class of their own (lockdep_annotate_inode_mutex_key()), so lockdep joins the two orders under one class. Decisive is that the directory-side order is only ever taken on directories.",
+            dir.taker, file.taker
+        ),
+        fix: Some(format!(
+            "Give the filesystem's directories their own i_mutex class (lockdep_annotate_inode_mutex_key() when a directory inode is set up, as e096d0c7e2e4 added for in-memory filesystems); nothing to fix in the locking."
+        )),
+        ..Finding::default()
+    })
+}
+
+/// The module of the first frame of `outward` that has one, and every
+/// module on it.
+fn driver_of<'a>(outward: &[&'a Frame]) -> Option<(&'a str, Vec<&'a str>)> {
+    let first = outward.iter().find_map(|f| f.module.as_deref())?;
+    let all = outward.iter().filter_map(|f| f.module.as_deref()).collect();
+    Some((first, all))
+}
+
+/// A cycle through a lock of a core object each driver registers for
+/// itself (a thermal zone), taken on two paths that come from two
+/// different drivers, neither of which is on the other's path: two
+/// drivers' objects under one class.
+fn driver_registered_class_cycle(ctx: &Ctx<'_>) -> Option<Finding> {
+    use crate::kernel::locks::driver_registered;
+    let sites = cycle_sites(ctx.report);
+    for (i, a) in sites.iter().enumerate() {
+        let Some(what) = driver_registered(a.class) else {
+            continue;
+        };
+        let Some((ma, all_a)) = driver_of(&a.outward) else {
+            continue;
+        };
+        for b in &sites[i + 1..] {
+            if b.class != a.class {
+                continue;
+            }
+            let Some((mb, all_b)) = driver_of(&b.outward) else {
+                continue;
+            };
+            if ma == mb || all_b.contains(&ma) || all_a.contains(&mb) {
+                continue;
+            }
+            let class = a.class;
+            return Some(Finding {
+                evidence: vec![
+                    format!("{class}: {what}"),
+                    format!("{class} taken by {} on a path from module {ma}", a.taker),
+                    format!("{class} taken by {} on a path from module {mb}", b.taker),
+                ],
+                explanation: format!(
+                    "{class} is {what}. One order takes it on a path that comes from {ma} and the other on a path from {mb}, and neither module is on the other's path: each reaches an object its own driver registered, so the cycle joins two objects under one class. Decisive is whether a path from one driver can reach the other driver's object (through a core callback or sysfs, not through its own code)."
+                ),
+                fix: Some(format!(
+                    "Give each registered object its own lock class (a lock_class_key per object, lockdep_register_key() and lockdep_set_class() where the core initialises {class}); nothing to fix in either driver's locking if their objects never meet."
+                )),
+                ..Finding::default()
+            });
+        }
+    }
+    None
 }

@@ -41,6 +41,10 @@ struct Table {
     per_socket: Vec<Pseudo>,
     dept_waitqueue_wait: Vec<Pseudo>,
     dept_shared_wait: Vec<Pseudo>,
+    stacking_fs: Vec<Pseudo>,
+    dir_only_lockers: Vec<Pseudo>,
+    file_mapping: Vec<Pseudo>,
+    driver_registered: Vec<Pseudo>,
     lock_type: Vec<TypeRow>,
 }
 
@@ -209,6 +213,26 @@ pub fn spinning_primitive(function: &str) -> bool {
         type_of_primitive(function.trim_start_matches('_')),
         Some(LockType::Spinlock | LockType::Rwlock)
     )
+}
+
+/// A function of a stacking filesystem (ecryptfs, overlayfs): what it is.
+pub fn stacking_fs(base: &str) -> Option<&'static str> {
+    what_of(&table().stacking_fs, base)
+}
+
+/// A function that locks an inode only when it is a directory.
+pub fn dir_only_locker(base: &str) -> Option<&'static str> {
+    what_of(&table().dir_only_lockers, base)
+}
+
+/// A frame of mmap(2) calling a file's ->mmap.
+pub fn file_mapping(base: &str) -> Option<&'static str> {
+    what_of(&table().file_mapping, base)
+}
+
+/// A lock class of a core object each driver registers for itself.
+pub fn driver_registered(class: &str) -> Option<&'static str> {
+    what_of(&table().driver_registered, without_key_number(class))
 }
 
 /// What a pseudo-lock class stands for, or `None` for a real lock.

@@ -166,6 +166,11 @@ pub fn match_headless(text: &str) -> Option<Banner> {
     // The first body line of each lockdep report, by the kind table's
     // `headless` phrases.
     let (kind, phrase) = crate::kind::headless_phrases().find(|(_, p)| t.contains(p))?;
+    // lockdep_rcu_suspicious() names no task first: its first body line is
+    // `file:line message!`.
+    if kind == ReportKind::SuspiciousRcuUsage {
+        return crate::vocab::body::is_rcu_location(t).then(|| headless_banner(kind));
+    }
     let who = t.split(' ').next()?;
     crate::vocab::lock::parse_task(who)?;
     // `comm/pid [HC0[0]:SC0[0]:HE1:SE1] takes:` and the like: the task,
@@ -301,6 +306,18 @@ mod tests {
 
     fn kind(t: &str) -> Option<ReportKind> {
         match_banner(t).map(|b| b.kind)
+    }
+
+    #[test]
+    fn an_rcu_message_line_starts_a_report_pasted_without_its_banner() {
+        let b =
+            match_headless("net/ipv4/ipmr_base.c:313 RCU-list traversed in non-reader section!!");
+        assert_eq!(b.map(|b| b.kind), Some(ReportKind::SuspiciousRcuUsage));
+        let b =
+            match_headless("include/linux/rcupdate.h:12 suspicious rcu_dereference_check() usage!");
+        assert_eq!(b.map(|b| b.kind), Some(ReportKind::SuspiciousRcuUsage));
+        // The phrase without a source location before it is prose.
+        assert!(match_headless("the RCU-list traversed in non-reader section! warning").is_none());
     }
 
     /// Banner lines of both generations (older bracketed `[ INFO: ... ]`,
