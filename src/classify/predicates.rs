@@ -2139,27 +2139,6 @@ fn rcu_protected_accessor_in_reader(ctx: &Ctx<'_>) -> Option<Finding> {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn irq_order_fix_never_disables_interrupts_around_a_pseudo_lock() {
-        let f = irq_order_fix("SOFTIRQ", "&x->lock", "fs_reclaim", None);
-        assert!(f.contains("GFP_ATOMIC"), "{f}");
-        assert!(!f.contains("spin_lock_bh"), "{f}");
-        let f = irq_order_fix("HARDIRQ", "&x->lock", "(wq_completion)events", None);
-        assert!(f.contains("not a lock"), "{f}");
-        assert!(!f.contains("_irqsave"), "{f}");
-        let f = irq_order_fix("HARDIRQ", "&x->lock", "&y->lock", Some(LockType::Spinlock));
-        assert!(f.contains("spin_lock_irqsave()"), "{f}");
-        assert!(
-            f.contains("stop taking &y->lock while &x->lock is held"),
-            "{f}"
-        );
-    }
-}
-
 /// A DEPT context that claims a task sleeps in a wait-queue wait while it
 /// holds a spinning lock: `[S]` takes a spinlock or rwlock, `[W]` is a
 /// wait-queue wait, `[E]` is that lock's unlock. A task may not sleep with
@@ -2319,9 +2298,9 @@ fn inode_dir_vs_file_alias(ctx: &Ctx<'_>) -> Option<Finding> {
             "One side takes {class} in {} on a directory, the other in {} on a file being mapped; no inode is both a directory and a mapped file, but the filesystem gives its directories no class of their own (lockdep_annotate_inode_mutex_key()), so lockdep joins the two orders under one class. Decisive is that the directory-side order is only ever taken on directories.",
             dir.taker, file.taker
         ),
-        fix: Some(format!(
+        fix: Some(
             "Give the filesystem's directories their own i_mutex class (lockdep_annotate_inode_mutex_key() when a directory inode is set up, as e096d0c7e2e4 added for in-memory filesystems); nothing to fix in the locking."
-        )),
+        .to_string()),
         ..Finding::default()
     })
 }
@@ -2376,4 +2355,25 @@ fn driver_registered_class_cycle(ctx: &Ctx<'_>) -> Option<Finding> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn irq_order_fix_never_disables_interrupts_around_a_pseudo_lock() {
+        let f = irq_order_fix("SOFTIRQ", "&x->lock", "fs_reclaim", None);
+        assert!(f.contains("GFP_ATOMIC"), "{f}");
+        assert!(!f.contains("spin_lock_bh"), "{f}");
+        let f = irq_order_fix("HARDIRQ", "&x->lock", "(wq_completion)events", None);
+        assert!(f.contains("not a lock"), "{f}");
+        assert!(!f.contains("_irqsave"), "{f}");
+        let f = irq_order_fix("HARDIRQ", "&x->lock", "&y->lock", Some(LockType::Spinlock));
+        assert!(f.contains("spin_lock_irqsave()"), "{f}");
+        assert!(
+            f.contains("stop taking &y->lock while &x->lock is held"),
+            "{f}"
+        );
+    }
 }
