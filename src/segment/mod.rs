@@ -1255,10 +1255,10 @@ mod tests {
     #[test]
     fn idle_skipping_changes_nothing() {
         let files = crate::test_support::fixture_logs();
-        let parse = |raws: Vec<RawReport>| -> Vec<crate::model::Report> {
-            raws.iter()
-                .map(|r| crate::parse::parse_report(r, "f"))
-                .collect()
+        // Compared as printed: a raw report is lines and facts, so two that
+        // print alike are the same input to the parser.
+        let parse = |raws: Vec<RawReport>| -> Vec<String> {
+            raws.iter().map(|r| format!("{r:?}")).collect()
         };
         for f in files {
             let text = std::fs::read(&f).unwrap();
