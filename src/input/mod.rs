@@ -757,13 +757,18 @@ mod tests {
     fn no_break_spaces_are_spaces() {
         // UTF-8 U+00A0 (Thunderbird's printk time and indentation) and a
         // Latin-1 0xA0 byte in a line that is not UTF-8.
-        let data = "[\u{a0} 909.366208]\u{a0} \u{a0} lock(x);\n".as_bytes().to_vec();
+        let data = "[\u{a0} 909.366208]\u{a0} \u{a0} lock(x);\n"
+            .as_bytes()
+            .to_vec();
         let mut latin1 = b"[\xa0 909.366208]\xa0 \xa0 lock(\xe9);\n".to_vec();
         latin1.extend_from_slice(&data);
         let lines = read_lines(&latin1[..]).unwrap();
         let a = lines.get(0).unwrap();
         assert_eq!(a.full, "[  909.366208]    lock(\u{fffd});");
-        assert_eq!((a.text, a.timestamp()), ("   lock(\u{fffd});", Some("909.366208")));
+        assert_eq!(
+            (a.text, a.timestamp()),
+            ("   lock(\u{fffd});", Some("909.366208"))
+        );
         let b = lines.get(1).unwrap();
         assert_eq!((b.text, b.timestamp()), ("   lock(x);", Some("909.366208")));
         assert_eq!(lossy_nbsp(b"\xe2\xa0x"), "\u{fffd} x");
