@@ -453,14 +453,7 @@ mod tests {
             "foo_bar",
         ]
         .iter()
-        .map(|n| {
-            crate::vocab::frame::parse_frame(
-                &format!(" {n}+0x1/0x2"),
-                crate::model::FrameContext::Task,
-                1,
-            )
-            .expect("a frame")
-        })
+        .map(|n| Frame::named(n))
         .collect();
         assert_eq!(
             first_interesting(&frames).map(|f| f.base.as_str()),
