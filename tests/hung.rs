@@ -222,3 +222,57 @@ fn a_second_dump_is_another_report() {
     assert_eq!(held_by(&v[0]), ["quxd/100"]);
     assert_eq!(held_by(&v[1]), ["bash/7"]);
 }
+
+/// A hung-task report ends at the first line after a blank line that is
+/// no kernel text, even when that text is indented (review 3: a patch
+/// quoting a 3-frame hung-task trace before its trailers and diff; a lone
+/// banner before `ps` and `perf report` output). Shapes of those posts,
+/// names invented.
+#[test]
+fn a_hung_task_report_ends_before_the_posters_text() {
+    let patch = "\
+The qux lookup can block for long:
+
+INFO: task qux.0.17:5995 blocked for more than 143 seconds.
+Call Trace:
+ inode_lock_nested include/linux/fs.h:1073 [inline]
+ __qux_dirop fs/qux/namei.c:2923 [inline]
+ qux_dirop fs/qux/namei.c:2934 [inline]
+
+Reported-by: Some Body <some@example.org>
+Signed-off-by: Some Body <some@example.org>
+---
+ fs/qux/namei.c | 2 +-
+ 1 file changed, 1 insertion(+), 1 deletion(-)
+
+diff --git a/fs/qux/namei.c b/fs/qux/namei.c
+--- a/fs/qux/namei.c
++++ b/fs/qux/namei.c
+@@ -2160,7 +2160,7 @@ qux_dirop(struct inode *inode,
+ \t\t\t\terror = -EIO;
+ \t\t\t\tgoto failed;
+";
+    let ps = "\
+[Thu Oct  9 09:49:59 2025] INFO: task quxd:45649 blocked for more than 70565 seconds.
+
+me@node:~$ ps -p 50674 -o pid,etime,cputime,comm
+    PID     ELAPSED     TIME COMMAND
+  50674    20:18:25 20:14:15 kworker/u400:20+flush-9:127
+
+A perf profile shows:
+
+    32.09%  kworker/u400:20  [kernel.kallsyms]  [k] qux_get_group_info
+            |
+            |--11.91%--qux_mb_prefetch
+            |          qux_mb_regular_allocator
+            |          kthread
+";
+    for (text, first, last) in [(patch, 3, 7), (ps, 1, 1)] {
+        let v = splatdec::decode_str(text, "-");
+        assert_eq!(v.len(), 1, "{text}");
+        let r = &v[0];
+        assert_eq!(r.kind, ReportKind::HeldLocksDump);
+        assert_eq!((r.line, r.end_line), (first, last), "{:?}", r.unparsed);
+        assert!(r.unparsed.is_empty(), "{:?}", r.unparsed);
+    }
+}

@@ -277,9 +277,13 @@ fn known_phrases() -> &'static aho_corasick::AhoCorasick {
 /// segmenter's test for "still inside the report").
 pub fn is_report_body_line(text: &str) -> bool {
     let t = text.trim_ws();
-    if t.is_empty() || text.starts_with(' ') || text.starts_with('\t') {
-        return true;
-    }
+    t.is_empty() || text.starts_with(' ') || text.starts_with('\t') || is_report_body_text(t)
+}
+
+/// True when `t` (trimmed, not blank) is of a lockdep report body's
+/// vocabulary: known wording, a lock, a frame, an ident line. Unlike
+/// [`is_report_body_line`], indentation alone does not count.
+pub fn is_report_body_text(t: &str) -> bool {
     KNOWN_LINES.contains(&t)
         || known_prefixes()
             .is_match(aho_corasick::Input::new(t).anchored(aho_corasick::Anchored::Yes))
