@@ -475,11 +475,15 @@ fn held(d: &mut Doc, r: &Report) {
             .map(|t| format!("{}/{}", e(&t.comm), t.pid))
             .unwrap_or_else(|| "?".to_string());
         d.blank();
+        let from = h
+            .from_dump
+            .map(|l| format!(" (from the all-locks dump of the report at line {l})"))
+            .unwrap_or_default();
         d.line(
             Style::Heading,
             0,
             format!(
-                "{} lock(s) held by {who}:",
+                "{} lock(s) held by {who}{from}:",
                 h.count.unwrap_or(h.locks.len() as u32)
             ),
         );
