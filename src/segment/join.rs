@@ -20,7 +20,7 @@
 use crate::input::Prefix;
 use crate::model::FrameContext;
 use crate::segment::banner::{match_banner, Prefilter};
-use crate::vocab::frame::{parse_frame_ref, FrameRef};
+use crate::vocab::frame::{classify_trace_line, parse_frame_ref, FrameRef, TraceLineRef};
 use crate::vocab::lock::parse_held_header;
 use crate::vocab::lock::{is_held_lock, parse_chain_header, parse_held_lock, parse_lock};
 use crate::vocab::trim::TrimWs;
@@ -135,7 +135,70 @@ pub fn pair_bounded(a: &str, b: &str, a_may: bool, b_may: bool) -> Option<String
     if let Some(j) = scenario_continued(at, bt) {
         return Some(j);
     }
+    if let Some(j) = code_continued(a0, at, bt) {
+        return Some(j);
+    }
     frame_continued(at, bt)
+}
+
+/// The bytes x86's `Code:` line prints (arch/x86/kernel/dumpstack.c,
+/// show_opcodes(): `PROLOGUE_SIZE` 42 bytes, the byte at the faulting
+/// address in `<>`, `EPILOGUE_SIZE` 21 bytes).
+const CODE_BYTES: usize = 64;
+
+/// The byte tokens of a piece of a `Code:` line (`0f`, `<0f>`), and how
+/// many of them are marked; `None` when any word is something else.
+fn code_bytes(t: &str) -> Option<(usize, usize)> {
+    let mut n = 0;
+    let mut marked = 0;
+    for w in t.split_ascii_whitespace() {
+        let hex = match w.strip_prefix('<').and_then(|r| r.strip_suffix('>')) {
+            Some(h) => {
+                marked += 1;
+                h
+            }
+            None => w,
+        };
+        if hex.len() != 2 || !hex.bytes().all(|c| c.is_ascii_hexdigit()) {
+            return None;
+        }
+        n += 1;
+    }
+    (n > 0).then_some((n, marked))
+}
+
+/// x86's `Code:` line broken by a mail client between two of its bytes:
+/// the first piece is `Code:` and bytes only, short of the 64 the kernel
+/// prints, and the next is bytes only (no kernel line is), together at
+/// most 64 with at most one marked. The pieces are joined with a space.
+fn code_continued(a0: &str, at: &str, bt: &str) -> Option<String> {
+    let (n1, m1) = code_bytes(a0.strip_prefix("Code: ")?)?;
+    let (n2, m2) = code_bytes(bt)?;
+    (n1 + n2 <= CODE_BYTES && m1 + m2 <= 1).then(|| format!("{at} {bt}"))
+}
+
+/// The frame a line names: a frame line's, or the faulting PC of a
+/// register dump (`RIP: 0010:func+0x1f/0x80 file.c:12`).
+/// A symbolized PC of an inlined callee has no offset
+/// (`RIP: 0010:arch_local_irq_restore arch/x86/include/asm/paravirt.h:767`):
+/// it is read as a frame after the code segment selector.
+fn frame_or_pc(t: &str) -> Option<FrameRef<'_>> {
+    let mut ctx = FrameContext::Task;
+    match classify_trace_line(t, &mut ctx) {
+        TraceLineRef::Frame(f) | TraceLineRef::Register(Some(f)) => Some(f),
+        TraceLineRef::Register(None) => {
+            let rest = t
+                .trim_start_ws()
+                .strip_prefix("RIP: ")
+                .or_else(|| t.trim_start_ws().strip_prefix("EIP: "))?;
+            let (sel, pc) = rest.split_once(':')?;
+            if sel.len() != 4 || !sel.bytes().all(|c| c.is_ascii_hexdigit()) {
+                return None;
+            }
+            frame_of(pc).filter(|f| f.file.is_some())
+        }
+        _ => None,
+    }
 }
 
 /// `Hardware name: vendor product, BIOS version date` (dump_stack's arch
@@ -522,22 +585,33 @@ fn frame_continued(at: &str, bt: &str) -> Option<String> {
             return frame_of(&j).is_some().then_some(j);
         }
     }
-    // Both joins below need a module tag or a location for the next piece:
+    // A symbolized frame (or a register dump's faulting PC) whose
+    // `[inline]` went to the next line: the frame names its file and line
+    // and is not inlined yet.
+    if bt == "[inline]" {
+        let f = frame_or_pc(a0)?;
+        let j = format!("{at} {bt}");
+        return (f.file.is_some() && !f.inline && frame_or_pc(&j).is_some_and(|g| g.inline))
+            .then_some(j);
+    }
+    // The joins below need a module tag or a location for the next piece:
     // tested before parsing this one.
     let module_tag = is_module_tag(bt);
     if !(module_tag || (indent(bt) == 0 && is_location(bt))) {
         return None;
     }
-    let f = frame_of(a0)?;
+    let f = frame_or_pc(a0)?;
     if module_tag && f.module.is_none() {
         let j = format!("{at} {bt}");
-        return frame_of(&j)
+        return frame_or_pc(&j)
             .is_some_and(|g| g.module.is_some())
             .then_some(j);
     }
     if f.file.is_none() && indent(bt) == 0 && is_location(bt) {
         let j = format!("{at} {bt}");
-        return frame_of(&j).is_some_and(|g| g.file.is_some()).then_some(j);
+        return frame_or_pc(&j)
+            .is_some_and(|g| g.file.is_some())
+            .then_some(j);
     }
     None
 }
@@ -882,10 +956,58 @@ mod tests {
         );
         // Two frames are two frames.
         assert_eq!(pair(" a+0x1/0x2", " b+0x1/0x2"), None);
+        // `[inline]` or the location of a symbolized frame, or of a
+        // register dump's faulting PC, on the next line.
+        assert_eq!(
+            pair("  __dump_stack lib/dump_stack.c:77", "[inline]").as_deref(),
+            Some("  __dump_stack lib/dump_stack.c:77 [inline]")
+        );
+        assert_eq!(
+            pair(
+                "RIP: 0010:arch_local_irq_restore arch/x86/include/asm/paravirt.h:767  ",
+                "[inline]"
+            )
+            .as_deref(),
+            Some("RIP: 0010:arch_local_irq_restore arch/x86/include/asm/paravirt.h:767 [inline]")
+        );
+        assert_eq!(
+            pair(
+                "RIP: 0010:console_unlock+0xa65/0xf20",
+                "kernel/printk/printk.c:2471"
+            )
+            .as_deref(),
+            Some("RIP: 0010:console_unlock+0xa65/0xf20 kernel/printk/printk.c:2471")
+        );
+        // Inlined already, or no location to be inlined at.
+        assert_eq!(pair("  f lib/a.c:7 [inline]", "[inline]"), None);
+        assert_eq!(pair("  f+0x1/0x2", "[inline]"), None);
+        assert_eq!(pair("RIP: 0033:0x45bd1a", "[inline]"), None);
         assert_eq!(
             pair("  [<00000035a1c40247>]", " =======================",),
             None
         );
+    }
+
+    #[test]
+    fn code_lines_split() {
+        let one = pair(
+            "Code: 20 00 74 0c 48 c7 c7 90 63 aa 88 e8 a5 44 50 00 48 83 3d fd cc 4b 07  ",
+            "00 0f 84 7d 04 00 00 e8 52 1b 17 00 48 8b 7c 24 28 57 9d <0f> 1f 44 00 00  ",
+        )
+        .unwrap();
+        assert!(one.contains(" 07 00 0f 84 7d "), "{one}");
+        let two = pair(&one, "f6 44 24 1f 01 75 52 e8 3a 1b 17 00 eb 63 0f 1f 84").unwrap();
+        assert_eq!(two.split_whitespace().count(), 65);
+        // No more than the 64 bytes the kernel prints, one of them marked.
+        assert_eq!(pair(&two, "00"), None);
+        assert_eq!(pair("Code: <0f> 0b", "<48> 89"), None);
+        // Not bytes alone, or not a `Code:` line of bytes.
+        assert_eq!(pair("Code: 0f 0b", "RSP: 0018:ffffc900"), None);
+        assert_eq!(
+            pair("Code: Unable to access opcode bytes at", "0x45bcf0."),
+            None
+        );
+        assert_eq!(pair("  0f 0b 48", "89 e5"), None);
     }
 
     #[test]

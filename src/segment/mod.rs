@@ -93,6 +93,12 @@ enum Phase {
 /// Foreign lines tolerated in a row inside an all-locks dump.
 const MAX_DUMP_FOREIGN: usize = 2;
 
+/// Unknown lines tolerated inside a register dump of interrupted kernel
+/// code (pieces of its `RIP:`/`Code:` lines that a mail client broke off
+/// and the joiner could not place): the frames after the dump still
+/// belong to the trace.
+const MAX_REGS_JUNK: usize = 4;
+
 /// What the tracker says about a line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Feed {
@@ -139,6 +145,14 @@ struct Tracker {
     /// exception entry interrupted come after it, so the dump does not end
     /// the trace.
     in_kernel_regs: bool,
+    /// Unknown lines taken inside the current kernel register dump.
+    regs_junk: usize,
+    /// ... of them, those since the dump's last register line: given back
+    /// if no frame follows.
+    regs_junk_run: usize,
+    /// `regs_junk_run` when the trace was suspended: given back with the
+    /// suspended lines.
+    junk_before_suspend: usize,
     /// The line whose arrival ended the trace.
     closed_at: u64,
     /// A hung task's comm, from the banner.
@@ -180,6 +194,9 @@ impl Tracker {
             reached_root: false,
             svc_entry: false,
             in_kernel_regs: false,
+            regs_junk: 0,
+            regs_junk_run: 0,
+            junk_before_suspend: 0,
             closed_at: 0,
             hung_comm: b.hung_task.then(|| b.captures.first().cloned()).flatten(),
             seen_task_line: false,
@@ -284,6 +301,8 @@ impl Tracker {
                 self.regs_closed = false;
                 self.svc_entry = called_from_arm_svc_entry(t);
                 self.in_kernel_regs = false;
+                self.regs_junk = 0;
+                self.regs_junk_run = 0;
                 if f.reliable {
                     self.reached_root = crate::vocab::body::is_terminal_frame(f.base());
                 }
@@ -314,6 +333,7 @@ impl Tracker {
                 if self.frames > 0 && interrupted_kernel_regs(t) {
                     self.in_kernel_regs = true;
                 }
+                self.regs_junk_run = 0;
                 // arm32's per-frame saved registers are neither.
                 if self.frames > 0
                     && !self.svc_entry
@@ -351,14 +371,30 @@ impl Tracker {
                 // its own only if it reached the register dump.
                 self.trace_closed = self.regs_closed;
                 self.traces_done += 1;
-                Feed::EndBefore(0)
+                Feed::EndBefore(self.regs_junk_run)
+            }
+            // Inside the register dump of interrupted kernel code, whose
+            // frames follow it: a line no shape knows is a piece a mail
+            // client broke off a `RIP:` or `Code:` line, not the end.
+            TraceLineRef::Other
+                if self.in_kernel_regs
+                    && self.regs_junk < MAX_REGS_JUNK
+                    && !t.is_empty()
+                    && !t.starts_with("---[ end trace") =>
+            {
+                self.regs_junk += 1;
+                self.regs_junk_run += 1;
+                Feed::Continue
             }
             TraceLineRef::Other => {
-                self.trace_closed = true;
+                // A trace that stops inside the register dump of
+                // interrupted kernel code lost that code's frames.
+                self.trace_closed = !self.in_kernel_regs;
                 match self.after_trace(t) {
                     Feed::EndBefore(_) => {
                         self.phase = Phase::TraceSuspended;
                         self.pending = 1;
+                        self.junk_before_suspend = self.regs_junk_run;
                         Feed::Continue
                     }
                     other => {
@@ -378,6 +414,9 @@ impl Tracker {
                 self.frames += 1;
                 self.svc_entry = called_from_arm_svc_entry(t);
                 self.in_kernel_regs = false;
+                self.regs_junk = 0;
+                self.regs_junk_run = 0;
+                self.junk_before_suspend = 0;
                 self.pending = 0;
                 self.trace_closed = false;
                 Feed::Continue
@@ -386,7 +425,7 @@ impl Tracker {
                 self.pending += 1;
                 if self.pending >= 2 {
                     self.traces_done += 1;
-                    let give_back = self.pending - 1;
+                    let give_back = self.pending - 1 + self.junk_before_suspend;
                     self.phase = Phase::Trace;
                     self.pending = 0;
                     Feed::EndBefore(give_back)
@@ -570,6 +609,14 @@ fn starts_other_output(t: &str) -> bool {
 
 fn is_trace_header(t: &str) -> bool {
     t == "Call Trace:" || t == "Call trace:" || t == "Backtrace:" || t.starts_with("Call Trace:")
+}
+
+/// Drop the last `n` lines a report took, keeping at least its banner.
+fn give_back(lines: &mut Lines, n: usize) {
+    if n > 0 {
+        let keep = lines.len().saturating_sub(n).max(1);
+        lines.truncate(keep);
+    }
 }
 
 struct Open {
@@ -1092,17 +1139,15 @@ impl Segmenter {
         if took_cut_line && o.tracker.closed_at == last_no {
             o.tracker.trace_closed = o.tracker.regs_closed;
         }
-        // Foreign lines taken in a dump on the chance it resumed were not
-        // part of the report after all.
-        if o.tracker.phase == Phase::Dump && o.tracker.dump_foreign > 0 {
-            let keep = o
-                .raw
-                .lines
-                .len()
-                .saturating_sub(o.tracker.dump_foreign)
-                .max(1);
-            o.raw.lines.truncate(keep);
-        }
+        // Foreign lines taken in a dump on the chance it resumed, and
+        // unknown lines taken in a kernel register dump on the chance the
+        // frames resumed after it, were not part of the report after all.
+        let taken_on_chance = match o.tracker.phase {
+            Phase::Dump => o.tracker.dump_foreign,
+            Phase::Trace => o.tracker.regs_junk_run,
+            _ => 0,
+        };
+        give_back(&mut o.raw.lines, taken_on_chance);
         // Lines taken after the trace on the chance it resumed were not
         // part of the report after all.
         if o.tracker.phase == Phase::TraceSuspended {
@@ -1114,8 +1159,10 @@ impl Segmenter {
                 .lines
                 .last()
                 .is_some_and(|l| l.text.trim_ws().is_empty());
-            let keep = o.raw.lines.len().saturating_sub(o.tracker.pending).max(1);
-            o.raw.lines.truncate(keep);
+            give_back(
+                &mut o.raw.lines,
+                o.tracker.pending + o.tracker.junk_before_suspend,
+            );
             if why.text_stopped() && (took_cut_line || !blank) {
                 o.tracker.trace_closed = o.tracker.regs_closed;
             } else if why.text_stopped() {
@@ -1336,6 +1383,39 @@ more noise
             "EIP: 0060:[<c10457d2>] EFLAGS: 00000246 CPU: 0",
         ];
         assert!(!with_trace_tail(&i386)[0].trace_closed);
+    }
+
+    /// Pieces a mail client broke off a kernel register dump's lines, that
+    /// no join could place, do not end the trace: the interrupted code's
+    /// frames after the dump are kept. Without frames after it the trace
+    /// is not whole and the pieces are given back.
+    #[test]
+    fn broken_register_dump_lines_keep_the_frames_after_them() {
+        let dump = [
+            " </IRQ>",
+            "RIP: 0010:console_unlock+0xa65/0xf20",
+            "Code: Unable to access opcode bytes at",
+            "0xffffffff815e9600.",
+            "RSP: 0018:ffff88805b6c7540 EFLAGS: 00000282",
+            "RAX: ffffffff815e969e RBX: 0000000000000200 RCX: 0000000000040000",
+        ];
+        let resumed = [&dump[..], &[" vprintk_emit+0x239/0x3a0", " </TASK>"]].concat();
+        let r = &with_trace_tail(&resumed)[0];
+        assert!(r.trace_closed);
+        assert_eq!(r.lines.last().unwrap().text, " </TASK>");
+        // Cut after the dump: frames were lost, and the report says so.
+        let cut = [
+            &dump[..],
+            &["Thanks for looking", "-- ", "Sent from my phone"],
+        ]
+        .concat();
+        let r = &with_trace_tail(&cut)[0];
+        assert!(!r.trace_closed);
+        assert!(r.lines.last().unwrap().text.starts_with("RAX: "));
+        let trailing = [&dump[..5], &["Thanks for looking", "bye"]].concat();
+        let r = &with_trace_tail(&trailing)[0];
+        assert!(!r.trace_closed);
+        assert!(r.lines.last().unwrap().text.starts_with("RSP: "));
     }
 
     /// A DEPT banner wrapped by a mail client is found: its `DEPT:` tag
