@@ -232,11 +232,14 @@ impl Decoder {
         sink: &mut dyn FnMut(Report),
     ) -> io::Result<()> {
         let mut seg = crate::segment::Segmenter::new();
-        crate::segment::drive(lines, &mut seg, &mut |raw| {
+        let mut waiting = DumpWait::default();
+        let read = crate::segment::drive(lines, &mut seg, &mut |raw| {
             let mut r = crate::parse::parse_report(&raw, &self.source);
             self.symbolize(&mut r);
-            sink(r)
-        })
+            waiting.offer(r, sink)
+        });
+        waiting.flush(sink);
+        read
     }
 
     /// Decode and analyze every report of `reader`, streaming.
@@ -259,6 +262,61 @@ impl Decoder {
         let opts = self.walk_options();
         let known = self.known();
         self.decode_lines(lines, &mut |r| sink(analyze_with_known(r, &opts, known)))
+    }
+}
+
+/// Hung-task reports that printed no held locks, held back until the next
+/// report: khungtaskd prints one all-locks dump after the hung tasks of a
+/// round (kernel/hung_task.c: check_hung_uninterruptible_tasks() calls
+/// debug_show_all_locks() once), so a dump in a later report lists the
+/// locks of the tasks before it. The list of the task whose comm and pid
+/// match is copied into the report, marked with where it came from.
+#[derive(Default)]
+struct DumpWait {
+    held: Vec<Report>,
+}
+
+/// The most reports held back: a round's hung tasks, bounded so that a log
+/// of endless hung tasks with no dump streams on.
+const MAX_DUMP_WAIT: usize = 32;
+
+fn waits_for_dump(r: &Report) -> bool {
+    r.kind == crate::model::ReportKind::HeldLocksDump
+        && r.banner.starts_with("INFO: task ")
+        && r.banner.contains(" blocked for more than ")
+        && r.held_lock_lists.is_empty()
+        && r.task.is_some()
+}
+
+impl DumpWait {
+    fn offer(&mut self, r: Report, sink: &mut dyn FnMut(Report)) {
+        if waits_for_dump(&r) && self.held.len() < MAX_DUMP_WAIT {
+            self.held.push(r);
+            return;
+        }
+        for w in &mut self.held {
+            let Some(task) = &w.task else { continue };
+            let Some(list) = r
+                .held_lock_lists
+                .iter()
+                .find(|h| h.from_dump.is_none() && h.task.as_ref() == Some(task))
+            else {
+                continue;
+            };
+            let mut list = list.clone();
+            list.from_dump = Some(r.line);
+            w.held_locks = list.locks.clone();
+            w.held_locks_count = list.count;
+            w.held_lock_lists.push(list);
+        }
+        self.flush(sink);
+        sink(r);
+    }
+
+    fn flush(&mut self, sink: &mut dyn FnMut(Report)) {
+        for w in self.held.drain(..) {
+            sink(w);
+        }
     }
 }
 

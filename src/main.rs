@@ -931,10 +931,7 @@ fn run_mail(run: &MailRun<'_>) -> ExitCode {
             }
             Format::Markdown => {
                 for d in &finished.reports {
-                    text.push_str(&render::markdown::render_markdown(
-                        &d.analysis,
-                        run.opts.width,
-                    ));
+                    text.push_str(&mail::render::markdown(d, run.opts.width));
                 }
             }
         }
@@ -1028,6 +1025,9 @@ fn main() -> ExitCode {
             ),
             (Format::Jsonl, _) => render::json::write_line(&mut out, a),
             (Format::Json, _) => render::json::write_element(&mut out, a, count == 0),
+            (Format::Markdown, Item::Mail { report, .. }) => out.write_all(
+                splatdec::mail::render::markdown(report, usize::from(cli.render.width)).as_bytes(),
+            ),
             (Format::Markdown, _) => out.write_all(
                 render::markdown::render_markdown(a, usize::from(cli.render.width)).as_bytes(),
             ),

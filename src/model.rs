@@ -215,6 +215,12 @@ pub struct HeldLocks {
     pub count: Option<u32>,
     /// The entries as printed, with their `#N:` indexes.
     pub locks: Vec<Lock>,
+    /// A hung task's own list that its report did not print, copied from
+    /// the all-locks dump (`Showing all locks held in the system:`) of a
+    /// later report of the same input: the input line where that report
+    /// starts. Absent for a list the report printed itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_dump: Option<u64>,
 }
 
 /// A named saved stack inside a report (`{IN-SOFTIRQ-W} state was registered at:`,

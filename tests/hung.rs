@@ -222,3 +222,111 @@ fn a_second_dump_is_another_report() {
     assert_eq!(held_by(&v[0]), ["quxd/100"]);
     assert_eq!(held_by(&v[1]), ["bash/7"]);
 }
+
+/// A hung-task report ends at the first line after a blank line that is
+/// no kernel text, even when that text is indented (review 3: a patch
+/// quoting a 3-frame hung-task trace before its trailers and diff; a lone
+/// banner before `ps` and `perf report` output). Shapes of those posts,
+/// names invented.
+#[test]
+fn a_hung_task_report_ends_before_the_posters_text() {
+    let patch = "\
+The qux lookup can block for long:
+
+INFO: task qux.0.17:5995 blocked for more than 143 seconds.
+Call Trace:
+ inode_lock_nested include/linux/fs.h:1073 [inline]
+ __qux_dirop fs/qux/namei.c:2923 [inline]
+ qux_dirop fs/qux/namei.c:2934 [inline]
+
+Reported-by: Some Body <some@example.org>
+Signed-off-by: Some Body <some@example.org>
+---
+ fs/qux/namei.c | 2 +-
+ 1 file changed, 1 insertion(+), 1 deletion(-)
+
+diff --git a/fs/qux/namei.c b/fs/qux/namei.c
+--- a/fs/qux/namei.c
++++ b/fs/qux/namei.c
+@@ -2160,7 +2160,7 @@ qux_dirop(struct inode *inode,
+ \t\t\t\terror = -EIO;
+ \t\t\t\tgoto failed;
+";
+    let ps = "\
+[Thu Oct  9 09:49:59 2025] INFO: task quxd:45649 blocked for more than 70565 seconds.
+
+me@node:~$ ps -p 50674 -o pid,etime,cputime,comm
+    PID     ELAPSED     TIME COMMAND
+  50674    20:18:25 20:14:15 kworker/u400:20+flush-9:127
+
+A perf profile shows:
+
+    32.09%  kworker/u400:20  [kernel.kallsyms]  [k] qux_get_group_info
+            |
+            |--11.91%--qux_mb_prefetch
+            |          qux_mb_regular_allocator
+            |          kthread
+";
+    for (text, first, last) in [(patch, 3, 7), (ps, 1, 1)] {
+        let v = splatdec::decode_str(text, "-");
+        assert_eq!(v.len(), 1, "{text}");
+        let r = &v[0];
+        assert_eq!(r.kind, ReportKind::HeldLocksDump);
+        assert_eq!((r.line, r.end_line), (first, last), "{:?}", r.unparsed);
+        assert!(r.unparsed.is_empty(), "{:?}", r.unparsed);
+    }
+}
+
+/// khungtaskd prints the hung tasks of a round, then one all-locks dump
+/// (kernel/hung_task.c: check_hung_uninterruptible_tasks()): the first
+/// hung task's own list is in the dump printed after the second task, and
+/// is attached to its report, marked as taken from that dump (review 3:
+/// syzbot's `1 lock held by syz.3.1794/12741` was left unattached).
+#[test]
+fn a_later_dump_gives_an_earlier_hung_task_its_locks() {
+    let text = "\
+INFO: task quxd:101 blocked for more than 143 seconds.
+      Not tainted 6.18.0 #1
+\"echo 0 > /proc/sys/kernel/hung_task_timeout_secs\" disables this message.
+task:quxd            state:D stack:0     pid:101   tgid:101   ppid:1      flags:0x00004004
+Call Trace:
+ <TASK>
+ __schedule+0x1/0x2
+ schedule+0x1/0x2
+ qux_wait+0x1/0x2
+ </TASK>
+INFO: task quxd:102 blocked for more than 144 seconds.
+      Not tainted 6.18.0 #1
+\"echo 0 > /proc/sys/kernel/hung_task_timeout_secs\" disables this message.
+task:quxd            state:D stack:0     pid:102   tgid:102   ppid:1      flags:0x00004004
+Call Trace:
+ <TASK>
+ __schedule+0x1/0x2
+ schedule+0x1/0x2
+ qux_lock+0x1/0x2
+ </TASK>
+
+Showing all locks held in the system:
+1 lock held by khungtaskd/32:
+ #0: ffffffff8e13aee0 (rcu_read_lock){....}-{1:3}, at: debug_show_all_locks+0x2e/0x180
+1 lock held by quxd/101:
+ #0: ffff88805a0c8a40 (&qux->mutex){+.+.}-{4:4}, at: qux_wait+0x1/0x2
+2 locks held by quxd/102:
+ #0: ffff88805a0c8b40 (&qux->other){+.+.}-{4:4}, at: qux_lock+0x1/0x2
+ #1: ffff88805a0c8a40 (&qux->mutex){+.+.}-{4:4}, at: qux_lock+0x1/0x2
+
+=============================================
+";
+    let v = splatdec::decode_str(text, "-");
+    assert_eq!(v.len(), 2);
+    let (a, b) = (&v[0], &v[1]);
+    assert_eq!(a.task.as_ref().unwrap().pid, 101);
+    assert_eq!(held_by(a), ["quxd/101"]);
+    assert_eq!(a.held_lock_lists[0].from_dump, Some(b.line));
+    let classes: Vec<&str> = a.held_locks.iter().map(|l| l.class.as_str()).collect();
+    assert_eq!(classes, ["&qux->mutex"]);
+    assert_eq!(a.held_locks_count, Some(1));
+    // The later report keeps its own dump as printed.
+    assert!(b.held_lock_lists.iter().all(|h| h.from_dump.is_none()));
+    assert_eq!(b.held_locks.len(), 2);
+}

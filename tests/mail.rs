@@ -456,3 +456,47 @@ fn output_file_and_quoting() {
         }
     }
 }
+
+/// Several reports of one signature in one message (the hung tasks of one
+/// khungtaskd round; a reply quoting the top of a splat, then pasting it
+/// whole) are folded into one, and the output says how many more there
+/// are, in text, JSON and Markdown; the one shown is the first complete
+/// copy (review 3: a message with 5 hung tasks printed `report 1 of 1`).
+#[test]
+fn reports_folded_within_one_message_are_counted() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let full =
+        std::fs::read_to_string(root.join("fixtures/pasted/nbsp-thunderbird-prefix-indent.txt"))
+            .unwrap()
+            .replace('\u{a0}', " ");
+    let top: String = full.lines().take(12).map(|l| format!("> {l}\n")).collect();
+    let body = format!("{top}\nThe whole splat, seen twice:\n\n{full}\n{full}");
+    let eml = format!(
+        "From: A Poster <a@example.org>\nTo: list@example.org\nSubject: splat\n\
+         Message-ID: <fold-1@example.org>\nDate: Mon, 2 Mar 2026 10:40:45 -0500\n\
+         MIME-Version: 1.0\nContent-Type: text/plain; charset=UTF-8\n\n{body}"
+    );
+    let d = scratch("fold");
+    let p = d.join("fold.eml");
+    std::fs::write(&p, eml).unwrap();
+    let p = p.to_str().unwrap();
+    let v = jsonl(&[p]);
+    assert_eq!(v.len(), 1);
+    assert_eq!(v[0]["more_in_message"], 2);
+    assert_eq!(v[0]["complete"], true, "the complete copy is shown");
+    let (_, text, _) = run(&[p]);
+    assert!(
+        text.contains("+2 more reports of this signature in this message"),
+        "{text}"
+    );
+    let (_, md, _) = run(&["--format", "markdown", p]);
+    assert!(
+        md.contains("+2 more reports of this signature in this message"),
+        "{md}"
+    );
+    let (_, md, _) = run(&["mail", "--format", "markdown", p]);
+    assert!(
+        md.contains("+2 more reports of this signature in this message"),
+        "{md}"
+    );
+}

@@ -76,3 +76,26 @@ fn every_shape_fixture_decodes_as_its_sidecar_says() {
         }
     }
 }
+
+/// A reply that quotes a report and then pastes it again with no-break
+/// spaces (review 3, a Thunderbird post): two reports with the same lock
+/// cycle, the second's lines not taken into the first (no invented edge,
+/// no report made of its held locks alone).
+#[test]
+fn a_no_break_space_copy_after_a_quoted_one_is_its_own_report() {
+    let nbsp = fs::read_to_string(dir().join("nbsp-thunderbird-prefix-indent.txt")).unwrap();
+    let plain = nbsp.replace('\u{a0}', " ");
+    let mut log: String = plain.lines().map(|l| format!("> {l}\n")).collect();
+    log.push_str("\nThe full splat:\n\n");
+    log.push_str(&nbsp);
+    let reports = splatdec::decode_all(log.as_bytes(), "reply").unwrap();
+    let kinds: Vec<&str> = reports.iter().map(|r| r.kind.as_str()).collect();
+    assert_eq!(kinds, ["circular_dependency", "circular_dependency"]);
+    let chains: Vec<Vec<&str>> = reports
+        .iter()
+        .map(|r| r.chain.iter().map(|c| c.lock.class.as_str()).collect())
+        .collect();
+    assert_eq!(chains[0], ["qux_cfg_mutex", "(wq_completion)qux_wq"]);
+    assert_eq!(chains[0], chains[1]);
+    assert!(reports[1].complete, "{:?}", reports[1].problems);
+}

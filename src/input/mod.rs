@@ -218,10 +218,19 @@ impl<'a> RawLine<'a> {
     /// Text a web archive or mail transport encoded is decoded here (HTML
     /// entities, emptied `[<address>]` brackets, quoted-printable escapes:
     /// see [`unescape`]), so the text is owned only for such lines.
+    ///
+    /// A no-break space (U+00A0, or a lone Latin-1 0xA0 byte in a line
+    /// that is not UTF-8) becomes a space: mail clients (Thunderbird,
+    /// Apple Mail) write it for the runs of spaces in a pasted log's
+    /// printk prefix and indentation (`[\u{a0} 909.366208] ...`), and the
+    /// kernel never prints one.
     pub fn text(&self) -> Cow<'a, str> {
         let text = match std::str::from_utf8(self.bytes) {
+            Ok(s) if memchr::memchr(0xa0, self.bytes).is_some() => {
+                Cow::Owned(s.replace('\u{a0}', " "))
+            }
             Ok(s) => Cow::Borrowed(s),
-            Err(_) => String::from_utf8_lossy(self.bytes),
+            Err(_) => Cow::Owned(lossy_nbsp(self.bytes)),
         };
         match unescape::unescape(&text) {
             Some(decoded) => Cow::Owned(decoded),
@@ -241,6 +250,25 @@ impl<'a> RawLine<'a> {
             truncated: self.truncated,
         }
     }
+}
+
+/// `bytes` (not UTF-8) as text: each invalid sequence becomes U+FFFD, as
+/// in `String::from_utf8_lossy`, except that a 0xA0 byte in one, a Latin-1
+/// no-break space, becomes a space.
+fn lossy_nbsp(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() + 8);
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        let bad = chunk.invalid();
+        if bad.is_empty() {
+            continue;
+        }
+        if bad.iter().any(|&b| b != 0xa0) {
+            out.push(char::REPLACEMENT_CHARACTER);
+        }
+        out.extend(bad.iter().filter(|&&b| b == 0xa0).map(|_| ' '));
+    }
+    out
 }
 
 /// Bytes read from the input at a time. Lines up to this long are handed
@@ -724,6 +752,27 @@ pub fn read_lines<R: Read>(reader: R) -> io::Result<Lines> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_break_spaces_are_spaces() {
+        // UTF-8 U+00A0 (Thunderbird's printk time and indentation) and a
+        // Latin-1 0xA0 byte in a line that is not UTF-8.
+        let data = "[\u{a0} 909.366208]\u{a0} \u{a0} lock(x);\n"
+            .as_bytes()
+            .to_vec();
+        let mut latin1 = b"[\xa0 909.366208]\xa0 \xa0 lock(\xe9);\n".to_vec();
+        latin1.extend_from_slice(&data);
+        let lines = read_lines(&latin1[..]).unwrap();
+        let a = lines.get(0).unwrap();
+        assert_eq!(a.full, "[  909.366208]    lock(\u{fffd});");
+        assert_eq!(
+            (a.text, a.timestamp()),
+            ("   lock(\u{fffd});", Some("909.366208"))
+        );
+        let b = lines.get(1).unwrap();
+        assert_eq!((b.text, b.timestamp()), ("   lock(x);", Some("909.366208")));
+        assert_eq!(lossy_nbsp(b"\xe2\xa0x"), "\u{fffd} x");
+    }
 
     #[test]
     fn splits_all_line_ends_and_numbers_lines() {

@@ -487,6 +487,10 @@ pub struct Distinct {
     /// [`Meta::name`] without brackets (their Message-Id, or their source
     /// when they have none).
     pub replies: Vec<String>,
+    /// How many more reports of this signature the first message carries
+    /// (several hung tasks of one round, a quoted copy and the full
+    /// report): folded into this one, not shown.
+    pub more_in_message: usize,
 }
 
 struct Group {
@@ -497,6 +501,9 @@ struct Group {
     meta: usize,
     analysis: Analysis,
     sightings: Vec<(Key, usize)>,
+    /// The messages of this signature's own reports (not of copies merged
+    /// in), one entry a report.
+    own: Vec<usize>,
     /// Merged into another group (a cut-short copy of it).
     merged: Option<usize>,
 }
@@ -612,14 +619,21 @@ impl Thread {
                     meta: order,
                     analysis: a,
                     sightings: vec![(key, order)],
+                    own: vec![order],
                     merged: None,
                 });
             }
             Some(&g) => {
                 let group = &mut self.groups[g];
                 group.sightings.push((key, order));
+                group.own.push(order);
                 group.complete |= a.report.complete;
-                if key < group.first {
+                // The earliest message's report; of its copies in that
+                // message, the first complete one (a reply quoting the top
+                // of a splat before pasting it whole).
+                let fuller =
+                    key == group.first && a.report.complete && !group.analysis.report.complete;
+                if key < group.first || fuller {
                     group.first = key;
                     group.meta = order;
                     group.analysis = a;
@@ -707,10 +721,12 @@ impl Thread {
                         replies.push(name);
                     }
                 }
+                let in_first = g.own.iter().filter(|&&m| m == g.meta).count();
                 Distinct {
                     analysis: g.analysis,
                     first: self.metas[g.meta].clone(),
                     replies,
+                    more_in_message: in_first.saturating_sub(1),
                 }
             })
             .collect();

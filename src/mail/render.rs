@@ -23,14 +23,41 @@ fn fields(d: &Distinct) -> Vec<(&'static str, Value)> {
             "replies",
             Value::Array(d.replies.iter().cloned().map(Value::String).collect()),
         ),
+        ("more_in_message", Value::from(d.more_in_message)),
     ]
+}
+
+/// The note on the reports of this signature that the first message
+/// carries besides the one shown; `None` when it carries no other.
+pub fn more_note(d: &Distinct) -> Option<String> {
+    (d.more_in_message > 0).then(|| {
+        format!(
+            "+{} of this signature in this message (not shown)",
+            plural(d.more_in_message, "more report", "more reports")
+        )
+    })
+}
+
+/// One distinct report as Markdown: the report as
+/// [`crate::render::markdown::render_markdown`] writes it, then the note on
+/// the other reports of its signature in the same message.
+pub fn markdown(d: &Distinct, width: usize) -> String {
+    let mut s = crate::render::markdown::render_markdown(&d.analysis, width);
+    if let Some(note) = more_note(d) {
+        if !s.ends_with("\n\n") {
+            s.push('\n');
+        }
+        s.push_str(&format!("_{note}._\n\n"));
+    }
+    s
 }
 
 /// One JSONL line (no line end): the report's object as
 /// [`json::report_line`] writes it, then `message_id`, `from`, `date`,
 /// `subject` of the first message carrying it (null when the message
-/// lacks the header) and `replies`, the Message-Ids of the later messages
-/// that carry it.
+/// lacks the header), `replies`, the Message-Ids of the later messages
+/// that carry it, and `more_in_message`, how many more reports of its
+/// signature the first message carries (folded, not shown).
 pub fn jsonl_line(d: &Distinct) -> String {
     let mut s = json::report_line(&d.analysis);
     // The report is a JSON object: the fields go before its closing brace.
@@ -127,6 +154,9 @@ pub fn text(d: &Distinct, index: usize, total: usize, opts: &TextOptions) -> Str
     field(&mut rest, "subject", &m.subject);
     for p in &m.problems {
         rest.line(Style::Dim, 2, format!("message: {}", e(p)));
+    }
+    if let Some(note) = more_note(d) {
+        rest.line(Style::Plain, 2, note);
     }
     let mut replies = String::new();
     if d.replies.is_empty() {

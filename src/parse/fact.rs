@@ -200,15 +200,17 @@ fn is_known_line(t: &str) -> bool {
 /// `... Tainted: G        W         6.1.0 #1` (the CPU line) or
 /// `4.15.0 #1 Not tainted` (ident line) or `      Not tainted 5.0.0+ #1`
 /// (hung task).
+///
+/// The release is `init_utsname()->release`, any word: lib/dump_stack.c
+/// (dump_stack_print_info()), print_kernel_ident() and the hung-task
+/// header print it next to the first word of the version, `#N`, so a word
+/// that does not look like a release still is one there (syzbot's builds
+/// print `syzkaller #0`).
 fn parse_taint_and_release(t: &str) -> (Option<Tainted>, Option<String>) {
     if let Some(pos) = t.find("Not tainted") {
-        let after = t[pos + "Not tainted".len()..].split_whitespace().next();
-        let before = t[..pos].split_whitespace().last();
-        let release = after
-            .filter(|v| looks_like_release(v))
-            .or(before
-                .filter(|v| !v.starts_with('#'))
-                .filter(|v| looks_like_release(v)))
+        let mut after = t[pos + "Not tainted".len()..].split_whitespace();
+        let release = release_before_build(after.next(), after.next())
+            .or_else(|| release_word_before(&t[..pos]))
             .or_else(|| t.split_whitespace().find(|v| looks_like_release(v)));
         return (Some(Tainted::No), release.map(str::to_string));
     }
@@ -218,15 +220,37 @@ fn parse_taint_and_release(t: &str) -> (Option<Tainted>, Option<String>) {
             Some((taint, used)) => (Some(taint), used),
             None => (None, 0),
         };
-        let release = field[used..]
-            .split_whitespace()
-            .next()
-            .filter(|v| looks_like_release(v))
+        let mut after = field[used..].split_whitespace();
+        let release = release_before_build(after.next(), after.next())
+            .or_else(|| release_word_before(&t[..pos]))
             .or_else(|| t[..pos].split_whitespace().find(|v| looks_like_release(v)))
             .map(str::to_string);
         return (Some(Tainted::Yes(taint)), release);
     }
     (None, None)
+}
+
+/// `word` when it is the release: it looks like one, or the version's
+/// `#N` follows it.
+fn release_before_build<'a>(word: Option<&'a str>, next: Option<&str>) -> Option<&'a str> {
+    word.filter(|w| looks_like_release(w) || (!w.starts_with('#') && next.is_some_and(is_build_no)))
+}
+
+/// The release of an ident line's text before its taint: `6.1.0 #1` or
+/// `syzkaller #0` (the word before the `#N`), or a bare `6.18.0-rc5`.
+fn release_word_before(before: &str) -> Option<&str> {
+    let mut words = before.split_whitespace().rev();
+    match (words.next(), words.next()) {
+        (Some(b), Some(w)) if is_build_no(b) && !w.ends_with(':') => Some(w),
+        (Some(w), _) if looks_like_release(w) => Some(w),
+        _ => None,
+    }
+}
+
+/// The version's first word as the kernel prints it: `#` and a number.
+fn is_build_no(w: &str) -> bool {
+    w.strip_prefix('#')
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit()))
 }
 
 fn looks_like_release(v: &str) -> bool {
@@ -298,8 +322,19 @@ fn parse_cpu_line(t: &str, r: &mut Report) {
 /// tainted` never replaces a taint. Of two compact fields with the same
 /// flags the wider is kept: a field rejoined after a mail client's wrap
 /// has lost some of its columns (`G S  I` after `G S        I`).
+///
+/// 6.10+ print a legend under the CPU line (lib/dump_stack.c:
+/// print_tainted_verbose(), `Tainted: [L]=SOFTLOCKUP`): it explains the
+/// version line's field and replaces it only when it names more flags (a
+/// damaged field).
 fn set_taint(r: &mut Report, tainted: Option<Tainted>) {
     let Some(tainted) = tainted else { return };
+    let legend = |t: &Taint| t.raw.starts_with('[');
+    let from_version_line = r
+        .tainted
+        .as_ref()
+        .and_then(Tainted::taint)
+        .is_some_and(|t| !legend(t));
     let count = |t: Option<&Tainted>| t.and_then(Tainted::taint).map_or(0, |t| t.flags.len());
     let (had, has) = (count(r.tainted.as_ref()), count(Some(&tainted)));
     let old = r.tainted.as_ref().and_then(Tainted::taint);
@@ -308,6 +343,9 @@ fn set_taint(r: &mut Report, tainted: Option<Tainted>) {
             !old.raw.starts_with('[') && !new.raw.starts_with('[') && new.raw.len() < old.raw.len()
         })
     };
+    if tainted.taint().is_some_and(legend) && from_version_line && has <= had {
+        return;
+    }
     if r.tainted.is_none()
         || has > had
         || (has == had && tainted.taint().is_some_and(|t| !narrower(t)))

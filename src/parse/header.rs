@@ -147,6 +147,7 @@ impl<'a> Parser<'a> {
                 task,
                 count: Some(count),
                 locks: Vec::new(),
+                from_dump: None,
             });
             Head::Open(Section::Held)
         } else if let Some(rest) = t.strip_prefix("inconsistent {") {

@@ -681,6 +681,50 @@ ffff888012345678 &sb->s_type->i_mutex_key#14
         );
     }
 
+    /// A release that is no version number (syzbot's builds print
+    /// `syzkaller`): the ident line, the CPU line of 6.13+ (UID, preemption
+    /// model) and the taint legend of 6.10+. The taint is the version
+    /// line's; the legend under it only explains it.
+    #[test]
+    fn release_that_is_a_word_and_the_taint_legend() {
+        for (ident, cpu, taint) in [
+            (
+                "syzkaller #0 Not tainted",
+                "CPU: 0 UID: 0 PID: 7158 Comm: syz.0.256 Not tainted syzkaller #0 PREEMPT(full) ",
+                "Not tainted",
+            ),
+            (
+                "syzkaller #0 Tainted: G             L     ",
+                "CPU: 1 UID: 0 PID: 18333 Comm: syz.9.3615 Tainted: G             L      syzkaller #0 PREEMPT(full) \nTainted: [L]=SOFTLOCKUP",
+                "Tainted: G             L",
+            ),
+        ] {
+            let text = format!(
+                "============================================\n\
+                 WARNING: possible recursive locking detected\n{ident}\n\
+                 --------------------------------------------\n\
+                 syz.0.256/7158 is trying to acquire lock:\n\
+                 ffff88807c2a0a98 (&q->lock){{+.+.}}-{{4:4}}, at: f+0x2d/0x4e\n\
+                 \nbut task is already holding lock:\n\
+                 ffff88807c2a0a98 (&q->lock){{+.+.}}-{{4:4}}, at: g+0x2d/0x4e\n\
+                 \nstack backtrace:\n{cpu}\nCall Trace:\n <TASK>\n f+0x2d/0x4e\n </TASK>\n"
+            );
+            let r = &parse_all(&text)[0];
+            assert_eq!(r.kernel.as_deref(), Some("syzkaller"), "{ident}");
+            assert_eq!(r.preempt.as_deref(), Some("PREEMPT(full)"), "{ident}");
+            assert_eq!(
+                r.tainted.as_ref().map(|t| t.to_string()).as_deref(),
+                Some(taint),
+                "{ident}"
+            );
+            assert!(r.unparsed.is_empty(), "{ident}: {:?}", r.unparsed);
+        }
+        // A word is a release only before the version's `#N`.
+        assert!(!crate::vocab::body::is_ident_line("Comm: #0 Not tainted"));
+        assert!(!crate::vocab::body::is_ident_line("syzkaller Not tainted"));
+        assert!(!crate::vocab::body::is_ident_line("hello #1 world"));
+    }
+
     /// print_kernel_ident() lines without the build number (a version
     /// string that has none, a changelog copy that dropped it:
     /// fixtures/labeled/275) still give the release and the taint.

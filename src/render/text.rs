@@ -60,13 +60,25 @@ fn frame_str(f: &Frame) -> String {
     if let Some(m) = &f.module {
         let _ = write!(s, " [{}]", e(m));
     }
-    if let (Some(file), Some(line)) = (&f.file, f.line) {
-        let _ = write!(s, " {}:{line}", e(file));
-    }
+    push_location(&mut s, f.file.as_deref(), f.line);
     if f.inline {
         s.push_str(" [inline]");
     }
     s
+}
+
+/// ` file:line` after a frame, or ` file` when the line is unknown
+/// (syzbot's `file.h:-1`).
+fn push_location(s: &mut String, file: Option<&str>, line: Option<u32>) {
+    match (file, line) {
+        (Some(file), Some(line)) => {
+            let _ = write!(s, " {}:{line}", e(file));
+        }
+        (Some(file), None) => {
+            let _ = write!(s, " {}", e(file));
+        }
+        _ => {}
+    }
 }
 
 /// A lockdep-internal frame of the trace, folded into a count. Callees the
@@ -463,11 +475,15 @@ fn held(d: &mut Doc, r: &Report) {
             .map(|t| format!("{}/{}", e(&t.comm), t.pid))
             .unwrap_or_else(|| "?".to_string());
         d.blank();
+        let from = h
+            .from_dump
+            .map(|l| format!(" (from the all-locks dump of the report at line {l})"))
+            .unwrap_or_default();
         d.line(
             Style::Heading,
             0,
             format!(
-                "{} lock(s) held by {who}:",
+                "{} lock(s) held by {who}{from}:",
                 h.count.unwrap_or(h.locks.len() as u32)
             ),
         );
@@ -559,9 +575,7 @@ fn stack(d: &mut Doc, title: &str, frames: &[Frame], walk: Option<&TraceWalk>, f
             continue;
         }
         let mut text = e(&f.function);
-        if let (Some(file), Some(line)) = (&f.file, f.line) {
-            let _ = write!(text, " {}:{line}", e(file));
-        }
+        push_location(&mut text, f.file.as_deref(), f.line);
         if f.inlined {
             text.push_str(" (inlined)");
         } else if f.returned {

@@ -19,7 +19,7 @@ use crate::input::{Caller, Line, LineReader, Lines, RawLine};
 use crate::kind::{AfterTrace, Body, Continuation};
 pub use crate::model::EndReason;
 use crate::model::{FrameContext, ReportKind};
-use crate::vocab::body::is_report_body_line;
+use crate::vocab::body::{is_report_body_line, is_report_body_text};
 use crate::vocab::frame::{classify_trace_line, TraceLineRef};
 use crate::vocab::trim::TrimWs;
 pub use banner::{match_banner, match_headless, Banner, Prefilter};
@@ -166,6 +166,8 @@ struct Tracker {
     dumped: bool,
     /// Consecutive foreign lines inside the dump.
     dump_foreign: usize,
+    /// Blank lines just taken in a hung task's body.
+    blank_run: usize,
 }
 
 impl Tracker {
@@ -197,6 +199,7 @@ impl Tracker {
             regs_junk: 0,
             regs_junk_run: 0,
             junk_before_suspend: 0,
+            blank_run: 0,
             closed_at: 0,
             hung_comm: b.hung_task.then(|| b.captures.first().cloned()).flatten(),
             seen_task_line: false,
@@ -261,6 +264,20 @@ impl Tracker {
 
     /// A line of the report's body sections.
     fn feed_body(&mut self, text: &str, t: &str) -> Feed {
+        // A hung task's body after a blank line goes on only with a line
+        // of the report's vocabulary, indented or not: indentation alone
+        // does not make commit trailers, a diff or `ps`/perf output (text
+        // the poster wrote after the report) kernel text.
+        if self.hung {
+            if t.is_empty() {
+                self.blank_run += 1;
+            } else {
+                let after_blank = std::mem::take(&mut self.blank_run);
+                if after_blank > 0 && !is_report_body_text(t) && !is_trace_header(t) {
+                    return Feed::EndBefore(after_blank);
+                }
+            }
+        }
         if is_trace_header(t) {
             self.enter_trace(0);
             return Feed::Continue;
@@ -509,6 +526,7 @@ impl Tracker {
             self.phase = Phase::Body;
             self.junk_run = 0;
             self.saw_cpu_line = false;
+            self.blank_run = usize::from(t.is_empty());
             return Feed::Continue;
         }
         if self.hung && t.starts_with("Showing all locks held") {

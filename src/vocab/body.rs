@@ -277,9 +277,13 @@ fn known_phrases() -> &'static aho_corasick::AhoCorasick {
 /// segmenter's test for "still inside the report").
 pub fn is_report_body_line(text: &str) -> bool {
     let t = text.trim_ws();
-    if t.is_empty() || text.starts_with(' ') || text.starts_with('\t') {
-        return true;
-    }
+    t.is_empty() || text.starts_with(' ') || text.starts_with('\t') || is_report_body_text(t)
+}
+
+/// True when `t` (trimmed, not blank) is of a lockdep report body's
+/// vocabulary: known wording, a lock, a frame, an ident line. Unlike
+/// [`is_report_body_line`], indentation alone does not count.
+pub fn is_report_body_text(t: &str) -> bool {
     KNOWN_LINES.contains(&t)
         || known_prefixes()
             .is_match(aho_corasick::Input::new(t).anchored(aho_corasick::Anchored::Yes))
@@ -315,13 +319,23 @@ pub fn is_stack_words(t: &str) -> bool {
 /// that does not start with a build number, or a copy that dropped it,
 /// leaves the release right before the taint: `6.18.0-rc5 Not tainted`,
 /// `6.1.0 Tainted: G           OE`.
+///
+/// The release is any word (`init_utsname()->release`: syzbot's builds
+/// print `syzkaller #0 Not tainted`); one that does not start like a
+/// version number counts only with the `#N` and the taint after it.
 pub fn is_ident_line(t: &str) -> bool {
     let mut it = t.split_whitespace();
     let (Some(ver), Some(build)) = (it.next(), it.next()) else {
         return false;
     };
     if !(ver.starts_with(|c: char| c.is_ascii_digit()) && ver.contains('.')) {
-        return false;
+        let build_no = build
+            .strip_prefix('#')
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit()));
+        let taint = t.trim_start_ws()[ver.len()..].trim_start_ws()[build.len()..].trim_ws();
+        return build_no
+            && !ver.ends_with(':')
+            && (taint == "Not tainted" || taint.starts_with("Tainted: "));
     }
     if build.starts_with('#') {
         return t.contains("Not tainted") || t.contains("Tainted:") || it.next().is_none();

@@ -219,8 +219,8 @@ fn take_angle_location(s: &str) -> Option<((&str, u32), &str)> {
     let inner = &rest[..close];
     let mut first = None;
     for tok in inner.split_whitespace() {
-        let loc = parse_file_line(tok)?;
-        first.get_or_insert(loc);
+        let (path, line) = parse_file_line(tok)?;
+        first.get_or_insert((path, line?));
     }
     Some((first?, &rest[close + 2..]))
 }
@@ -278,15 +278,20 @@ fn take_symbol_offset(s: &str) -> Option<(&str, u64, Option<u64>, &str)> {
     }
 }
 
-/// A source location `path/file.c:123` (the whole token).
-fn parse_file_line(tok: &str) -> Option<(&str, u32)> {
+/// A source location `path/file.c:123` (the whole token). syzbot prints
+/// `path/file.h:-1` when addr2line knew the file but not the line: the
+/// file with no line.
+fn parse_file_line(tok: &str) -> Option<(&str, Option<u32>)> {
     let colon = tok.rfind(':')?;
     let (path, num) = (&tok[..colon], &tok[colon + 1..]);
     if path.is_empty() || !path.contains('.') || path.contains('(') {
         return None;
     }
+    if num == "-1" {
+        return Some((path, None));
+    }
     let line: u32 = num.parse().ok()?;
-    Some((path, line))
+    Some((path, Some(line)))
 }
 
 /// A build id as the kernel prints it (`%20phN`: 40 hex digits); shorter
@@ -356,7 +361,7 @@ fn parse_frame_tail<'a>(f: &mut FrameRef<'a>, mut rest: &'a str) -> bool {
                 if let Some((path, line)) = parse_file_line(tok) {
                     if f.file.is_none() {
                         f.file = Some(path);
-                        f.line = Some(line);
+                        f.line = line;
                     }
                     any = true;
                 }
@@ -373,7 +378,7 @@ fn parse_frame_tail<'a>(f: &mut FrameRef<'a>, mut rest: &'a str) -> bool {
         let tok_end = rest.find(char::is_whitespace).unwrap_or(rest.len());
         if let Some((path, line)) = parse_file_line(&rest[..tok_end]) {
             f.file = Some(path);
-            f.line = Some(line);
+            f.line = line;
             rest = &rest[tok_end..];
             continue;
         }
@@ -1041,6 +1046,18 @@ mod tests {
 
     #[test]
     fn symbolized_frames() {
+        // syzbot's `:-1`: addr2line gave the file and no line.
+        let f = one(" blk_mq_dispatch_list+0xd16/0xe10 include/linux/spinlock.h:-1");
+        assert_eq!(f.function.as_str(), "blk_mq_dispatch_list");
+        assert_eq!(
+            (f.file.as_deref(), f.line),
+            (Some("include/linux/spinlock.h"), None)
+        );
+        let f = one(" call_driver_probe drivers/base/dd.c:-1 [inline]");
+        assert_eq!(
+            (f.file.as_deref(), f.line, f.inline),
+            (Some("drivers/base/dd.c"), None, true)
+        );
         let f = one(" slab_pre_alloc_hook mm/slab.h:420 [inline]");
         assert!(f.inline);
         assert_eq!(f.file.as_deref(), Some("mm/slab.h"));
