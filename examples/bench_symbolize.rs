@@ -279,7 +279,7 @@ fn agreement(p: &Pass) {
         ours == theirs
             || names_at.get(&p.syms[i].0).is_some_and(|v| {
                 v.iter()
-                    .any(|n| splatdec::parse::frame::base_name(n) == theirs)
+                    .any(|n| splatdec::vocab::frame::base_name(n) == theirs)
             })
     };
     let compare = |i: usize, a: &Chain, b: &Chain| -> (bool, bool, bool) {

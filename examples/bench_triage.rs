@@ -535,7 +535,7 @@ impl<W: Write> Write for Counted<W> {
 /// the whole input (in memory), so the differences are the stage costs.
 fn stages(files: &[PathBuf], only: Option<u8>) -> io::Result<()> {
     use splatdec::input::LineReader;
-    use splatdec::segment::{drive, Segmenter};
+    use splatdec::stages::{drive, Segmenter};
     let mut data = Vec::new();
     for f in files {
         data.extend(std::fs::read(f)?);
@@ -564,7 +564,7 @@ fn stages(files: &[PathBuf], only: Option<u8>) -> io::Result<()> {
         let _ = drive(&mut LineReader::new(&data[..]), &mut seg, &mut |raw| {
             n += 1;
             if work >= 1 {
-                let r = splatdec::parse::parse_report(&raw, "f");
+                let r = splatdec::stages::parse_report(&raw, "f");
                 if work >= 2 {
                     let a = decoder.analyze(r);
                     if work >= 3 {
@@ -943,7 +943,7 @@ fn main() -> io::Result<()> {
     let needles = dir.join("needles.txt");
     std::fs::write(
         &needles,
-        splatdec::segment::banner::needles().join("\n") + "\n",
+        splatdec::stages::banner_needles().join("\n") + "\n",
     )?;
     let needles = needles.to_string_lossy().into_owned();
     let stages_of = |file: &Path| -> io::Result<()> {

@@ -17,10 +17,10 @@
 //! * [`input`] reads any bytes as lines: bounded streaming reads, gzip, xz
 //!   and zstd by magic bytes, printk/syslog/kmsg/mail prefixes and printk
 //!   caller ids stripped, line numbers kept;
-//! * [`segment`] finds report banners with a cheap prefilter, decides where
+//! * `segment` finds report banners with a cheap prefilter, decides where
 //!   each report ends, separates interleaved callers and rejoins lines a
 //!   mail client or `pr_cont` split;
-//! * [`parse`] turns a report's lines into the [`model`] types, judges
+//! * `parse` turns a report's lines into the [`model`] types, judges
 //!   completeness and damage, and gives the syzkaller-compatible title;
 //! * [`symbolize`] (only with `--vmlinux`/`--modules`/`--debuginfo`) adds
 //!   file:line and inlined callees to the frames;
@@ -31,6 +31,9 @@
 //! * [`analysis`] bundles a report with its walks, its verdict and the known
 //!   issue it matches;
 //! * [`render`] writes them out (text, JSON, markdown).
+//!
+//! `segment` and `parse` are private; [`stages`] exposes their entry points
+//! for tools that drive or time one stage alone.
 //!
 //! Beside the stages:
 //!
@@ -80,9 +83,10 @@ pub mod kernel;
 pub mod kind;
 pub mod mail;
 pub mod model;
-pub mod parse;
+mod parse;
 pub mod render;
-pub mod segment;
+mod segment;
+pub mod stages;
 pub mod symbolize;
 #[cfg(test)]
 pub(crate) mod test_support;

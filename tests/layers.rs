@@ -19,7 +19,7 @@ const LAYERS: &[&[&str]] = &[
     // What one line means on its own, and reading lines.
     &["vocab", "input"],
     &["segment"],
-    &["parse"],
+    &["parse", "stages"],
     &["symbolize", "cycle"],
     &["walk"],
     &["classify"],

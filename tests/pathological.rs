@@ -22,7 +22,7 @@ use std::io::{self, Read};
 use std::time::{Duration, Instant};
 
 use splatdec::input::MAX_LINE_BYTES;
-use splatdec::segment::limits::{
+use splatdec::stages::limits::{
     MAX_OPEN_REPORTS, MAX_QUEUED_REPORTS, MAX_REPORT_BYTES, MAX_REPORT_LINES,
 };
 use splatdec::Report;
@@ -601,7 +601,7 @@ fn decoding_time_is_linear_in_size() {
 
 #[test]
 fn foreign_text_kept_beside_a_report_is_capped() {
-    use splatdec::segment::limits::MAX_INTERLEAVED_BYTES;
+    use splatdec::stages::limits::MAX_INTERLEAVED_BYTES;
     let mut log = String::new();
     let long = "q".repeat(MAX_LINE_BYTES - 40);
     let own: Vec<String> = CIRCULAR

@@ -877,7 +877,7 @@ proptest! {
 /// client or a console writes: the first keeps the line's indentation.
 fn wrap(style: u8, text: &str) -> Option<Vec<String>> {
     let t = text.trim_end();
-    let is_banner = splatdec::segment::match_banner(t).is_some();
+    let is_banner = splatdec::stages::match_banner(t).is_some();
     match style {
         // A banner broken at its last space, format=flowed (the space
         // stays at the end of the first piece), or a bracketed banner
@@ -889,7 +889,7 @@ fn wrap(style: u8, text: &str) -> Option<Vec<String>> {
             let sp = t.rfind(' ')?;
             // A banner whose first piece is already one (`DEBUG_LOCKS_WARN_ON(`
             // and what it printed) is whole where it breaks: not this shape.
-            splatdec::segment::match_banner(&t[..=sp])
+            splatdec::stages::match_banner(&t[..=sp])
                 .is_none()
                 .then_some(())?;
             Some(vec![t[..=sp].to_string(), t[sp + 1..].to_string()])

@@ -133,7 +133,7 @@ const CASES: &[(&str, Input, Input)] = &[
     (
         "socket-owner-excludes-softirq",
         (
-            "labeled/381-sk-callback-lock-slock-af-inet-irq-inversion-owner-bit-2.6.19.txt",
+            "labeled/382-sk-callback-lock-slock-af-inet-irq-inversion-owner-bit-2.6.19.txt",
             None,
         ),
         // The same locks, but the held locks show the task taking the

@@ -25,10 +25,6 @@ mod path;
 mod section;
 pub mod title;
 
-// The line lexers moved to [`crate::vocab`]; the old paths are kept for
-// code written against them.
-pub use crate::vocab::{frame, lock};
-
 use crate::input::Line;
 use crate::model::{Frame, FrameContext, KeptLine, Lock, Problem, Report, ReportKind, Trace};
 use crate::segment::RawReport;

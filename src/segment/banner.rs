@@ -44,7 +44,7 @@ pub struct Banner {
     /// locks held in the system:`).
     pub opens_dump: bool,
     /// No banner was printed: the report was pasted from a body line on
-    /// ([`match_headless`]); `text` is empty.
+    /// (`match_headless`); `text` is empty.
     pub headless: bool,
 }
 
@@ -237,13 +237,6 @@ impl Prefilter {
     #[inline]
     pub fn find_start(bytes: &[u8]) -> Option<usize> {
         compiled().starts.find(bytes).map(|m| m.start())
-    }
-
-    /// Where the first possible banner needle in `bytes` starts: the same
-    /// test over a whole buffer of lines.
-    #[inline]
-    pub fn find(bytes: &[u8]) -> Option<usize> {
-        compiled().prefilter.find(bytes).map(|m| m.start())
     }
 }
 

@@ -73,6 +73,7 @@ pub fn soft_break(a: &str, a_line_len: usize, b: &str) -> Option<String> {
 
 /// The joined text of `a` followed by `b` when the two are certainly one
 /// line split in two; `None` otherwise.
+#[cfg(test)]
 pub fn pair(a: &str, b: &str) -> Option<String> {
     pair_bounded(a, b, true, true)
 }

@@ -71,7 +71,7 @@ pub struct RawReport {
     pub caller: Option<Caller>,
     /// The input stopped inside the report's last line (no line end).
     pub cut_mid_line: bool,
-    /// Lines rejoined before segmentation ([`join`]): each pair is the
+    /// Lines rejoined before segmentation (`join`): each pair is the
     /// first line of a joined line and a line appended to it.
     pub joined: Vec<(u64, u64)>,
 }
@@ -1227,7 +1227,7 @@ impl Segmenter {
 ///
 /// While no report is open, lines without a banner needle do nothing, so
 /// they are skipped a buffer at a time ([`LineReader::skip_lines_without`]
-/// with [`Prefilter::find_start`]) instead of one by one: ordinary log text costs
+/// with `Prefilter::find_start`) instead of one by one: ordinary log text costs
 /// one SIMD scan and a newline count.
 pub fn drive<R: std::io::Read>(
     lines: &mut LineReader<R>,

@@ -549,7 +549,7 @@ impl Image {
         self.syms[from..]
             .iter()
             .take_while(|s| s.addr == addr)
-            .any(|s| s.name == name || crate::parse::frame::base_name(&s.name) == name)
+            .any(|s| s.name == name || crate::vocab::frame::base_name(&s.name) == name)
     }
 
     /// The address range the image's functions cover.

@@ -34,7 +34,7 @@ use std::sync::{Arc, Mutex};
 use compact_str::CompactString;
 
 use crate::model::{Frame, Report};
-use crate::parse::frame::base_name;
+use crate::vocab::frame::base_name;
 use image::{Image, ImageError, SourceFrame, Sym};
 
 /// Where debug images come from (the `--vmlinux`, `--modules` and
