@@ -277,8 +277,26 @@ impl Trace {
 pub struct Scenario {
     /// Column headers (`CPU0`, `CPU1`, ...).
     pub cpus: Vec<String>,
-    /// Each step in printed order.
+    /// Each step in printed order whose CPU column is known.
     pub steps: Vec<ScenarioStep>,
+    /// Steps whose CPU column could not be told from the log (a mail
+    /// client wrapped the line before the step or the indentation was
+    /// lost): kept here, never placed in a column by a guess.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub undetermined: Vec<UndeterminedStep>,
+}
+
+/// A scenario step whose CPU column is unknown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UndeterminedStep {
+    /// Its line in the input.
+    pub line: u64,
+    /// Its place among all the table's steps as printed (0 = first).
+    pub position: usize,
+    /// `lock`, `rlock`, `sync`, `local_irq_disable`, `interrupt` ...
+    pub action: String,
+    /// The lock class argument, when the step names one.
+    pub lock: Option<String>,
 }
 
 /// One row of the scenario table.
@@ -535,6 +553,12 @@ pub enum Problem {
     /// The circular-dependency scenario's columns were restored from the
     /// table's fixed shape because indentation was lost.
     ScenarioColumnsRestored,
+    /// Scenario steps (their lines) whose CPU column the indentation does
+    /// not tell; they are kept apart from the table.
+    ScenarioColumnUndetermined {
+        /// The steps' lines.
+        lines: Vec<u64>,
+    },
     /// Sections the kind needs were not seen.
     Missing {
         /// The missing sections, as the kind's row names them
@@ -600,6 +624,16 @@ impl std::fmt::Display for Problem {
             Problem::ScenarioColumnsRestored => f.write_str(
                 "scenario columns restored from the table's fixed shape (indentation was lost)",
             ),
+            Problem::ScenarioColumnUndetermined { lines } => {
+                let lines: Vec<String> = lines.iter().map(u64::to_string).collect();
+                write!(
+                    f,
+                    "the CPU column of the scenario step{} at line{} {} is not told by its indentation (wrapped or lost): left out of the table",
+                    if lines.len() == 1 { "" } else { "s" },
+                    if lines.len() == 1 { "" } else { "s" },
+                    lines.join(", ")
+                )
+            }
             Problem::Missing {
                 sections,
                 end,

@@ -65,6 +65,31 @@ fn every_shape_fixture_decodes_as_its_sidecar_says() {
         if let Some(n) = want.get("backtrace_frames").and_then(|v| v.as_integer()) {
             assert_eq!(r.backtrace.len() as i64, n, "{name}: frames");
         }
+        let ints = |k: &str| {
+            want.get(k).and_then(|v| v.as_array()).map(|a| {
+                a.iter()
+                    .map(|x| x.as_integer().unwrap() as u64)
+                    .collect::<Vec<_>>()
+            })
+        };
+        // The scenario's placed steps' CPU columns, and the lines of the
+        // steps whose column is not told (kept apart, named in a problem).
+        if let Some(cpus) = ints("scenario_cpus") {
+            let s = r.scenario.as_ref().expect("a scenario");
+            let got: Vec<u64> = s.steps.iter().map(|st| st.cpu as u64).collect();
+            assert_eq!(got, cpus, "{name}: scenario columns");
+            let untold: Vec<u64> = s.undetermined.iter().map(|u| u.line).collect();
+            let want_untold = ints("scenario_undetermined").unwrap_or_default();
+            assert_eq!(untold, want_untold, "{name}: undetermined steps");
+            let named = r.problems.iter().any(|p| {
+                matches!(p, splatdec::model::Problem::ScenarioColumnUndetermined { lines } if *lines == want_untold)
+            });
+            assert_eq!(named, !want_untold.is_empty(), "{name}: {:?}", r.problems);
+            // A step kept apart is shown as damage, with its line.
+            if !want_untold.is_empty() {
+                assert!(r.damaged(), "{name}");
+            }
+        }
         assert!(r.unparsed.is_empty(), "{name}: unparsed {:?}", r.unparsed);
         // Every join names two lines of the input inside the report, the
         // appended one after the first.

@@ -137,9 +137,7 @@ impl<'a> Parser<'a> {
     /// The scenario table, held-lock lists and the usage transition line.
     fn table_header(&mut self, t: &str, _no: u64) -> Head {
         let r = &mut self.r;
-        if t == "Possible unsafe locking scenario:"
-            || t == "Possible interrupt unsafe locking scenario:"
-        {
+        if super::judge::ScenarioTable::of_header(t).is_some() {
             r.scenario = Some(Scenario::default());
             Head::Open(Section::Scenario)
         } else if let Some((count, task)) = parse_held_header(t) {

@@ -5,30 +5,127 @@
 use super::Parser;
 use crate::kernel::frames;
 use crate::kind::{Backtrace, Part};
-use crate::model::{EndReason, Problem, Report, ReportKind};
+use crate::model::{EndReason, Problem, Report, ReportKind, ScenarioStep, UndeterminedStep};
 use crate::segment::RawReport;
 use crate::vocab::body::is_root_frame;
 use crate::vocab::trim::TrimWs;
 
-/// Archives that collapse leading whitespace lose the scenario's columns.
-/// The circular-dependency table has one fixed shape (CPU0 takes the held
-/// lock, CPU1 takes the other and then the held one, CPU0 the new one), so
-/// when every step landed in one column, restore that shape.
-pub(super) fn repair_scenario(r: &mut Report) {
-    let Some(s) = r.scenario.as_mut() else { return };
-    let all_one_column = s.steps.iter().all(|st| st.cpu == 0);
-    if r.kind == ReportKind::CircularDependency
-        && s.cpus.len() == 2
-        && s.steps.len() == 4
-        && all_one_column
-        && s.steps
-            .iter()
-            .all(|st| st.action.ends_with("lock") || st.action == "sync")
-    {
-        for (st, cpu) in s.steps.iter_mut().zip([0, 1, 1, 0]) {
-            st.cpu = cpu;
+/// The scenario tables lockdep prints, told apart by their header line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ScenarioTable {
+    /// ` Possible unsafe locking scenario:` (print_circular_lock_scenario,
+    /// print_deadlock_scenario, print_usage_bug_scenario).
+    Plain,
+    /// ` Possible unsafe locking scenario by crosslock:` (4.14's
+    /// crossrelease, print_circular_lock_scenario for a crosslock target).
+    Crosslock,
+    /// ` Possible interrupt unsafe locking scenario:`
+    /// (print_irq_lock_scenario).
+    Interrupt,
+}
+
+impl ScenarioTable {
+    pub(super) fn of_header(t: &str) -> Option<Self> {
+        match t {
+            "Possible unsafe locking scenario:" => Some(ScenarioTable::Plain),
+            "Possible unsafe locking scenario by crosslock:" => Some(ScenarioTable::Crosslock),
+            "Possible interrupt unsafe locking scenario:" => Some(ScenarioTable::Interrupt),
+            _ => None,
         }
-        r.problems.push(Problem::ScenarioColumnsRestored);
+    }
+
+    /// The CPU columns of a two-CPU table of this kind, which lockdep
+    /// prints in one fixed shape (kernel/locking/lockdep.c): the circular
+    /// table's four steps (CPU0 takes the held lock, CPU1 the other and
+    /// then the held one, CPU0 the new one; `lock`, `rlock` or `sync`;
+    /// 2.6.39 to 6.x), the crosslock table's four (CPU0 two `lock`s, CPU1
+    /// a `lock` and the `unlock`; 4.14), and the interrupt table's six
+    /// (CPU0 `lock`, CPU1 `local_irq_disable` and two `lock`s, CPU0
+    /// `<Interrupt>` and `lock`). `None` for a table of any other shape.
+    fn fixed_columns(self, actions: &[&str], cpus: usize) -> Option<&'static [usize]> {
+        let takes = |a: &str| matches!(a, "lock" | "rlock" | "sync");
+        let fits = |want: &[&str]| {
+            actions.len() == want.len()
+                && actions
+                    .iter()
+                    .zip(want)
+                    .all(|(a, w)| if w.is_empty() { takes(a) } else { a == w })
+        };
+        if cpus != 2 {
+            return None;
+        }
+        match self {
+            ScenarioTable::Plain => fits(&["", "", "", ""]).then_some(&[0, 1, 1, 0]),
+            ScenarioTable::Crosslock => {
+                fits(&["lock", "lock", "lock", "unlock"]).then_some(&[0, 0, 1, 1])
+            }
+            ScenarioTable::Interrupt => fits(&["", "local_irq_disable", "", "", "interrupt", ""])
+                .then_some(&[0, 1, 1, 1, 0, 0]),
+        }
+    }
+}
+
+/// Put the scenario's steps in their CPU columns once the report is read.
+/// A step whose indentation told its column keeps it. When some did not
+/// (a mail client wrapped the line before the step, an archive dropped the
+/// spaces) or every step fell in the first column, a table of one fixed
+/// shape ([`ScenarioTable::fixed_columns`]) whose told columns agree with it takes that
+/// shape (a problem says so). Otherwise a step with no told column is kept
+/// apart, in `undetermined`, and a problem names its line: it is never
+/// put in a column by a guess.
+pub(super) fn place_scenario_steps(p: &mut Parser<'_>) {
+    let rows = std::mem::take(&mut p.scenario_rows);
+    let Some(s) = p.r.scenario.as_mut() else { return };
+    if rows.is_empty() {
+        return;
+    }
+    let table = p
+        .raw
+        .lines
+        .iter()
+        .find_map(|l| ScenarioTable::of_header(l.text.trim_ws()));
+    let actions: Vec<&str> = rows.iter().map(|r| r.action.as_str()).collect();
+    let all_first = rows.iter().all(|r| r.cpu == Some(0));
+    let untold = rows.iter().any(|r| r.cpu.is_none());
+    let fixed = table.and_then(|t| t.fixed_columns(&actions, s.cpus.len()));
+    let shape = fixed.filter(|shape| {
+        all_first
+            || (untold
+                && rows
+                    .iter()
+                    .zip(shape.iter())
+                    .all(|(r, &c)| r.cpu.is_none_or(|told| told == c)))
+    });
+    let placed: Vec<Option<usize>> = match shape {
+        Some(shape) => shape.iter().map(|&c| Some(c)).collect(),
+        None => rows.iter().map(|r| r.cpu).collect(),
+    };
+    let mut untold_lines = Vec::new();
+    for (position, (row, cpu)) in rows.into_iter().zip(placed).enumerate() {
+        match cpu {
+            Some(cpu) => s.steps.push(ScenarioStep {
+                cpu,
+                action: row.action,
+                lock: row.lock,
+            }),
+            None => {
+                untold_lines.push(row.line);
+                s.undetermined.push(UndeterminedStep {
+                    line: row.line,
+                    position,
+                    action: row.action,
+                    lock: row.lock,
+                });
+            }
+        }
+    }
+    if shape.is_some() {
+        p.r.problems.push(Problem::ScenarioColumnsRestored);
+    }
+    if !untold_lines.is_empty() {
+        p.r.corrupted = true;
+        p.r.problems
+            .push(Problem::ScenarioColumnUndetermined { lines: untold_lines });
     }
 }
 

@@ -81,11 +81,23 @@ enum PendingAt {
     Slot(Slot),
     LastHeld,
 }
+/// A scenario step as read: its CPU column when its indentation told one.
+#[derive(Debug)]
+struct ScenarioRow {
+    cpu: Option<usize>,
+    action: String,
+    lock: Option<String>,
+    line: u64,
+}
+
 /// The report parser's working state.
 struct Parser<'a> {
     r: Report,
     section: Section,
     scenario_cols: Vec<(usize, String)>,
+    /// The scenario's steps as read, placed in the table by
+    /// [`judge::place_scenario_steps`] once the whole report is read.
+    scenario_rows: Vec<ScenarioRow>,
     ctx: FrameContext,
     raw: &'a RawReport,
     expect_failures: usize,
@@ -421,6 +433,7 @@ pub fn parse_report(raw: &RawReport, source: &str) -> Report {
         r,
         section: Section::None,
         scenario_cols: Vec::new(),
+        scenario_rows: Vec::new(),
         ctx: FrameContext::Task,
         raw,
         expect_failures: 0,
@@ -433,13 +446,13 @@ pub fn parse_report(raw: &RawReport, source: &str) -> Report {
         section_header_line: 0,
     };
     read_lines(&mut p, raw);
+    judge::place_scenario_steps(&mut p);
     p.finish_path();
     if raw.banner.headless {
         headless_kind(&mut p.r, raw);
     }
     pick_main_held_list(&mut p.r);
     keep_side_lines(&mut p.r, raw);
-    judge::repair_scenario(&mut p.r);
     judge::judge(&mut p);
     let mut r = p.r;
     if raw.banner.headless {
@@ -818,6 +831,65 @@ ffff888012345678 &sb->s_type->i_mutex_key#14
         assert_eq!(letters, "WOE");
         assert!(r.unparsed.is_empty(), "{:?}", r.unparsed);
         assert_eq!(r.joined.len(), 2);
+    }
+
+    /// Scenario steps go to the column whose header they sit under, read
+    /// in display columns (tabs to multiples of eight), whatever the
+    /// number of CPUs; a step the positions do not place (no indentation
+    /// under an indented header, or midway between two headers) is kept
+    /// apart with its line and a problem, never put in a column.
+    #[test]
+    fn scenario_steps_by_header_columns_or_kept_apart() {
+        let table = |header: &str, steps: &[&str]| {
+            let mut t = String::from(
+                "WARNING: possible circular locking dependency detected\n Possible unsafe locking scenario:\n\n",
+            );
+            t.push_str(header);
+            t.push('\n');
+            for s in steps {
+                t.push_str(s);
+                t.push('\n');
+            }
+            t.push_str("\n *** DEADLOCK ***\n");
+            parse_all(&t).remove(0)
+        };
+        let three = "       CPU0                    CPU1                    CPU2";
+        let r = table(
+            three,
+            &[
+                "  lock(a);",
+                "\t\t\t       lock(b);",
+                "                                                       lock(c);",
+                "lock(d);",
+                "                 lock(e);",
+            ],
+        );
+        let s = r.scenario.as_ref().unwrap();
+        let placed: Vec<(usize, &str)> = s
+            .steps
+            .iter()
+            .map(|st| (st.cpu, st.lock.as_deref().unwrap()))
+            .collect();
+        assert_eq!(placed, [(0, "a"), (1, "b"), (2, "c")]);
+        let apart: Vec<(u64, usize, &str)> = s
+            .undetermined
+            .iter()
+            .map(|u| (u.line, u.position, u.lock.as_deref().unwrap()))
+            .collect();
+        assert_eq!(apart, [(8, 3, "d"), (9, 4, "e")]);
+        assert!(r
+            .problems
+            .contains(&Problem::ScenarioColumnUndetermined { lines: vec![8, 9] }));
+        assert!(r.corrupted);
+        // A header collapsed to single spaces tells no column.
+        let r = table(" CPU0 CPU1 CPU2", &["lock(a);", "lock(b);"]);
+        let s = r.scenario.as_ref().unwrap();
+        assert!(s.steps.is_empty());
+        assert_eq!(s.undetermined.len(), 2);
+        // One CPU: every step is its.
+        let r = table("       CPU0", &["lock(a);", "  <Interrupt>", "    lock(a);"]);
+        assert_eq!(r.scenario.as_ref().unwrap().steps.len(), 3);
+        assert!(r.scenario.as_ref().unwrap().undetermined.is_empty());
     }
 
     /// A symbolized stack whose `file:line [inline]` suffixes were cut

@@ -4,7 +4,7 @@
 
 use super::{Parser, PendingAt, Section, Slot};
 use crate::input::Line;
-use crate::model::{AtomicSleep, FrameContext, IrqEvent, Lock, ScenarioStep};
+use crate::model::{AtomicSleep, FrameContext, IrqEvent, Lock};
 use crate::vocab::body::is_lone_address;
 use crate::vocab::frame::{classify_trace_line, parse_frame, TraceLineRef};
 use crate::vocab::lock::{
@@ -179,10 +179,13 @@ impl Parser<'_> {
             return true;
         }
         match scenario_step(text, &self.scenario_cols) {
-            Some(step) => {
-                if let Some(s) = self.r.scenario.as_mut() {
-                    s.steps.push(step);
-                }
+            Some((cpu, action, lock)) => {
+                self.scenario_rows.push(super::ScenarioRow {
+                    cpu,
+                    action,
+                    lock,
+                    line: line.no,
+                });
                 true
             }
             None => false,
@@ -411,9 +414,18 @@ fn is_bare_class_name(t: &str) -> bool {
         && !t.ends_with('!')
 }
 
-/// Column start positions of a scenario header line (`CPU0 ... CPU1`).
-/// A column name is `CPU` and alphanumerics: whatever else follows it on
-/// a damaged line (controls, NULs) is not part of the name.
+/// The display column after `text`: tabs advance to the next multiple of
+/// eight, as a terminal or mail reader shows them (measured from the start
+/// of the kernel text, past any stripped prefix).
+fn display_width(text: &str) -> usize {
+    text.chars()
+        .fold(0, |col, c| if c == '\t' { col / 8 * 8 + 8 } else { col + 1 })
+}
+
+/// Column start positions of a scenario header line (`CPU0 ... CPU1`), as
+/// display columns. A column name is `CPU` and alphanumerics: whatever
+/// else follows it on a damaged line (controls, NULs) is not part of the
+/// name.
 fn scenario_columns(text: &str) -> Vec<(usize, String)> {
     let mut cols = Vec::new();
     let mut search = 0;
@@ -423,16 +435,55 @@ fn scenario_columns(text: &str) -> Vec<(usize, String)> {
             .find(|c: char| !c.is_ascii_alphanumeric())
             .map(|e| at + e)
             .unwrap_or(text.len());
-        cols.push((at, text[at..end].to_string()));
+        cols.push((display_width(&text[..at]), text[at..end].to_string()));
         search = end;
     }
     cols
 }
 
-/// One scenario step: `lock(&x->y);`, `<Interrupt>`, `local_irq_disable();`.
-fn scenario_step(text: &str, cols: &[(usize, String)]) -> Option<ScenarioStep> {
-    let indent = text.len() - text.trim_start_ws().len();
+/// Header columns closer than this (lockdep prints them 24 apart) were
+/// collapsed by whatever carried the log: positions tell no column.
+const MIN_COLUMN_GAP: usize = 10;
+
+/// A step this much nearer one header column than any other is that
+/// column's (lockdep's steps sit 0 to 5 columns left of their header).
+const MIN_COLUMN_MARGIN: usize = 6;
+
+/// The CPU column of a step starting at display column `indent`, from the
+/// header's column starts; `None` when the positions do not tell: a
+/// collapsed header, a step between two columns, or a step with no
+/// indentation at all under an indented header (lockdep indents every
+/// step: a mail client that wrapped the line before the step, or an
+/// archive that dropped its spaces, took the column with it).
+fn step_column(indent: usize, cols: &[(usize, String)]) -> Option<usize> {
+    if cols.len() <= 1 {
+        return Some(0);
+    }
+    let collapsed = cols
+        .windows(2)
+        .any(|w| w[1].0.saturating_sub(w[0].0) < MIN_COLUMN_GAP);
+    if collapsed || (indent == 0 && cols[0].0 >= 2) {
+        return None;
+    }
+    let mut by_distance: Vec<(usize, usize)> = cols
+        .iter()
+        .enumerate()
+        .map(|(i, (pos, _))| (pos.abs_diff(indent), i))
+        .collect();
+    by_distance.sort_unstable();
+    let (near, cpu) = by_distance[0];
+    (by_distance[1].0 - near >= MIN_COLUMN_MARGIN).then_some(cpu)
+}
+
+/// One scenario step: `lock(&x->y);`, `<Interrupt>`, `local_irq_disable();`,
+/// as its CPU column (see [`step_column`]; no header read: column 0),
+/// action and lock class.
+fn scenario_step(
+    text: &str,
+    cols: &[(usize, String)],
+) -> Option<(Option<usize>, String, Option<String>)> {
     let t = text.trim_ws();
+    let indent = display_width(&text[..text.len() - text.trim_start_ws().len()]);
     let (action, lock) = if t == "<Interrupt>" {
         ("interrupt".to_string(), None)
     } else {
@@ -451,13 +502,12 @@ fn scenario_step(text: &str, cols: &[(usize, String)]) -> Option<ScenarioStep> {
             (!body.is_empty()).then(|| body.to_string()),
         )
     };
-    let cpu = cols
-        .iter()
-        .enumerate()
-        .min_by_key(|(_, (pos, _))| pos.abs_diff(indent))
-        .map(|(i, _)| i)
-        .unwrap_or(0);
-    Some(ScenarioStep { cpu, action, lock })
+    let cpu = if cols.is_empty() {
+        Some(0)
+    } else {
+        step_column(indent, cols)
+    };
+    Some((cpu, action, lock))
 }
 
 /// Parentheses in `class` pair up (a whole class name, not a piece).

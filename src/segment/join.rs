@@ -84,6 +84,9 @@ pub fn pair(a: &str, b: &str) -> Option<String> {
 /// knows this for most lines from the scan of the raw bytes, and the result
 /// is the same as [`pair`]'s.
 pub fn pair_bounded(a: &str, b: &str, a_may: bool, b_may: bool) -> Option<String> {
+    if let Some(j) = step_after_its_indent(a, b) {
+        return Some(j);
+    }
     let at = a.trim_end_ws();
     let bt = b.trim_ws();
     if at.trim_start_ws().is_empty() || bt.is_empty() {
@@ -265,6 +268,49 @@ fn scenario_continued(at: &str, bt: &str) -> Option<String> {
         (d >= 0).then_some(d)
     });
     (depth == Some(0)).then(|| format!("{at}{sep}{bt}"))
+}
+
+/// A scenario step whose line a mail client broke at the last space of
+/// its indentation: a piece of nothing but blanks (lockdep prints no such
+/// line; its blank lines are empty), then the step with no indentation
+/// (`                               ` / `lock(&ctx->mutex);`). The step
+/// gets its indentation (its CPU column) back.
+fn step_after_its_indent(a: &str, b: &str) -> Option<String> {
+    if a.len() < 2 || !a.bytes().all(|c| c == b' ' || c == b'\t') {
+        return None;
+    }
+    if b.starts_with([' ', '\t']) || !is_scenario_step(b.trim_end_ws()) {
+        return None;
+    }
+    Some(format!("{a}{b}"))
+}
+
+/// `lock(class);`, `local_irq_disable();`, `<Interrupt>`: a whole step of
+/// the scenario table (the class's parentheses balanced).
+fn is_scenario_step(t: &str) -> bool {
+    if t == "<Interrupt>" {
+        return true;
+    }
+    let Some((action, rest)) = t.split_once('(') else {
+        return false;
+    };
+    let Some(body) = rest.strip_suffix(");") else {
+        return false;
+    };
+    !action.is_empty()
+        && action.bytes().all(|c| c.is_ascii_lowercase() || c == b'_')
+        && !body.contains(';')
+        && body
+            .bytes()
+            .try_fold(0i32, |d, c| {
+                let d = match c {
+                    b'(' => d + 1,
+                    b')' => d - 1,
+                    _ => d,
+                };
+                (d >= 0).then_some(d)
+            })
+            == Some(0)
 }
 
 /// Does `at + " " + bt` hold a banner needle (the prefilter of
@@ -866,6 +912,25 @@ mod tests {
             pair("Hardware name: linux,dummy-virt (DT)", "12/12/2012"),
             None
         );
+    }
+
+    #[test]
+    fn scenario_step_after_its_indentation() {
+        let indent = " ".repeat(31);
+        assert_eq!(
+            pair(&indent, "lock(&q->m);").as_deref(),
+            Some(format!("{indent}lock(&q->m);").as_str())
+        );
+        assert_eq!(
+            pair(&indent, "<Interrupt>").as_deref(),
+            Some(format!("{indent}<Interrupt>").as_str())
+        );
+        // Not a whole step, an indented one, or no indentation to give.
+        assert_eq!(pair(&indent, "lock(&q->m"), None);
+        assert_eq!(pair(&indent, " lock(&q->m);"), None);
+        assert_eq!(pair(&indent, "Call Trace:"), None);
+        assert_eq!(pair(" ", "lock(&q->m);"), None);
+        assert_eq!(pair("", "lock(&q->m);"), None);
     }
 
     #[test]
