@@ -75,7 +75,9 @@ impl ScenarioTable {
 /// put in a column by a guess.
 pub(super) fn place_scenario_steps(p: &mut Parser<'_>) {
     let rows = std::mem::take(&mut p.scenario_rows);
-    let Some(s) = p.r.scenario.as_mut() else { return };
+    let Some(s) = p.r.scenario.as_mut() else {
+        return;
+    };
     if rows.is_empty() {
         return;
     }
@@ -124,8 +126,9 @@ pub(super) fn place_scenario_steps(p: &mut Parser<'_>) {
     }
     if !untold_lines.is_empty() {
         p.r.corrupted = true;
-        p.r.problems
-            .push(Problem::ScenarioColumnUndetermined { lines: untold_lines });
+        p.r.problems.push(Problem::ScenarioColumnUndetermined {
+            lines: untold_lines,
+        });
     }
 }
 

@@ -887,7 +887,10 @@ ffff888012345678 &sb->s_type->i_mutex_key#14
         assert!(s.steps.is_empty());
         assert_eq!(s.undetermined.len(), 2);
         // One CPU: every step is its.
-        let r = table("       CPU0", &["lock(a);", "  <Interrupt>", "    lock(a);"]);
+        let r = table(
+            "       CPU0",
+            &["lock(a);", "  <Interrupt>", "    lock(a);"],
+        );
         assert_eq!(r.scenario.as_ref().unwrap().steps.len(), 3);
         assert!(r.scenario.as_ref().unwrap().undetermined.is_empty());
     }

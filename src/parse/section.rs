@@ -418,8 +418,10 @@ fn is_bare_class_name(t: &str) -> bool {
 /// eight, as a terminal or mail reader shows them (measured from the start
 /// of the kernel text, past any stripped prefix).
 fn display_width(text: &str) -> usize {
-    text.chars()
-        .fold(0, |col, c| if c == '\t' { col / 8 * 8 + 8 } else { col + 1 })
+    text.chars().fold(
+        0,
+        |col, c| if c == '\t' { col / 8 * 8 + 8 } else { col + 1 },
+    )
 }
 
 /// Column start positions of a scenario header line (`CPU0 ... CPU1`), as

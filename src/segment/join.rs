@@ -300,17 +300,14 @@ fn is_scenario_step(t: &str) -> bool {
     !action.is_empty()
         && action.bytes().all(|c| c.is_ascii_lowercase() || c == b'_')
         && !body.contains(';')
-        && body
-            .bytes()
-            .try_fold(0i32, |d, c| {
-                let d = match c {
-                    b'(' => d + 1,
-                    b')' => d - 1,
-                    _ => d,
-                };
-                (d >= 0).then_some(d)
-            })
-            == Some(0)
+        && body.bytes().try_fold(0i32, |d, c| {
+            let d = match c {
+                b'(' => d + 1,
+                b')' => d - 1,
+                _ => d,
+            };
+            (d >= 0).then_some(d)
+        }) == Some(0)
 }
 
 /// Does `at + " " + bt` hold a banner needle (the prefilter of
