@@ -254,3 +254,27 @@ fn arm32_cut_after_the_irq_exception_stack_is_incomplete() {
     let r = &splatdec::decode_str(&log, "-")[0];
     assert!(r.complete, "{:?}", r.problems);
 }
+
+/// An untimed log pasted as a Markdown 4-space code block (issue 13): the
+/// block's indentation is not the kernel's, so the lines kept unparsed
+/// read as in the log the block was made from (fixtures/real/004, quoted
+/// there), and the report is the same apart from its lines.
+#[test]
+fn code_block_indentation_is_not_kept_in_unparsed_text() {
+    let block = analyses(&fixture("markdown-indented-crossrelease-4.14.txt"));
+    let real = analyses(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/real/004-crossrelease-loop-ext4-submit-bio-wait-syzbot.txt"),
+    );
+    assert_eq!(block.len(), 1);
+    let texts = |a: &Analysis| -> Vec<String> {
+        a.report.unparsed.iter().map(|k| k.text.clone()).collect()
+    };
+    let got = texts(&block[0]);
+    assert!(!got.is_empty());
+    assert_eq!(got, texts(&real[0]));
+    assert!(got.iter().all(|t| !t.starts_with("    ")), "{got:?}");
+    let r = &block[0].report;
+    assert_eq!(r.scenario, real[0].report.scenario);
+    assert_eq!(r.backtrace.len(), real[0].report.backtrace.len());
+}

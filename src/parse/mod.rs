@@ -25,7 +25,7 @@ mod path;
 mod section;
 pub mod title;
 
-use crate::input::Line;
+use crate::input::{Line, Lines};
 use crate::model::{Frame, FrameContext, KeptLine, Lock, Problem, Report, ReportKind, Trace};
 use crate::segment::RawReport;
 use crate::vocab::frame::{classify_trace_line, parse_frame, TraceLineRef};
@@ -426,6 +426,14 @@ fn is_stack_line(text: &str) -> bool {
 /// Parse one raw report. Never fails: what cannot be understood is kept
 /// in `unparsed` and reflected in `complete`/`corrupted`/`problems`.
 pub fn parse_report(raw: &RawReport, source: &str) -> Report {
+    let dedented;
+    let raw = match dedent(raw) {
+        Some(d) => {
+            dedented = d;
+            &dedented
+        }
+        None => raw,
+    };
     let first = raw.lines.first().map(|l| l.no).unwrap_or(0);
     let mut r = Report::new(raw.banner.kind, source, first);
     header::apply_banner(&mut r, raw);
@@ -509,6 +517,66 @@ fn read_lines(p: &mut Parser<'_>, raw: &RawReport) {
     if let Some(d) = dept {
         d.finish(&mut p.r);
     }
+}
+
+/// Display columns of indentation that make a Markdown code block (four
+/// spaces or a tab, CommonMark 4.4).
+const CODE_BLOCK_INDENT: usize = 4;
+
+/// A report pasted as an indented (Markdown) code block: the whitespace
+/// every non-blank line of its text starts with, when it is a code
+/// block's indentation. Lockdep prints its banner, rulers and section
+/// headers at column 0, so a report whose every line is indented was
+/// indented as a whole by whoever pasted it; the indentation is not the
+/// kernel's. `None` for a report as printed.
+fn block_indent(raw: &RawReport) -> Option<&str> {
+    let mut common: Option<&str> = None;
+    for l in raw.lines.iter() {
+        let t = l.text;
+        if t.trim_ws().is_empty() {
+            continue;
+        }
+        let ws = &t[..t.len() - t.trim_start_ws().len()];
+        let c = match common {
+            None => ws,
+            Some(c) => {
+                let n = c
+                    .bytes()
+                    .zip(ws.bytes())
+                    .take_while(|(a, b)| a == b)
+                    .count();
+                &c[..n]
+            }
+        };
+        if c.is_empty() {
+            return None;
+        }
+        common = Some(c);
+    }
+    let c = common?;
+    let cols = c.chars().fold(
+        0,
+        |col, ch| if ch == '\t' { col / 8 * 8 + 8 } else { col + 1 },
+    );
+    (cols >= CODE_BLOCK_INDENT).then_some(c)
+}
+
+/// The report with a code block's indentation ([`block_indent`]) taken
+/// off each line's text, so what is parsed and kept (`unparsed`) is the
+/// kernel's text; `None` when it has none.
+fn dedent(raw: &RawReport) -> Option<RawReport> {
+    let indent = block_indent(raw)?.to_string();
+    let mut lines = Lines::with_capacity(raw.lines.len(), raw.lines.text_bytes());
+    for l in raw.lines.iter() {
+        let text = l
+            .text
+            .strip_prefix(indent.as_str())
+            .unwrap_or_else(|| &l.text[l.text.len()..]);
+        lines.push(&Line { text, ..l });
+    }
+    let mut d = raw.clone();
+    d.lines = lines;
+    Some(d)
 }
 
 /// The main held list: the report task's, else the first printed.

@@ -168,6 +168,13 @@ struct Tracker {
     dump_foreign: usize,
     /// Blank lines just taken in a hung task's body.
     blank_run: usize,
+    /// Body lines taken since the last kernel-shaped one (blank lines, and
+    /// unindented lines no vocabulary knows), and whether any of them is
+    /// not blank:
+    /// the poster's prose after the report, given back when the report
+    /// closes there.
+    tail: usize,
+    tail_prose: bool,
 }
 
 impl Tracker {
@@ -200,6 +207,8 @@ impl Tracker {
             regs_junk_run: 0,
             junk_before_suspend: 0,
             blank_run: 0,
+            tail: 0,
+            tail_prose: false,
             closed_at: 0,
             hung_comm: b.hung_task.then(|| b.captures.first().cloned()).flatten(),
             seen_task_line: false,
@@ -253,13 +262,34 @@ impl Tracker {
         if self.task_line_now {
             self.seen_task_line = true;
         }
-        match self.phase {
+        let in_body = self.phase == Phase::Body;
+        let feed = match self.phase {
             Phase::Body => self.feed_body(text, t),
             Phase::Trace => self.feed_trace(text, t),
             Phase::TraceSuspended => self.feed_trace_suspended(text, t),
             Phase::AfterHungTrace => self.feed_after_hung_trace(t),
             Phase::Dump => self.feed_dump(text, t),
+        };
+        // The body's tail since its last kernel-shaped line, of the lines
+        // the report took (one that ended it gave back its own).
+        match feed {
+            Feed::Continue | Feed::EndAfter if in_body && self.phase == Phase::Body => {
+                if t.is_empty() {
+                    self.tail += 1;
+                } else if self.body_line(text) {
+                    self.tail = 0;
+                    self.tail_prose = false;
+                } else {
+                    self.tail += 1;
+                    self.tail_prose = true;
+                }
+            }
+            _ => {
+                self.tail = 0;
+                self.tail_prose = false;
+            }
         }
+        feed
     }
 
     /// A line of the report's body sections.
@@ -1166,6 +1196,13 @@ impl Segmenter {
             _ => 0,
         };
         give_back(&mut o.raw.lines, taken_on_chance);
+        // A body that ends in prose (the poster's text after a report with
+        // no stack to end it, at the end of the input or before the next
+        // report): the report ends at its last kernel-shaped line and the
+        // prose, with the blank lines before it, is given back.
+        if o.tracker.phase == Phase::Body && o.tracker.tail_prose && why != EndReason::SizeCap {
+            give_back(&mut o.raw.lines, o.tracker.tail);
+        }
         // Lines taken after the trace on the chance it resumed were not
         // part of the report after all.
         if o.tracker.phase == Phase::TraceSuspended {
